@@ -1,0 +1,84 @@
+"""Runtime settings: one place, read from the environment with defaults for `make run`.
+
+Every path can be overridden by a flag on the CLI or an environment variable, so tests and
+production point the same code at their own files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CITY_CODE = "01"  # Hanoi's province code; the city-level unit in `units`
+REFERENCE_DIR = ROOT / "data" / "reference"
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the warehouse and the inboxes live, and how often ingest runs."""
+
+    data_dir: Path = field(default_factory=lambda: _env_path("R57_DATA_DIR", ROOT / "data"))
+    warehouse: Path | None = None  # defaults to data_dir / "warehouse.duckdb"
+    dossier_interval_s: float = field(default_factory=lambda: _env_float("R57_DOSSIER_INTERVAL", 30))
+    indicator_interval_s: float = field(default_factory=lambda: _env_float("R57_INDICATOR_INTERVAL", 600))
+    api_token: str | None = field(default_factory=lambda: os.environ.get("R57_API_TOKEN") or None)
+
+    def __post_init__(self) -> None:
+        if self.warehouse is None:
+            default = self.data_dir / "warehouse.duckdb"
+            object.__setattr__(self, "warehouse", _env_path("R57_WAREHOUSE", default))
+
+    @property
+    def inbox(self) -> Path:
+        return _env_path("R57_INBOX", self.data_dir / "inbox")
+
+    @property
+    def dossier_inbox(self) -> Path:
+        return self.inbox / "dossiers"
+
+    @property
+    def indicator_inbox(self) -> Path:
+        return self.inbox / "indicators"
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.data_dir / "processed"
+
+    @property
+    def failed_dir(self) -> Path:
+        return self.data_dir / "failed"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        # Snapshots sit beside the warehouse file they copy, so each warehouse has its own.
+        assert self.warehouse is not None
+        return self.warehouse.parent / (self.warehouse.stem + ".snapshots")
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    def with_warehouse(self, path: str | Path | None) -> Settings:
+        if path is None:
+            return self
+        return replace(self, warehouse=Path(path).expanduser().resolve())
+
+
+def load_settings(**overrides) -> Settings:
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    settings = Settings(**{k: v for k, v in clean.items() if k != "warehouse"})
+    return settings.with_warehouse(clean.get("warehouse"))

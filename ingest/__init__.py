@@ -1,0 +1,1 @@
+"""Ingest: find files, read them, map their columns, validate, upsert; record every run."""

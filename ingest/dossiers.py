@@ -1,0 +1,180 @@
+"""Load one dossier file: stage its mapped columns, validate, quarantine broken rows, upsert the rest.
+
+Upsert rule: per dossier_id the record with the latest `updated_at` wins; on a tie the larger content
+hash wins, so the final state does not depend on the order files arrive in, and loading the same
+file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from .profiles import Profile, ProfileError, detect_profile
+from .readers import ReadResult, UnreadableFile, materialize, read_headers
+from .validate import TIMESTAMP_COLUMNS, lit, mapped_select, problems_expr, typed_select
+from .vocab import FINISHED_STATUSES
+
+
+@dataclass
+class FileResult:
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    profile: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)  # reason_code -> rows
+
+
+# Derived columns (see warehouse/schema.py): computed once at load time from the calendar.
+_UPSERT_COLUMNS = """
+    g.dossier_id, g.unit_code, g.procedure_code, g.channel, g.received_at, g.due_at, g.completed_at,
+    g.status, g.cross_agency, g.supplement_count, g.supplement_days, g.rating, g.complaint,
+    g.paid_online, g.digitized, g.data_reused, g.applicant_type, g.updated_at,
+    g.procedure_known,
+    CAST(g.received_at AS DATE) AS received_date,
+    g.finished_date,
+    CASE WHEN g.supplement_days = 0 THEN g.due_at
+         ELSE coalesce(ed.day + (g.due_at - CAST(CAST(g.due_at AS DATE) AS TIMESTAMP)), g.due_at) END
+        AS effective_due_at,
+    CASE WHEN g.finished_date IS NOT NULL
+         THEN greatest(cf.wd_cum - cr.wd_cum - g.supplement_days, 0) END AS processing_wd,
+    g.row_hash
+"""
+
+
+def choose_profile(headers: list[str]) -> Profile:
+    profile = detect_profile(headers)
+    if profile is None:
+        raise UnreadableFile(
+            "no_profile",
+            f"no mapping profile matches the columns {headers[:8]}{'...' if len(headers) > 8 else ''}; "
+            "use the canonical column names or add a profile in ingest/profiles/ (README)",
+        )
+    return profile
+
+
+def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_id: int,
+                      now: datetime, file_label: str) -> FileResult:
+    """Validate and upsert one file inside the caller's transaction; raise UnreadableFile if unreadable."""
+    headers = read_headers(path, fmt)
+    try:
+        profile = choose_profile(headers)
+    except ProfileError as exc:
+        raise UnreadableFile("no_profile", str(exc)) from None
+    have = set(headers)
+    wanted = sorted({s for col in profile.columns for s in profile.sources(col) if s in have})
+    read: ReadResult = materialize(con, path, fmt, headers, wanted, "_src")
+    result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name)
+
+    list_cols = {c for c in TIMESTAMP_COLUMNS if sum(s in have for s in profile.sources(c)) > 1}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(profile, have, '_src')}")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _checked AS
+        SELECT *, {problems_expr(_ts(now), list_cols)} AS problems
+        FROM ({typed_select('_mapped', list_cols)})
+    """)
+    _quarantine_rows(con, run_id, file_label, read)
+    result.quarantined = con.execute("SELECT count(*) FROM _checked WHERE len(problems) > 0").fetchone()[0]
+    result.quarantined += len({r.line for r in read.rejected})
+    for code, n in con.execute(
+        "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _checked) "
+        "GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall():
+        result.reasons[code] = n
+    if read.rejected:
+        result.reasons["malformed_line"] = result.reasons.get("malformed_line", 0) + len(read.rejected)
+    _upsert(con, run_id, result)
+    con.execute("DROP TABLE IF EXISTS _src; DROP TABLE IF EXISTS _mapped; DROP TABLE IF EXISTS _checked")
+    return result
+
+
+def _ts(value: datetime) -> str:
+    return f"TIMESTAMP {lit(value.strftime('%Y-%m-%d %H:%M:%S'))}"
+
+
+def _quarantine_rows(con: duckdb.DuckDBPyConnection, run_id: int, file_label: str, read: ReadResult) -> None:
+    # raw = the canonical text fields only: unmapped source columns (personal data) were never read
+    con.execute(f"""
+        INSERT INTO quarantine
+        SELECT {run_id}, 'dossiers', {lit(file_label)}, _line, dossier_id, p.code, p.col, p.val,
+               to_json({{'dossier_id': dossier_id, 'unit_code': unit_code, 'procedure_code': procedure_code,
+                        'channel': channel, 'received_at': received_at, 'due_at': due_at,
+                        'completed_at': completed_at, 'status': status, 'rating': rating,
+                        'updated_at': updated_at}})::VARCHAR,
+               current_localtimestamp()
+        FROM (SELECT *, unnest(problems) AS p FROM _checked WHERE len(problems) > 0)
+    """)
+    for r in read.rejected:
+        con.execute(
+            "INSERT INTO quarantine VALUES (?, 'dossiers', ?, ?, NULL, ?, NULL, ?, NULL, current_localtimestamp())",
+            [run_id, file_label, r.line, r.code, r.detail[:500]],
+        )
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, run_id: int, result: FileResult) -> None:
+    finished = "(" + ", ".join(lit(s) for s in FINISHED_STATUSES) + ")"
+    # Good rows, typed; the latest version of each dossier within the file.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _good AS
+        SELECT dossier_id,
+               unit_t AS unit_code,
+               procedure_code,
+               CASE WHEN channel = 'online'   -- 'online, level unknown': the catalogue's level decides
+                    THEN CASE WHEN p_online_level = 'full' THEN 'online_full' ELSE 'online_partial' END
+                    ELSE channel END AS channel,
+               received_at_t AS received_at, due_at_t AS due_at,
+               CASE WHEN status IN {finished} OR status = 'withdrawn' THEN completed_at_t END AS completed_at,
+               status,
+               coalesce(cross_agency_t, p_cross_agency) AS cross_agency,
+               coalesce(supplement_count_t, 0) AS supplement_count,
+               CASE WHEN coalesce(supplement_count_t, 0) = 0 THEN 0 ELSE coalesce(supplement_days_t, 0) END
+                   AS supplement_days,
+               CAST(rating_t AS TINYINT) AS rating,
+               complaint_t AS complaint, paid_online_t AS paid_online, digitized_t AS digitized,
+               data_reused_t AS data_reused, applicant_type,
+               -- sources without an update stamp: the latest event we know of
+               coalesce(updated_at_t, greatest(received_at_t, completed_at_t)) AS updated_at,
+               procedure_known,
+               CASE WHEN status IN {finished} THEN CAST(completed_at_t AS DATE) END AS finished_date
+        FROM _checked WHERE len(problems) = 0
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _good AS
+        SELECT *, hash(dossier_id, unit_code, procedure_code, channel, received_at, due_at, completed_at,
+                       status, cross_agency, supplement_count, supplement_days, rating, complaint,
+                       paid_online, digitized, data_reused, applicant_type, updated_at) AS row_hash
+        FROM _good
+        QUALIFY row_number() OVER (PARTITION BY dossier_id ORDER BY updated_at DESC, row_hash DESC) = 1
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _incoming AS
+        SELECT g.*, CASE WHEN d.dossier_id IS NULL THEN 'insert'
+                         WHEN g.updated_at > d.updated_at
+                              OR (g.updated_at = d.updated_at AND g.row_hash > d.row_hash) THEN 'update'
+                         ELSE 'keep' END AS action
+        FROM _good g LEFT JOIN dossiers d USING (dossier_id)
+    """)
+    counts = dict(con.execute("SELECT action, count(*) FROM _incoming GROUP BY 1").fetchall())
+    result.inserted = counts.get("insert", 0)
+    result.updated = counts.get("update", 0)
+    result.unchanged = counts.get("keep", 0)
+    if result.updated:
+        con.execute("DELETE FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM _incoming WHERE action = 'update')")
+    if result.inserted or result.updated:
+        con.execute(f"""
+            INSERT INTO dossiers
+            SELECT {_UPSERT_COLUMNS}, {run_id}
+            FROM _incoming g
+            LEFT JOIN calendar cr ON cr.day = CAST(g.received_at AS DATE)
+            LEFT JOIN calendar cf ON cf.day = g.finished_date
+            LEFT JOIN calendar cd ON cd.day = CAST(g.due_at AS DATE)
+            LEFT JOIN (SELECT day, wd_cum FROM calendar WHERE is_working) ed
+                   ON ed.wd_cum = cd.wd_cum + g.supplement_days
+            WHERE g.action IN ('insert', 'update')
+        """)
+    con.execute("DROP TABLE IF EXISTS _good; DROP TABLE IF EXISTS _incoming")
