@@ -164,6 +164,12 @@ def _upsert(con: duckdb.DuckDBPyConnection, run_id: int, result: FileResult) -> 
     result.updated = counts.get("update", 0)
     result.unchanged = counts.get("keep", 0)
     if result.updated:
+        con.execute(f"""
+            INSERT INTO dossier_changes
+            SELECT {run_id}, d.dossier_id, d.unit_code, d.procedure_code, d.received_date, d.finished_date,
+                   d.effective_due_at
+            FROM dossiers d JOIN _incoming i USING (dossier_id) WHERE i.action = 'update'
+        """)
         con.execute("DELETE FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM _incoming WHERE action = 'update')")
     if result.inserted or result.updated:
         con.execute(f"""

@@ -144,6 +144,24 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         QUALIFY row_number() OVER (PARTITION BY indicator_code, unit_code, period ORDER BY published_at DESC) = 1;
         """,
     ),
+    (
+        2,
+        "change log of replaced dossier versions",
+        """
+        -- When an upsert replaces a dossier, the version it replaces is logged here (its keys and
+        -- event dates), so derived aggregates can refresh exactly the partitions the old version
+        -- touched. Inserts need no entry: the new row carries its ingest_run_id.
+        CREATE TABLE dossier_changes (
+            run_id            BIGINT NOT NULL,
+            dossier_id        VARCHAR NOT NULL,
+            unit_code         VARCHAR NOT NULL,
+            procedure_code    VARCHAR NOT NULL,
+            received_date     DATE NOT NULL,
+            finished_date     DATE,
+            effective_due_at  TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
