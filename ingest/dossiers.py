@@ -78,8 +78,9 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
         SELECT *, {problems_expr(_ts(now), list_cols)} AS problems
         FROM ({typed_select('_mapped', list_cols)})
     """)
+    con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
     _quarantine_rows(con, run_id, file_label, read)
-    result.quarantined = con.execute("SELECT count(*) FROM _checked WHERE len(problems) > 0").fetchone()[0]
+    result.quarantined = con.execute("SELECT count(*) FROM _checked WHERE len(problems) > 0").fetchall()[0][0]
     result.quarantined += len({r.line for r in read.rejected})
     for code, n in con.execute(
         "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _checked) "

@@ -76,6 +76,7 @@ def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, ru
         ], lambda x: x IS NOT NULL) AS problems
         FROM t
     """)
+    con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
     con.execute(f"""
         INSERT INTO quarantine
         SELECT {run_id}, 'indicators', {lit(file_label)}, _line,
@@ -88,7 +89,7 @@ def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, ru
     for r in read.rejected:
         con.execute("INSERT INTO quarantine VALUES (?, 'indicators', ?, ?, NULL, ?, NULL, ?, NULL, current_localtimestamp())",
                     [run_id, file_label, r.line, r.code, r.detail[:500]])
-    result.quarantined = con.execute("SELECT count(*) FROM _ind WHERE len(problems) > 0").fetchone()[0] + len(read.rejected)
+    result.quarantined = con.execute("SELECT count(*) FROM _ind WHERE len(problems) > 0").fetchall()[0][0] + len(read.rejected)
     result.reasons = dict(con.execute(
         "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _ind) GROUP BY 1"
     ).fetchall())

@@ -142,30 +142,57 @@ def _lit(value: str) -> str:
 
 
 def _csv(con, path, headers, wanted, table) -> ReadResult:
+    """DuckDB's parallel reader when line numbers can be trusted; else a careful line-by-line read.
+
+    DuckDB gives no line numbers for good rows, so data row r is taken as the r-th line after the
+    header that was not rejected. That holds when every record is one line; the count check below
+    catches blank lines, quoted line breaks and mixed line endings, which take the slow path.
+    """
     _, delim = _csv_dialect(path)
     if len(set(headers)) != len(headers):
         raise UnreadableFile("duplicate_headers", f"column names repeat in the header line: {headers}")
+    try:
+        result = _csv_fast(con, path, headers, wanted, table, delim)
+        if result is not None:
+            return result
+    except duckdb.InvalidInputException:
+        pass  # e.g. mixed CRLF/LF line endings: DuckDB's strict parser gives up, Python's csv does not
+    return _csv_slow(con, path, headers, wanted, table, delim)
+
+
+def _count_lines(path: Path) -> int:
+    n, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def _csv_fast(con, path, headers, wanted, table, delim) -> ReadResult | None:
     columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in headers) + "}"
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT row_number() OVER () AS _row, {", ".join(_q(w) for w in wanted)}
         FROM read_csv({_lit(str(path))}, header = true, auto_detect = false, columns = {columns},
                       delim = {_lit(delim)}, quote = '"', escape = '"', ignore_errors = true,
-                      store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan',
-                      max_line_size = 1048576)
+                      store_rejects = true, strict_mode = true, max_line_size = 1048576)
     """)
     rejected = [
         Rejected(int(line), "malformed_line", f"{etype.lower().replace('_', ' ')}: {msg}")
         for line, etype, msg in con.execute(
-            "SELECT line, error_type, error_message FROM _rejects ORDER BY line"
+            "SELECT line, error_type, error_message FROM reject_errors ORDER BY line"
         ).fetchall()
     ]
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    # Data row r is the r-th line after the header that was not rejected (one record per line).
-    if rejected:
-        bad = sorted({r.line for r in rejected})
-        total = rows + len(bad)
-        keep = [ln for ln in range(2, total + 2) if ln not in set(bad)]
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    bad = sorted({r.line for r in rejected})
+    if rows + len(bad) + 1 != _count_lines(path):
+        return None
+    if bad:
+        skip = set(bad)
+        keep = [ln for ln in range(2, rows + len(bad) + 2) if ln not in skip]
         con.register("_line_map", pa.table({"_row": list(range(1, len(keep) + 1)), "_line": keep}))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT m._line, t.* EXCLUDE (_row) "
                     f"FROM {table} t JOIN _line_map m USING (_row)")
@@ -173,8 +200,36 @@ def _csv(con, path, headers, wanted, table) -> ReadResult:
     else:
         con.execute(f"ALTER TABLE {table} RENAME COLUMN _row TO _line")
         con.execute(f"UPDATE {table} SET _line = _line + 1")
-    con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _rejects_scan")
-    return ReadResult(headers, rows, rejected)
+    return ReadResult(headers, rows, [Rejected(ln, "malformed_line", next(r.detail for r in rejected if r.line == ln))
+                                      for ln in bad])
+
+
+def _csv_slow(con, path, headers, wanted, table, delim) -> ReadResult:
+    idx = {w: headers.index(w) for w in wanted}
+    lines: list[int] = []
+    cols: dict[str, list] = {w: [] for w in wanted}
+    rejected: list[Rejected] = []
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True, strict=False)
+        try:
+            next(reader)
+            start = reader.line_num + 1
+            for record in reader:
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    start = reader.line_num + 1
+                    continue  # blank line
+                if len(record) != len(headers):
+                    rejected.append(Rejected(start, "malformed_line",
+                                             f"{len(record)} fields where the header has {len(headers)}"))
+                else:
+                    lines.append(start)
+                    for w, i in idx.items():
+                        cols[w].append(record[i])
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            rejected.append(Rejected(start, "malformed_line", f"{exc}; the rest of the file was not read"))
+    _register(con, table, wanted, lines, cols)
+    return ReadResult(headers, len(lines), rejected)
 
 
 def _parquet(con, path, headers, wanted, table) -> ReadResult:
@@ -183,7 +238,7 @@ def _parquet(con, path, headers, wanted, table) -> ReadResult:
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT row_number() OVER () AS _line, {cols} FROM read_parquet({_lit(str(path))})
     """)
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return ReadResult(headers, rows)
 
 

@@ -85,7 +85,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, channel
     loader = SOURCES[source]
     now = now or local_now()
     started = time.perf_counter()
-    run_id = con.execute("SELECT nextval('ingest_run_seq')").fetchone()[0]
+    run_id = con.execute("SELECT nextval('ingest_run_seq')").fetchall()[0][0]
     report = RunReport(run_id=run_id, file=path.name, source=source, status="failed")
     file_hash = None
     try:
@@ -94,13 +94,14 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, channel
         if _already_loaded(con, source, file_hash):
             report.status = "duplicate"
         else:
-            con.execute("BEGIN TRANSACTION")
+            # The loader stages the file (reads may fail and abort a transaction), then opens the
+            # transaction in which it writes; the run record joins that transaction.
             try:
                 result = loader(con, path, fmt, run_id, now, path.name)
                 _record(con, report, result, path, file_hash, channel, now, started)
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                _rollback(con)
                 raise
             _archive(path, archive_root, "processed", source, None)
             return report
@@ -115,11 +116,18 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, channel
     return report
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass  # failed before the transaction began
+
+
 def _already_loaded(con: duckdb.DuckDBPyConnection, source: str, file_hash: str) -> bool:
     return con.execute(
         "SELECT count(*) FROM ingest_runs WHERE source = ? AND file_hash = ? AND status IN ('ok', 'partial')",
         [source, file_hash],
-    ).fetchone()[0] > 0
+    ).fetchall()[0][0] > 0
 
 
 def _record(con, report: RunReport, result: FileResult, path: Path, file_hash: str, channel: str,

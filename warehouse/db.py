@@ -45,9 +45,9 @@ def ensure_reference(con: duckdb.DuckDBPyConnection) -> None:
     """Calendar and reference catalogues are code-shipped data: (re)load them when missing."""
     from .reference import load_reference  # local import: reference reads CSV files, not at import time
 
-    if con.execute("SELECT count(*) FROM calendar").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM calendar").fetchall()[0][0] == 0:
         load_calendar(con)
-    if con.execute("SELECT count(*) FROM units").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM units").fetchall()[0][0] == 0:
         load_reference(con)
 
 

@@ -1,0 +1,284 @@
+"""R57 dashboard: command line and process assembly.
+
+    python app.py serve            one process: ingest scheduler + dashboard (make run)
+    python app.py scheduler        the ingest process of a production layout (one writer)
+    python app.py ingest FILE...   load files now and say what was quarantined and why
+    python app.py demo             seed the embedded demo warehouse
+    python app.py kpis ...         print KPIs with targets and statuses
+    python app.py metrics-doc      write the metric dictionary
+
+Production: `python app.py scheduler` once, plus `gunicorn -w 4 'app:create_server()'` for the web
+(README "Production layout").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from config import Settings, load_settings
+
+log = logging.getLogger("r57")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(warehouse=getattr(args, "warehouse", None))
+
+
+def _open_writer_or_explain(settings: Settings):
+    import duckdb
+
+    from warehouse.db import open_writer
+
+    try:
+        return open_writer(settings)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            sys.exit(
+                f"The warehouse {settings.warehouse} is open in another process (a running `app.py serve` "
+                f"or `app.py scheduler`). Drop the file into {settings.dossier_inbox} instead, or stop "
+                "that process first."
+            )
+        raise
+
+
+# --- ingest ----------------------------------------------------------------------------------------
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.runner import ingest_files, quarantine_summary
+    from service.jobs import refresh_derived
+    from warehouse.db import publish_snapshot
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        sys.exit(f"No such file: {', '.join(missing)}")
+    con = _open_writer_or_explain(settings)
+    reports = ingest_files(con, paths, args.source, channel="cli")
+    if any(r.changed for r in reports):
+        refresh_derived(con)
+        publish_snapshot(con, settings)
+    out = []
+    for r in reports:
+        item = r.as_dict()
+        item["quarantine"] = quarantine_summary(con, r.run_id, lang=args.lang, limit=args.show)
+        out.append(item)
+    con.close()
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+    else:
+        for item in out:
+            _print_report(item, args.lang)
+    return 1 if any(r.status == "failed" for r in reports) else 0
+
+
+def _print_report(item: dict, lang: str) -> None:
+    vi = lang == "vi"
+    print(f"{item['file']}: {item['status']}" + (f" (profile {item['profile']})" if item["profile"] else ""))
+    if item["error"]:
+        print(("  Không nạp được tệp: " if vi else "  File not loaded: ") + item["error"])
+        return
+    labels = ("đọc", "thêm mới", "cập nhật", "không đổi", "cách ly") if vi else (
+        "read", "inserted", "updated", "unchanged", "quarantined")
+    values = (item["rows_read"], item["inserted"], item["updated"], item["unchanged"], item["quarantined"])
+    print("  " + ", ".join(f"{lab} {val:,}" for lab, val in zip(labels, values, strict=True)))
+    if item["reasons"]:
+        from ingest.reasons import describe
+
+        print("  " + ("Lý do cách ly (số dòng):" if vi else "Quarantine reasons (rows):"))
+        for code, n in item["reasons"].items():
+            print(f"    {n:>6,}  {code}: {describe(code, lang=lang).split(' {')[0]}")
+    for q in item["quarantine"]:
+        where = f"line {q['line']}" if q["line"] is not None else "?"
+        print(f"    {where}: {q['reason']}" + (f" [{q['dossier_id']}]" if q["dossier_id"] else ""))
+
+
+# --- demo ------------------------------------------------------------------------------------------
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from demo.seed import seed_demo
+
+    settings = _settings(args)
+    con = _open_writer_or_explain(settings)
+    summary = seed_demo(con, settings, days=args.days, per_day=args.per_day, seed=args.seed, force=args.force)
+    con.close()
+    print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+# --- processes -------------------------------------------------------------------------------------
+
+def _live_job(settings: Settings, seconds: float):
+    from demo.live import drop_batch
+
+    from ingest.runner import local_now
+
+    counter = {"n": 0}
+
+    def job() -> None:
+        counter["n"] += 1
+        drop_batch(settings.dossier_inbox, now=local_now(), n=None, seed=counter["n"])
+
+    return job, seconds
+
+
+def start_writer_side(settings: Settings, demo: bool, live: bool):
+    """Open the writer, seed demo data on an empty warehouse, start the one scheduler."""
+    from service.scheduler import in_reloader_parent, start_scheduler
+    from service.writer import Writer
+
+    if in_reloader_parent():
+        return None, None
+    writer = Writer(settings)
+    with writer.session() as con:
+        empty = con.execute("SELECT count(*) FROM dossiers").fetchall()[0][0] == 0
+        if demo and empty:
+            from demo.seed import seed_demo
+
+            log.info("empty warehouse: seeding demo data (about a minute)")
+            seed_demo(con, settings)
+    writer.publish()
+    extra = {"demo_live": _live_job(settings, float(os.environ.get("R57_LIVE_INTERVAL", 5)))} if live else None
+    sched, lock = start_scheduler(writer, extra)
+    return writer, sched
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    writer, sched = start_writer_side(settings, demo=args.demo, live=args.live)
+    if sched is None:
+        sys.exit("Another process already runs the scheduler for this warehouse.")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print(f"Ingest scheduler running (pid {os.getpid()}); Ctrl+C to stop.", flush=True)
+    stop.wait()
+    sched.shutdown(wait=True)
+    writer.close()
+    return 0
+
+
+def create_server(settings: Settings | None = None):
+    """WSGI factory for gunicorn web workers: read-only, no scheduler (`gunicorn 'app:create_server()'`)."""
+    from dashboard.app import create_app
+
+    return create_app(settings or load_settings()).server
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dashboard.app import create_app
+
+    settings = _settings(args)
+    if not args.no_scheduler:
+        start_writer_side(settings, demo=args.demo, live=args.live)
+    app = create_app(settings)
+    if args.debug:
+        os.environ["R57_DEBUG"] = "1"
+    print(f"Dashboard on http://{args.host}:{args.port}/", flush=True)
+    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
+    return 0
+
+
+# --- metrics ---------------------------------------------------------------------------------------
+
+def _reader_con(settings: Settings):
+    """A connection for reading: the latest snapshot if one exists, else the warehouse read-only."""
+    import duckdb
+
+    from warehouse.db import current_snapshot
+
+    snap = current_snapshot(settings)
+    path = snap or settings.warehouse
+    if path is None or not Path(path).exists():
+        sys.exit(f"No warehouse at {settings.warehouse}: run `python app.py demo` or ingest files first.")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    from metrics.cli import kpis_report
+
+    con = _reader_con(_settings(args))
+    print(kpis_report(con, period=args.period, grain=args.grain, unit=args.unit, fmt=args.format))
+    return 0
+
+
+def cmd_metrics_doc(args: argparse.Namespace) -> int:
+    from metrics.doc import write_dictionary
+
+    path = write_dictionary(Path(args.out), lang=args.lang)
+    print(f"Metric dictionary written to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="app.py", description="Hanoi Resolution 57 KPI dashboard")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def wh(sp):
+        sp.add_argument("--warehouse", help="DuckDB file (default data/warehouse.duckdb or $R57_WAREHOUSE)")
+
+    sp = sub.add_parser("serve", help="run the dashboard (and, unless --no-scheduler, the ingest scheduler)")
+    wh(sp)
+    sp.add_argument("--host", default=os.environ.get("R57_HOST", "127.0.0.1"))
+    sp.add_argument("--port", type=int, default=int(os.environ.get("R57_PORT", 8050)))
+    sp.add_argument("--demo", action="store_true", help="seed demo data when the warehouse is empty")
+    sp.add_argument("--live", action="store_true", help="demo live mode: drop a dossier batch every few seconds")
+    sp.add_argument("--no-scheduler", action="store_true", help="web only: read snapshots, never write")
+    sp.add_argument("--debug", action="store_true")
+    sp.set_defaults(func=cmd_serve)
+
+    sp = sub.add_parser("scheduler", help="run the ingest scheduler alone (the one writer process)")
+    wh(sp)
+    sp.add_argument("--demo", action="store_true")
+    sp.add_argument("--live", action="store_true")
+    sp.set_defaults(func=cmd_scheduler)
+
+    sp = sub.add_parser("ingest", help="load files now; prints rows read/inserted/updated/quarantined")
+    sp.add_argument("paths", nargs="+", metavar="PATH")
+    wh(sp)
+    sp.add_argument("--source", choices=("dossiers", "indicators"), default="dossiers")
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+    sp.add_argument("--lang", choices=("vi", "en"), default="vi")
+    sp.add_argument("--show", type=int, default=20, help="quarantined rows to list per file")
+    sp.set_defaults(func=cmd_ingest)
+
+    sp = sub.add_parser("demo", help="seed demo data (about 18 months of Hanoi's 126 units)")
+    wh(sp)
+    sp.add_argument("--days", type=int, default=None)
+    sp.add_argument("--per-day", type=float, default=3100)
+    sp.add_argument("--seed", type=int, default=57)
+    sp.add_argument("--force", action="store_true", help="seed even if the warehouse has dossiers")
+    sp.set_defaults(func=cmd_demo)
+
+    sp = sub.add_parser("kpis", help="print KPIs with targets and statuses")
+    wh(sp)
+    sp.add_argument("--period", default=None, help="e.g. 2026-Q3, 2026-10, 2026 (default: current month)")
+    sp.add_argument("--grain", default="month", choices=("day", "week", "month", "quarter", "year"))
+    sp.add_argument("--unit", default=None, help="5-digit unit code, e.g. 00073 (default: the city)")
+    sp.add_argument("--format", default="table", choices=("table", "csv", "json"))
+    sp.set_defaults(func=cmd_kpis)
+
+    sp = sub.add_parser("metrics-doc", help="write the metric dictionary generated from the registries")
+    sp.add_argument("--out", default="docs/metrics.md")
+    sp.add_argument("--lang", default="vi", choices=("vi", "en"))
+    sp.set_defaults(func=cmd_metrics_doc)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The running service: the writer, the ingest jobs and the one scheduler that drives them."""

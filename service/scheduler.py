@@ -1,0 +1,107 @@
+"""Exactly one scheduler, in exactly one process.
+
+A process becomes the scheduler only if it takes an exclusive lock file beside the warehouse, so
+gunicorn workers and a second `app.py scheduler` stay passive; under Flask's debug reloader only the
+child that serves (WERKZEUG_RUN_MAIN=true) may take it. Runs of a job never overlap
+(max_instances=1) and missed ticks collapse into one (coalesce); a failing run is logged and the
+next tick tries again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from config import TZ, Settings
+
+from .jobs import run_inbox
+from .writer import Writer
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerLock:
+    """An flock held for the life of the process (released by the OS if it dies)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.path.open("a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            return False
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def in_reloader_parent() -> bool:
+    """True in the watcher process of Flask's debug reloader, which must not schedule anything."""
+    return os.environ.get("R57_DEBUG") == "1" and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+
+
+def _safe(name: str, fn: Callable[[], object]) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            fn()
+        except Exception:  # the scheduler must outlive any one failing run; next tick retries
+            log.exception("job %s failed; retrying on the next tick", name)
+    run.__name__ = name
+    return run
+
+
+def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], object], float]] | None = None,
+                    ) -> BackgroundScheduler:
+    s: Settings = writer.settings
+    sched = BackgroundScheduler(timezone=TZ, job_defaults={"max_instances": 1, "coalesce": True,
+                                                           "misfire_grace_time": 60})
+    jobs = {
+        "ingest_dossiers": (lambda: run_inbox(writer, "dossiers"), s.dossier_interval_s),
+        "ingest_indicators": (lambda: run_inbox(writer, "indicators"), s.indicator_interval_s),
+    }
+    jobs.update(extra_jobs or {})
+    for name, (fn, seconds) in jobs.items():
+        sched.add_job(_safe(name, fn), "interval", seconds=seconds, id=name, name=name,
+                      next_run_time=_now())
+    return sched
+
+
+def _now():
+    from datetime import datetime
+
+    return datetime.now(TZ)
+
+
+def start_scheduler(writer: Writer, extra_jobs=None) -> tuple[BackgroundScheduler | None, SchedulerLock | None]:
+    """Start the scheduler if this process may; returns (None, None) when another process has it."""
+    if in_reloader_parent():
+        log.info("debug reloader parent: not starting the scheduler here")
+        return None, None
+    assert writer.settings.warehouse is not None
+    lock = SchedulerLock(writer.settings.warehouse.with_suffix(".scheduler.lock"))
+    if not lock.acquire():
+        log.info("another process holds %s: this process will not schedule", lock.path)
+        return None, None
+    sched = build_scheduler(writer, extra_jobs)
+    sched.start()
+    log.info("scheduler started in pid %d: %s", os.getpid(), [j.id for j in sched.get_jobs()])
+    return sched, lock
