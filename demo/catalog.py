@@ -118,7 +118,7 @@ def build_procedures(reference_dir: Path = config.REFERENCE_DIR) -> Procedures:
     cdf = np.concatenate([g + np.cumsum(m) / m.sum() for g, m in enumerate(mixes)])
     for g in range(3):  # make each block end exactly at g + 1
         cdf[(g + 1) * len(codes) - 1] = g + 1
-    business = np.array([BUSINESS_SHARE.get(c, 0.95 if s == "Kinh doanh" else 0.02) for c, s in zip(codes, sector)])
+    business = np.array([BUSINESS_SHARE.get(c, 0.95 if s == "Kinh doanh" else 0.02) for c, s in zip(codes, sector, strict=True)])
     return Procedures(
         codes=codes,
         sector=sector,

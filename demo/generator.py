@@ -47,7 +47,6 @@ def day_weights(cal: WorkCalendar) -> np.ndarray:
     """Relative volume of each calendar day: working days busy, weekends and holidays quiet, Tết deep."""
     w = np.array([1.12, 1.05, 1.0, 1.0, 0.93, 0.16, 0.025])[cal.weekday]
     w = np.where(cal.holiday, 0.02, w)
-    w = np.where(cal.working & (cal.weekday >= 5), 0.9, w)  # Saturday made a working day
     idx = np.arange(len(w))
     tet_pos = np.flatnonzero(cal.tet)
     if len(tet_pos):
@@ -77,7 +76,7 @@ def _seq_strings() -> pa.Array:
 def _draw_days(days: np.ndarray, lam: np.ndarray, units: Units, seed: int) -> tuple[np.ndarray, ...]:
     """Per-day random draws: receipt day, unit and uniforms for every dossier of those days."""
     out_day, out_unit, out_u = [], [], []
-    for d, total in zip(days, lam):
+    for d, total in zip(days, lam, strict=True):
         rng = np.random.default_rng([seed, int(d)])
         counts = rng.poisson(total * units.share)
         n = int(counts.sum())

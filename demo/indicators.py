@@ -122,7 +122,7 @@ def generate_indicators(start_year: int = 2024, now: datetime | None = None, see
             add("population", code, label, round(value), _at(start, 20))
         z = _noise(seed, "coverage_5g", k)
         lo, hi = 10 + 25 * urb, 55 + 38 * urb
-        for label, start, end, i in _periods("quarter", start_year, today):
+        for label, _, end, i in _periods("quarter", start_year, today):
             x = max(_years(end), 0.0)
             value = float(np.clip(lo + (hi - lo) * min(x / 3.0, 1.0) + 1.2 * z[i], 0, 100))
             add("coverage_5g", code, label, value, _at(end, 18))

@@ -20,7 +20,16 @@ import numpy as np
 import pandas as pd
 
 from demo.catalog import world
-from demo.generator import DAY, DOSSIER_COLUMNS, N_UNIFORM, SEQ_LIMIT, _frame, _simulate
+from demo.generator import (
+    DAY,
+    DOSSIER_COLUMNS,
+    N_UNIFORM,
+    SEQ_LIMIT,
+    _frame,
+    _simulate,
+    _weight_norm,
+    day_weights,
+)
 from demo.workdays import WorkCalendar, ordinal
 
 OPEN = ("received", "processing", "supplement_requested")
@@ -135,26 +144,41 @@ def _write_csv(frame: pd.DataFrame, inbox: Path, name: str) -> Path:
     return final
 
 
-def drop_batch(inbox: Path, now: datetime, n: int = 50, seed: int = 57, updates: int | None = None) -> Path:
+def realistic_count(now: datetime, seconds: float, rng: np.random.Generator, per_day: float = 3100) -> int:
+    """How many dossiers Hanoi receives in `seconds` before `now` (at least one, so a drop shows)."""
+    cal = WorkCalendar(now.date() - timedelta(days=40), now.date() + timedelta(days=40))
+    weight = day_weights(cal)[cal.index(ordinal(now.date()))] / _weight_norm()
+    busy = cal.working[cal.index(ordinal(now.date()))] and 7 <= now.hour < 17
+    per_second = per_day * weight / (9 * 3600 if busy else 24 * 3600) * (1.0 if busy else 0.15)
+    return max(1, int(rng.poisson(per_second * max(seconds, 1.0))))
+
+
+def drop_batch(inbox: Path, now: datetime, n: int | None = 50, seed: int = 57,
+               updates: int | None = None) -> Path:
     """Write a CSV of `n` new receipts at `now` plus updates to open dossiers; return its path.
 
-    `updates` (default n // 2) open dossiers received at least ten minutes earlier move on one step.
-    Same state, `now`, `n` and `seed` give the same file.
+    `n=None` draws a realistic count for the time since the previous drop (capped at ten minutes).
+    `updates` (default half the receipts, at least one) open dossiers received at least ten minutes
+    earlier move on one step. Same state, `now`, `n` and `seed` give the same file.
     """
     inbox = Path(inbox)
     state = _load(inbox)
     rng = np.random.default_rng([seed, 4242, int((now - _EPOCH).total_seconds())])
     since = datetime.fromisoformat(state["last_now"]) if state["last_now"] else now - timedelta(minutes=1)
+    if n is None:
+        n = realistic_count(now, min((now - since).total_seconds(), 600), rng)
     fresh = _new_receipts(now, n, rng, since, state, seed)
 
     cutoff = (now - timedelta(minutes=10)).isoformat(sep=" ")
     ready = [i for i, r in enumerate(state["open"]) if r["received_at"] <= cutoff]
-    k = min(len(ready), n // 2 if updates is None else updates)
+    k = min(len(ready), max(1, n // 2) if updates is None else updates)
     chosen = set(rng.choice(ready, size=k, replace=False).tolist()) if k else set()
     moved = _advance([state["open"][i] for i in sorted(chosen)], now, rng)
     still = [r for i, r in enumerate(state["open"]) if i not in chosen]
-    still += [r for r in moved if r["status"] in OPEN] + _records(fresh)
-    state["open"] = sorted(still, key=lambda r: (r["due_at"], r["dossier_id"]))[-STATE_LIMIT:]
+    still += [r for r in moved if r["status"] in OPEN]
+    new = _records(fresh)
+    still.sort(key=lambda r: (r["due_at"], r["dossier_id"]))  # overdue first: they are kept
+    state["open"] = still[: max(0, STATE_LIMIT - len(new))] + new
     today = f"{now:%y%m%d}"
     state["seq"] = {key: v for key, v in state["seq"].items() if key.endswith(today)}
     state["last_now"] = now.isoformat(sep=" ")

@@ -26,6 +26,7 @@ def seed_demo(con: duckdb.DuckDBPyConnection, settings: Settings, days: int | No
               now: datetime | None = None) -> dict:
     """Generate demo dossiers and indicators as Parquet/CSV files and load them like any source."""
     from demo.generator import generate_dossiers, generate_indicators
+    from demo.live import remember_open
 
     have = con.execute("SELECT count(*) FROM dossiers").fetchall()[0][0]
     if have and not force:
@@ -46,6 +47,8 @@ def seed_demo(con: duckdb.DuckDBPyConnection, settings: Settings, days: int | No
                 if r.error:
                     raise RuntimeError(f"demo file {path.name} failed to load: {r.error}")
             path.unlink()
+            # the live feed later finishes some of the dossiers still open now (the recent ones)
+            remember_open(settings.dossier_inbox, chunk)
         ind = Path(tmp) / "demo-indicators.csv"
         generate_indicators(start_year=2024, now=now, seed=seed).to_csv(ind, index=False)
         ind_reports = ingest_files(con, [ind], "indicators", channel="demo", now=now)

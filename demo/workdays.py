@@ -1,8 +1,9 @@
 """A vectorised working-day calendar for the demo generator (Vietnam: Mon-Fri minus public holidays).
 
 Days are integer ordinals (days since 1970-01-01) so whole columns can be shifted by N working days
-with one array lookup. Holidays come from the `holidays` package, which also knows the Saturdays
-declared working days in exchange for a bridge holiday (e.g. 2025-04-26).
+with one array lookup. Holidays come from the `holidays` package. The rule is the warehouse's
+(warehouse/calendar.py): weekend make-up working days decreed ad hoc (e.g. Saturday 2025-04-26) are
+not working days here either, so generated due dates agree with the warehouse's working-day counts.
 """
 
 from __future__ import annotations
@@ -36,8 +37,7 @@ class WorkCalendar:
         names = [vn.get(from_ordinal(d)) for d in self.days]
         self.holiday = np.array([n is not None for n in names])
         self.tet = np.array([n is not None and "Lunar New Year" in n for n in names])
-        extra = {ordinal(d) for d in getattr(vn, "weekend_workdays", ()) if first <= d <= last}
-        self.working = ((self.weekday < 5) & ~self.holiday) | np.isin(self.days, list(extra))
+        self.working = (self.weekday < 5) & ~self.holiday
         self.wd_cum = np.cumsum(self.working).astype(np.int64)  # working days on or before each day
         self.work_days = self.days[self.working]
 

@@ -15,7 +15,16 @@ import duckdb
 
 from .profiles import Profile, ProfileError, detect_profile
 from .readers import ReadResult, UnreadableFile, materialize, read_headers
-from .validate import TIMESTAMP_COLUMNS, lit, mapped_select, problems_expr, typed_select
+from .validate import (
+    TIMESTAMP_COLUMNS,
+    TYPED_COLUMNS,
+    ident,
+    lit,
+    mapped_select,
+    problems_expr,
+    typed_select,
+    unit_lookup_sql,
+)
 from .vocab import FINISHED_STATUSES
 
 
@@ -72,12 +81,27 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
     result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name)
 
     list_cols = {c for c in TIMESTAMP_COLUMNS if sum(s in have for s in profile.sources(c)) > 1}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _mapped AS {mapped_select(profile, have, '_src')}")
+    # One pass: map -> parse -> check. Text values are kept only for rows that go to quarantine.
+    unit_src = [s for s in profile.sources("unit_code") if s in have]
+    raw_units = (f"SELECT nullif(trim({ident(unit_src[0])}), '') AS raw FROM _src" if unit_src
+                 else "SELECT NULL::VARCHAR AS raw")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _unit_lookup AS {unit_lookup_sql(raw_units)}")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _checked AS
-        SELECT *, {problems_expr(_ts(now), list_cols)} AS problems
-        FROM ({typed_select('_mapped', list_cols)})
+        WITH m AS ({mapped_select(profile, have, '_src')}),
+             t AS ({typed_select('m', list_cols, '_unit_lookup')}),
+             c AS (SELECT *, {problems_expr(_ts(now), list_cols)} AS problems FROM t)
+        SELECT _line, dossier_id, procedure_code, channel, status, applicant_type, problems,
+               {", ".join(f"{col}_t" for col in TYPED_COLUMNS)},
+               unit_t, procedure_known, p_online_level, p_cross_agency,
+               CASE WHEN len(problems) > 0 THEN
+                   to_json({{'dossier_id': dossier_id, 'unit_code': unit_code, 'procedure_code': procedure_code,
+                            'channel': channel, 'received_at': received_at, 'due_at': due_at,
+                            'completed_at': completed_at, 'status': status, 'rating': rating,
+                            'updated_at': updated_at}})::VARCHAR END AS raw
+        FROM c
     """)
+    con.execute("DROP TABLE IF EXISTS _src; DROP TABLE IF EXISTS _unit_lookup")
     con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
     _quarantine_rows(con, run_id, file_label, read)
     result.quarantined = con.execute("SELECT count(*) FROM _checked WHERE len(problems) > 0").fetchall()[0][0]
@@ -90,7 +114,7 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
     if read.rejected:
         result.reasons["malformed_line"] = result.reasons.get("malformed_line", 0) + len(read.rejected)
     _upsert(con, run_id, result)
-    con.execute("DROP TABLE IF EXISTS _src; DROP TABLE IF EXISTS _mapped; DROP TABLE IF EXISTS _checked")
+    con.execute("DROP TABLE IF EXISTS _checked")
     return result
 
 
@@ -102,11 +126,7 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, run_id: int, file_label: st
     # raw = the canonical text fields only: unmapped source columns (personal data) were never read
     con.execute(f"""
         INSERT INTO quarantine
-        SELECT {run_id}, 'dossiers', {lit(file_label)}, _line, dossier_id, p.code, p.col, p.val,
-               to_json({{'dossier_id': dossier_id, 'unit_code': unit_code, 'procedure_code': procedure_code,
-                        'channel': channel, 'received_at': received_at, 'due_at': due_at,
-                        'completed_at': completed_at, 'status': status, 'rating': rating,
-                        'updated_at': updated_at}})::VARCHAR,
+        SELECT {run_id}, 'dossiers', {lit(file_label)}, _line, dossier_id, p.code, p.col, p.val, raw,
                current_localtimestamp()
         FROM (SELECT *, unnest(problems) AS p FROM _checked WHERE len(problems) > 0)
     """)
@@ -119,9 +139,7 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, run_id: int, file_label: st
 
 def _upsert(con: duckdb.DuckDBPyConnection, run_id: int, result: FileResult) -> None:
     finished = "(" + ", ".join(lit(s) for s in FINISHED_STATUSES) + ")"
-    # Good rows, typed; the latest version of each dossier within the file.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _good AS
+    good = f"""
         SELECT dossier_id,
                unit_t AS unit_code,
                procedure_code,
@@ -143,22 +161,33 @@ def _upsert(con: duckdb.DuckDBPyConnection, run_id: int, result: FileResult) -> 
                procedure_known,
                CASE WHEN status IN {finished} THEN CAST(completed_at_t AS DATE) END AS finished_date
         FROM _checked WHERE len(problems) = 0
-    """)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _good AS
+    """
+    hashed = f"""
         SELECT *, hash(dossier_id, unit_code, procedure_code, channel, received_at, due_at, completed_at,
                        status, cross_agency, supplement_count, supplement_days, rating, complaint,
                        paid_online, digitized, data_reused, applicant_type, updated_at) AS row_hash
-        FROM _good
-        QUALIFY row_number() OVER (PARTITION BY dossier_id ORDER BY updated_at DESC, row_hash DESC) = 1
-    """)
-    con.execute("""
+        FROM ({good})
+    """
+    dupes = con.execute(
+        "SELECT count(*) - count(DISTINCT dossier_id) FROM _checked WHERE len(problems) = 0"
+    ).fetchall()[0][0]
+    if dupes:  # several versions of a dossier in one file: keep the one the upsert rule would keep
+        hashed = f"""SELECT * FROM ({hashed})
+                     QUALIFY row_number() OVER (PARTITION BY dossier_id ORDER BY updated_at DESC, row_hash DESC) = 1"""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _incoming AS
-        SELECT g.*, CASE WHEN d.dossier_id IS NULL THEN 'insert'
-                         WHEN g.updated_at > d.updated_at
-                              OR (g.updated_at = d.updated_at AND g.row_hash > d.row_hash) THEN 'update'
-                         ELSE 'keep' END AS action
-        FROM _good g LEFT JOIN dossiers d USING (dossier_id)
+        SELECT {_UPSERT_COLUMNS},
+               CASE WHEN d.dossier_id IS NULL THEN 'insert'
+                    WHEN g.updated_at > d.updated_at
+                         OR (g.updated_at = d.updated_at AND g.row_hash > d.row_hash) THEN 'update'
+                    ELSE 'keep' END AS action
+        FROM ({hashed}) g
+        LEFT JOIN dossiers d USING (dossier_id)
+        LEFT JOIN calendar cr ON cr.day = CAST(g.received_at AS DATE)
+        LEFT JOIN calendar cf ON cf.day = g.finished_date
+        LEFT JOIN calendar cd ON cd.day = CAST(g.due_at AS DATE)
+        LEFT JOIN (SELECT day, wd_cum FROM calendar WHERE is_working) ed
+               ON ed.wd_cum = cd.wd_cum + g.supplement_days
     """)
     counts = dict(con.execute("SELECT action, count(*) FROM _incoming GROUP BY 1").fetchall())
     result.inserted = counts.get("insert", 0)
@@ -173,15 +202,6 @@ def _upsert(con: duckdb.DuckDBPyConnection, run_id: int, result: FileResult) -> 
         """)
         con.execute("DELETE FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM _incoming WHERE action = 'update')")
     if result.inserted or result.updated:
-        con.execute(f"""
-            INSERT INTO dossiers
-            SELECT {_UPSERT_COLUMNS}, {run_id}
-            FROM _incoming g
-            LEFT JOIN calendar cr ON cr.day = CAST(g.received_at AS DATE)
-            LEFT JOIN calendar cf ON cf.day = g.finished_date
-            LEFT JOIN calendar cd ON cd.day = CAST(g.due_at AS DATE)
-            LEFT JOIN (SELECT day, wd_cum FROM calendar WHERE is_working) ed
-                   ON ed.wd_cum = cd.wd_cum + g.supplement_days
-            WHERE g.action IN ('insert', 'update')
-        """)
-    con.execute("DROP TABLE IF EXISTS _good; DROP TABLE IF EXISTS _incoming")
+        con.execute(f"INSERT INTO dossiers SELECT * EXCLUDE (action), {run_id} FROM _incoming "
+                    "WHERE action IN ('insert', 'update')")
+    con.execute("DROP TABLE IF EXISTS _incoming")

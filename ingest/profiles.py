@@ -71,8 +71,11 @@ def load_profile(path: Path) -> Profile:
                 col: {str(k): str(v) for k, v in (m or {}).items()} for col, m in data["values"].items()
             }
         return Profile.model_validate(data)
-    except (yaml.YAMLError, ValidationError, TypeError) as exc:
-        raise ProfileError(f"mapping profile {path.name} is invalid: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'profile'}: {e['msg']}" for e in exc.errors())
+        raise ProfileError(f"mapping profile {path} is invalid: {problems}") from None
+    except (yaml.YAMLError, TypeError) as exc:
+        raise ProfileError(f"mapping profile {path} is not valid YAML: {exc}") from None
 
 
 @lru_cache(maxsize=4)

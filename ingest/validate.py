@@ -24,6 +24,8 @@ from .vocab import (
 TIMESTAMP_COLUMNS = ("received_at", "due_at", "completed_at", "updated_at")
 BOOL_COLUMNS = ("cross_agency", "complaint", "paid_online", "digitized", "data_reused")
 INT_COLUMNS = ("supplement_count", "supplement_days")
+CANONICAL_VALUES = {"status": STATUSES, "channel": CHANNELS, "applicant_type": APPLICANT_TYPES}
+TYPED_COLUMNS = TIMESTAMP_COLUMNS + BOOL_COLUMNS + INT_COLUMNS + ("rating",)  # each parsed into <col>_t
 
 
 def lit(value: str) -> str:
@@ -38,11 +40,12 @@ def _in(values) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")"
 
 
-def _value_map(expr: str, mapping: dict[str, str]) -> str:
+def _value_map(expr: str, mapping: dict[str, str], canonical: tuple[str, ...] = ()) -> str:
     """CASE mapping of source codes to canonical ones (case- and Unicode-form-insensitive);
-    unmapped values pass through so the enum rules can name them."""
+    unmapped values pass through so the enum rules can name them. Values already canonical skip
+    the normalisation, which keeps canonical files fast."""
     key = f"lower(nfc_normalize(trim({expr})))"
-    whens = []
+    whens = [f"WHEN {expr} IN {_in(canonical)} THEN {expr}"] if canonical else []
     if "" in mapping:
         whens.append(f"WHEN {expr} IS NULL OR trim({expr}) = '' THEN {lit(mapping[''])}")
     whens += [
@@ -79,11 +82,24 @@ def mapped_select(profile: Profile, headers: set[str], src: str) -> str:
             ) + " THEN 'true' ELSE 'false' END"
         mapping = status_map if col == "status" else profile.values.get(col, {})
         if mapping and sources:
-            expr = _value_map(expr, mapping)
+            expr = _value_map(expr, mapping, CANONICAL_VALUES.get(col, ()))
         elif "" in mapping:  # the file lacks the column: the profile's value for "empty"
             expr = lit(mapping[""])
         out.append(f"{expr} AS {col}")
     return "SELECT " + ",\n       ".join(out) + f"\nFROM {src}"
+
+
+def unit_lookup_sql(raw_values: str) -> str:
+    """Resolve each distinct unit value once: an exact code, a code that lost its leading zeros
+    (Excel), or the unit's name ('UBND Phường Cửa Nam'). `raw_values` yields one column `raw`."""
+    return f"""
+        SELECT v.raw, coalesce(u1.unit_code, u2.unit_code, u3.unit_code) AS unit_t
+        FROM (SELECT DISTINCT raw FROM ({raw_values})) v
+        LEFT JOIN units u1 ON u1.unit_code = v.raw
+        LEFT JOIN units u2 ON regexp_full_match(v.raw, '\\d{{1,4}}') AND u2.unit_code = lpad(v.raw, 5, '0')
+        LEFT JOIN units u3 ON lower(nfc_normalize(u3.name)) = lower(nfc_normalize(
+            regexp_replace(v.raw, '^(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\\s+', '', 'i')))
+    """
 
 
 def parse_ts(expr: str) -> str:
@@ -107,7 +123,7 @@ def _parse_bool(expr: str) -> str:
             f"WHEN lower({expr}) IN {_in(FALSE_WORDS)} THEN FALSE END)")
 
 
-def typed_select(src: str, list_columns: set[str]) -> str:
+def typed_select(src: str, list_columns: set[str], unit_lookup: str) -> str:
     """Parse the canonical text columns; keep the text too, for quarantine messages."""
     parts = ["m.*"]
     for col in TIMESTAMP_COLUMNS:
@@ -120,17 +136,13 @@ def typed_select(src: str, list_columns: set[str]) -> str:
     for col in INT_COLUMNS:
         parts.append(f"{_parse_int('m.' + col)} AS {col}_t")
     parts.append(f"{_parse_int('m.rating')} AS rating_t")
-    # unit: exact code, a code that lost its leading zeros (Excel), or the unit's name ('UBND Phường ...')
-    parts.append("coalesce(u1.unit_code, u2.unit_code, u3.unit_code) AS unit_t")
+    parts.append("ul.unit_t")
     parts.append("p.procedure_code IS NOT NULL AS procedure_known")
     parts.append("p.online_level AS p_online_level, p.cross_agency AS p_cross_agency")
     return f"""
         SELECT {", ".join(parts)}
         FROM {src} m
-        LEFT JOIN units u1 ON u1.unit_code = m.unit_code
-        LEFT JOIN units u2 ON regexp_full_match(m.unit_code, '\\d{{1,4}}') AND u2.unit_code = lpad(m.unit_code, 5, '0')
-        LEFT JOIN units u3 ON lower(nfc_normalize(u3.name)) = lower(nfc_normalize(
-            regexp_replace(m.unit_code, '^(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\\s+', '', 'i')))
+        LEFT JOIN {unit_lookup} ul ON ul.raw = m.unit_code
         LEFT JOIN procedures p ON p.procedure_code = m.procedure_code
     """
 

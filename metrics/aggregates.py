@@ -1,0 +1,220 @@
+"""Aggregate tables behind the fast query path, generated from the measure declarations and refreshed after ingest.
+
+Tables (owned by the metrics layer, derived only from `dossiers` and `procedures`):
+  metrics_day    (day, unit_code, measures...)                    unit-only queries at any grain
+  metrics_month  (month, unit_code, procedure_code, channel, applicant_type, measures...)  breakdowns
+  metrics_hist   (day, unit_code, measure, value, n)              exact medians of integer measures
+  metrics_open   the dossiers not finished (finished_date IS NULL): stocks judged "now"
+  metrics_state  (key, value)                                      what the tables were built from
+
+Indicator runs count as changes too (they bump `generation`, which keys the engine's memo of past
+periods). A flow measure is stored on its date; a stock as the rows entering (`<m>__in`) and leaving (`<m>__out`)
+on each day, so the stock at midnight of any day is a running sum. `refresh` is called by the writer
+after each ingest run that changed data: it recomputes only the (unit, month) partitions that the new
+rows and the replaced versions (table dossier_changes) have an event in, and rebuilds everything when
+the tables are missing, the measure declarations changed, or the procedure catalogue changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from .registry import Registry, get_registry
+from .sqlparts import event_day, flow_agg, source_sql, stock_events
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1  # bump when the table layout changes in code
+MONTH_DIMS = ("procedure_code", "channel", "applicant_type")
+TABLES = ("metrics_day", "metrics_month", "metrics_hist", "metrics_open")
+_PKEY = "unit_code || '|' || strftime({day}, '%Y-%m')"
+CATALOGUE_SQL = ("SELECT md5(coalesce(string_agg(procedure_code || ':' || fee_bearing || ':' || sector, ',' "
+                 "ORDER BY procedure_code), '')) FROM procedures")
+
+
+@dataclass(frozen=True)
+class AggState:
+    """What the aggregate tables hold; `fresh` means they describe the current dossiers exactly."""
+
+    version: str
+    last_run_id: int
+    horizon: datetime | None     # latest receipt or finish time in the data
+    fresh: bool
+    generation: str | None = None  # new at every refresh: keys the engine's memo of past periods
+
+
+def definition_version(reg: Registry) -> str:
+    return f"{FORMAT}-{reg.measures_version}"
+
+
+def _columns(reg: Registry) -> list[tuple[str, str]]:
+    """Stored columns (name, type) for the flow and stock measures."""
+    cols = []
+    for name, m in reg.measures.items():
+        if m.kind == "flow":
+            cols.append((name, "BIGINT"))
+        elif m.kind == "stock":
+            cols += [(f"{name}__in", "BIGINT"), (f"{name}__out", "BIGINT")]
+    return cols
+
+
+def _event_branches(reg: Registry) -> dict[str, list[tuple[str, str]]]:
+    """Day expression -> [(column, aggregate over the rows whose event falls on that day)]."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name, m in reg.measures.items():
+        if m.kind == "flow":
+            out.setdefault(m.time, []).append((name, flow_agg(m)))
+        elif m.kind == "stock":
+            enters, leaves, valid = stock_events(m)
+            cond = f"({m.filter or 'TRUE'}) AND {valid}"
+            out.setdefault(enters, []).append((f"{name}__in", f"count(*) FILTER (WHERE {cond})"))
+            out.setdefault(leaves, []).append((f"{name}__out", f"count(*) FILTER (WHERE {cond} AND ({leaves}) IS NOT NULL)"))
+    return out
+
+
+def build_sql(reg: Registry, source: str, table: str, parts: str | None = None) -> str:
+    """SELECT producing `table`'s rows from a dossier source (optionally only partitions in `parts`)."""
+    cols = _columns(reg)
+    if table == "metrics_hist":
+        branches = []
+        for name, m in reg.measures.items():
+            if m.kind != "histogram":
+                continue
+            day = event_day((m.time,))
+            where = f"{day} IS NOT NULL AND ({m.expr}) IS NOT NULL AND ({m.filter or 'TRUE'})"
+            if parts:
+                where += f" AND {_PKEY.format(day=day)} IN (SELECT pkey FROM {parts})"
+            branches.append(f"SELECT {day} AS day, unit_code, '{name}' AS measure, CAST({m.expr} AS INTEGER) AS value, "
+                            f"count(*) AS n FROM ({source}) WHERE {where} GROUP BY ALL")
+        return " UNION ALL ".join(branches) or "SELECT NULL::DATE AS day, NULL AS unit_code, NULL AS measure, 0 AS value, 0 AS n WHERE FALSE"
+    branches = []
+    for day, aggs in _event_branches(reg).items():
+        key = f"{day} AS day" if table == "metrics_day" else f"CAST(date_trunc('month', {day}) AS DATE) AS month"
+        dims = "unit_code" if table == "metrics_day" else "unit_code, " + ", ".join(MONTH_DIMS)
+        where = f"({day}) IS NOT NULL"
+        if parts:
+            where += f" AND {_PKEY.format(day=day)} IN (SELECT pkey FROM {parts})"
+        sel = ", ".join(f"{a} AS {c}" for c, a in aggs)
+        branches.append(f"SELECT {key}, {dims}, {sel} FROM ({source}) WHERE {where} GROUP BY ALL")
+    keys = "day, unit_code" if table == "metrics_day" else "month, unit_code, " + ", ".join(MONTH_DIMS)
+    sums = ", ".join(f"CAST(coalesce(sum({c}), 0) AS {t}) AS {c}" for c, t in cols)
+    union = " UNION ALL BY NAME ".join(f"({b})" for b in branches)
+    return f"SELECT {keys}, {sums} FROM ({union}) GROUP BY ALL"
+
+
+def _catalogue_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute(CATALOGUE_SQL).fetchone()[0]
+
+
+def read_state(con: duckdb.DuckDBPyConnection, reg: Registry | None = None) -> AggState | None:
+    """The aggregates' state, or None when they were never built; one round trip, cheap per query."""
+    reg = reg or get_registry()
+    try:
+        kv = dict(con.execute(f"""
+            SELECT key, value FROM metrics_state
+            UNION ALL SELECT 'latest_change', CAST(coalesce(max(run_id), 0) AS VARCHAR) FROM ingest_runs
+                      WHERE inserted > 0 OR updated > 0
+            UNION ALL SELECT 'catalogue_now', ({CATALOGUE_SQL})
+        """).fetchall())
+    except duckdb.CatalogException:
+        return None
+    version, last, horizon, generation = (kv.get(k) for k in ("version", "last_run_id", "horizon", "generation"))
+    catalogue, current_catalogue, latest_change = kv.get("catalogue"), kv.get("catalogue_now"), int(kv["latest_change"])
+    if version is None:
+        return None
+    last_id = int(last or 0)
+    fresh = (version == definition_version(reg) and catalogue == current_catalogue and latest_change <= last_id)
+    return AggState(version, last_id, datetime.fromisoformat(horizon) if horizon else None, fresh, generation)
+
+
+def _set_state(con: duckdb.DuckDBPyConnection, **values) -> None:
+    for k, v in values.items():
+        con.execute("INSERT OR REPLACE INTO metrics_state VALUES (?, ?)", [k, None if v is None else str(v)])
+
+
+def _full(con: duckdb.DuckDBPyConnection, reg: Registry) -> dict:
+    src = source_sql()
+    for table in ("metrics_day", "metrics_month", "metrics_hist"):
+        order = "day, unit_code" if table != "metrics_month" else "unit_code, month"
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {build_sql(reg, src, table)} ORDER BY {order}")
+    con.execute("CREATE OR REPLACE TABLE metrics_open AS SELECT * FROM dossiers WHERE finished_date IS NULL")
+    horizon = con.execute(
+        "SELECT max(greatest(received_at, coalesce(completed_at, received_at))) FROM dossiers").fetchone()[0]
+    return {"mode": "full", "horizon": horizon}
+
+
+def _incremental(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_horizon: datetime | None) -> dict:
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _metrics_touched AS
+        SELECT unit_code, received_date, finished_date, CAST(effective_due_at AS DATE) AS due_date,
+               greatest(received_at, coalesce(completed_at, received_at)) AS latest
+        FROM dossiers WHERE ingest_run_id > {last}
+        UNION ALL
+        SELECT unit_code, received_date, finished_date, CAST(effective_due_at AS DATE), NULL
+        FROM dossier_changes WHERE run_id > {last}
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _metrics_parts AS
+        SELECT DISTINCT {_PKEY.format(day='d')} AS pkey, CAST(date_trunc('month', d) AS DATE) AS month
+        FROM (SELECT unit_code, unnest([received_date, finished_date, due_date]) AS d FROM _metrics_touched)
+        WHERE d IS NOT NULL
+    """)
+    n_parts, lo = con.execute("SELECT count(*), min(month) FROM _metrics_parts").fetchone()
+    if n_parts:
+        # candidates: rows with any event in a touched partition (the date test prunes old row groups)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _metrics_cand AS
+            SELECT * FROM ({source_sql(where=f"d.received_date >= DATE '{lo}' OR d.finished_date >= DATE '{lo}' "
+                                            f"OR d.effective_due_at >= TIMESTAMP '{lo}'")})
+            WHERE {_PKEY.format(day='received_date')} IN (SELECT pkey FROM _metrics_parts)
+               OR {_PKEY.format(day='finished_date')} IN (SELECT pkey FROM _metrics_parts)
+               OR {_PKEY.format(day='CAST(effective_due_at AS DATE)')} IN (SELECT pkey FROM _metrics_parts)
+        """)
+        for table, day in (("metrics_day", "day"), ("metrics_month", "month"), ("metrics_hist", "day")):
+            con.execute(f"DELETE FROM {table} WHERE {_PKEY.format(day=day)} IN (SELECT pkey FROM _metrics_parts)")
+            con.execute(f"INSERT INTO {table} BY NAME {build_sql(reg, 'SELECT * FROM _metrics_cand', table, '_metrics_parts')}")
+        con.execute("DROP TABLE _metrics_cand")
+    con.execute(f"DELETE FROM metrics_open WHERE dossier_id IN (SELECT dossier_id FROM dossiers WHERE ingest_run_id > {last})")
+    con.execute(f"INSERT INTO metrics_open SELECT * FROM dossiers WHERE ingest_run_id > {last} AND finished_date IS NULL")
+    new_latest = con.execute("SELECT max(latest) FROM _metrics_touched").fetchone()[0]
+    con.execute("DROP TABLE _metrics_touched; DROP TABLE _metrics_parts")
+    horizon = max([h for h in (old_horizon, new_latest) if h is not None], default=None)
+    return {"mode": "incremental", "partitions": int(n_parts), "horizon": horizon}
+
+
+def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | None = None) -> dict:
+    """Bring the aggregate tables up to date with `dossiers`; incremental unless a full rebuild is needed.
+
+    Runs in the writer, inside one transaction, before a snapshot is published. Returns what it did.
+    """
+    reg = reg or get_registry()
+    started = time.perf_counter()
+    con.execute("CREATE TABLE IF NOT EXISTS metrics_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    state = read_state(con, reg)
+    latest_run = con.execute("SELECT coalesce(max(run_id), 0) FROM ingest_runs").fetchone()[0]
+    catalogue = _catalogue_fingerprint(con)
+    stored_catalogue = con.execute("SELECT value FROM metrics_state WHERE key = 'catalogue'").fetchone()
+    rebuild = (full or state is None or state.version != definition_version(reg)
+               or stored_catalogue is None or stored_catalogue[0] != catalogue)
+    if not rebuild and state.fresh and state.last_run_id >= latest_run:
+        return {"mode": "noop", "seconds": round(time.perf_counter() - started, 3), "last_run_id": latest_run}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = _full(con, reg) if rebuild else _incremental(con, reg, state.last_run_id, state.horizon)
+        _set_state(con, version=definition_version(reg), last_run_id=latest_run, catalogue=catalogue,
+                   horizon=result["horizon"].isoformat() if result["horizon"] else None,
+                   refreshed_at=datetime.now().isoformat(timespec="seconds"), generation=uuid.uuid4().hex)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    result.update(seconds=round(time.perf_counter() - started, 3), last_run_id=latest_run)
+    result["horizon"] = str(result["horizon"]) if result["horizon"] else None
+    log.info("metrics aggregates refreshed: %s", result)
+    return result

@@ -1,0 +1,368 @@
+"""The one query API for everything downstream: query(), explain(), list_kpis(), progress().
+
+`query` returns a tidy frame, one row per KPI, unit and period (and `by` group):
+  kpi, unit_code, period, period_start, period_end (exclusive), as_of (judgement time T = min(end, now)),
+  any `by` columns other than unit_code, value, numerator, denominator, unit, target, target_comparison,
+  target_deadline, status, ratio (R), projected (value expected at the deadline), change (value minus
+  the previous period's value), previous, base_period, base_value, and for indicators source_period,
+  revised, first_published, last_published.
+`value` of a % KPI is in 0..100 (what users read); numerator and denominator are the counts behind
+it. N/A is None (never 0): a zero denominator, no data, no publication.
+unit_code is the unit when one unit is selected or `by` has unit_code; '01' (Hanoi's code) when the
+rows total every unit of the city; '*' when they total a subset of units (several units, or a viewer
+whose scope is a subset). In `units`, '01' means "every unit in scope".
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from threading import Lock
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+import config
+
+from . import aggregates, measures, sources, targets
+from .evaluate import (
+    dependency_order,
+    dossier_kpi,
+    evaluate_formula,
+    formula_names,
+    measures_for,
+)
+from .measures import Selection
+from .periods import Grain, Period, period_at, previous, resolve
+from .registry import DOSSIER_DIMENSIONS, KpiType, Registry, get_registry
+
+VALUE_COLUMNS = ["value", "numerator", "denominator"]
+TAIL = ["unit", "target", "target_comparison", "target_deadline", "status", "ratio", "projected", "change",
+        "previous", "base_period", "base_value", *sources.INDICATOR_COLUMNS]
+
+
+class QueryError(ValueError):
+    """A query that cannot be answered as asked (unknown KPI or dimension, bad period)."""
+
+
+def local_now() -> datetime:
+    """Hanoi wall-clock time, naive, as the warehouse stores times."""
+    return datetime.now(config.TZ).replace(tzinfo=None)
+
+
+@dataclass
+class _Ctx:
+    con: duckdb.DuckDBPyConnection
+    reg: Registry
+    now: datetime
+    sel: Selection
+    by: tuple[str, ...]
+    state: aggregates.AggState | None
+    memo: dict = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        return ["unit_code", *[b for b in self.by if b != "unit_code"]]
+
+
+def selection(units: str | Iterable[str] | None, scope: Iterable[str] | None) -> Selection | None:
+    """Units covered (intersected with the viewer's scope) and the unit_code label; None if nothing is visible."""
+    allowed = None if scope is None else sorted({str(s) for s in scope})
+    wanted = [units] if isinstance(units, str) else (None if units is None else [str(u) for u in units])
+    if wanted is None or config.CITY_CODE in wanted:
+        chosen = allowed
+    else:
+        chosen = sorted({u for u in wanted if allowed is None or u in allowed})
+    if chosen is not None and not chosen:
+        return None
+    label = config.CITY_CODE if chosen is None else (chosen[0] if len(chosen) == 1 else "*")
+    return Selection(None if chosen is None else tuple(chosen), label)
+
+
+def dimensions_of(reg: Registry, code: str) -> set[str]:
+    k = reg.kpi(code)
+    if not k.formula:
+        return set(k.dimensions)
+    plain, base = formula_names(k.formula, code=code)
+    dims = set(DOSSIER_DIMENSIONS)
+    for dep in plain | base:
+        dims &= dimensions_of(reg, dep)
+    return dims
+
+
+class _PastMemo:
+    """Values of past periods keyed by everything they depend on, the aggregates' generation included.
+
+    A past period's values depend only on the data (never on `now`), so they can be reused until the
+    next refresh changes the generation; the key holds the viewer's unit selection, so nothing leaks
+    between viewers. Bounded and thread-safe (Dash serves callbacks from threads).
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_PAST = _PastMemo()
+
+
+def _values(ctx: _Ctx, codes: list[str], periods: list[Period]) -> pd.DataFrame:
+    """KPI values (no targets) for `periods`: kpi, period, keys, value, numerator, denominator, indicator details."""
+    memo_key = (tuple(codes), tuple(periods))
+    if memo_key in ctx.memo:
+        return ctx.memo[memo_key]
+    generation = ctx.state.generation if ctx.state is not None and ctx.state.fresh else None
+    if generation is not None:
+        current = [p for p in periods if p.is_current(ctx.now)]
+        if current and len(current) < len(periods):  # past periods from the memo, the current one fresh
+            past = [p for p in periods if p not in current]
+            # catalogue KPIs are reported once, at the last period
+            early = [c for c in codes if ctx.reg.kpis[c].type != KpiType.CATALOGUE]
+            df = pd.concat([_values(ctx, early, past), _values(ctx, codes, current)], ignore_index=True)
+            ctx.memo[memo_key] = df
+            return df
+        if not current:
+            key = (generation, tuple(codes), tuple(periods), ctx.sel, ctx.by)
+            df = _PAST.get(key)
+            if df is None:
+                df = _compute_values(ctx, codes, periods)
+                _PAST.put(key, df)
+            ctx.memo[memo_key] = df
+            return df
+    df = _compute_values(ctx, codes, periods)
+    ctx.memo[memo_key] = df
+    return df
+
+
+def _compute_values(ctx: _Ctx, codes: list[str], periods: list[Period]) -> pd.DataFrame:
+    reg, by = ctx.reg, ctx.by
+    order = [c for c in dependency_order(reg, codes) if set(by) <= dimensions_of(reg, c)]
+    frames: list[pd.DataFrame] = []
+    plain = [c for c in order if reg.kpis[c].source == "dossiers"]
+    if plain:
+        names = measures_for(reg, plain)
+        mt = measures.compute(ctx.con, reg, names, periods, ctx.sel, by, ctx.now, ctx.state)
+        current = {p.label for p in periods if p.is_current(ctx.now)}
+        is_current = np.array([k[0] in current for k in mt.keys], dtype=bool)
+        results: dict[str, dict[str, np.ndarray]] = {}
+        for c in plain:
+            k = reg.kpis[c]
+            if k.type == KpiType.DERIVED:
+                results[c] = _derived(ctx, c, mt.keys, results, periods)
+            else:
+                results[c] = dossier_kpi(k, mt.cols, is_current)
+        n = len(mt.keys)
+        block = {"kpi": np.repeat(plain, n), "period": np.tile([k[0] for k in mt.keys], len(plain))}
+        for j, b in enumerate(by):
+            block[b] = np.tile(np.array([k[1 + j] for k in mt.keys], dtype=object), len(plain))
+        if "unit_code" not in by:
+            block["unit_code"] = ctx.sel.label
+        for col in VALUE_COLUMNS:
+            block[col] = np.concatenate([results[c][col] for c in plain]) if n else np.array([])
+        frames.append(pd.DataFrame(block))
+    cat = [reg.kpis[c] for c in order if reg.kpis[c].type == KpiType.CATALOGUE]
+    if cat:
+        frames.append(sources.catalogue_values(ctx.con, cat, periods[-1], ctx.sel.label, by))
+    ind = [reg.kpis[c] for c in order if reg.kpis[c].type == KpiType.INDICATOR]
+    if ind:
+        frames.append(sources.indicator_values(ctx.con, ind, periods, ctx.sel.units, ctx.sel.label, by))
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else (
+        frames[0] if frames else pd.DataFrame(columns=["kpi", "period", *ctx.keys, *VALUE_COLUMNS]))
+    if set(order) != set(codes):
+        df = df[df["kpi"].isin(codes)].reset_index(drop=True)
+    return df
+
+
+def _derived(ctx: _Ctx, code: str, keys: list[tuple], results: dict[str, dict[str, np.ndarray]],
+             periods: list[Period]) -> dict[str, np.ndarray]:
+    """A derived KPI from its inputs' values on the same rows (and their values over the target's baseline period)."""
+    k = ctx.reg.kpis[code]
+    plain, base = formula_names(k.formula, code=code)
+    by_period = {p.label: p for p in periods}
+    gi = [ctx.by.index(c) + 1 if c in ctx.by else None for c in ctx.keys]
+    baselines = {}
+    for dep in base:
+        col = np.full(len(keys), np.nan)
+        bps = [targets.baseline_period(targets.select_target(
+            ctx.reg, code, key[gi[0]] if gi[0] else ctx.sel.label, by_period[key[0]].start.year)) for key in keys]
+        for bp in {b for b in bps if b is not None}:
+            b = _values(ctx, [dep], [bp])
+            look = {tuple(r[1:]): r[0] for r in b[["value", *ctx.keys]].itertuples(index=False)}
+            for i, key in enumerate(keys):
+                if bps[i] == bp:
+                    v = look.get(tuple(key[j] if j else ctx.sel.label for j in gi))
+                    col[i] = np.nan if v is None else v
+        baselines[dep] = col
+    value = evaluate_formula(k.formula, {c: results[c]["value"] for c in plain}, baselines)
+    nan = np.full(len(keys), np.nan)
+    return {"value": value, "numerator": nan, "denominator": nan}
+
+
+def _codes(reg: Registry, kpis: str | Sequence[str] | None) -> list[str]:
+    if kpis is None:
+        return [c for c, k in reg.kpis.items() if not k.auxiliary]
+    codes = [kpis] if isinstance(kpis, str) else list(kpis)
+    unknown = [c for c in codes if c not in reg.kpis]
+    if unknown:
+        raise QueryError(f"unknown KPI {unknown}; known: {', '.join(reg.kpis)}")
+    return codes
+
+
+def _by(by: str | Sequence[str]) -> tuple[str, ...]:
+    by = (by,) if isinstance(by, str) else tuple(by or ())
+    bad = [b for b in by if b not in DOSSIER_DIMENSIONS]
+    if bad:
+        raise QueryError(f"unknown dimension {bad}; expected some of {list(DOSSIER_DIMENSIONS)}")
+    return by
+
+
+def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = None, grain: str | None = "month",
+          periods=None, units: str | Iterable[str] | None = None, by: str | Sequence[str] = (),
+          scope: Iterable[str] | None = None, now: datetime | None = None, *,
+          use_aggregates: bool = True) -> pd.DataFrame:
+    """KPI values with targets and progress status as a tidy frame (columns: see the module docstring).
+
+    periods: None (the period containing now), a label ('2026-Q3'), a list of labels, or a (start, end)
+    pair of dates, inclusive. A label coarser than `grain` expands to its sub-periods; grain None keeps
+    labels as given. Periods starting after `now` are left out. kpis None = every non-auxiliary KPI.
+    use_aggregates=False computes everything from raw rows (the reference the tests compare against).
+    """
+    reg = get_registry()
+    now = now or local_now()
+    codes, by = _codes(reg, kpis), _by(by)
+    sel = selection(units, scope)
+    try:
+        plist = resolve(grain, periods, now)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+    extra = [b for b in by if b != "unit_code"]
+    empty = pd.DataFrame(columns=["kpi", "unit_code", "period", "period_start", "period_end", "as_of", *extra,
+                                  *VALUE_COLUMNS, *TAIL])
+    if sel is None or not plist:
+        return empty
+    ctx = _Ctx(con, reg, now, sel, by, aggregates.read_state(con, reg) if use_aggregates else None)
+    prevs = {p.label: previous(p) for p in plist}
+    vals = _values(ctx, codes, sorted(set(plist) | set(prevs.values())))
+    labels = {p.label: p for p in plist}
+    V = {c: vals[c].tolist() for c in vals.columns}
+    kcols = [V[k] for k in ctx.keys]
+    n = len(V["kpi"])
+    value_at = {(V["kpi"][i], V["period"][i], *(kc[i] for kc in kcols)): _clean(V["value"][i]) for i in range(n)}
+    rank = {c: i for i, c in enumerate(codes)}
+    prank = {p.label: i for i, p in enumerate(plist)}
+    idx = sorted((i for i in range(n) if V["period"][i] in labels), key=lambda i: (rank[V["kpi"][i]], prank[V["period"][i]], i))
+    if not idx:
+        return empty
+    out = {c: [V[c][i] for i in idx] if c in V else [None] * len(idx) for c in empty.columns}
+    for c in ("value", "numerator", "denominator"):
+        out[c] = [_clean(x) for x in out[c]]
+    out["previous"] = [value_at.get((V["kpi"][i], prevs[V["period"][i]].label, *(kc[i] for kc in kcols))) for i in idx]
+    out["change"] = [None if v is None or p is None else v - p for v, p in zip(out["value"], out["previous"], strict=True)]
+    out["period_start"] = [labels[p].start for p in out["period"]]
+    out["period_end"] = [labels[p].end for p in out["period"]]
+    out["as_of"] = [labels[p].judged_at(now) for p in out["period"]]
+    out["unit"] = [reg.kpis[k].unit for k in out["kpi"]]
+    targets.apply(reg, out, labels, ctx.keys, now, lambda cs, p: _values(ctx, cs, [p]))
+    return pd.DataFrame(out, columns=empty.columns)
+
+
+def _clean(x):
+    """NaN -> None (N/A), numbers as float."""
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+def kpi_values(con: duckdb.DuckDBPyConnection, kpis: Sequence[str], period: Period, units=None,
+               by: Sequence[str] = (), scope: Iterable[str] | None = None, now: datetime | None = None) -> pd.DataFrame:
+    """KPI values for one period without targets or status (kpi, period, unit_code, by..., value, numerator, denominator)."""
+    reg = get_registry()
+    now = now or local_now()
+    sel = selection(units, scope)
+    if sel is None:
+        return pd.DataFrame(columns=["kpi", "period", "unit_code", *VALUE_COLUMNS])
+    ctx = _Ctx(con, reg, now, sel, _by(by), aggregates.read_state(con, reg))
+    return _values(ctx, _codes(reg, kpis), [period])
+
+
+def explain(kpi: str, grain: str | None = "month", periods=None, units: str | Iterable[str] | None = None,
+            by: str | Sequence[str] = (), scope: Iterable[str] | None = None, now: datetime | None = None) -> str:
+    """The SQL that defines a KPI's inputs over raw rows (the reference the fast path is tested against)."""
+    reg = get_registry()
+    now = now or local_now()
+    k = reg.kpi(kpi)
+    by = _by(by)
+    sel = selection(units, scope) or Selection(tuple(), "*")
+    plist = resolve(grain, periods, now) or [period_at(now.date(), Grain(grain or "month"))]
+    if k.type == KpiType.CATALOGUE:
+        return sources.catalogue_sql([k], by)
+    if k.type == KpiType.INDICATOR:
+        units_list = None if sel.units is None else list(sel.units)
+        return sources.indicator_sql([k.indicator] + (["population"] if k.aggregation != "none" else []), units_list)
+    if k.type == KpiType.DERIVED:
+        plain, base = formula_names(k.formula, code=kpi)
+        parts = [f"-- {kpi} = {k.formula}"]
+        for dep in sorted(plain | base):
+            parts.append(f"-- input {dep}:\n{explain(dep, grain, periods, units, by, scope, now)}")
+        return "\n".join(parts)
+    return measures.raw_sql(reg, measures_for(reg, [kpi]), plist, sel, by, now)
+
+
+def list_kpis(lang: str = "vi") -> pd.DataFrame:
+    """The KPI registry as a frame: code, name, unit, type, direction, source, dimensions, legal basis, targets."""
+    reg = get_registry()
+    rows = []
+    for c, k in reg.kpis.items():
+        ts = reg.targets_for(c)
+        rows.append({
+            "kpi": c, "name": k.name(lang), "description": k.description(lang), "type": k.type.value,
+            "unit": k.unit if lang == "vi" else k.unit_en, "direction": k.direction, "source": k.source,
+            "time": k.time, "dimensions": list(k.dimensions) if not k.formula else sorted(dimensions_of(reg, c)),
+            "grains": [g.value for g in k.grains], "legal_basis": k.legal_basis, "auxiliary": k.auxiliary,
+            "tags": list(k.tags), "target": ts[0].value if ts else None,
+            "target_comparison": ts[0].comparison if ts else None, "target_deadline": ts[0].deadline if ts else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def progress(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None = None, now: datetime | None = None,
+             scope: Iterable[str] | None = None) -> dict:
+    """Where a KPI stands against its target: the current month (dossier KPIs), the catalogue now, or
+    the latest published period (indicators); a dict of the query row."""
+    reg = get_registry()
+    now = now or local_now()
+    k = reg.kpi(kpi)
+    period: str | tuple[date, date] = period_at(now.date(), Grain.MONTH).label
+    grain = "month"
+    if k.type == KpiType.INDICATOR:
+        sel = selection(unit, scope)
+        code = sel.label if sel is not None and sel.label != "*" else config.CITY_CODE
+        units = None if k.aggregation != "none" and code == config.CITY_CODE else code
+        row = con.execute("SELECT period FROM indicator_latest WHERE indicator_code = ? AND unit_code IN (?, ?) "
+                          "AND period_start <= ? ORDER BY period_end DESC, period_start DESC LIMIT 1",
+                          [k.indicator, code, config.CITY_CODE if units is None else code, now.date()]).fetchone()
+        if row is not None:
+            period, grain = row[0], None
+    df = query(con, [kpi], grain=grain, periods=period, units=unit, scope=scope, now=now)
+    if df.empty:
+        return {"kpi": kpi, "unit_code": unit or config.CITY_CODE, "status": "no_data", "value": None}
+    return df.iloc[-1].to_dict()

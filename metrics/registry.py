@@ -1,0 +1,378 @@
+"""KPI, target and Decision 766 index registries: YAML declarations parsed into frozen, validated models.
+
+Loaded lazily on first use (never at import). A bad definition raises RegistryError naming the file,
+the entry and the form expected, so an analyst who edits a YAML file sees what to fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import hashlib
+import json
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from .periods import Grain, Period, PeriodError, parse_label, range_period
+
+DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+DOSSIER_DIMENSIONS = ("unit_code", "procedure_code", "channel", "sector", "applicant_type")
+EventDay = Literal["received_date", "finished_date", "due_date"]
+
+
+class RegistryError(ValueError):
+    """A definition file that cannot be used; the message names the file, the entry and the expected form."""
+
+
+class KpiType(StrEnum):
+    RATIO = "ratio"
+    COUNT = "count"
+    MEAN = "mean"
+    MEDIAN = "median"
+    DERIVED = "derived"
+    CATALOGUE = "catalogue"
+    INDICATOR = "indicator"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Measure(_Frozen):
+    """What is counted over dossier rows: a flow on a date, a histogram, or a stock at a moment T."""
+
+    name: str
+    kind: Literal["flow", "histogram", "stock", "current"] = "flow"
+    time: Literal["received_date", "finished_date"] | None = None
+    agg: Literal["count", "sum"] = "count"
+    expr: str | None = None
+    filter: str | None = None
+    at: str | None = None
+    enters: tuple[EventDay, ...] = ()
+    leaves: tuple[EventDay, ...] = ()
+
+    @model_validator(mode="after")
+    def _shape(self) -> Measure:
+        if self.kind in ("flow", "histogram") and self.time is None:
+            raise ValueError("a flow or histogram measure needs `time: received_date | finished_date`")
+        if self.kind == "histogram" and not self.expr:
+            raise ValueError("a histogram measure needs `expr` (an integer column such as processing_wd)")
+        if self.agg == "sum" and not self.expr:
+            raise ValueError("`agg: sum` needs `expr`")
+        if self.kind in ("stock", "current") and (not self.at or "{T}" not in self.at):
+            raise ValueError("a stock measure needs `at`, a condition over the judgement time {T}")
+        if self.kind == "stock" and (not self.enters or not self.leaves):
+            raise ValueError("a stock measure needs `enters` and `leaves` (lists of received_date, "
+                             "finished_date, due_date)")
+        for text in (self.expr, self.filter, self.at):
+            if text and ";" in text:
+                raise ValueError("SQL expressions may not contain ';'")
+        return self
+
+
+class Kpi(_Frozen):
+    """One KPI: how measures (or other KPIs, or the catalogue, or an indicator) make its value."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    description_vi: str
+    description_en: str
+    type: KpiType
+    numerator: tuple[str, ...] = ()
+    denominator: tuple[str, ...] = ()
+    current_numerator: tuple[str, ...] = ()   # used instead of `numerator` when judged now
+    formula: str | None = None
+    numerator_filter: str | None = None       # catalogue KPIs: over table `procedures`
+    denominator_filter: str | None = None
+    indicator: str | None = None
+    aggregation: Literal["none", "population_weighted"] = "none"
+    unit: str
+    unit_en: str | None = None
+    direction: Literal["higher", "lower"]
+    source: Literal["dossiers", "catalogue", "indicator"] | None = None
+    time: Literal["received_date", "finished_date", "snapshot"] = "received_date"
+    grains: tuple[Grain, ...] = tuple(Grain)
+    dimensions: tuple[str, ...] | None = None
+    bounds: tuple[float | None, float | None] = (None, None)
+    legal_basis: str
+    auxiliary: bool = False
+    tags: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _shape(self) -> Kpi:
+        t = self.type
+        need = {
+            KpiType.COUNT: ("numerator",), KpiType.RATIO: ("numerator", "denominator"),
+            KpiType.MEAN: ("numerator", "denominator"), KpiType.MEDIAN: ("numerator", "denominator"),
+            KpiType.DERIVED: ("formula",), KpiType.CATALOGUE: ("numerator_filter", "denominator_filter"),
+            KpiType.INDICATOR: ("indicator",),
+        }[t]
+        missing = [f for f in need if not getattr(self, f)]
+        if missing:
+            raise ValueError(f"a {t.value} KPI needs {', '.join(missing)}")
+        source = {KpiType.CATALOGUE: "catalogue", KpiType.INDICATOR: "indicator"}.get(t, "dossiers")
+        dims = {"catalogue": ("sector",), "indicator": ("unit_code",)}.get(source, DOSSIER_DIMENSIONS)
+        object.__setattr__(self, "source", self.source or source)
+        object.__setattr__(self, "dimensions", self.dimensions if self.dimensions is not None else dims)
+        object.__setattr__(self, "unit_en", self.unit_en or self.unit)
+        bad = [d for d in self.dimensions if d not in DOSSIER_DIMENSIONS]
+        if bad:
+            raise ValueError(f"unknown dimensions {bad}; expected some of {list(DOSSIER_DIMENSIONS)}")
+        return self
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit == "%"
+
+    def name(self, lang: str = "vi") -> str:
+        return self.name_vi if lang == "vi" else self.name_en
+
+    def description(self, lang: str = "vi") -> str:
+        return self.description_vi if lang == "vi" else self.description_en
+
+
+class Baseline(_Frozen):
+    """Where progress is measured from: a period label, a date range (inclusive), or a value at a date."""
+
+    period: str | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    value: float | None = None
+    date: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Baseline:
+        forms = [self.period is not None, self.start is not None or self.end is not None,
+                 self.value is not None or self.date is not None]
+        if sum(forms) != 1:
+            raise ValueError("baseline must be one of {period: 2025-Q3}, {start: 2024-07-01, end: 2025-06-30} "
+                             "or {value: 52.0, date: 2025-06-30}")
+        if forms[1] and (self.start is None or self.end is None or self.end < self.start):
+            raise ValueError("baseline range needs start <= end (both dates, end inclusive)")
+        if forms[2] and (self.value is None or self.date is None):
+            raise ValueError("baseline value needs both `value` and `date`")
+        if self.period is not None:
+            try:
+                parse_label(str(self.period))
+            except PeriodError as exc:
+                raise ValueError(str(exc)) from None
+        return self
+
+    def as_period(self) -> Period | None:
+        if self.period is not None:
+            return parse_label(str(self.period))
+        if self.start is not None and self.end is not None:
+            return range_period(self.start, self.end + dt.timedelta(days=1))
+        return None
+
+
+class Target(_Frozen):
+    kpi: str
+    value: float
+    comparison: Literal[">=", "<="]
+    deadline: date
+    baseline: Baseline | None = None
+    document_vi: str
+    document_en: str
+    accountable_unit: str
+    unit_code: str | None = None
+    year: int | None = None
+    note: str | None = None
+
+
+class IndexComponent(_Frozen):
+    kpi: str
+    max_points: float
+    threshold: float | None = None
+    points: bool = False   # the KPI is already in points out of max_points
+
+    @model_validator(mode="after")
+    def _threshold(self) -> IndexComponent:
+        if not self.points and (self.threshold is None or self.threshold <= 0):
+            raise ValueError("a component needs `threshold` > 0 (or `points: true`)")
+        return self
+
+
+class IndexGroup(_Frozen):
+    group: int
+    name_vi: str
+    name_en: str
+    points: float
+    components: tuple[IndexComponent, ...]
+
+
+class IndexLayout(_Frozen):
+    version: int = 1
+    name_vi: str
+    name_en: str
+    legal_basis: str
+    groups: tuple[IndexGroup, ...]
+
+
+class Registry(_Frozen):
+    measures: dict[str, Measure]
+    kpis: dict[str, Kpi]
+    targets: tuple[Target, ...]
+    index766: IndexLayout
+
+    @property
+    def measures_version(self) -> str:
+        """Hash of the measure declarations: the aggregates are rebuilt in full when it changes."""
+        blob = json.dumps({k: v.model_dump() for k, v in sorted(self.measures.items())}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def kpi(self, code: str) -> Kpi:
+        try:
+            return self.kpis[code]
+        except KeyError:
+            raise KeyError(f"unknown KPI '{code}'; known: {', '.join(self.kpis)}") from None
+
+    def targets_for(self, code: str) -> list[Target]:
+        return [t for t in self.targets if t.kpi == code]
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+def _read(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise RegistryError(f"{path.name}: expected a mapping at the top level")
+    return data
+
+
+def _explain(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        parts.append(f"{loc + ': ' if loc else ''}{e['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+def _build(model, file: str, what: str, data) -> BaseModel:
+    if not isinstance(data, dict):
+        raise RegistryError(f"{file}: {what}: expected a mapping of fields, got {type(data).__name__}")
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        raise RegistryError(f"{file}: {what}: {_explain(exc)}") from None
+
+
+def formula_names(formula: str, file: str = "kpis.yaml", code: str = "?") -> tuple[set[str], set[str]]:
+    """KPI codes used by a derived formula, plainly and inside baseline(); only + - * / and numbers."""
+    try:
+        tree = ast.parse(formula, mode="eval")
+    except SyntaxError:
+        raise RegistryError(f"{file}: KPI '{code}': formula '{formula}' is not an arithmetic expression") from None
+    plain, base = set(), set()
+
+    def walk(node, in_baseline=False):
+        if isinstance(node, ast.Expression):
+            walk(node.body)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
+            walk(node.left, in_baseline)
+            walk(node.right, in_baseline)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            walk(node.operand, in_baseline)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            pass
+        elif isinstance(node, ast.Name):
+            (base if in_baseline else plain).add(node.id)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "baseline"
+              and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and not node.keywords):
+            walk(node.args[0], True)
+        else:
+            raise RegistryError(f"{file}: KPI '{code}': formula '{formula}': only numbers, KPI codes, "
+                                "+ - * /, parentheses and baseline(kpi) are allowed")
+    walk(tree)
+    return plain, base
+
+
+def _check_kpis(measures: dict[str, Measure], kpis: dict[str, Kpi], file: str) -> None:
+    for code, k in kpis.items():
+        for field in ("numerator", "denominator", "current_numerator"):
+            for m in getattr(k, field):
+                if m not in measures:
+                    raise RegistryError(f"{file}: KPI '{code}': {field} names measure '{m}', which is not "
+                                        f"declared under `measures` (known: {', '.join(measures)})")
+        if k.type == KpiType.MEDIAN and measures[k.numerator[0]].kind != "histogram":
+            raise RegistryError(f"{file}: KPI '{code}': a median KPI needs a histogram measure as numerator")
+        if k.type in (KpiType.COUNT, KpiType.RATIO, KpiType.MEAN):
+            kinds = {measures[m].kind for m in k.numerator + k.denominator}
+            if "histogram" in kinds or "current" in kinds:
+                raise RegistryError(f"{file}: KPI '{code}': numerator/denominator must be flow or stock "
+                                    "measures (current ones go in current_numerator)")
+        if k.formula:
+            plain, base = formula_names(k.formula, file, code)
+            for name in plain | base:
+                if name not in kpis or name == code:
+                    raise RegistryError(f"{file}: KPI '{code}': formula uses '{name}', which is not another KPI")
+    # derived KPIs must not depend on themselves through others
+    def deps(code: str, seen: tuple[str, ...]) -> None:
+        k = kpis[code]
+        if not k.formula:
+            return
+        for name in set().union(*formula_names(k.formula, file, code)):
+            if name in seen:
+                raise RegistryError(f"{file}: KPI '{code}': formula cycle {' -> '.join(seen + (name,))}")
+            deps(name, seen + (name,))
+    for code in kpis:
+        deps(code, (code,))
+
+
+def load_registry(directory: Path | str = DEFINITIONS_DIR) -> Registry:
+    """Parse and cross-check kpis.yaml, targets.yaml and index766.yaml from `directory`."""
+    folder = Path(directory)
+    kfile, tfile, ifile = "kpis.yaml", "targets.yaml", "index766.yaml"
+    kdata = _read(folder / kfile)
+    if not isinstance(kdata.get("measures"), dict) or not isinstance(kdata.get("kpis"), dict):
+        raise RegistryError(f"{kfile}: expected top-level mappings `measures:` and `kpis:`")
+    measures = {name: _build(Measure, kfile, f"measure '{name}'", {**(body or {}), "name": name})
+                for name, body in kdata["measures"].items()}
+    kpis = {}
+    for code, body in kdata["kpis"].items():
+        if not isinstance(body, dict):
+            raise RegistryError(f"{kfile}: KPI '{code}': expected a mapping of fields "
+                                "(name_vi, name_en, type, unit, direction, ...)")
+        kpis[code] = _build(Kpi, kfile, f"KPI '{code}'", {**body, "code": code})
+    _check_kpis(measures, kpis, kfile)
+
+    tdata = _read(folder / tfile)
+    if not isinstance(tdata.get("targets"), list):
+        raise RegistryError(f"{tfile}: expected a top-level list `targets:`")
+    targets = []
+    for i, body in enumerate(tdata["targets"], 1):
+        code = body.get("kpi", "?") if isinstance(body, dict) else "?"
+        t = _build(Target, tfile, f"target #{i} (KPI '{code}')", body)
+        if t.kpi not in kpis:
+            raise RegistryError(f"{tfile}: target #{i}: KPI '{t.kpi}' is not in {kfile}")
+        targets.append(t)
+
+    idata = _read(folder / ifile)
+    layout = _build(IndexLayout, ifile, "index layout", idata)
+    for g in layout.groups:
+        for c in g.components:
+            if c.kpi not in kpis:
+                raise RegistryError(f"{ifile}: group {g.group}: component KPI '{c.kpi}' is not in {kfile}")
+        total = sum(c.max_points for c in g.components)
+        if abs(total - g.points) > 1e-9:
+            raise RegistryError(f"{ifile}: group {g.group}: components' max_points add up to {total:g}, "
+                                f"expected the group's {g.points:g}")
+    return Registry(measures=measures, kpis=kpis, targets=tuple(targets), index766=layout)
+
+
+@cache
+def get_registry() -> Registry:
+    """The registry shipped in metrics/definitions, parsed once per process on first use."""
+    return load_registry(DEFINITIONS_DIR)

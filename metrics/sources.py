@@ -1,0 +1,152 @@
+"""KPIs that do not come from dossiers: the procedure catalogue (coverage) and the indicator feed.
+
+Catalogue KPIs are a snapshot of the catalogue as of now (it keeps no history): they are reported
+once, at the last period asked for, and a unit shows the city's catalogue (every unit uses it).
+
+Indicator KPIs use the latest publication (view indicator_latest) of the period that matches the
+query period: the same period if published, else the finest published period containing it (a
+month of a quarterly indicator shows the quarter), else the latest published period inside it (a
+year shows its latest quarter so far), else N/A. `revised` says the shown value replaced an earlier
+publication; first/last publication times are given beside it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+import config
+
+from .periods import Period
+from .registry import Kpi
+from .sqlparts import code_list
+
+INDICATOR_COLUMNS = ["source_period", "revised", "first_published", "last_published"]
+
+
+def catalogue_sql(ks: list[Kpi], by: tuple[str, ...]) -> str:
+    """Numerator and denominator of catalogue KPIs over table `procedures` (the catalogue as of now)."""
+    dims = "sector, " if "sector" in by else ""
+    aggs = ", ".join(f"count(*) FILTER (WHERE {k.numerator_filter}) AS {k.code}__n, "
+                     f"count(*) FILTER (WHERE {k.denominator_filter}) AS {k.code}__d" for k in ks)
+    return f"SELECT {dims}{aggs} FROM procedures GROUP BY ALL"
+
+
+def catalogue_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], period: Period, label: str,
+                     by: tuple[str, ...]) -> pd.DataFrame:
+    rel = con.execute(catalogue_sql(ks, by))
+    names = [d[0] for d in rel.description]
+    out = []
+    for r in rel.fetchall():
+        row = dict(zip(names, r, strict=True))
+        for k in ks:
+            n, d = row[f"{k.code}__n"], row[f"{k.code}__d"]
+            out.append({"kpi": k.code, "period": period.label, "unit_code": label,
+                        **({"sector": row["sector"]} if "sector" in by else {}),
+                        "value": 100.0 * n / d if d else None, "numerator": n, "denominator": d})
+    return pd.DataFrame(out)
+
+
+def indicator_sql(codes: list[str], units: list[str] | None, lo=None, hi=None) -> str:
+    """The latest publication of each indicator, unit and period (as view indicator_latest), with the
+    number of publications and the first one; grouped rather than windowed so filters apply first."""
+    where = [f"indicator_code IN {code_list(codes)}"]
+    if units is not None:
+        where.append(f"unit_code IN {code_list(units)}")
+    if lo is not None and hi is not None:  # periods that meet [lo, hi); population: every earlier year too
+        where.append(f"period_start < DATE '{hi}' AND (period_end > DATE '{lo}' OR indicator_code = 'population')")
+    return ("SELECT indicator_code, unit_code, period, grain, period_start, period_end, "
+            "arg_max(value, published_at) AS value, max(published_at) AS published_at, count(*) AS publications, "
+            f"min(published_at) AS first_published_at FROM indicators WHERE {' AND '.join(where)} GROUP BY ALL")
+
+
+def _pick(rows: list[dict], p: Period) -> dict | None:
+    """The publication that answers period p (see the module docstring)."""
+    exact = [r for r in rows if r["period_start"] == p.start and r["period_end"] == p.end]
+    if exact:
+        return exact[0]
+    containing = [r for r in rows if r["period_start"] <= p.start and r["period_end"] >= p.end]
+    if containing:
+        return min(containing, key=lambda r: r["period_end"] - r["period_start"])
+    inside = [r for r in rows if r["period_start"] >= p.start and r["period_end"] <= p.end]
+    return max(inside, key=lambda r: r["period_end"]) if inside else None
+
+
+def _population(pop: dict[str, list[dict]], unit: str, year: int) -> float | None:
+    rows = [r for r in pop.get(unit, []) if r["period_start"].year <= year]
+    return None if not rows else float(max(rows, key=lambda r: r["period_start"])["value"])
+
+
+def indicator_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], periods: list[Period],
+                     units: tuple[str, ...] | None, label: str, by: tuple[str, ...]) -> pd.DataFrame:
+    """Rows per KPI and period (and unit when `by` has unit_code) with value and publication details."""
+    per_unit = "unit_code" in by
+    weighted = any(k.aggregation == "population_weighted" for k in ks)
+    if per_unit or weighted:
+        wanted = None if units is None else sorted(set(units) | ({config.CITY_CODE} if label == config.CITY_CODE else set()))
+    else:
+        wanted = [label] if label != "*" else []
+    codes = sorted({k.indicator for k in ks} | ({"population"} if weighted else set()))
+    rows: list[dict] = []
+    if wanted != []:
+        rel = con.execute(indicator_sql(codes, wanted, min(p.start for p in periods), max(p.end for p in periods)))
+        names = [d[0] for d in rel.description]
+        rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
+    by_code: dict[str, dict[str, list[dict]]] = {}
+    for r in rows:
+        by_code.setdefault(r["indicator_code"], {}).setdefault(r["unit_code"], []).append(r)
+    pop = by_code.get("population", {})
+    out = []
+    for k in ks:
+        ind = by_code.get(k.indicator, {})
+        for p in periods:
+            if per_unit:
+                for u in sorted(ind):  # a row where a publication answers the period
+                    r = _pick(ind[u], p) if units is None or u in units else None
+                    if r is not None:
+                        out.append(_row(k.code, p, u, r, [r]))
+            elif k.aggregation == "population_weighted":
+                out.append(_weighted(k.code, ind, pop, p, label))
+            else:
+                r = _pick(ind.get(label, []), p)
+                out.append(_row(k.code, p, label, r, [r] if r else []))
+    return pd.DataFrame(out, columns=["kpi", "period", "unit_code", "value", "numerator", "denominator",
+                                      *INDICATOR_COLUMNS])
+
+
+def _row(code: str, p: Period, unit: str, row: dict | None, used: list[dict], value=None, num=None, den=None) -> dict:
+    if row is not None and value is None:
+        value = float(row["value"])
+    return {
+        "kpi": code, "period": p.label, "unit_code": unit, "value": value, "numerator": num, "denominator": den,
+        "source_period": max((r["period"] for r in used), default=None),
+        "revised": any(int(r["publications"]) > 1 for r in used) if used else None,
+        "first_published": min((r["first_published_at"] for r in used), default=None),
+        "last_published": max((r["published_at"] for r in used), default=None),
+    }
+
+
+def _weighted(code: str, ind: dict[str, list[dict]], pop: dict[str, list[dict]], p: Period, label: str) -> dict:
+    """Population-weighted mean over the units (one unit: its own value; the city row as a fallback)."""
+    if label not in ("*", config.CITY_CODE):  # one unit: its own value, the weight only for num/den
+        r = _pick(ind.get(label, []), p)
+        if r is None:
+            return _row(code, p, label, None, [])
+        w = _population(pop, label, r["period_start"].year)
+        return _row(code, p, label, r, [r], num=None if w is None else float(r["value"]) / 100 * w, den=w)
+    num = den = 0.0
+    used = []
+    for u in sorted(ind):
+        r = _pick(ind[u], p) if u != config.CITY_CODE else None
+        w = None if r is None else _population(pop, u, r["period_start"].year)
+        if w is None:
+            continue
+        num += float(r["value"]) / 100 * w
+        den += w
+        used.append(r)
+    if not used and label == config.CITY_CODE:
+        r = _pick(ind.get(config.CITY_CODE, []), p)
+        return _row(code, p, label, r, [r] if r else [])
+    if not den:
+        return _row(code, p, label, None, [])
+    return _row(code, p, label, None, used, value=100 * num / den, num=num, den=den)
