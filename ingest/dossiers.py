@@ -14,16 +14,16 @@ from pathlib import Path
 import duckdb
 
 from .profiles import Profile, ProfileError, detect_profile
-from .readers import ReadResult, UnreadableFile, materialize, read_headers
+from .readers import ReadResult, UnreadableFile, read_headers, stage
 from .validate import (
     TIMESTAMP_COLUMNS,
     TYPED_COLUMNS,
-    ident,
+    UNIT_FALLBACK_SQL,
+    UNIT_KEYS_SQL,
     lit,
     mapped_select,
     problems_expr,
     typed_select,
-    unit_lookup_sql,
 )
 from .vocab import FINISHED_STATUSES
 
@@ -77,31 +77,10 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
         raise UnreadableFile("no_profile", str(exc)) from None
     have = set(headers)
     wanted = sorted({s for col in profile.columns for s in profile.sources(col) if s in have})
-    read: ReadResult = materialize(con, path, fmt, headers, wanted, "_src")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _unit_keys AS {UNIT_KEYS_SQL}")
+    read = stage(con, path, fmt, headers, wanted, "_src", lambda: _check(con, profile, have, now))
     result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name)
-
-    list_cols = {c for c in TIMESTAMP_COLUMNS if sum(s in have for s in profile.sources(c)) > 1}
-    # One pass: map -> parse -> check. Text values are kept only for rows that go to quarantine.
-    unit_src = [s for s in profile.sources("unit_code") if s in have]
-    raw_units = (f"SELECT nullif(trim({ident(unit_src[0])}), '') AS raw FROM _src" if unit_src
-                 else "SELECT NULL::VARCHAR AS raw")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _unit_lookup AS {unit_lookup_sql(raw_units)}")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _checked AS
-        WITH m AS ({mapped_select(profile, have, '_src')}),
-             t AS ({typed_select('m', list_cols, '_unit_lookup')}),
-             c AS (SELECT *, {problems_expr(_ts(now), list_cols)} AS problems FROM t)
-        SELECT _line, dossier_id, procedure_code, channel, status, applicant_type, problems,
-               {", ".join(f"{col}_t" for col in TYPED_COLUMNS)},
-               unit_t, procedure_known, p_online_level, p_cross_agency,
-               CASE WHEN len(problems) > 0 THEN
-                   to_json({{'dossier_id': dossier_id, 'unit_code': unit_code, 'procedure_code': procedure_code,
-                            'channel': channel, 'received_at': received_at, 'due_at': due_at,
-                            'completed_at': completed_at, 'status': status, 'rating': rating,
-                            'updated_at': updated_at}})::VARCHAR END AS raw
-        FROM c
-    """)
-    con.execute("DROP TABLE IF EXISTS _src; DROP TABLE IF EXISTS _unit_lookup")
+    _resolve_unit_spellings(con)
     con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
     _quarantine_rows(con, run_id, file_label, read)
     result.quarantined = con.execute("SELECT count(*) FROM _checked WHERE len(problems) > 0").fetchall()[0][0]
@@ -114,8 +93,49 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
     if read.rejected:
         result.reasons["malformed_line"] = result.reasons.get("malformed_line", 0) + len(read.rejected)
     _upsert(con, run_id, result)
-    con.execute("DROP TABLE IF EXISTS _checked")
+    con.execute("DROP TABLE IF EXISTS _checked; DROP TABLE IF EXISTS _unit_keys")
     return result
+
+
+def _check(con: duckdb.DuckDBPyConnection, profile: Profile, have: set[str], now: datetime) -> None:
+    """One pass over the staged source: map -> parse -> check, into `_checked`.
+
+    Text values are kept only where needed: the codes, and a JSON of the row when it is quarantined.
+    """
+    list_cols = {c for c in TIMESTAMP_COLUMNS if sum(s in have for s in profile.sources(c)) > 1}
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _checked AS
+        WITH m AS ({mapped_select(profile, have, '_src')}),
+             t AS ({typed_select('m', list_cols, '_unit_keys')}),
+             c AS (SELECT *, {problems_expr(_ts(now), list_cols)} AS problems FROM t)
+        SELECT _line, dossier_id, unit_code, procedure_code, channel, status, applicant_type, problems,
+               {", ".join(f"{col}_t" for col in TYPED_COLUMNS)},
+               unit_t, procedure_known, p_online_level, p_cross_agency,
+               CASE WHEN len(problems) > 0 THEN
+                   to_json({{'dossier_id': dossier_id, 'unit_code': unit_code, 'procedure_code': procedure_code,
+                            'channel': channel, 'received_at': received_at, 'due_at': due_at,
+                            'completed_at': completed_at, 'status': status, 'rating': rating,
+                            'updated_at': updated_at}})::VARCHAR END AS raw
+        FROM c
+    """)
+
+
+def _resolve_unit_spellings(con: duckdb.DuckDBPyConnection) -> None:
+    """Second chance for units no exact key matched (other case, decomposed Unicode, lost zeros)."""
+    found = con.execute(UNIT_FALLBACK_SQL).fetchall()
+    if not found:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _unit_fix AS SELECT * FROM (VALUES " +
+                ", ".join(f"({lit(raw)}, {lit(code)})" for raw, code in found) + ") v(raw, unit_t)")
+    con.execute("""
+        UPDATE _checked SET unit_t = f.unit_t,
+               problems = list_filter(problems, lambda x: x.code <> 'unknown_unit')
+        FROM _unit_fix f WHERE _checked.unit_code = f.raw AND _checked.unit_t IS NULL
+    """)
+    con.execute("""
+        UPDATE _checked SET raw = NULL WHERE len(problems) = 0 AND raw IS NOT NULL
+    """)
+    con.execute("DROP TABLE _unit_fix")
 
 
 def _ts(value: datetime) -> str:

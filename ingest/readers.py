@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -124,7 +125,8 @@ def read_headers(path: Path, fmt: str) -> list[str]:
 def materialize(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str],
                 wanted: list[str], table: str) -> ReadResult:
     """Create temp table `table` with `_line` and the `wanted` source columns as VARCHAR."""
-    reader = {"csv": _csv, "parquet": _parquet, "jsonl": _jsonl, "xlsx": _xlsx}[fmt]
+    # small files (indicators) take the line-by-line CSV reader; dossier CSVs go through `stage`
+    reader = {"csv": _csv_small, "parquet": _parquet, "jsonl": _jsonl, "xlsx": _xlsx}[fmt]
     try:
         return reader(con, path, headers, wanted, table)
     except UnreadableFile:
@@ -133,52 +135,50 @@ def materialize(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: l
         raise UnreadableFile("corrupt_file", f"cannot read the {fmt} file ({type(exc).__name__}: {exc})") from None
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str], wanted: list[str],
+          name: str, check: Callable[[], None]) -> ReadResult:
+    """Expose the file as relation `name` and run `check` over it (which builds `_checked`).
 
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _csv(con, path, headers, wanted, table) -> ReadResult:
-    """DuckDB's parallel reader when line numbers can be trusted; else a careful line-by-line read.
-
-    DuckDB gives no line numbers for good rows, so data row r is taken as the r-th line after the
-    header that was not rejected. That holds when every record is one line; the count check below
-    catches blank lines, quoted line breaks and mixed line endings, which take the slow path.
+    CSV goes through a view on DuckDB's parallel reader, so the file is parsed once, in the same pass
+    as the checks; when its line numbers cannot be trusted (see `_csv`) it is staged again the slow way.
     """
-    _, delim = _csv_dialect(path)
-    if len(set(headers)) != len(headers):
-        raise UnreadableFile("duplicate_headers", f"column names repeat in the header line: {headers}")
-    try:
-        result = _csv_fast(con, path, headers, wanted, table, delim)
-        if result is not None:
-            return result
-    except duckdb.InvalidInputException:
-        pass  # e.g. mixed CRLF/LF line endings: DuckDB's strict parser gives up, Python's csv does not
-    return _csv_slow(con, path, headers, wanted, table, delim)
+    if fmt == "csv":
+        _, delim = _csv_dialect(path)
+        if len(set(headers)) != len(headers):
+            raise UnreadableFile("duplicate_headers", f"column names repeat in the header line: {headers}")
+        try:
+            _csv_view(con, path, headers, wanted, name, delim)
+            check()
+            read = _csv_view_finish(con, path, headers, "_checked")
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+            if read is not None:
+                return read
+        except duckdb.InvalidInputException:
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+        except duckdb.Error as exc:
+            raise UnreadableFile("corrupt_file", f"cannot read the csv file ({type(exc).__name__}: {exc})") from None
+        read = _csv_slow(con, path, headers, wanted, name, delim)
+    else:
+        read = materialize(con, path, fmt, headers, wanted, name)
+    check()
+    con.execute(f"DROP TABLE IF EXISTS {name}")
+    return read
 
 
-def _count_lines(path: Path) -> int:
-    n, last = 0, b"\n"
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            n += chunk.count(b"\n")
-            last = chunk[-1:]
-    return n + (last != b"\n")
-
-
-def _csv_fast(con, path, headers, wanted, table, delim) -> ReadResult | None:
+def _csv_view(con, path, headers, wanted, name, delim) -> None:
     columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in headers) + "}"
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT row_number() OVER () AS _row, {", ".join(_q(w) for w in wanted)}
+        CREATE OR REPLACE TEMP VIEW {name} AS
+        SELECT row_number() OVER () + 1 AS _line, {", ".join(_q(w) for w in wanted)}
         FROM read_csv({_lit(str(path))}, header = true, auto_detect = false, columns = {columns},
                       delim = {_lit(delim)}, quote = '"', escape = '"', ignore_errors = true,
                       store_rejects = true, strict_mode = true, max_line_size = 1048576)
     """)
+
+
+def _csv_view_finish(con, path, headers, table) -> ReadResult | None:
+    """Collect rejected lines; renumber `table`'s lines around them; None if numbering is unsafe."""
     rejected = [
         Rejected(int(line), "malformed_line", f"{etype.lower().replace('_', ' ')}: {msg}")
         for line, etype, msg in con.execute(
@@ -193,15 +193,34 @@ def _csv_fast(con, path, headers, wanted, table, delim) -> ReadResult | None:
     if bad:
         skip = set(bad)
         keep = [ln for ln in range(2, rows + len(bad) + 2) if ln not in skip]
-        con.register("_line_map", pa.table({"_row": list(range(1, len(keep) + 1)), "_line": keep}))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT m._line, t.* EXCLUDE (_row) "
-                    f"FROM {table} t JOIN _line_map m USING (_row)")
+        con.register("_line_map", pa.table({"_row": list(range(2, len(keep) + 2)), "_new": keep}))
+        con.execute(f"UPDATE {table} SET _line = m._new FROM _line_map m WHERE {table}._line = m._row")
         con.unregister("_line_map")
-    else:
-        con.execute(f"ALTER TABLE {table} RENAME COLUMN _row TO _line")
-        con.execute(f"UPDATE {table} SET _line = _line + 1")
-    return ReadResult(headers, rows, [Rejected(ln, "malformed_line", next(r.detail for r in rejected if r.line == ln))
-                                      for ln in bad])
+    first = {}
+    for r in rejected:
+        first.setdefault(r.line, r)
+    return ReadResult(headers, rows, [first[ln] for ln in bad])
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _count_lines(path: Path) -> int:
+    n, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def _csv_small(con, path, headers, wanted, table) -> ReadResult:
+    return _csv_slow(con, path, headers, wanted, table, _csv_dialect(path)[1])
 
 
 def _csv_slow(con, path, headers, wanted, table, delim) -> ReadResult:

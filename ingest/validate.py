@@ -89,17 +89,27 @@ def mapped_select(profile: Profile, headers: set[str], src: str) -> str:
     return "SELECT " + ",\n       ".join(out) + f"\nFROM {src}"
 
 
-def unit_lookup_sql(raw_values: str) -> str:
-    """Resolve each distinct unit value once: an exact code, a code that lost its leading zeros
-    (Excel), or the unit's name ('UBND Phường Cửa Nam'). `raw_values` yields one column `raw`."""
-    return f"""
-        SELECT v.raw, coalesce(u1.unit_code, u2.unit_code, u3.unit_code) AS unit_t
-        FROM (SELECT DISTINCT raw FROM ({raw_values})) v
-        LEFT JOIN units u1 ON u1.unit_code = v.raw
-        LEFT JOIN units u2 ON regexp_full_match(v.raw, '\\d{{1,4}}') AND u2.unit_code = lpad(v.raw, 5, '0')
-        LEFT JOIN units u3 ON lower(nfc_normalize(u3.name)) = lower(nfc_normalize(
-            regexp_replace(v.raw, '^(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\\s+', '', 'i')))
-    """
+# Every spelling under which a unit is matched exactly: its code, the code without the leading
+# zeros Excel strips, its name, and the name after "UBND" / "Ủy ban nhân dân" (agency names).
+UNIT_KEYS_SQL = """
+    SELECT key, unit_code FROM (
+        SELECT unit_code AS key, unit_code FROM units
+        UNION SELECT ltrim(unit_code, '0'), unit_code FROM units WHERE unit_type <> 'city'
+        UNION SELECT nfc_normalize(name), unit_code FROM units
+        UNION SELECT 'UBND ' || nfc_normalize(name), unit_code FROM units
+        UNION SELECT 'Ủy ban nhân dân ' || nfc_normalize(name), unit_code FROM units
+    )
+"""
+
+# For the few values no exact key matched: compare case- and Unicode-form-insensitively.
+UNIT_FALLBACK_SQL = """
+    SELECT v.raw, min(u.unit_code) AS unit_t
+    FROM (SELECT DISTINCT unit_code AS raw FROM _checked WHERE unit_t IS NULL AND unit_code IS NOT NULL) v
+    JOIN units u ON lower(nfc_normalize(u.name)) = lower(nfc_normalize(trim(
+        regexp_replace(v.raw, '^(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\\s+', '', 'i'))))
+                 OR (regexp_full_match(v.raw, '0*\\d{1,5}') AND u.unit_code = lpad(ltrim(v.raw, '0'), 5, '0'))
+    GROUP BY v.raw
+"""
 
 
 def parse_ts(expr: str) -> str:
@@ -136,13 +146,13 @@ def typed_select(src: str, list_columns: set[str], unit_lookup: str) -> str:
     for col in INT_COLUMNS:
         parts.append(f"{_parse_int('m.' + col)} AS {col}_t")
     parts.append(f"{_parse_int('m.rating')} AS rating_t")
-    parts.append("ul.unit_t")
+    parts.append("ul.unit_code AS unit_t")
     parts.append("p.procedure_code IS NOT NULL AS procedure_known")
     parts.append("p.online_level AS p_online_level, p.cross_agency AS p_cross_agency")
     return f"""
         SELECT {", ".join(parts)}
         FROM {src} m
-        LEFT JOIN {unit_lookup} ul ON ul.raw = m.unit_code
+        LEFT JOIN {unit_lookup} ul ON ul.key = m.unit_code
         LEFT JOIN procedures p ON p.procedure_code = m.procedure_code
     """
 

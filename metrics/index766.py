@@ -87,4 +87,4 @@ def index766(con: duckdb.DuckDBPyConnection, units: str | Iterable[str] | None =
                      "group_name_en": None, "kpi": None, "rate": None, "threshold": None,
                      "max_points": sum(g.points for g in layout.groups), "points_computable": total_pts,
                      "score": round(total, 2) if any_total else None})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS).astype({"group": "Int64"})

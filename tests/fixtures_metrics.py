@@ -138,15 +138,17 @@ def ingest_rows(con: duckdb.DuckDBPyConnection, folder: Path, rows: list[dict], 
     return report
 
 
-def ingest_indicators(con: duckdb.DuckDBPyConnection, folder: Path, rows=INDICATORS, now: datetime = NOW):
-    cols = ["indicator_code", "unit_code", "period", "value", "source", "published_at"]
-    path = folder / "indicators.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(cols)
-        w.writerows(rows)
-    report = ingest_file(con, path, "indicators", now=now)
-    assert report.status == "ok", (report.error, report.reasons)
+def insert_indicators(con: duckdb.DuckDBPyConnection, rows=INDICATORS) -> None:
+    """Indicator publications inserted as the indicator ingest stores them (period bounds, grain, run id)."""
+    from metrics.periods import parse_label
+
+    run_id = con.execute("SELECT nextval('ingest_run_seq')").fetchone()[0]
+    for code, unit, period, value, source, published in rows:
+        p = parse_label(period)
+        con.execute("INSERT INTO indicators VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [code, unit, period, p.grain, p.start, p.end, value, source, published, run_id])
+    con.execute("INSERT INTO ingest_runs (run_id, source, channel, started_at, inserted, status) "
+                "VALUES (?, 'indicators', 'cli', ?, ?, 'ok')", [run_id, NOW, len(rows)])
 
 
 def build(folder: Path, rows: list[dict] = DOSSIERS, indicators: bool = True, refresh: bool = True):
@@ -156,7 +158,7 @@ def build(folder: Path, rows: list[dict] = DOSSIERS, indicators: bool = True, re
     con = new_warehouse()
     ingest_rows(con, folder, rows, "dossiers.csv")
     if indicators:
-        ingest_indicators(con, folder)
+        insert_indicators(con)
     if refresh:
         refresh_aggregates(con)
     return con
