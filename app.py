@@ -90,11 +90,11 @@ def _print_report(item: dict, lang: str) -> None:
     values = (item["rows_read"], item["inserted"], item["updated"], item["unchanged"], item["quarantined"])
     print("  " + ", ".join(f"{lab} {val:,}" for lab, val in zip(labels, values, strict=True)))
     if item["reasons"]:
-        from ingest.reasons import describe
+        from ingest.reasons import title
 
         print("  " + ("Lý do cách ly (số dòng):" if vi else "Quarantine reasons (rows):"))
         for code, n in item["reasons"].items():
-            print(f"    {n:>6,}  {code}: {describe(code, lang=lang).split(' {')[0]}")
+            print(f"    {n:>6,}  {title(code, lang)} ({code})")
     for q in item["quarantine"]:
         where = f"line {q['line']}" if q["line"] is not None else "?"
         print(f"    {where}: {q['reason']}" + (f" [{q['dossier_id']}]" if q["dossier_id"] else ""))

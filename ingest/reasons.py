@@ -92,6 +92,35 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+TITLES: dict[str, tuple[str, str]] = {
+    "missing_value": ("thiếu giá trị bắt buộc", "required value missing"),
+    "unknown_unit": ("đơn vị không có trong danh mục", "unknown unit"),
+    "unknown_channel": ("kênh tiếp nhận không hợp lệ", "unknown channel"),
+    "unknown_status": ("trạng thái không hợp lệ", "unknown status"),
+    "unknown_applicant_type": ("loại chủ hồ sơ không hợp lệ", "unknown applicant type"),
+    "bad_date": ("ngày không đọc được", "unreadable date"),
+    "date_out_of_range": ("ngày ngoài khoảng 2015–2040", "date outside 2015–2040"),
+    "received_in_future": ("ngày ở tương lai", "date in the future"),
+    "due_before_received": ("hẹn trả trước ngày tiếp nhận", "due before received"),
+    "completed_before_received": ("hoàn thành trước ngày tiếp nhận", "completed before received"),
+    "finished_without_date": ("đã kết thúc nhưng thiếu ngày hoàn thành", "finished without a completion date"),
+    "date_on_open_dossier": ("đang xử lý nhưng có ngày hoàn thành", "open dossier with a completion date"),
+    "bad_rating": ("đánh giá ngoài 1–5", "rating outside 1–5"),
+    "bad_integer": ("không phải số nguyên không âm", "not a whole number ≥ 0"),
+    "bad_boolean": ("không phải có/không", "not yes/no"),
+    "malformed_line": ("dòng sai cấu trúc", "malformed line"),
+    "unknown_indicator": ("chỉ tiêu không có trong danh mục", "unknown indicator"),
+    "bad_period": ("kỳ không hợp lệ", "invalid period"),
+    "bad_number": ("không phải là số", "not a number"),
+}
+
+
+def title(code: str, lang: str = "vi") -> str:
+    """A short name of the reason, for summaries."""
+    vi, en = TITLES.get(code, (code, code))
+    return vi if lang == "vi" else en
+
+
 def describe(code: str, column: str | None = None, value: str | None = None, lang: str = "vi") -> str:
     vi, en = REASONS.get(code, (code, code))
     template = vi if lang == "vi" else en

@@ -278,7 +278,10 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     out["as_of"] = [labels[p].judged_at(now) for p in out["period"]]
     out["unit"] = [reg.kpis[k].unit for k in out["kpi"]]
     targets.apply(reg, out, labels, ctx.keys, now, lambda cs, p: _values(ctx, cs, [p]))
-    return pd.DataFrame(out, columns=empty.columns)
+    for c in ("target", "ratio", "projected", "base_value", "revised"):
+        out[c] = [_clean(x) if c != "revised" else (None if x is None or x != x else bool(x)) for x in out[c]]
+    # object columns keep None for N/A (a float column would turn it into NaN)
+    return pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in empty.columns})
 
 
 def _clean(x):
@@ -356,10 +359,10 @@ def progress(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None = None, 
     if k.type == KpiType.INDICATOR:
         sel = selection(unit, scope)
         code = sel.label if sel is not None and sel.label != "*" else config.CITY_CODE
-        units = None if k.aggregation != "none" and code == config.CITY_CODE else code
-        row = con.execute("SELECT period FROM indicator_latest WHERE indicator_code = ? AND unit_code IN (?, ?) "
+        any_unit = k.aggregation != "none" and code == config.CITY_CODE  # weighted over every unit
+        row = con.execute("SELECT period FROM indicators WHERE indicator_code = ? AND (? OR unit_code = ?) "
                           "AND period_start <= ? ORDER BY period_end DESC, period_start DESC LIMIT 1",
-                          [k.indicator, code, config.CITY_CODE if units is None else code, now.date()]).fetchone()
+                          [k.indicator, any_unit, code, now.date()]).fetchone()
         if row is not None:
             period, grain = row[0], None
     df = query(con, [kpi], grain=grain, periods=period, units=unit, scope=scope, now=now)

@@ -159,7 +159,7 @@ def test_coverage_5g_population_weighted(con):
     assert r["value"] == approx(28000000 / 450000)
     assert r["source_period"] == "2026-Q1"
     assert one(con, "coverage_5g", "2026-03", units="00004")["value"] == 60.0
-    assert one(con, "coverage_5g", "2026-Q3")["value"] is None  # nothing published for it
+    assert one(con, "coverage_5g", "2025-Q2")["value"] is None  # nothing published for it
 
 
 def test_indicator_latest_publication_and_revision(con):
@@ -202,7 +202,7 @@ def test_periods_and_grains(con):
     assert df[["period", "value"]].values.tolist() == [["2026-01", 0], ["2026-02", 8], ["2026-03", 4]]
     assert query(con, ["received"], grain=None, periods="2026-Q1", now=NOW)["value"].tolist() == [12]
     weeks = query(con, ["received"], grain="week", periods=["2026-W07", "2026-W08"], now=NOW)
-    assert weeks[["period", "value"]].values.tolist() == [["2026-W07", 1], ["2026-W08", 0]]  # Tết week empty
+    assert weeks[["period", "value"]].values.tolist() == [["2026-W07", 2], ["2026-W08", 0]]  # Tết week empty
     assert query(con, ["received"], grain="month", periods="2026-Q2", now=NOW).empty  # the future
 
 
@@ -231,7 +231,8 @@ def test_progress(con):
 def test_explain_and_list(con):
     sql = explain("on_time_rate", periods="2026-02", now=NOW)
     assert "effective_due_at >= per.t" in sql and "supplement_count <= 1" in sql
-    assert con.execute(sql).fetchall() == [("2026-02", 3, 5, 1, 2)]
+    # finished on time, not yet due at T, finished, in flight at T
+    assert con.execute(sql).fetchall() == [("2026-02", 3, 1, 5, 2)]
     kpis = list_kpis()
     assert {"on_time_rate", "coverage_5g", "satisfaction_766"} <= set(kpis["kpi"])
 

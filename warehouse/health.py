@@ -1,0 +1,82 @@
+"""Read-only facts about the data itself: freshness, ingest runs, quarantine, demo flag.
+
+The dashboard's data-health page, the API and the CLI read these; none of them writes SQL of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from ingest.reasons import describe
+
+# Beyond this age a source's data is called stale (dashboards show a banner).
+STALE_AFTER_S = {"dossiers": 15 * 60, "indicators": 40 * 24 * 3600}
+
+
+def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT value FROM meta WHERE key = 'demo'").fetchall()
+    return bool(row) and row[0][0] == "true"
+
+
+def freshness(con: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFrame:
+    """Per source: last successful load, age in seconds, whether it is stale, newest record time."""
+    df = con.execute("""
+        WITH runs AS (
+            SELECT source, max(finished_at) FILTER (WHERE status IN ('ok', 'partial')) AS last_load,
+                   max(finished_at) AS last_run,
+                   arg_max(status, finished_at) AS last_status
+            FROM ingest_runs GROUP BY source
+        ), latest AS (
+            SELECT 'dossiers' AS source, max(updated_at) AS newest_record FROM dossiers
+            UNION ALL SELECT 'indicators', max(published_at) FROM indicators
+        )
+        SELECT s.source, r.last_load, r.last_run, r.last_status, l.newest_record
+        FROM (VALUES ('dossiers'), ('indicators')) s(source)
+        LEFT JOIN runs r USING (source) LEFT JOIN latest l USING (source)
+        ORDER BY s.source
+    """).df()
+    df["age_s"] = [(now - t).total_seconds() if pd.notna(t) else None for t in df["last_load"]]
+    df["stale"] = [age is None or age > STALE_AFTER_S[src] for src, age in zip(df["source"], df["age_s"], strict=True)]
+    return df
+
+
+def ingest_runs(con: duckdb.DuckDBPyConnection, limit: int = 50, source: str | None = None) -> pd.DataFrame:
+    """The latest runs, newest first (file, status, rows read / inserted / updated / quarantined)."""
+    where = "WHERE source = ?" if source else ""
+    params = [source, limit] if source else [limit]
+    return con.execute(f"""
+        SELECT run_id, source, channel, file_name, profile, started_at, finished_at, duration_ms,
+               rows_read, inserted, updated, unchanged, quarantined, status, error
+        FROM ingest_runs {where} ORDER BY run_id DESC LIMIT ?
+    """, params).df()
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection, lang: str = "vi", since: datetime | None = None) -> pd.DataFrame:
+    """Quarantined rows grouped by reason, with the reason in words."""
+    df = con.execute("""
+        SELECT source, reason_code, column_name, count(*) AS rows, count(DISTINCT file_name) AS files,
+               max(quarantined_at) AS latest
+        FROM quarantine WHERE quarantined_at >= coalesce(?, TIMESTAMP '1900-01-01')
+        GROUP BY ALL ORDER BY rows DESC
+    """, [since]).df()
+    df["reason"] = [describe(c, col, "…", lang) for c, col in zip(df["reason_code"], df["column_name"], strict=True)]
+    return df
+
+
+def quarantine_list(con: duckdb.DuckDBPyConnection, lang: str = "vi", limit: int = 500, offset: int = 0,
+                    source: str | None = None) -> pd.DataFrame:
+    """The quarantined rows to fix: file, line, record, reason in words. No personal data is stored."""
+    where = "WHERE q.source = ?" if source else ""
+    params = ([source] if source else []) + [limit, offset]
+    df = con.execute(f"""
+        SELECT q.run_id, q.source, q.file_name, q.line, q.record_id, q.reason_code, q.column_name, q.bad_value,
+               q.quarantined_at
+        FROM quarantine q {where}
+        ORDER BY q.quarantined_at DESC, q.file_name, q.line LIMIT ? OFFSET ?
+    """, params).df()
+    df["reason"] = [describe(c, col, v, lang) for c, col, v in
+                    zip(df["reason_code"], df["column_name"], df["bad_value"], strict=True)]
+    return df
