@@ -19,7 +19,7 @@ CANONICAL = [
 
 @pytest.fixture
 def settings(tmp_path):
-    return load_settings(warehouse=tmp_path / "wh.duckdb")
+    return load_settings(data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb")
 
 
 @pytest.fixture
