@@ -36,6 +36,7 @@ def seed_demo(con: duckdb.DuckDBPyConnection, settings: Settings, days: int | No
     n_days = (now.date() - start).days + 1
     started = time.perf_counter()
     totals = {"files": 0, "rows_read": 0, "inserted": 0, "updated": 0, "quarantined": 0}
+    settings.dossier_inbox.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="r57-demo-") as tmp:
         for i, chunk in enumerate(generate_dossiers(start, n_days, per_day=per_day, seed=seed, now=now)):
             path = Path(tmp) / f"demo-dossiers-{i:04d}.parquet"
