@@ -117,7 +117,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _live_job(settings: Settings, seconds: float):
     from demo.live import drop_batch
-
     from ingest.runner import local_now
 
     counter = {"n": 0}

@@ -193,3 +193,17 @@ def test_formats_semicolon_bom_jsonl_parquet(con, tmp_path):
     assert [(r.inserted, r.quarantined) for r in reports] == [(1, 0), (1, 1), (1, 0)]
     # an ISO time in UTC is stored as Hanoi local time (UTC+7)
     assert rows(con, "SELECT completed_at FROM dossiers WHERE dossier_id = 'J1'") == [(datetime(2026, 3, 3, 10, 0),)]
+
+
+def test_restart_between_commit_and_move_neither_loses_nor_double_counts(con, tmp_path):
+    """A crash after the load committed but before the file left the inbox: the next run skips it
+    by its hash and moves it on; the rows are counted once."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    f = write_csv(inbox / "a.csv", [dossier(dossier_id="R1"), dossier(dossier_id="R2")])
+    first = ingest_file(con, f, "dossiers", channel="inbox", archive_root=None, now=NOW)  # "crash": not moved
+    assert f.exists() and first.inserted == 2
+    second = ingest_files(con, [f], "dossiers", channel="inbox", archive_root=tmp_path / "archive", now=NOW)
+    assert [(r.status, r.inserted) for r in second] == [("duplicate", 0)]
+    assert not f.exists()
+    assert rows(con, "SELECT count(*) FROM dossiers") == [(2,)]
