@@ -164,20 +164,28 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
+def build_web(settings: Settings, writer=None):
+    """The Dash app with the read API mounted on its Flask server."""
+    import api
+    from dashboard.app import create_app
+    from warehouse.db import Reader
+
+    app = create_app(settings)
+    api.register(app.server, settings, Reader(settings).cursor, writer=writer)
+    return app
+
+
 def create_server(settings: Settings | None = None):
     """WSGI factory for gunicorn web workers: read-only, no scheduler (`gunicorn 'app:create_server()'`)."""
-    from dashboard.app import create_app
-
-    return create_app(settings or load_settings()).server
+    return build_web(settings or load_settings()).server
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from dashboard.app import create_app
-
     settings = _settings(args)
+    writer = None
     if not args.no_scheduler:
-        start_writer_side(settings, demo=args.demo, live=args.live)
-    app = create_app(settings)
+        writer, _ = start_writer_side(settings, demo=args.demo, live=args.live)
+    app = build_web(settings, writer)
     if args.debug:
         os.environ["R57_DEBUG"] = "1"
     print(f"Dashboard on http://{args.host}:{args.port}/", flush=True)

@@ -103,14 +103,20 @@ def read_headers(path: Path, fmt: str) -> list[str]:
         if fmt == "parquet":
             return list(pq.read_schema(path).names)
         if fmt == "jsonl":
+            # records may omit optional keys: the columns are every key seen, in first-seen order
+            keys: dict[str, None] = {}
             with path.open("r", encoding="utf-8-sig") as fh:
                 for line in fh:
                     if line.strip():
-                        obj = json.loads(line)
-                        if not isinstance(obj, dict):
-                            raise UnreadableFile("not_a_table", "JSON Lines records must be objects")
-                        return list(obj)
-            raise UnreadableFile("empty_file", "no records in the file")
+                        try:
+                            obj = json.loads(line)
+                        except json.JSONDecodeError:
+                            continue  # reported per line when the file is read
+                        if isinstance(obj, dict):
+                            keys.update(dict.fromkeys(obj))
+            if not keys:
+                raise UnreadableFile("not_a_table", "no JSON object records in the file")
+            return list(keys)
         if fmt == "xlsx":
             return [h for h in _xlsx_rows(path, header_only=True)[0] if h]
     except UnreadableFile:

@@ -80,3 +80,8 @@ def quarantine_list(con: duckdb.DuckDBPyConnection, lang: str = "vi", limit: int
     df["reason"] = [describe(c, col, v, lang) for c, col, v in
                     zip(df["reason_code"], df["column_name"], df["bad_value"], strict=True)]
     return df
+
+
+def units_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The city and its wards/communes: unit_code, name (with diacritics), name_en, unit_type."""
+    return con.execute("SELECT unit_code, name, name_en, unit_type FROM units ORDER BY unit_code").df()

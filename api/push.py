@@ -1,0 +1,107 @@
+"""Push ingest: POST dossier records (JSON, JSON Lines or CSV) into the same pipeline as the inbox.
+
+Off unless an API token is configured (R57_API_TOKEN). In the process that holds the writer
+(`make run`) the records load at once and the answer carries the counts and the quarantine reasons;
+a read-only web worker cannot write, so it queues the body in the inbox for the ingest process and
+answers 202 with where to look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+
+from flask import Response, request
+from flask import json as fjson
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def _answer(payload: dict, status: int, headers: dict | None = None) -> Response:
+    return Response(fjson.dumps(payload, ensure_ascii=False), status=status, mimetype="application/json",
+                    headers=headers or {})
+
+
+def _authorised(token: str) -> Response | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return _answer({"error": "missing 'Authorization: Bearer <token>' header"}, 401,
+                       {"WWW-Authenticate": 'Bearer realm="r57"'})
+    if not hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+        return _answer({"error": "invalid API token"}, 403)
+    return None
+
+
+def _body_as_file() -> tuple[bytes, str] | Response:
+    """The request body as file bytes and an extension the readers know."""
+    ctype = (request.mimetype or "").lower()
+    body = request.get_data(cache=False)
+    if not body.strip():
+        return _answer({"error": "empty body: send a JSON array of records, JSON Lines or CSV"}, 400)
+    if ctype == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            return _answer({"error": f"body is not valid JSON: {exc}"}, 400)
+        if isinstance(data, dict) and isinstance(data.get("records"), list):
+            data = data["records"]
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            return _answer({"error": "JSON body must be an array of record objects, or {\"records\": [...]}"}, 400)
+        return "\n".join(json.dumps(r, ensure_ascii=False) for r in data).encode() + b"\n", ".jsonl"
+    if ctype in ("application/x-ndjson", "application/jsonl", "application/x-jsonlines"):
+        return body, ".jsonl"
+    if ctype in ("text/csv", "application/csv"):
+        return body, ".csv"
+    return _answer({"error": f"unsupported Content-Type '{ctype}'; use application/json, "
+                             "application/x-ndjson or text/csv"}, 415)
+
+
+def push_dossiers(settings, writer) -> Response:
+    if not settings.api_token:
+        return _answer({"error": "push ingest is off: no API token is configured (set R57_API_TOKEN)"}, 403)
+    denied = _authorised(settings.api_token)
+    if denied is not None:
+        return denied
+    if (request.content_length or 0) > MAX_BYTES:
+        return _answer({"error": f"body over {MAX_BYTES // (1024 * 1024)} MB: split it"}, 413)
+    got = _body_as_file()
+    if isinstance(got, Response):
+        return got
+    data, ext = got
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    name = f"push-{time.strftime('%Y%m%d-%H%M%S')}-{digest}{ext}"
+    if writer is None:
+        inbox = settings.dossier_inbox
+        inbox.mkdir(parents=True, exist_ok=True)
+        tmp = inbox / f".{name}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, inbox / name)
+        return _answer({"queued": name, "detail": "this web process is read-only; the ingest process loads "
+                        "the file on its next tick", "status_url": "/api/v1/status"}, 202)
+    return _ingest_now(settings, writer, name, data)
+
+
+def _ingest_now(settings, writer, name: str, data: bytes) -> Response:
+    from ingest.runner import ingest_file, quarantine_summary
+    from service.jobs import refresh_derived
+    from warehouse.db import publish_snapshot
+
+    staging = settings.data_dir / "push"
+    staging.mkdir(parents=True, exist_ok=True)
+    path = staging / name
+    path.write_bytes(data)
+    with writer.session() as con:
+        report = ingest_file(con, path, "dossiers", channel="push", archive_root=settings.data_dir)
+        if report.changed:
+            refresh_derived(con)
+            publish_snapshot(con, settings)
+        lang = request.args.get("lang", "en")
+        quarantined = quarantine_summary(con, report.run_id, lang=lang if lang in ("vi", "en") else "en",
+                                         limit=1000)
+    out = report.as_dict()
+    out["quarantine"] = quarantined
+    status = 200 if report.status in ("ok", "partial", "duplicate") else 422
+    return _answer(out, status)

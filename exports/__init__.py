@@ -1,0 +1,5 @@
+"""Exports of what the dashboard shows: CSV (UTF-8 with BOM), Excel (.xlsx) and Parquet."""
+
+from .tables import EXPORT_FORMATS, csv_bytes, parquet_bytes, rounded, xlsx_bytes
+
+__all__ = ["EXPORT_FORMATS", "csv_bytes", "parquet_bytes", "rounded", "xlsx_bytes"]

@@ -1,0 +1,115 @@
+"""Turn metrics frames into files an analyst opens in Excel, or loads in their own tools.
+
+Rounding (the same rule as the dashboard's cards and tables): a KPI `value` in % or working days keeps
+1 decimal, counts and points keep 0 and 2 decimals respectively; numerator and denominator are
+exact counts. Exported numbers come from the same `metrics.query` call as the screen.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import pandas as pd
+
+EXPORT_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+DECIMALS = {"%": 1, "ngày làm việc": 1, "working days": 1, "điểm": 2, "points": 2}
+ROUNDED_COLUMNS = ("value", "target", "projected", "change", "previous", "base_value")
+
+
+def decimals_for(unit: str | None) -> int:
+    return DECIMALS.get((unit or "").strip(), 0 if unit else 2)
+
+
+def rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """Round value-like columns per row by the KPI's unit, as the dashboard shows them."""
+    out = df.copy()
+    if "unit" not in out:
+        return out
+    places = [decimals_for(u) for u in out["unit"]]
+    for col in ROUNDED_COLUMNS:
+        if col in out:
+            out[col] = [None if v is None or v != v else round(float(v), p) for v, p in zip(out[col], places, strict=True)]
+    return out
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text, lists as ' | ' joined text: values every tool reads the same way."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].map(lambda v: isinstance(v, list | tuple)).any():
+            out[col] = out[col].map(lambda v: " | ".join(map(str, v)) if isinstance(v, list | tuple) else v)
+    return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """CSV in UTF-8 with a BOM, so Excel shows Vietnamese correctly when the file is double-clicked."""
+    return _plain(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame = _plain(df)
+    for col in frame.columns:  # object columns mixing None and numbers: one type per column
+        if frame[col].dtype == object:
+            values = [v for v in frame[col] if v is not None]
+            if values and all(isinstance(v, int | float) for v in values):
+                frame[col] = pd.to_numeric(frame[col])
+            else:
+                frame[col] = frame[col].map(lambda v: None if v is None else str(v))
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame], filters: dict[str, str], definitions: pd.DataFrame | None,
+               generated_at: datetime, title: str, demo: bool = False, lang: str = "vi") -> bytes:
+    """A workbook: a cover sheet (title, filters, generation time, KPI definitions), then a sheet per table."""
+    vi = lang == "vi"
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+        wb = xw.book
+        bold = wb.add_format({"bold": True})
+        big = wb.add_format({"bold": True, "font_size": 14})
+        warn = wb.add_format({"bold": True, "font_color": "#9C2A00"})
+        cover = wb.add_worksheet("Bìa" if vi else "Cover")
+        cover.write(0, 0, title, big)
+        row = 2
+        if demo:
+            cover.write(1, 0, "DỮ LIỆU MẪU — không phải số liệu thật" if vi else "DEMO DATA — not real figures", warn)
+        cover.write(row, 0, "Thời điểm tạo" if vi else "Generated", bold)
+        cover.write(row, 1, generated_at.strftime("%d/%m/%Y %H:%M") + " (Asia/Ho_Chi_Minh)")
+        row += 1
+        cover.write(row, 0, "Bộ lọc" if vi else "Filters", bold)
+        for key, value in filters.items():
+            cover.write(row, 1, key)
+            cover.write(row, 2, value)
+            row += 1
+        cover.write(row + 1, 0, ("Làm tròn: % và ngày làm việc 1 chữ số thập phân; tử số/mẫu số là số đếm chính xác."
+                                 if vi else "Rounding: % and working days to 1 decimal; numerator/denominator are exact counts."))
+        row += 3
+        if definitions is not None and not definitions.empty:
+            cover.write(row, 0, "Định nghĩa chỉ tiêu" if vi else "KPI definitions", bold)
+            row += 1
+            for c, col in enumerate(definitions.columns):
+                cover.write(row, c, col, bold)
+            for r, rec in enumerate(_plain(definitions).itertuples(index=False), start=row + 1):
+                for c, v in enumerate(rec):
+                    cover.write(r, c, "" if v is None or v != v else v)
+        cover.set_column(0, 0, 28)
+        cover.set_column(1, 2, 40)
+        for name, df in sheets.items():
+            frame = _plain(df)
+            for col in frame.columns:
+                if pd.api.types.is_datetime64_any_dtype(frame[col]):
+                    frame[col] = frame[col].dt.strftime("%Y-%m-%d %H:%M")
+            frame.to_excel(xw, sheet_name=name[:31], index=False)
+            ws = xw.sheets[name[:31]]
+            ws.freeze_panes(1, 0)
+            for i, col in enumerate(frame.columns):
+                width = min(60, max(10, len(str(col)) + 2, *(len(str(v)) + 1 for v in frame[col].head(200))))
+                ws.set_column(i, i, width)
+    return buf.getvalue()

@@ -1,0 +1,203 @@
+"""The read API, exports and push ingest against a real demo warehouse snapshot."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+
+import api
+import metrics
+from config import load_settings
+from demo.seed import seed_demo
+from service.writer import Writer
+from warehouse.db import Reader, open_writer, publish_snapshot
+
+NOW = datetime(2026, 11, 20, 10, 0)
+TOKEN = "s3cret-token-for-tests"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("api")
+    settings = replace(load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb"), api_token=TOKEN)
+    con = open_writer(settings)
+    seed_demo(con, settings, days=45, per_day=250, now=NOW)
+    publish_snapshot(con, settings)
+    con.close()
+    return settings
+
+
+def make_app(settings, writer=None) -> Flask:
+    app = Flask("r57-test")
+    api.register(app, settings, Reader(settings).cursor, writer=writer)
+    return app
+
+
+@pytest.fixture(scope="module")
+def client(world):
+    return make_app(world).test_client()
+
+
+def test_kpis_list_and_one_kpi_with_sql(client):
+    r = client.get("/api/v1/kpis?lang=en")
+    assert r.status_code == 200
+    codes = {k["kpi"] for k in r.get_json()["kpis"]}
+    assert {"on_time_rate", "online_share", "satisfaction", "service_coverage_full"} <= codes
+    one = client.get("/api/v1/kpis/on_time_rate").get_json()
+    assert one["kpi"] == "on_time_rate" and "SELECT" in one["sql"].upper()
+    assert client.get("/api/v1/kpis/nope").status_code == 404
+
+
+def test_values_equal_the_metrics_query(client, world):
+    r = client.get("/api/v1/values?kpi=on_time_rate,online_share&grain=month&period=2026-10&unit=00073")
+    assert r.status_code == 200
+    body = r.get_json()
+    cur = Reader(world).cursor()
+    df = metrics.query(cur, ["on_time_rate", "online_share"], grain="month", periods="2026-10", units=["00073"])
+    assert [(i["kpi"], i["period"], i["unit_code"], i["value"]) for i in body["items"]] == [
+        (k, p, u, v) for k, p, u, v in df[["kpi", "period", "unit_code", "value"]].itertuples(index=False)
+    ]
+    assert body["total"] == 2 and body["items"][0]["numerator"] is not None
+
+
+@pytest.mark.parametrize("query,needle", [
+    ("grain=fortnight", "grain"),
+    ("period=2026-13", "2026-13"),
+    ("from=2026-10-01", "'from' and 'to'"),
+    ("from=2026-10-05&to=2026-10-01", "after"),
+    ("from=yesterday&to=2026-10-01", "YYYY-MM-DD"),
+    ("page=0", "page"),
+    ("page_size=x", "page_size"),
+    ("kpi=happiness", "unknown KPI"),
+    ("by=colour", "by"),
+    ("lang=fr", "lang"),
+])
+def test_bad_parameters_get_400_saying_what(client, query, needle):
+    r = client.get(f"/api/v1/values?{query}")
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert needle in r.get_json()["error"]
+
+
+def test_etag_and_last_modified_make_polls_cheap(client):
+    first = client.get("/api/v1/units")
+    assert first.status_code == 200 and first.get_json()["total"] == 127
+    etag = first.headers["ETag"]
+    assert client.get("/api/v1/units", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/api/v1/units", headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+    assert client.get("/api/v1/units?page=2&page_size=100").get_json()["items"][0]["unit_code"] is not None
+
+
+def test_status_says_demo_and_freshness(client):
+    body = client.get("/api/v1/status").get_json()
+    assert body["demo"] is True
+    assert {f["source"] for f in body["freshness"]} == {"dossiers", "indicators"}
+    assert body["runs"] and body["runs"][0]["status"] in ("ok", "partial")
+
+
+def test_exports_carry_the_same_numbers_rounded_as_on_screen(client, world):
+    q = "kpi=on_time_rate,received,processing_time_mean&grain=month&period=2026-10&unit=00073"
+    df = metrics.query(Reader(world).cursor(), ["on_time_rate", "received", "processing_time_mean"],
+                       grain="month", periods="2026-10", units=["00073"])
+    expected = {k: (None if v is None else round(v, 0 if k == "received" else 1)) for k, v in zip(df["kpi"], df["value"], strict=True)}
+
+    csv = client.get(f"/api/v1/values.csv?{q}")
+    assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype={"unit_code": str})
+    assert dict(zip(frame["kpi"], frame["value"], strict=True)) == pytest.approx(expected)
+    assert set(frame["unit_name"]) == {"Phường Cửa Nam"}
+
+    pq = pd.read_parquet(io.BytesIO(client.get(f"/api/v1/values.parquet?{q}").data))
+    assert dict(zip(pq["kpi"], pq["value"], strict=True)) == pytest.approx(expected)
+
+    wb = load_workbook(io.BytesIO(client.get(f"/api/v1/values.xlsx?{q}").data))
+    assert wb.sheetnames == ["Bìa", "KPI"]
+    cover = [c for row in wb["Bìa"].iter_rows(values_only=True) for c in row if c]
+    assert "DỮ LIỆU MẪU — không phải số liệu thật" in cover
+    assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in cover
+    sheet = list(wb["KPI"].iter_rows(values_only=True))
+    header = sheet[0]
+    values = {r[header.index("kpi")]: r[header.index("value")] for r in sheet[1:]}
+    assert values == pytest.approx(expected)
+    assert client.get(f"/api/v1/values.pdf?{q}").status_code == 400
+
+
+def _dossier(i: int, **kw) -> dict:
+    row = {"dossier_id": f"PUSH-{i}", "unit_code": "00073", "procedure_code": "HN-HT-001", "channel": "online_full",
+           "received_at": "2026-11-19 09:00:00", "due_at": "2026-11-20 17:00:00", "status": "processing",
+           "updated_at": "2026-11-19 09:00:00"}
+    row.update(kw)
+    return row
+
+
+def test_push_requires_a_configured_token(world):
+    off = make_app(replace(world, api_token=None)).test_client()
+    r = off.post("/api/v1/dossiers", json=[_dossier(1)])
+    assert r.status_code == 403 and "off" in r.get_json()["error"]
+    c = make_app(world).test_client()
+    assert c.post("/api/v1/dossiers", json=[_dossier(1)]).status_code == 401
+    assert c.post("/api/v1/dossiers", json=[_dossier(1)], headers={"Authorization": "Bearer wrong"}).status_code == 403
+
+
+def test_push_loads_through_the_pipeline_with_reasons(world, tmp_path):
+    settings = replace(world, data_dir=tmp_path)  # same warehouse, its own push/processed folders
+    writer = Writer(settings)
+    c = make_app(settings, writer).test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    r = c.post("/api/v1/dossiers", json={"records": [_dossier(1), _dossier(2, rating="9"), _dossier(3, unit_code="123456")]},
+               headers=auth)
+    body = r.get_json()
+    assert r.status_code == 200, body
+    assert (body["inserted"], body["quarantined"], body["status"]) == (1, 2, "partial"), json.dumps(body)
+    assert sorted(q["reason_code"] for q in body["quarantine"]) == ["bad_rating", "unknown_unit"]
+    csv_body = "dossier_id,unit_code,procedure_code,channel,received_at,due_at,status,updated_at\n" \
+               "PUSH-1,00073,HN-HT-001,online_full,2026-11-19 09:00:00,2026-11-20 17:00:00,completed,2026-11-19 15:00:00\n"
+    r = c.post("/api/v1/dossiers", data=csv_body, content_type="text/csv", headers=auth)
+    assert r.get_json()["quarantine"][0]["reason_code"] == "finished_without_date"
+    assert c.post("/api/v1/dossiers", data="<xml/>", content_type="application/xml", headers=auth).status_code == 415
+    assert c.post("/api/v1/dossiers", data="[1, 2]", content_type="application/json", headers=auth).status_code == 400
+    # the snapshot readers see was republished with the pushed dossier
+    cur = Reader(settings).cursor()
+    assert cur.execute("SELECT status FROM dossiers WHERE dossier_id = 'PUSH-1'").fetchall() == [("processing",)]
+    writer.close()
+
+
+def test_push_on_a_read_only_web_worker_queues_for_the_ingest_process(world, tmp_path):
+    settings = replace(world, data_dir=tmp_path)
+    c = make_app(settings, writer=None).test_client()
+    r = c.post("/api/v1/dossiers", json=[_dossier(9)], headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 202
+    queued = settings.dossier_inbox / r.get_json()["queued"]
+    assert [json.loads(line)["dossier_id"] for line in queued.read_text().splitlines()] == ["PUSH-9"]
+
+
+def test_openapi_served_and_every_get_answers_without_500(world):
+    """Property-based: schemathesis generates requests from the app's own OpenAPI description."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+
+    app = make_app(world)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    checked = 0
+    for result in schema.get_all_operations():
+        op = result.ok()
+        if op.method.upper() != "GET":
+            continue
+
+        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(case=op.as_strategy())
+        def run(case):
+            response = case.call()
+            assert response.status_code < 500, (case.path, case.query, response.text[:300])
+            if response.status_code != 304:
+                assert isinstance(response.json(), dict)  # every answer is a JSON object, errors too
+
+        run()
+        checked += 1
+    assert checked == 6
