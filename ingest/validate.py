@@ -158,8 +158,15 @@ def typed_select(src: str, list_columns: set[str], unit_lookup: str) -> str:
 
 
 def problems_expr(now_literal: str, list_columns: set[str]) -> str:
-    """A list of {code, col, val} structs, one per broken rule; empty for a good row."""
+    """A list of {code, col, val} structs, one per broken rule; empty for a good row.
+
+    The list is built only for rows where some rule fires: for a good row the cost is one OR of
+    booleans, not a 45-element list per row.
+    """
+    conds: list[str] = []
+
     def rule(cond: str, code: str, col: str, val: str) -> str:
+        conds.append(f"coalesce({cond}, false)")
         return f"CASE WHEN {cond} THEN {{'code': {lit(code)}, 'col': {lit(col)}, 'val': CAST({val} AS VARCHAR)}} END"
 
     rules = []
@@ -194,4 +201,5 @@ def problems_expr(now_literal: str, list_columns: set[str]) -> str:
         rules.append(rule(f"{col} IS NOT NULL AND {col}_t IS NULL", "bad_integer", col, col))
     for col in BOOL_COLUMNS:
         rules.append(rule(f"{col} IS NOT NULL AND {col}_t IS NULL", "bad_boolean", col, col))
-    return "list_filter([" + ",\n ".join(rules) + "], lambda x: x IS NOT NULL)"
+    listed = "list_filter([" + ",\n ".join(rules) + "], lambda x: x IS NOT NULL)"
+    return f"(CASE WHEN {' OR '.join(conds)} THEN {listed} ELSE []::STRUCT(code VARCHAR, col VARCHAR, val VARCHAR)[] END)"

@@ -7,8 +7,9 @@ Tables (owned by the metrics layer, derived only from `dossiers` and `procedures
   metrics_open   the dossiers not finished (finished_date IS NULL): stocks judged "now"
   metrics_state  (key, value)                                      what the tables were built from
 
-Indicator runs count as changes too (they bump `generation`, which keys the engine's memo of past
-periods). A flow measure is stored on its date; a stock as the rows entering (`<m>__in`) and leaving (`<m>__out`)
+Indicator runs count as changes too. Each refresh logs the first day whose values it may have
+changed, so the engine's memo of past periods survives an ingest that only touched later days.
+A flow measure is stored on its date; a stock as the rows entering (`<m>__in`) and leaving (`<m>__out`)
 on each day, so the stock at midnight of any day is a running sum. `refresh` is called by the writer
 after each ingest run that changed data: it recomputes only the (unit, month) partitions that the new
 rows and the replaced versions (table dossier_changes) have an event in, and rebuilds everything when
@@ -17,11 +18,12 @@ the tables are missing, the measure declarations changed, or the procedure catal
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 
@@ -46,7 +48,18 @@ class AggState:
     last_run_id: int
     horizon: datetime | None     # latest receipt or finish time in the data
     fresh: bool
-    generation: str | None = None  # new at every refresh: keys the engine's memo of past periods
+    base: str | None = None        # new at every full rebuild
+    dirty_log: tuple = ()          # ((refresh seq, first day it may have changed), ...), a staircase
+
+    def version_before(self, end: date) -> str | None:
+        """An id that changes exactly when a refresh may have changed values of periods ending by `end`.
+
+        Past periods' values are memoised under it, so an ingest that only touches this month keeps
+        the memo of earlier months."""
+        if self.base is None:
+            return None
+        seq = max((s for s, d in self.dirty_log if d < end.isoformat()), default=0)
+        return f"{self.base}:{seq}"
 
 
 def definition_version(reg: Registry) -> str:
@@ -124,13 +137,14 @@ def read_state(con: duckdb.DuckDBPyConnection, reg: Registry | None = None) -> A
         """).fetchall())
     except duckdb.CatalogException:
         return None
-    version, last, horizon, generation = (kv.get(k) for k in ("version", "last_run_id", "horizon", "generation"))
+    version, last, horizon, base = (kv.get(k) for k in ("version", "last_run_id", "horizon", "base"))
     catalogue, current_catalogue, latest_change = kv.get("catalogue"), kv.get("catalogue_now"), int(kv["latest_change"])
     if version is None:
         return None
     last_id = int(last or 0)
     fresh = (version == definition_version(reg) and catalogue == current_catalogue and latest_change <= last_id)
-    return AggState(version, last_id, datetime.fromisoformat(horizon) if horizon else None, fresh, generation)
+    log_ = tuple(tuple(x) for x in json.loads(kv.get("dirty_log") or "[]"))
+    return AggState(version, last_id, datetime.fromisoformat(horizon) if horizon else None, fresh, base, log_)
 
 
 def _set_state(con: duckdb.DuckDBPyConnection, **values) -> None:
@@ -146,7 +160,7 @@ def _full(con: duckdb.DuckDBPyConnection, reg: Registry) -> dict:
     con.execute("CREATE OR REPLACE TABLE metrics_open AS SELECT * FROM dossiers WHERE finished_date IS NULL")
     horizon = con.execute(
         "SELECT max(greatest(received_at, coalesce(completed_at, received_at))) FROM dossiers").fetchone()[0]
-    return {"mode": "full", "horizon": horizon}
+    return {"mode": "full", "horizon": horizon, "dirty_from": None}
 
 
 def _incremental(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_horizon: datetime | None) -> dict:
@@ -183,9 +197,12 @@ def _incremental(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_h
     con.execute(f"DELETE FROM metrics_open WHERE dossier_id IN (SELECT dossier_id FROM dossiers WHERE ingest_run_id > {last})")
     con.execute(f"INSERT INTO metrics_open SELECT * FROM dossiers WHERE ingest_run_id > {last} AND finished_date IS NULL")
     new_latest = con.execute("SELECT max(latest) FROM _metrics_touched").fetchone()[0]
+    # the first day whose values may have changed: touched months, new indicator publications
+    ind = con.execute(f"SELECT min(period_start) FROM indicators WHERE ingest_run_id > {last}").fetchone()[0]
+    dirty = min([d for d in (lo if n_parts else None, ind) if d is not None], default=None)
     con.execute("DROP TABLE _metrics_touched; DROP TABLE _metrics_parts")
     horizon = max([h for h in (old_horizon, new_latest) if h is not None], default=None)
-    return {"mode": "incremental", "partitions": int(n_parts), "horizon": horizon}
+    return {"mode": "incremental", "partitions": int(n_parts), "horizon": horizon, "dirty_from": dirty}
 
 
 def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | None = None) -> dict:
@@ -207,14 +224,21 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
     con.execute("BEGIN TRANSACTION")
     try:
         result = _full(con, reg) if rebuild else _incremental(con, reg, state.last_run_id, state.horizon)
+        seq = 0 if rebuild else 1 + max((x for x, _ in state.dirty_log), default=0)
+        log_ = [] if rebuild else list(state.dirty_log)
+        if result["dirty_from"] is not None:  # a staircase: later refreshes shadow those dirty from later days
+            d = str(result["dirty_from"])[:10]
+            log_ = [(x, y) for x, y in log_ if y < d] + [(seq, d)]
         _set_state(con, version=definition_version(reg), last_run_id=latest_run, catalogue=catalogue,
                    horizon=result["horizon"].isoformat() if result["horizon"] else None,
-                   refreshed_at=datetime.now().isoformat(timespec="seconds"), generation=uuid.uuid4().hex)
+                   refreshed_at=datetime.now().isoformat(timespec="seconds"),
+                   base=uuid.uuid4().hex if rebuild else state.base, dirty_log=json.dumps(log_))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     result.update(seconds=round(time.perf_counter() - started, 3), last_run_id=latest_run)
-    result["horizon"] = str(result["horizon"]) if result["horizon"] else None
+    for k in ("horizon", "dirty_from"):
+        result[k] = str(result[k]) if result[k] else None
     log.info("metrics aggregates refreshed: %s", result)
     return result

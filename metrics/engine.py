@@ -94,11 +94,12 @@ def dimensions_of(reg: Registry, code: str) -> set[str]:
 
 
 class _PastMemo:
-    """Values of past periods keyed by everything they depend on, the aggregates' generation included.
+    """Values of past periods keyed by everything they depend on, the data version included.
 
-    A past period's values depend only on the data (never on `now`), so they can be reused until the
-    next refresh changes the generation; the key holds the viewer's unit selection, so nothing leaks
-    between viewers. Bounded and thread-safe (Dash serves callbacks from threads).
+    A past period's values depend only on the data (never on `now`), so they are reused until a
+    refresh changes data on or before the period's end (AggState.version_before); the key holds the
+    viewer's unit selection, so nothing leaks between viewers. Bounded and thread-safe (Dash serves
+    callbacks from threads).
     """
 
     def __init__(self, size: int = 512) -> None:
@@ -126,8 +127,7 @@ def _values(ctx: _Ctx, codes: list[str], periods: list[Period]) -> pd.DataFrame:
     memo_key = (tuple(codes), tuple(periods))
     if memo_key in ctx.memo:
         return ctx.memo[memo_key]
-    generation = ctx.state.generation if ctx.state is not None and ctx.state.fresh else None
-    if generation is not None:
+    if ctx.state is not None and ctx.state.fresh and ctx.state.base is not None:
         current = [p for p in periods if p.is_current(ctx.now)]
         if current and len(current) < len(periods):  # past periods from the memo, the current one fresh
             past = [p for p in periods if p not in current]
@@ -137,7 +137,7 @@ def _values(ctx: _Ctx, codes: list[str], periods: list[Period]) -> pd.DataFrame:
             ctx.memo[memo_key] = df
             return df
         if not current:
-            key = (generation, tuple(codes), tuple(periods), ctx.sel, ctx.by)
+            key = (ctx.state.version_before(max(p.end for p in periods)), tuple(codes), tuple(periods), ctx.sel, ctx.by)
             df = _PAST.get(key)
             if df is None:
                 df = _compute_values(ctx, codes, periods)
@@ -202,7 +202,7 @@ def _derived(ctx: _Ctx, code: str, keys: list[tuple], results: dict[str, dict[st
             ctx.reg, code, key[gi[0]] if gi[0] else ctx.sel.label, by_period[key[0]].start.year)) for key in keys]
         for bp in {b for b in bps if b is not None}:
             b = _values(ctx, [dep], [bp])
-            look = {tuple(r[1:]): r[0] for r in b[["value", *ctx.keys]].itertuples(index=False)}
+            look = {tuple(_key(x) for x in r[1:]): r[0] for r in b[["value", *ctx.keys]].itertuples(index=False)}
             for i, key in enumerate(keys):
                 if bps[i] == bp:
                     v = look.get(tuple(key[j] if j else ctx.sel.label for j in gi))
@@ -271,6 +271,8 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     out = {c: [V[c][i] for i in idx] if c in V else [None] * len(idx) for c in empty.columns}
     for c in ("value", "numerator", "denominator"):
         out[c] = [_clean(x) for x in out[c]]
+    for c in extra:  # a NULL dimension value (no applicant type, unknown sector) is None
+        out[c] = [None if x is None or x != x else x for x in out[c]]
     out["previous"] = [value_at.get((V["kpi"][i], prevs[V["period"][i]].label, *(kc[i] for kc in kcols))) for i in idx]
     out["change"] = [None if v is None or p is None else v - p for v, p in zip(out["value"], out["previous"], strict=True)]
     out["period_start"] = [labels[p].start for p in out["period"]]
@@ -282,6 +284,11 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
         out[c] = [_clean(x) if c != "revised" else (None if x is None or x != x else bool(x)) for x in out[c]]
     # object columns keep None for N/A (a float column would turn it into NaN)
     return pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in empty.columns})
+
+
+def _key(x):
+    """A group value as a dictionary key: NaN (pandas' missing string) and None are the same NULL group."""
+    return None if x is None or x != x else x
 
 
 def _clean(x):
@@ -314,7 +321,9 @@ def explain(kpi: str, grain: str | None = "month", periods=None, units: str | It
     now = now or local_now()
     k = reg.kpi(kpi)
     by = _by(by)
-    sel = selection(units, scope) or Selection(tuple(), "*")
+    sel = selection(units, scope)
+    if sel is None:
+        raise QueryError("none of the requested units is in the viewer's scope")
     plist = resolve(grain, periods, now) or [period_at(now.date(), Grain(grain or "month"))]
     if k.type == KpiType.CATALOGUE:
         return sources.catalogue_sql([k], by)

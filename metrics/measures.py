@@ -95,7 +95,8 @@ def _flows_stocks(con, reg: Registry, flows: list[str], stocks: list[str], perio
         if "sector" in by else ""
     aggs = [f"sum({f})::DOUBLE AS {f}" for f in flows] + [f"(sum({s}__in) - sum({s}__out))::DOUBLE AS {s}" for s in stocks]
     rel = con.execute(f"SELECT coalesce({bucket}, {date_lit(BEFORE)}) AS bucket, {dims}{', '.join(aggs)} FROM {table} a{join} "
-                      f"WHERE {_and(f'a.{col} < {date_lit(hi)}', sel.where('a.unit_code'))} GROUP BY ALL")
+                      f"WHERE {_and(f'a.{col} < {date_lit(hi)}', None if stocks else f'a.{col} >= {date_lit(lo)}', sel.where('a.unit_code'))} "
+                      "GROUP BY ALL")
     rows = rel.fetchall()
     # groups x buckets x measures, then running sums for the stocks
     buckets = sorted({r[0] for r in rows} | {p.start for p in periods} | {BEFORE})

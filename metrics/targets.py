@@ -61,7 +61,7 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
         b = values_at(sorted(codes), bp)
         for r in b[["kpi", "value", *keys]].itertuples(index=False):
             if r[1] is not None and pd.notna(r[1]):
-                found[(bp.label, r[0], *r[2:])] = float(r[1])
+                found[(bp.label, r[0], *(None if x is None or x != x else x for x in r[2:]))] = float(r[1])
     out = {c: [None] * n for c in ("target", "target_comparison", "target_deadline", "base_period", "base_value",
                                    "status", "ratio", "projected")}
     group = [rows[k] for k in keys]

@@ -85,7 +85,7 @@ def test_target_for_unknown_kpi_and_bad_baseline(defs):
     with pytest.raises(RegistryError, match=r"target #2: KPI 'coverage_online' is not in kpis.yaml"):
         load_registry(defs)
     edit(defs / "targets.yaml", "  - kpi: coverage_online", "  - kpi: service_coverage_online")
-    edit(defs / "targets.yaml", "baseline: {period: 2025-Q3}", "baseline: {period: Q3-2025}")
+    edit(defs / "targets.yaml", "    baseline: {period: 2025-Q3}", "    baseline: {period: Q3-2025}")
     with pytest.raises(RegistryError, match=r"baseline.*is not a label"):
         load_registry(defs)
 
