@@ -182,12 +182,12 @@ def create_server(settings: Settings | None = None):
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if args.debug:  # before the writer starts: the reloader's watcher process must not take it
+        os.environ["R57_DEBUG"] = "1"
     writer = None
     if not args.no_scheduler:
         writer, _ = start_writer_side(settings, demo=args.demo, live=args.live)
     app = build_web(settings, writer)
-    if args.debug:
-        os.environ["R57_DEBUG"] = "1"
     print(f"Dashboard on http://{args.host}:{args.port}/", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
     return 0

@@ -156,11 +156,11 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[st
             _csv_view(con, path, headers, wanted, name, delim)
             check()
             read = _csv_view_finish(con, path, headers, "_checked")
-            con.execute(f"DROP VIEW IF EXISTS {name}")
+            _drop_csv_view(con, name)
             if read is not None:
                 return read
         except duckdb.InvalidInputException:
-            con.execute(f"DROP VIEW IF EXISTS {name}")
+            _drop_csv_view(con, name)
         except duckdb.Error as exc:
             raise UnreadableFile("corrupt_file", f"cannot read the csv file ({type(exc).__name__}: {exc})") from None
         read = _csv_slow(con, path, headers, wanted, name, delim)
@@ -172,15 +172,23 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[st
 
 
 def _csv_view(con, path, headers, wanted, name, delim) -> None:
+    """Stage with DuckDB's parallel reader; a table's rowid keeps file order, so line = rowid + 2
+    (a window function would number the rows too, but on one thread)."""
     columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in headers) + "}"
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW {name} AS
-        SELECT row_number() OVER () + 1 AS _line, {", ".join(_q(w) for w in wanted)}
+        CREATE OR REPLACE TEMP TABLE {name}_rows AS
+        SELECT {", ".join(_q(w) for w in wanted)}
         FROM read_csv({_lit(str(path))}, header = true, auto_detect = false, columns = {columns},
                       delim = {_lit(delim)}, quote = '"', escape = '"', ignore_errors = true,
                       store_rejects = true, strict_mode = true, max_line_size = 1048576)
     """)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT rowid + 2 AS _line, * FROM {name}_rows")
+
+
+def _drop_csv_view(con, name: str) -> None:
+    con.execute(f"DROP VIEW IF EXISTS {name}")
+    con.execute(f"DROP TABLE IF EXISTS {name}_rows")
 
 
 def _csv_view_finish(con, path, headers, table) -> ReadResult | None:
