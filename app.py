@@ -6,6 +6,7 @@
     python app.py demo             seed the embedded demo warehouse
     python app.py kpis ...         print KPIs with targets and statuses
     python app.py metrics-doc      write the metric dictionary
+    python app.py report ...       make the monthly PDF/Excel reports now
 
 Production: `python app.py scheduler` once, plus `gunicorn -w 4 'app:create_server()'` for the web
 (README "Production layout").
@@ -224,6 +225,14 @@ def cmd_metrics_doc(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- reports ---------------------------------------------------------------------------------------
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.cli import run
+
+    return run(_settings(args), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="app.py", description="Hanoi Resolution 57 KPI dashboard")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -277,6 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="docs/metrics.md")
     sp.add_argument("--lang", default="vi", choices=("vi", "en"))
     sp.set_defaults(func=cmd_metrics_doc)
+
+    sp = sub.add_parser("report", help="make the monthly PDF and Excel reports now (city; wards with --unit/--all-units)")
+    wh(sp)
+    from reports.cli import add_arguments
+
+    add_arguments(sp)
+    sp.set_defaults(func=cmd_report)
     return p
 
 

@@ -49,7 +49,8 @@ TEXT = {
 }
 
 
-def _formula(reg: Registry, code: str) -> str:
+def formula_text(reg: Registry, code: str) -> str:
+    """The KPI's formula in words and measure names, as the dictionary and reports show it."""
     k = reg.kpis[code]
     if k.type == KpiType.DERIVED:
         return f"`{k.formula}`"
@@ -74,7 +75,7 @@ def metric_dictionary(lang: str = "vi") -> str:
     out = [f"# {t['title']}", "", *[f"- {line}" for line in t["intro"]], ""]
     for code, k in reg.kpis.items():
         out += [f"## `{code}` — {k.name(lang)}", "", f"**{t['def']}.** {k.description(lang)}", "",
-                f"- {t['formula']}: {_formula(reg, code)}",
+                f"- {t['formula']}: {formula_text(reg, code)}",
                 f"- {t['type']}: {k.type.value}; {t['unit']}: {k.unit if lang == 'vi' else k.unit_en}; "
                 f"{t['direction']}: {t[k.direction]}",
                 f"- {t['time']}: {k.time}; {t['dims']}: {', '.join(k.dimensions) or '—'}",

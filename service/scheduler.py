@@ -70,7 +70,7 @@ def _safe(name: str, fn: Callable[[], object]) -> Callable[[], None]:
 
 
 def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], object], float]] | None = None,
-                    ) -> BackgroundScheduler:
+                    reports: bool = True) -> BackgroundScheduler:
     s: Settings = writer.settings
     sched = BackgroundScheduler(timezone=TZ, job_defaults={"max_instances": 1, "coalesce": True,
                                                            "misfire_grace_time": 60})
@@ -82,6 +82,12 @@ def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], obj
     for name, (fn, seconds) in jobs.items():
         sched.add_job(_safe(name, fn), "interval", seconds=seconds, id=name, name=name,
                       next_run_time=_now())
+    if reports:
+        from reports.jobs import add_report_job
+        from warehouse.db import Reader
+
+        # 1st of the month 07:00 Hanoi, for the previous month; an hourly tick retries failures
+        add_report_job(sched, s, Reader(s).cursor)
     return sched
 
 
@@ -91,7 +97,8 @@ def _now():
     return datetime.now(TZ)
 
 
-def start_scheduler(writer: Writer, extra_jobs=None) -> tuple[BackgroundScheduler | None, SchedulerLock | None]:
+def start_scheduler(writer: Writer, extra_jobs=None, reports: bool = True,
+                    ) -> tuple[BackgroundScheduler | None, SchedulerLock | None]:
     """Start the scheduler if this process may; returns (None, None) when another process has it."""
     if in_reloader_parent():
         log.info("debug reloader parent: not starting the scheduler here")
@@ -101,7 +108,7 @@ def start_scheduler(writer: Writer, extra_jobs=None) -> tuple[BackgroundSchedule
     if not lock.acquire():
         log.info("another process holds %s: this process will not schedule", lock.path)
         return None, None
-    sched = build_scheduler(writer, extra_jobs)
+    sched = build_scheduler(writer, extra_jobs, reports)
     sched.start()
     log.info("scheduler started in pid %d: %s", os.getpid(), [j.id for j in sched.get_jobs()])
     return sched, lock

@@ -1,0 +1,318 @@
+"""Everything a report shows, collected through the metrics API (no SQL here), as plain tables.
+
+PDF and Excel render the same `ReportData`, so both show the same numbers, and the tests compare
+those numbers with `metrics.query` for the same filters.
+
+Which query feeds which table:
+- targets: `metrics.query(kpis with a target, grain='month', periods=<month>, units=<unit>)` for dossier
+  and catalogue KPIs (what the dashboard shows for that month); `metrics.progress(kpi, unit,
+  now=<end of month>)` for indicator KPIs (their latest publication up to the month's end);
+- trend: `metrics.query(TREND_KPIS, grain='month', periods=(12 months), units=<unit>)`, and the city's
+  series beside a ward's;
+- ranking: `metrics.query(RANKING_KPIS, periods=<month>, by='unit_code')` over every unit, '01' (city
+  departments) left out;
+- overdue: `overdue_backlog` from the ranking query (by unit, at the month's judgement time) and
+  `metrics.overdue_list(units, now)` for the longest-overdue ids at generation time.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cache
+
+import duckdb
+import pandas as pd
+
+import config
+import metrics
+from warehouse.health import freshness, is_demo
+
+from .fmt import is_na, local
+from .text import t
+
+TREND_KPIS = ("on_time_rate", "online_share", "satisfaction", "cross_agency_reduction")
+RANKING_KPIS = ("on_time_rate", "online_share", "received", "satisfaction", "overdue_backlog")
+OLDEST_OVERDUE = 20          # dossier ids listed in the overdue summary
+TREND_MONTHS = 12
+TWO_TIER_START = date(2025, 7, 1)   # marked on trend charts (STYLE.md)
+
+
+class ReportError(ValueError):
+    """A report that cannot be made as asked (bad month, unknown unit, no data to read)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    kind: str = "text"           # see fmt.KINDS
+    width: float = 1.0           # relative width in the PDF
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[dict]
+    note: str | None = None
+    total: dict | None = None    # a closing row, from the metrics API as well (never summed here)
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a frame with the column keys (raw values, before rounding)."""
+        return pd.DataFrame(self.rows, columns=[c.key for c in self.columns])
+
+
+@dataclass
+class ReportData:
+    month: str                      # '2026-10'
+    unit_code: str                  # '01' for the city report
+    unit_name: str
+    lang: str
+    generated_at: datetime          # Hanoi wall-clock time, naive
+    as_of: datetime                 # judgement time of the month: min(end of month, now)
+    demo: bool
+    data_updated: datetime | None
+    targets: Table
+    trend: pd.DataFrame             # kpi, period, value, numerator, denominator, target, series ('unit'|'city')
+    ranking: Table
+    overdue_units: Table
+    overdue_oldest: Table
+    definitions: Table
+    kpi_names: dict[str, str] = field(default_factory=dict)
+    ranks: dict[str, tuple[int, int] | None] = field(default_factory=dict)   # kpi -> (rank, of) for a ward
+
+    @property
+    def is_city(self) -> bool:
+        return self.unit_code == config.CITY_CODE
+
+
+@cache
+def units_reference() -> pd.DataFrame:
+    """The 126 units and the city from the shipped reference file (the warehouse's `units` is a copy of it)."""
+    with (config.REFERENCE_DIR / "units.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return pd.DataFrame(rows, columns=["unit_code", "name", "name_en", "unit_type", "parent_code"]).astype(str)
+
+
+def unit_name(code: str, lang: str = "vi") -> str:
+    """A unit's name ('Phường Cửa Nam' / 'Cua Nam Ward'); the city for '01'."""
+    ref = units_reference()
+    row = ref[ref["unit_code"] == code]
+    if row.empty:
+        raise ReportError(f"unknown unit '{code}': expected a 5-digit code of one of Hanoi's 126 wards/communes "
+                          f"(data/reference/units.csv) or {config.CITY_CODE} for the city")
+    return str(row.iloc[0]["name" if lang == "vi" else "name_en"])
+
+
+def parse_month(month: str) -> tuple[date, date]:
+    """'2026-10' -> (first day, first day of the next month)."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", str(month).strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ReportError(f"month '{month}' is not like 2026-10 (YYYY-MM)")
+    start = date(int(m.group(1)), int(m.group(2)), 1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def previous_month(now: datetime) -> str:
+    """The month before the one containing `now` (Hanoi time): what the scheduled report covers."""
+    first = local(now).date().replace(day=1)
+    prev = first - timedelta(days=1)
+    return f"{prev.year}-{prev.month:02d}"
+
+
+def _months_back(start: date, n: int) -> date:
+    y, m = start.year, start.month - (n - 1)
+    while m <= 0:
+        y, m = y - 1, m + 12
+    return date(y, m, 1)
+
+
+def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = None, lang: str = "vi",
+            now: datetime | None = None) -> ReportData:
+    """Query everything the report for `month` and `unit_code` (None or '01' = the city) shows."""
+    lang = "en" if lang == "en" else "vi"
+    now = local(now or datetime.now(config.TZ))
+    start, end = parse_month(month)
+    if start > now.date():
+        raise ReportError(f"month {month} has not started yet (now {now:%d/%m/%Y})")
+    code = unit_code or config.CITY_CODE
+    name = unit_name(code, lang)
+    units = None if code == config.CITY_CODE else code
+    as_of = min(datetime.combine(end, time()), now)
+    reg = metrics.get_registry()
+    names = {c: k.name(lang) for c, k in reg.kpis.items()}
+
+    targets = _targets(con, reg, month, units, lang, now, as_of)
+    trend = _trend(con, start, units, now)
+    by_unit = metrics.query(con, list(RANKING_KPIS), grain="month", periods=month, by="unit_code", now=now)
+    ranking, ranks = _ranking(by_unit, code, lang)
+    overdue_units = _overdue_units(con, by_unit, code, lang, now, month, as_of)
+    overdue_oldest = _overdue_oldest(con, units, lang, now)
+    fresh = freshness(con, now)
+    upd = fresh.loc[fresh["source"] == "dossiers", "last_load"]
+    updated = None if upd.empty or is_na(upd.iloc[0]) else pd.Timestamp(upd.iloc[0]).to_pydatetime()
+    return ReportData(month=month, unit_code=code, unit_name=name, lang=lang, generated_at=now, as_of=as_of,
+                      demo=is_demo(con), data_updated=updated, targets=targets, trend=trend, ranking=ranking,
+                      overdue_units=overdue_units, overdue_oldest=overdue_oldest,
+                      definitions=_definitions(lang), kpi_names=names, ranks=ranks)
+
+
+def _targets(con, reg, month: str, units: str | None, lang: str, now: datetime, as_of: datetime) -> Table:
+    codes = list(dict.fromkeys(tg.kpi for tg in reg.targets))
+    plain = [c for c in codes if reg.kpis[c].type.value != "indicator"]
+    rows_by_kpi: dict[str, dict] = {}
+    if plain:
+        for r in metrics.query(con, plain, grain="month", periods=month, units=units, now=now).to_dict("records"):
+            rows_by_kpi[r["kpi"]] = r
+    # an indicator is judged on its latest publication up to the month's end, as the dashboard's cards do now
+    month_end = min(as_of - timedelta(seconds=1), now)
+    for c in codes:
+        if c not in rows_by_kpi:
+            rows_by_kpi[c] = metrics.progress(con, c, unit=units, now=month_end)
+    rows = []
+    for c in codes:
+        r = rows_by_kpi[c]
+        k = reg.kpis[c]
+        unit = k.unit if lang == "vi" else k.unit_en
+        target = r.get("target")
+        if is_na(target):  # no data row: show the registry's target all the same
+            tg = reg.targets_for(c)[0]
+            target, comparison, deadline = tg.value, tg.comparison, tg.deadline
+        else:
+            comparison, deadline = r.get("target_comparison"), r.get("target_deadline")
+        source = r.get("source_period")
+        rows.append({"kpi": c, "name": k.name(lang), "unit": unit,
+                     "period": source if not is_na(source) else r.get("period", month),
+                     "value": r.get("value"),
+                     # an indicator's numerator/denominator are population weights, not counts to show
+                     "numerator": None if k.source == "indicator" else r.get("numerator"),
+                     "denominator": None if k.source == "indicator" else r.get("denominator"),
+                     "target": target, "target_comparison": comparison, "target_deadline": deadline,
+                     "status": r.get("status") or "no_data", "projected": r.get("projected"),
+                     "change": r.get("change"), "previous": r.get("previous")})
+    cols = [Column("name", t(lang, "h_kpi"), "text", 3.2), Column("period", t(lang, "h_period"), "text", 1.0),
+            Column("value", t(lang, "h_value"), "value", 1.3), Column("nd", t(lang, "h_nd"), "text", 1.6),
+            Column("target", t(lang, "h_target"), "target", 1.0),
+            Column("target_deadline", t(lang, "h_deadline"), "date", 1.1),
+            Column("status", t(lang, "h_status"), "status", 1.8),
+            Column("projected", t(lang, "h_projected"), "value", 1.2),
+            Column("change", t(lang, "h_change"), "change", 1.3)]
+    return Table("targets", t(lang, "sec_targets"), cols, rows, t(lang, "targets_note"))
+
+
+def _trend(con, start: date, units: str | None, now: datetime) -> pd.DataFrame:
+    first = _months_back(start, TREND_MONTHS)
+    last = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    keep = ["kpi", "period", "period_start", "value", "numerator", "denominator", "target"]
+    df = metrics.query(con, list(TREND_KPIS), grain="month", periods=(first, last), units=units, now=now)[keep]
+    df = df.assign(series="unit")
+    if units is not None:  # a ward beside the whole city
+        city = metrics.query(con, list(TREND_KPIS), grain="month", periods=(first, last), now=now)[keep]
+        df = pd.concat([df, city.assign(series="city")], ignore_index=True)
+    return df.reset_index(drop=True)
+
+
+def _unit_type(ut: str, lang: str) -> str:
+    return t(lang, ut) if ut in ("phuong", "xa") else ut
+
+
+def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[str, tuple[int, int] | None]]:
+    ref = units_reference()
+    wards = ref[ref["unit_code"] != config.CITY_CODE]
+    look = {(r["kpi"], r["unit_code"]): r for r in by_unit.to_dict("records")}
+    rows = []
+    for u in wards.itertuples(index=False):
+        def v(kpi, col="value", _u=u.unit_code):
+            r = look.get((kpi, _u))
+            return None if r is None or is_na(r[col]) else r[col]
+        rows.append({"unit_code": u.unit_code, "unit_name": u.name if lang == "vi" else u.name_en,
+                     "unit_type": _unit_type(u.unit_type, lang),
+                     "on_time_rate": v("on_time_rate"), "on_time_n": v("on_time_rate", "denominator"),
+                     "online_share": v("online_share"), "received": v("received"),
+                     "satisfaction": v("satisfaction"), "ratings": v("satisfaction", "denominator"),
+                     "overdue_backlog": v("overdue_backlog")})
+    ranks: dict[str, tuple[int, int] | None] = {}
+    for kpi in ("online_share", "on_time_rate"):  # the table ends sorted by the on-time rate
+        rows.sort(key=lambda r, k=kpi: (r[k] is None, -(r[k] or 0), r["unit_code"]))
+        for i, r in enumerate(rows, 1):
+            r[f"rank_{kpi}"] = i if r[kpi] is not None else None
+        mine = next((r for r in rows if r["unit_code"] == code), None)
+        ranks[kpi] = (mine[f"rank_{kpi}"], len(rows)) if mine and mine[f"rank_{kpi}"] else None
+    for r in rows:
+        r["rank"] = r["rank_on_time_rate"]
+        r["highlight"] = r["unit_code"] == code
+    cols = [Column("rank", t(lang, "h_rank"), "count", 0.6), Column("unit_code", t(lang, "h_code"), "text", 0.8),
+            Column("unit_name", t(lang, "h_unit"), "text", 2.6), Column("unit_type", t(lang, "h_type"), "text", 0.8),
+            Column("on_time_rate", t(lang, "h_on_time"), "pct", 1.0),
+            Column("on_time_n", t(lang, "h_on_time_n"), "count", 1.0),
+            Column("online_share", t(lang, "h_online"), "pct", 1.0),
+            Column("received", t(lang, "h_received"), "count", 1.0),
+            Column("satisfaction", t(lang, "h_satisfaction"), "pct", 1.0),
+            Column("ratings", t(lang, "h_ratings"), "count", 1.0),
+            Column("overdue_backlog", t(lang, "h_overdue"), "count", 1.3)]
+    return Table("ranking", t(lang, "sec_ranking"), cols, rows, t(lang, "ranking_note")), ranks
+
+
+def _overdue_units(con, by_unit: pd.DataFrame, code: str, lang: str, now: datetime, month: str,
+                   as_of: datetime) -> Table:
+    from .fmt import fmt_datetime
+
+    ref = units_reference().set_index("unit_code")
+    df = by_unit[(by_unit["kpi"] == "overdue_backlog")]
+    if code != config.CITY_CODE:
+        df = df[df["unit_code"] == code]
+    rows = []
+    for r in df.to_dict("records"):
+        if is_na(r["value"]) or r["value"] <= 0:
+            continue
+        u = r["unit_code"]
+        nm = t(lang, "city_depts") if u == config.CITY_CODE else (
+            ref.loc[u, "name" if lang == "vi" else "name_en"] if u in ref.index else u)
+        rows.append({"unit_code": u, "unit_name": nm, "overdue_backlog": r["value"]})
+    rows.sort(key=lambda r: (-r["overdue_backlog"], r["unit_code"]))
+    cols = [Column("unit_code", t(lang, "h_code"), "text", 0.8), Column("unit_name", t(lang, "h_unit"), "text", 3.0),
+            Column("overdue_backlog", t(lang, "h_overdue"), "count", 1.2)]
+    total = None
+    if code == config.CITY_CODE and len(rows) > 1:
+        q = metrics.query(con, "overdue_backlog", grain="month", periods=month, now=now)
+        if not q.empty:
+            total = {"unit_code": "", "unit_name": t(lang, "total"), "overdue_backlog": q["value"].iloc[0]}
+    return Table("overdue_units", t(lang, "sec_overdue"), cols, rows,
+                 t(lang, "overdue_units_note", as_of=fmt_datetime(as_of)), total)
+
+
+def _overdue_oldest(con, units: str | None, lang: str, now: datetime) -> Table:
+    from .fmt import fmt_datetime
+
+    df = metrics.overdue_list(con, units=units, now=now, limit=OLDEST_OVERDUE)
+    # ids, codes, dates and counts only: the overdue list carries no personal data, and none is added here
+    rows = [{"dossier_id": r["dossier_id"], "unit_code": r["unit_code"], "procedure_code": r["procedure_code"],
+             "received_at": r["received_at"], "effective_due_at": r["effective_due_at"],
+             "working_days_overdue": r["working_days_overdue"]} for r in df.to_dict("records")]
+    cols = [Column("dossier_id", t(lang, "h_dossier"), "text", 2.4), Column("unit_code", t(lang, "h_code"), "text", 0.8),
+            Column("procedure_code", t(lang, "h_procedure"), "text", 1.1),
+            Column("received_at", t(lang, "h_received_at"), "date", 1.1),
+            Column("effective_due_at", t(lang, "h_due"), "date", 1.1),
+            Column("working_days_overdue", t(lang, "h_days_overdue"), "count", 1.2)]
+    return Table("overdue_oldest", t(lang, "sec_overdue"), cols, rows,
+                 t(lang, "overdue_oldest_note", now=fmt_datetime(now)))
+
+
+def _definitions(lang: str) -> Table:
+    from metrics.doc import formula_text
+
+    reg = metrics.get_registry()
+    kp = metrics.list_kpis(lang)
+    rows = []
+    for r in kp[~kp["auxiliary"].astype(bool)].to_dict("records"):
+        rows.append({"kpi": r["kpi"], "name": r["name"], "definition": r["description"],
+                     "formula": formula_text(reg, r["kpi"]), "unit": r["unit"], "legal_basis": r["legal_basis"]})
+    cols = [Column("name", t(lang, "h_name"), "text", 2.0), Column("definition", t(lang, "h_definition"), "text", 3.6),
+            Column("formula", t(lang, "h_formula"), "text", 2.4), Column("unit", t(lang, "h_unit_of"), "text", 0.9),
+            Column("legal_basis", t(lang, "h_legal"), "text", 1.6)]
+    return Table("definitions", t(lang, "sec_defs"), cols, rows)

@@ -1,0 +1,372 @@
+"""The report as PDF (fpdf2) with a Unicode TTF font, so Vietnamese prints as written.
+
+Fonts: Noto Sans (Debian fonts-noto-core) first, DejaVu Sans (fonts-dejavu-core) second, or the file
+named by R57_REPORT_FONT; DejaVu also serves as the fallback for status symbols Noto Sans lacks.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+
+from fpdf import FPDF, FontFace
+
+from .charts import Chart
+from .data import ReportData, Table
+from .fmt import (
+    fmt_cell,
+    fmt_change,
+    fmt_count,
+    fmt_date,
+    fmt_datetime,
+    fmt_target,
+    fmt_value,
+    is_na,
+    month_label,
+)
+from .text import STATUS_COLOURS, STATUS_ORDER, STATUS_SYMBOLS, status_label, t
+
+NOTO = Path("/usr/share/fonts/truetype/noto")
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+FONT_CANDIDATES = [
+    (NOTO / "NotoSans-Regular.ttf", NOTO / "NotoSans-Bold.ttf"),
+    (DEJAVU / "DejaVuSans.ttf", DEJAVU / "DejaVuSans-Bold.ttf"),
+]
+SYMBOL_FONT = DEJAVU / "DejaVuSans.ttf"
+
+
+class FontMissing(RuntimeError):
+    """No Unicode TTF font: the PDF would lose its Vietnamese letters, so it is not made."""
+
+
+@dataclass(frozen=True)
+class Fonts:
+    regular: Path
+    bold: Path
+    symbols: Path | None    # a fallback font for the status symbols
+    ascii_status: bool      # no font has the symbols: use ASCII marks
+
+
+def _has_glyphs(path: Path, text: str) -> bool:
+    from fontTools.ttLib import TTFont  # fpdf2's own dependency
+
+    cmap = TTFont(str(path), lazy=True).getBestCmap()
+    return all(ord(c) in cmap for c in text)
+
+
+@cache
+def find_fonts() -> Fonts:
+    """The first Unicode font present (R57_REPORT_FONT, Noto Sans, DejaVu Sans); FontMissing says how to get one."""
+    env = os.environ.get("R57_REPORT_FONT")
+    candidates = ([(Path(env), Path(env.replace("Regular", "Bold")))] if env else []) + FONT_CANDIDATES
+    for regular, bold in candidates:
+        if regular.is_file() and _has_glyphs(regular, "Phường Cửa Nam ĐÂƯỠ"):
+            bold = bold if bold.is_file() else regular
+            symbols = "".join(STATUS_SYMBOLS.values()) + "≥≤"
+            if _has_glyphs(regular, symbols):
+                return Fonts(regular, bold, None, False)
+            if SYMBOL_FONT.is_file() and _has_glyphs(SYMBOL_FONT, symbols):
+                return Fonts(regular, bold, SYMBOL_FONT, False)
+            return Fonts(regular, bold, None, True)
+    raise FontMissing("No Unicode TTF font for the PDF report: install Debian's fonts-noto-core "
+                      "(apt-get install fonts-noto-core) or fonts-dejavu-core, or set R57_REPORT_FONT to a .ttf "
+                      "file with Vietnamese letters.")
+
+
+def _nfc(text: object) -> str:
+    # exports sometimes carry decomposed accents; the font has the composed letters
+    return unicodedata.normalize("NFC", str(text))
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return int(hex_colour[0:2], 16), int(hex_colour[2:4], 16), int(hex_colour[4:6], 16)
+
+
+class _Pdf(FPDF):
+    def __init__(self, data: ReportData, fonts: Fonts) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.data, self.report_fonts = data, fonts
+        self.add_font("Body", "", str(fonts.regular))
+        self.add_font("Body", "B", str(fonts.bold))
+        if fonts.symbols is not None:
+            self.add_font("Symbols", "", str(fonts.symbols))
+            self.set_fallback_fonts(["Symbols"], exact_match=False)
+        self.set_auto_page_break(True, margin=14)
+        self.set_margins(12, 12, 12)
+        self.alias_nb_pages()
+        who = t(data.lang, "city") if data.is_city else f"{data.unit_name} ({data.unit_code})"
+        self.set_title(_nfc(t(data.lang, "title_city" if data.is_city else "title_unit",
+                              month=month_label(data.month), unit=data.unit_name)))
+        self.set_author("R57 dashboard")
+        self.set_creation_date(datetime.now().astimezone())
+        self._footer_text = _nfc(t(data.lang, "footer", month=month_label(data.month), unit=who))
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font("Body", "", 7.5)
+        self.set_text_color(110, 110, 110)
+        demo = "   ·   " + t(self.data.lang, "demo") if self.data.demo else ""
+        self.cell(0, 5, self._footer_text + demo, align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 5, t(self.data.lang, "page", n=self.page_no(), total="{nb}"), align="R")
+        self.set_text_color(0, 0, 0)
+
+    # --- building blocks ----------------------------------------------------------------------------
+    def heading(self, text: str, size: float = 13) -> None:
+        self.set_font("Body", "B", size)
+        self.set_text_color(31, 95, 168)
+        self.multi_cell(0, size * 0.55, _nfc(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0, 0, 0)
+        self.ln(1.5)
+
+    def para(self, text: str, size: float = 8.5, bold: bool = False) -> None:
+        self.set_font("Body", "B" if bold else "", size)
+        self.multi_cell(0, size * 0.5, _nfc(text), new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def demo_banner(self) -> None:
+        if not self.data.demo:
+            return
+        self.set_fill_color(255, 236, 179)
+        self.set_draw_color(224, 130, 20)
+        self.set_font("Body", "B", 11)
+        self.cell(0, 8, _nfc(t(self.data.lang, "demo")), border=1, fill=True, align="C",
+                  new_x="LMARGIN", new_y="NEXT")
+        self.set_fill_color(255, 255, 255)
+        self.set_draw_color(0, 0, 0)
+        self.ln(2)
+
+    def table_of(self, table: Table, cells: list[list[str]], styles: list[list[FontFace | None]] | None = None,
+                 size: float = 7.5, align: list[str] | None = None) -> None:
+        self.set_font("Body", "", size)
+        widths = [c.width for c in table.columns]
+        head = FontFace(emphasis="BOLD", fill_color=(226, 234, 244))
+        with self.table(col_widths=widths, headings_style=head, line_height=size * 0.48, text_align="LEFT",
+                        padding=0.8, repeat_headings=1, v_align="MIDDLE") as tb:
+            row = tb.row()
+            for c in table.columns:
+                row.cell(_nfc(c.header))
+            for i, values in enumerate(cells):
+                row = tb.row()
+                for j, text in enumerate(values):
+                    style = styles[i][j] if styles else None
+                    row.cell(_nfc(text), style=style, align=(align[j] if align else None))
+        self.ln(2)
+
+    def grid(self, table: Table, cells: list[list[str]], highlight: list[bool] | None = None, size: float = 7,
+             align: list[str] | None = None) -> None:
+        """A one-line-per-row table drawn with plain cells (fpdf's table() is ~10x slower on 126 rows)."""
+        total = sum(c.width for c in table.columns)
+        widths = [self.epw * c.width / total for c in table.columns]
+        h = size * 0.55
+
+        def header() -> None:
+            self.set_font("Body", "B", size)
+            self.set_fill_color(226, 234, 244)
+            for w, c in zip(widths, table.columns, strict=True):
+                self.cell(w, h + 1, self._fit(c.header, w), border=1, fill=True)
+            self.ln(h + 1)
+        header()
+        for i, values in enumerate(cells):
+            if self.get_y() + h > self.page_break_trigger:
+                self.add_page(orientation=self.cur_orientation)
+                header()
+            hi = bool(highlight and highlight[i])
+            self.set_font("Body", "B" if hi else "", size)
+            self.set_fill_color(*((255, 236, 179) if hi else (255, 255, 255)))
+            for j, (w, text) in enumerate(zip(widths, values, strict=True)):
+                self.cell(w, h, self._fit(text, w), border=1, fill=hi, align="R" if align and align[j] == "RIGHT" else "L")
+            self.ln(h)
+        self.set_fill_color(255, 255, 255)
+        self.ln(2)
+
+    def _fit(self, text: str, w: float) -> str:
+        text = _nfc(text)
+        if self.get_string_width(text) <= w - 2 * self.c_margin:
+            return text
+        while text and self.get_string_width(text + "…") > w - 2 * self.c_margin:
+            text = text[:-1]
+        return text + "…"
+
+    def image_or_note(self, chart: Chart | None, w: float, h_max: float) -> None:
+        if chart is None:
+            return
+        if chart.png is None:
+            self.set_text_color(178, 24, 43)
+            self.para(t(self.data.lang, "chart_failed", error=chart.error or "?"), 9, bold=True)
+            self.set_text_color(0, 0, 0)
+            return
+        h = w * chart.height_px / chart.width_px
+        if h > h_max:
+            w, h = h_max * chart.width_px / chart.height_px, h_max
+        x = self.l_margin + (self.epw - w) / 2
+        self.image(chart.png, x=x, w=w, h=h)
+        self.ln(2)
+
+
+def _status_face(status: str | None) -> FontFace | None:
+    if not status:
+        return None
+    return FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=_rgb(STATUS_COLOURS.get(status, "9E9E9E")))
+
+
+def _target_text(r: dict, lang: str) -> str:
+    if is_na(r["target"]):
+        return ""
+    cmp = {">=": "≥", "<=": "≤"}.get(r["target_comparison"] or "", r["target_comparison"] or "")
+    return f"{cmp} {fmt_target(r['target'], r['unit'], lang)}"
+
+
+def _nd_text(r: dict, lang: str) -> str:
+    n, d = r["numerator"], r["denominator"]
+    if not is_na(n) and not is_na(d):
+        num = fmt_count(n, lang) if float(n).is_integer() else fmt_value(n, None, lang)
+        return f"{num} / {fmt_count(d, lang)}"
+    if not is_na(d):
+        return f"n = {fmt_count(d, lang)}"
+    return ""
+
+
+def _cover(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
+    lang = data.lang
+    pdf.add_page()
+    pdf.demo_banner()
+    pdf.ln(14)
+    title = t(lang, "title_city" if data.is_city else "title_unit", month=month_label(data.month), unit=data.unit_name)
+    pdf.set_font("Body", "B", 22)
+    pdf.set_text_color(31, 95, 168)
+    pdf.multi_cell(0, 11, _nfc(title), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("Body", "", 12)
+    pdf.multi_cell(0, 7, _nfc(t(lang, "subtitle")), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(10)
+    from .data import parse_month
+
+    start, end = parse_month(data.month)
+    last = end.toordinal() - 1
+    unit = t(lang, "city") if data.is_city else f"{data.unit_name} ({data.unit_code})"
+    facts = [
+        (t(lang, "unit"), unit),
+        (t(lang, "period"), f"{fmt_date(start)} – {fmt_date(date.fromordinal(last))}"),
+        (t(lang, "generated"), f"{fmt_datetime(data.generated_at)} ({t(lang, 'tz')})"),
+        (t(lang, "as_of"), f"{fmt_datetime(data.as_of)} ({t(lang, 'tz')})"),
+        (t(lang, "fresh"), f"{fmt_datetime(data.data_updated)}" if data.data_updated else "N/A"),
+    ]
+    pdf.set_x(pdf.l_margin + 40)
+    for k, v in facts:
+        pdf.set_x(pdf.l_margin + 40)
+        pdf.set_font("Body", "B", 11)
+        pdf.cell(70, 7, _nfc(k + ":"))
+        pdf.set_font("Body", "", 11)
+        pdf.cell(0, 7, _nfc(v), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+    if data.demo:
+        pdf.para(t(lang, "demo_note"), 10, bold=True)
+    pdf.para(t(lang, "rounding"), 8.5)
+    pdf.para(t(lang, "source_note"), 8.5)
+    pdf.ln(3)
+    pdf.set_font("Body", "B", 10)
+    pdf.cell(0, 6, _nfc(t(lang, "contents")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Body", "", 10)
+    for key in ("sec_targets", "sec_trend", "sec_ranking", "sec_overdue", "sec_defs"):
+        pdf.cell(0, 5.5, _nfc("   " + t(lang, key)), new_x="LMARGIN", new_y="NEXT")
+    failed = [c for c in charts if c.png is None]
+    if failed:
+        pdf.ln(2)
+        pdf.set_text_color(178, 24, 43)
+        for c in failed:
+            pdf.para(f"{c.title}: " + t(lang, "chart_failed", error=c.error or "?"), 8.5, bold=True)
+        pdf.set_text_color(0, 0, 0)
+
+
+def _targets(pdf: _Pdf, data: ReportData) -> None:
+    lang, table = data.lang, data.targets
+    pdf.add_page()
+    pdf.heading(table.title)
+    ascii_only = pdf.report_fonts.ascii_status
+    cells, styles = [], []
+    for r in table.rows:
+        cells.append([r["name"], str(r["period"] or ""), fmt_value(r["value"], r["unit"], lang), _nd_text(r, lang),
+                      _target_text(r, lang), fmt_date(r["target_deadline"]),
+                      status_label(r["status"], lang, ascii_only),
+                      fmt_value(r["projected"], r["unit"], lang) if not is_na(r["projected"]) else "",
+                      fmt_change(r["change"], r["unit"], lang)])
+        styles.append([None] * 6 + [_status_face(r["status"])] + [None, None])
+    pdf.table_of(table, cells, styles, size=8, align=["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT",
+                                                       "RIGHT", "RIGHT"])
+    pdf.para(table.note or "", 8)
+    pdf.set_font("Body", "B", 8)
+    pdf.cell(0, 5, _nfc(t(lang, "legend") + ":"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Body", "", 8)
+    pdf.multi_cell(0, 4.5, _nfc("   ".join(status_label(s, lang, ascii_only) for s in STATUS_ORDER)),
+                   new_x="LMARGIN", new_y="NEXT")
+
+
+def _trend(pdf: _Pdf, data: ReportData, chart: Chart | None) -> None:
+    pdf.add_page()
+    pdf.heading(t(data.lang, "sec_trend"))
+    pdf.image_or_note(chart, w=pdf.epw * 0.92, h_max=pdf.eph - 30)
+    pdf.para(t(data.lang, "trend_note"), 8)
+
+
+def _ranking(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
+    lang, table = data.lang, data.ranking
+    for chart in charts:
+        pdf.add_page(orientation="P")
+        pdf.heading(chart.title, 12)
+        pdf.image_or_note(chart, w=pdf.epw, h_max=pdf.eph - 16)
+    pdf.add_page(orientation="L")
+    pdf.heading(table.title)
+    if not data.is_city:
+        r1, r2 = data.ranks.get("on_time_rate"), data.ranks.get("online_share")
+        if r1 and r2:
+            pdf.para(t(lang, "rank_of", unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]), 10, bold=True)
+    pdf.para(table.note or "", 8)
+    cells = [[fmt_cell(r[c.key], c.kind, lang) if c.key != "rank" or r["rank"] else "" for c in table.columns]
+             for r in table.rows]
+    align = ["RIGHT" if c.kind in ("pct", "count") else "LEFT" for c in table.columns]
+    pdf.grid(table, cells, [r["highlight"] for r in table.rows], size=7, align=align)
+
+
+def _overdue(pdf: _Pdf, data: ReportData) -> None:
+    lang = data.lang
+    pdf.add_page(orientation="L")
+    pdf.heading(t(lang, "sec_overdue"))
+    for table in (data.overdue_units, data.overdue_oldest):
+        pdf.para(table.note or "", 8.5, bold=True)
+        if not table.rows:
+            pdf.para(t(lang, "overdue_none"), 9)
+            continue
+        align = ["RIGHT" if c.kind in ("pct", "count") else "LEFT" for c in table.columns]
+        rows = table.rows + ([table.total] if table.total else [])
+        cells = [[fmt_cell(r[c.key], c.kind, lang) for c in table.columns] for r in rows]
+        pdf.grid(table, cells, [r is table.total for r in rows], size=7.5, align=align)
+
+
+def _definitions(pdf: _Pdf, data: ReportData) -> None:
+    table = data.definitions
+    pdf.add_page(orientation="L")
+    pdf.heading(table.title)
+    cells = [[f"{r['name']} ({r['kpi']})", r["definition"], r["formula"], r["unit"], r["legal_basis"]]
+             for r in table.rows]
+    pdf.table_of(table, cells, size=6.8)
+
+
+def render_pdf(data: ReportData, charts: list[Chart], path: Path) -> Path:
+    """Write the report as PDF to `path`: cover, targets, trend, ranking, overdue, definitions."""
+    pdf = _Pdf(data, find_fonts())
+    by_key = {c.key: c for c in charts}
+    _cover(pdf, data, charts)
+    _targets(pdf, data)
+    _trend(pdf, data, by_key.get("trend"))
+    _ranking(pdf, data, [c for c in charts if c.key.startswith("ranking_")])
+    _overdue(pdf, data)
+    _definitions(pdf, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf.output(str(path))
+    return path
+

@@ -1,0 +1,229 @@
+"""The report as an Excel workbook (xlsxwriter): a cover sheet with the filters and KPI definitions, a sheet per table.
+
+Cells hold numbers (rounded as the PDF shows them, fmt.rounded) with number formats, so analysts can
+compute with them; Excel shows the separators of the reader's locale. N/A is an empty cell with a note.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from .charts import Chart
+from .data import TREND_KPIS, ReportData, Table, parse_month
+from .fmt import as_date, excel_number_format, fmt_date, fmt_datetime, is_na, month_label, rounded
+from .text import STATUS_COLOURS, status_label, t
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.wb = wb
+        self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": "#1F5FA8"})
+        self.h2 = wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F5FA8"})
+        self.head = wb.add_format({"bold": True, "bg_color": "#E2EAF4", "border": 1, "text_wrap": True,
+                                   "valign": "vcenter"})
+        self.text = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.bold = wb.add_format({"bold": True, "valign": "top"})
+        self.demo = wb.add_format({"bold": True, "font_size": 14, "bg_color": "#FFECB3", "font_color": "#8A4B00",
+                                   "border": 2, "border_color": "#E08214"})
+        self.note = wb.add_format({"italic": True, "font_color": "#555555", "text_wrap": True, "valign": "top"})
+        self.error = wb.add_format({"bold": True, "font_color": "#B2182B"})
+        self._num: dict[tuple, xlsxwriter.format.Format] = {}
+
+    def num(self, number_format: str | None, highlight: bool = False, status: str | None = None):
+        key = (number_format, highlight, status)
+        if key not in self._num:
+            spec: dict = {"valign": "top"}
+            if number_format:
+                spec["num_format"] = number_format
+            if highlight:
+                spec.update({"bold": True, "bg_color": "#FFECB3"})
+            if status:
+                spec.update({"bold": True, "font_color": "#FFFFFF", "bg_color": "#" + STATUS_COLOURS[status]})
+            self._num[key] = self.wb.add_format(spec)
+        return self._num[key]
+
+
+def _write(ws, row: int, col: int, value, kind: str, f: _Formats, unit: str | None = None,
+           highlight: bool = False, status: str | None = None) -> None:
+    """One cell: a number rounded as the PDF shows it, a date, or text; N/A as an empty cell."""
+    fmt = f.num(excel_number_format(kind, unit), highlight, status)
+    if kind in ("pct", "count", "days", "value", "change"):
+        v = rounded(value, "%" if kind == "pct" else ("hồ sơ" if kind == "count" else unit))
+        if v is None:
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_number(row, col, v, fmt)
+    elif kind in ("date", "datetime"):
+        d = as_date(value) if kind == "date" else (None if is_na(value) else pd.Timestamp(value).to_pydatetime())
+        if d is None:
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_datetime(row, col, datetime.combine(d, datetime.min.time()) if isinstance(d, date)
+                              and not isinstance(d, datetime) else d, fmt)
+    else:
+        ws.write_string(row, col, "" if is_na(value) else str(value), fmt)
+
+
+def _sheet_table(ws, top: int, columns: list[tuple[str, str, str]], rows: list[dict], f: _Formats,
+                 unit_key: str | None = None) -> int:
+    """Header + rows at `top`; columns are (key, header, kind); returns the next free row."""
+    for j, (_, header, _) in enumerate(columns):
+        ws.write_string(top, j, header, f.head)
+    for i, r in enumerate(rows, 1):
+        for j, (key, _, kind) in enumerate(columns):
+            unit = r.get(unit_key) if unit_key else None
+            status = r.get("status") if key == "status_text" else None
+            _write(ws, top + i, j, r.get(key), kind, f, unit, bool(r.get("highlight")), status)
+    if rows:
+        ws.autofilter(top, 0, top + len(rows), len(columns) - 1)
+    ws.freeze_panes(top + 1, 0)
+    return top + len(rows) + 2
+
+
+def _widths(ws, widths: list[float]) -> None:
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+
+
+def _cover(wb, f: _Formats, data: ReportData, charts: list[Chart]) -> None:
+    lang = data.lang
+    ws = wb.add_worksheet(t(lang, "s_cover"))
+    _widths(ws, [34, 60, 50, 40, 16, 36])
+    row = 0
+    if data.demo:
+        ws.merge_range(row, 0, row, 3, t(lang, "demo"), f.demo)
+        row += 2
+    title = t(lang, "title_city" if data.is_city else "title_unit", month=month_label(data.month), unit=data.unit_name)
+    ws.write_string(row, 0, title, f.title)
+    ws.write_string(row + 1, 0, t(lang, "subtitle"), f.note)
+    row += 3
+    start, end = parse_month(data.month)
+    facts = [
+        (t(lang, "h_month"), data.month),
+        (t(lang, "period"), f"{fmt_date(start)} – {fmt_date(date.fromordinal(end.toordinal() - 1))}"),
+        (t(lang, "unit"), t(lang, "city") if data.is_city else f"{data.unit_name} ({data.unit_code})"),
+        (t(lang, "lang"), t(lang, "lang_name")),
+        (t(lang, "generated"), f"{fmt_datetime(data.generated_at)} ({t(lang, 'tz')})"),
+        (t(lang, "as_of"), f"{fmt_datetime(data.as_of)} ({t(lang, 'tz')})"),
+        (t(lang, "fresh"), fmt_datetime(data.data_updated) if data.data_updated else "N/A"),
+    ]
+    ws.write_string(row, 0, t(lang, "h_filter"), f.head)
+    ws.write_string(row, 1, t(lang, "h_content"), f.head)
+    for i, (k, v) in enumerate(facts, 1):
+        ws.write_string(row + i, 0, k, f.bold)
+        ws.write_string(row + i, 1, v, f.text)
+    row += len(facts) + 2
+    notes = ([t(lang, "demo_note")] if data.demo else []) + [t(lang, "rounding"), t(lang, "source_note")]
+    notes += [f"{c.title}: " + t(lang, "chart_failed", error=c.error or "?") for c in charts if c.png is None]
+    for text in notes:
+        ws.merge_range(row, 0, row, 3, text, f.note)
+        ws.set_row(row, 48)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, t(lang, "sec_defs"), f.h2)
+    cols = [("kpi", t(lang, "h_code"), "text"), ("name", t(lang, "h_name"), "text"),
+            ("definition", t(lang, "h_definition"), "text"), ("formula", t(lang, "h_formula"), "text"),
+            ("unit", t(lang, "h_unit_of"), "text"), ("legal_basis", t(lang, "h_legal"), "text")]
+    for j, (_, header, _) in enumerate(cols):
+        ws.write_string(row + 1, j, header, f.head)
+    for i, r in enumerate(data.definitions.rows, 2):
+        for j, (key, _, _) in enumerate(cols):
+            ws.write_string(row + i, j, str(r[key]), f.text)
+
+
+def _targets(wb, f: _Formats, data: ReportData) -> None:
+    lang = data.lang
+    ws = wb.add_worksheet(t(lang, "s_targets"))
+    ws.write_string(0, 0, data.targets.title, f.h2)
+    rows = [{**r, "status_text": status_label(r["status"], lang),
+             "comparison": {">=": "≥", "<=": "≤"}.get(r["target_comparison"] or "", "")} for r in data.targets.rows]
+    cols = [("kpi", t(lang, "h_code"), "text"), ("name", t(lang, "h_kpi"), "text"),
+            ("period", t(lang, "h_period"), "text"), ("value", t(lang, "h_value"), "value"),
+            ("unit", t(lang, "h_unit_of"), "text"), ("numerator", t(lang, "h_numerator"), "count"),
+            ("denominator", t(lang, "h_denominator"), "count"), ("comparison", t(lang, "h_comparison"), "text"),
+            ("target", t(lang, "h_target"), "value"), ("target_deadline", t(lang, "h_deadline"), "date"),
+            ("status_text", t(lang, "h_status"), "text"), ("projected", t(lang, "h_projected"), "value"),
+            ("change", t(lang, "h_change"), "change"), ("previous", t(lang, "h_previous"), "value")]
+    nxt = _sheet_table(ws, 2, cols, rows, f, unit_key="unit")
+    ws.merge_range(nxt, 0, nxt, 8, data.targets.note or "", f.note)
+    ws.set_row(nxt, 45)
+    _widths(ws, [24, 48, 12, 12, 14, 12, 12, 8, 10, 12, 24, 14, 12, 12])
+
+
+def _trend(wb, f: _Formats, data: ReportData, chart: Chart | None) -> None:
+    lang = data.lang
+    ws = wb.add_worksheet(t(lang, "s_trend"))
+    ws.write_string(0, 0, t(lang, "sec_trend"), f.h2)
+    label = {"unit": data.unit_name, "city": t(lang, "city_line")}
+    rows = [{"month": r["period"], "series": label[r["series"]], "kpi": r["kpi"], "name": data.kpi_names[r["kpi"]],
+             "value": r["value"], "numerator": r["numerator"], "denominator": r["denominator"], "target": r["target"]}
+            for r in data.trend.to_dict("records") if r["kpi"] in TREND_KPIS]
+    cols = [("month", t(lang, "h_month"), "text"), ("series", t(lang, "unit"), "text"), ("kpi", t(lang, "h_code"), "text"),
+            ("name", t(lang, "h_kpi"), "text"), ("value", t(lang, "h_value") + " (%)", "pct"),
+            ("numerator", t(lang, "h_numerator"), "count"), ("denominator", t(lang, "h_denominator"), "count"),
+            ("target", t(lang, "h_target") + " (%)", "pct")]
+    _sheet_table(ws, 2, cols, rows, f)
+    _widths(ws, [10, 26, 24, 44, 12, 12, 12, 12])
+    _image(ws, f, chart, 2, len(cols) + 1, lang, 0.55)
+
+
+def _image(ws, f: _Formats, chart: Chart | None, row: int, col: int, lang: str, scale: float) -> None:
+    if chart is None:
+        return
+    if chart.png is None:
+        ws.write_string(row, col, t(lang, "chart_failed", error=chart.error or "?"), f.error)
+        return
+    # the PNG is rendered at scale 2: halve it back to CSS pixels, then apply the sheet's scale
+    ws.insert_image(row, col, f"{chart.key}.png", {"image_data": io.BytesIO(chart.png), "x_scale": scale / 2,
+                                                   "y_scale": scale / 2, "object_position": 3})
+
+
+def _table_sheet(wb, f: _Formats, name: str, table: Table, data: ReportData, extra_top: list[str] | None = None,
+                 charts: list[Chart] | None = None) -> None:
+    ws = wb.add_worksheet(name)
+    ws.write_string(0, 0, table.title, f.h2)
+    row = 1
+    for text in ([table.note] if table.note else []) + (extra_top or []):
+        ws.write_string(row, 0, text, f.note)
+        row += 1
+    cols = [(c.key, c.header, c.kind) for c in table.columns]
+    nxt = _sheet_table(ws, row + 1, cols, table.rows, f)
+    if table.total:
+        for j, (key, _, kind) in enumerate(cols):
+            _write(ws, nxt - 1, j, table.total.get(key), kind, f, highlight=True)
+    _widths(ws, [max(8.0, 9 * c.width) if c.kind == "text" else 13 for c in table.columns])
+    if not table.rows:
+        ws.write_string(row + 2, 0, t(data.lang, "overdue_none"), f.note)
+    for i, chart in enumerate(charts or []):
+        _image(ws, f, chart, row + 1, len(cols) + 1 + i * 9, data.lang, 0.5)
+
+
+def render_xlsx(data: ReportData, charts: list[Chart], path: Path) -> Path:
+    """Write the report as .xlsx to `path`: cover (filters, definitions), targets, trend, ranking, overdue."""
+    lang = data.lang
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, "default_date_format": "dd/mm/yyyy"})
+    wb.set_properties({"title": t(lang, "title_city" if data.is_city else "title_unit",
+                                  month=month_label(data.month), unit=data.unit_name),
+                       "author": "R57 dashboard", "comments": t(lang, "demo") if data.demo else ""})
+    f = _Formats(wb)
+    by_key = {c.key: c for c in charts}
+    _cover(wb, f, data, charts)
+    _targets(wb, f, data)
+    _trend(wb, f, data, by_key.get("trend"))
+    extra = []
+    if not data.is_city:
+        r1, r2 = data.ranks.get("on_time_rate"), data.ranks.get("online_share")
+        if r1 and r2:
+            extra.append(t(lang, "rank_of", unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]))
+    _table_sheet(wb, f, t(lang, "s_ranking"), data.ranking, data, extra,
+                 [c for c in charts if c.key.startswith("ranking_")])
+    _table_sheet(wb, f, t(lang, "s_overdue_units"), data.overdue_units, data)
+    _table_sheet(wb, f, t(lang, "s_overdue_oldest"), data.overdue_oldest, data)
+    wb.close()
+    return path

@@ -1,0 +1,245 @@
+"""Monthly reports: the PDF renders (pdftoppm), the .xlsx keeps Vietnamese, numbers equal metrics.query.
+
+A small real warehouse: 60 days of seeded demo dossiers (300 a day) loaded through the real ingest,
+published as a snapshot; NOW is Tuesday 3 November 2026, 10:00 Hanoi time, so the report month is 2026-10.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import metrics
+from config import load_settings
+from reports import build_report, collect
+from reports.charts import chart_session
+from reports.fmt import fmt_value
+from warehouse.db import Reader, open_writer, publish_snapshot
+
+NOW = datetime(2026, 11, 3, 10, 0)
+MONTH = "2026-10"
+WARD = "00073"
+
+
+@pytest.fixture(scope="session")
+def report_wh(tmp_path_factory):
+    """(settings, reader) over a seeded, published demo warehouse shared by the report tests."""
+    from demo.seed import seed_demo
+
+    root = tmp_path_factory.mktemp("reports-wh")
+    settings = load_settings(data_dir=root, warehouse=root / "wh.duckdb")
+    con = open_writer(settings)
+    seed_demo(con, settings, days=60, per_day=300, now=NOW)
+    publish_snapshot(con, settings)
+    con.close()
+    reader = Reader(settings)
+    yield settings, reader
+    reader.close()
+
+
+@pytest.fixture(scope="module")
+def city_files(report_wh, tmp_path_factory):
+    _, reader = report_wh
+    out = tmp_path_factory.mktemp("city")
+    with chart_session():
+        return build_report(reader.cursor(), MONTH, out, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def ward_en_files(report_wh, tmp_path_factory):
+    _, reader = report_wh
+    out = tmp_path_factory.mktemp("ward")
+    return build_report(reader.cursor(), MONTH, out, unit_code=WARD, lang="en", now=NOW, charts=False)
+
+
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+needs_poppler = pytest.mark.skipif(not shutil.which("pdftoppm") or not shutil.which("pdftotext"),
+                                   reason="poppler-utils not installed")
+
+
+def test_file_names_follow_the_month_and_unit(city_files, ward_en_files):
+    assert [p.name for p in city_files] == ["bao-cao-thang-2026-10-thanh-pho.pdf", "bao-cao-thang-2026-10-thanh-pho.xlsx"]
+    assert [p.name for p in ward_en_files] == ["bao-cao-thang-2026-10-00073-en.pdf", "bao-cao-thang-2026-10-00073-en.xlsx"]
+    assert not list(city_files[0].parent.glob(".*.tmp"))
+
+
+@needs_poppler
+def test_pdf_renders_to_page_images(city_files, tmp_path):
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(city_files[0]), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    # cover, targets, trend, 2 ranking charts, ranking table (3+ pages), overdue, definitions (2+ pages)
+    assert len(pages) >= 9
+    assert all(p.stat().st_size > 3000 for p in pages)
+    # keep the cover and the targets page where a person can look at them after the run
+    keep = Path(__file__).resolve().parent.parent / "test-artifacts" / "report-pages"
+    keep.mkdir(parents=True, exist_ok=True)
+    for p in pages[:4]:
+        shutil.copy(p, keep / p.name)
+
+
+@needs_poppler
+def test_pdf_text_is_vietnamese_and_says_demo(city_files):
+    text = _pdf_text(city_files[0])
+    for phrase in ("BÁO CÁO THÁNG 10/2026 — THÀNH PHỐ HÀ NỘI", "DỮ LIỆU MẪU / DEMO DATA",
+                   "Tỷ lệ hồ sơ giải quyết đúng hạn", "Phường Cửa Nam", "Kỳ báo cáo:", "01/10/2026 – 31/10/2026",
+                   "10:00 03/11/2026 (giờ Hà Nội, UTC+7)", "Phụ lục: Định nghĩa chỉ tiêu", "Quyết định 766/QĐ-TTg"):
+        assert phrase in text, phrase
+    # a status is a word and a symbol, not a colour alone
+    assert any(f"{sym} {word}" in text for sym, word in (("↓", "Đang xấu đi"), ("↗", "Cần đẩy nhanh"),
+                                                         ("↑", "Đúng tiến độ"), ("✔", "Đã đạt")))
+
+
+@needs_poppler
+def test_pdf_numbers_equal_the_metrics_api(report_wh, city_files):
+    _, reader = report_wh
+    q = metrics.query(reader.cursor(), ["on_time_rate", "received", "satisfaction"], periods=MONTH, now=NOW)
+    row = {r["kpi"]: r for r in q.to_dict("records")}
+    text = _pdf_text(city_files[0])
+    on_time = row["on_time_rate"]
+    # 1 decimal, Vietnamese separators; numerator / denominator as integers with '.' thousands
+    assert fmt_value(on_time["value"], "%", "vi") in text
+    assert f"{int(on_time['numerator']):,} / {int(on_time['denominator']):,}".replace(",", ".") in text
+    sat = row["satisfaction"]
+    assert f"{int(sat['numerator']):,} / {int(sat['denominator']):,}".replace(",", ".") in text
+
+
+def _sheet_rows(ws) -> list[list]:
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def _table(ws, header_first: str) -> list[dict]:
+    rows = _sheet_rows(ws)
+    i = next(i for i, r in enumerate(rows) if r and r[0] == header_first)
+    head = rows[i]
+    return [dict(zip(head, r, strict=False)) for r in rows[i + 1:] if any(v is not None for v in r)]
+
+
+def test_xlsx_opens_with_vietnamese_intact(city_files):
+    wb = openpyxl.load_workbook(city_files[1])
+    assert wb.sheetnames == ["Bìa", "Mục tiêu NQ57", "Xu hướng 12 tháng", "Xếp hạng phường xã",
+                             "Quá hạn theo đơn vị", "Quá hạn lâu nhất"]
+    cover = [v for r in _sheet_rows(wb["Bìa"]) for v in r if isinstance(v, str)]
+    assert "DỮ LIỆU MẪU / DEMO DATA" in cover
+    assert "BÁO CÁO THÁNG 10/2026 — THÀNH PHỐ HÀ NỘI" in cover
+    assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in cover          # the definitions on the cover
+    assert "Thành phố Hà Nội (toàn thành phố)" in cover          # the filters used
+    assert any(v.startswith("Quy ước làm tròn") for v in cover)
+    ranking = _table(wb["Xếp hạng phường xã"], "Hạng")
+    assert len(ranking) == 126                                   # every ward/commune, city departments left out
+    assert "01" not in {r["Mã"] for r in ranking}
+    assert any(r["Phường, xã"] == "Phường Cửa Nam" for r in ranking)
+
+
+def test_xlsx_numbers_equal_metrics_query(report_wh, city_files):
+    _, reader = report_wh
+    con = reader.cursor()
+    wb = openpyxl.load_workbook(city_files[1])
+    targets = {r["Mã"]: r for r in _table(wb["Mục tiêu NQ57"], "Mã")}
+    q = metrics.query(con, ["on_time_rate", "satisfaction", "service_coverage_full"], periods=MONTH, now=NOW)
+    for r in q.to_dict("records"):
+        got = targets[r["kpi"]]
+        assert got["Giá trị"] == round(r["value"], 1), r["kpi"]
+        assert got["Mục tiêu"] == r["target"]
+        assert got["Tử số"] == r["numerator"] and got["Mẫu số"] == r["denominator"]
+        assert got["So sánh"] == "≥"
+        assert got["Trạng thái"].endswith(metrics.cli.STATUS_WORDS["vi"][r["status"]])
+    by_unit = metrics.query(con, ["on_time_rate", "online_share", "received", "overdue_backlog"], periods=MONTH,
+                            by="unit_code", now=NOW)
+    look = {(r["kpi"], r["unit_code"]): r for r in by_unit.to_dict("records")}
+    ranking = {r["Mã"]: r for r in _table(wb["Xếp hạng phường xã"], "Hạng")}
+    for code in (WARD, "00004", "00376"):
+        row = ranking[code]
+        assert row["Đúng hạn (%)"] == round(look[("on_time_rate", code)]["value"], 1)
+        assert row["Hồ sơ xét"] == look[("on_time_rate", code)]["denominator"]
+        assert row["Trực tuyến (%)"] == round(look[("online_share", code)]["value"], 1)
+        assert row["Tiếp nhận"] == look[("received", code)]["value"]
+    # ranks follow the on-time rate, highest first
+    rates = [r["Đúng hạn (%)"] for r in _table(wb["Xếp hạng phường xã"], "Hạng") if r["Hạng"] is not None]
+    assert rates == sorted(rates, reverse=True)
+    overdue = {r["Mã"]: r["Quá hạn tồn đọng"] for r in _table(wb["Quá hạn theo đơn vị"], "Mã")}
+    expected = {u: v["value"] for (k, u), v in look.items() if k == "overdue_backlog" and v["value"]}
+    total = overdue.pop(None, overdue.pop("", None))   # the closing row: the city's own figure, not a sum
+    assert overdue == expected
+    assert total == metrics.query(con, "overdue_backlog", periods=MONTH, now=NOW)["value"].iloc[0]
+    trend = _table(wb["Xu hướng 12 tháng"], "Tháng")
+    sep = next(r for r in trend if r["Tháng"] == "2026-09" and r["Mã"] == "on_time_rate")
+    q9 = metrics.query(con, "on_time_rate", periods="2026-09", now=NOW).iloc[0]
+    assert sep["Giá trị (%)"] == round(q9["value"], 1)
+
+
+def test_overdue_list_carries_ids_only(report_wh):
+    _, reader = report_wh
+    data = collect(reader.cursor(), MONTH, now=NOW)
+    assert [c.key for c in data.overdue_oldest.columns] == [
+        "dossier_id", "unit_code", "procedure_code", "received_at", "effective_due_at", "working_days_overdue"]
+    assert data.overdue_oldest.rows and len(data.overdue_oldest.rows) <= 20
+    days = [r["working_days_overdue"] for r in data.overdue_oldest.rows]
+    assert days == sorted(days, reverse=True)          # the oldest first
+
+
+@needs_poppler
+def test_ward_report_in_english(report_wh, ward_en_files):
+    text = _pdf_text(ward_en_files[0])
+    for phrase in ("MONTHLY REPORT 10/2026 — Cua Nam Ward", "Reporting period", "On-time rate",
+                   "Hanoi time, UTC+7", "ranks"):
+        assert phrase in text, phrase
+    # charts=False: the report says the charts are missing instead of failing
+    assert "could not be drawn" in text
+    wb = openpyxl.load_workbook(ward_en_files[1])
+    assert wb.sheetnames[0] == "Cover"
+    targets = {r["Code"]: r for r in _table(wb["R57 targets"], "Code")}
+    _, reader = report_wh
+    q = metrics.query(reader.cursor(), "on_time_rate", periods=MONTH, units=WARD, now=NOW).iloc[0]
+    assert targets["on_time_rate"]["Value"] == round(q["value"], 1)
+
+
+def test_report_renders_without_charts_when_kaleido_fails(report_wh, tmp_path, monkeypatch):
+    import kaleido
+
+    def broken(*a, **k):
+        raise RuntimeError("Chromium crashed")
+
+    monkeypatch.setattr(kaleido, "calc_fig_sync", broken)
+    _, reader = report_wh
+    pdf, xlsx = build_report(reader.cursor(), MONTH, tmp_path, unit_code=WARD, now=NOW)
+    assert pdf.stat().st_size > 10_000
+    if shutil.which("pdftotext"):
+        text = _pdf_text(pdf)
+        assert "Không vẽ được biểu đồ (RuntimeError: Chromium crashed)" in text
+    cover = [v for r in _sheet_rows(openpyxl.load_workbook(xlsx)["Bìa"]) for v in r if isinstance(v, str)]
+    assert any("Không vẽ được biểu đồ" in v for v in cover)
+
+
+def test_no_unicode_font_fails_with_how_to_fix(report_wh, tmp_path, monkeypatch):
+    from reports import pdf
+
+    monkeypatch.setattr(pdf, "FONT_CANDIDATES", [(tmp_path / "none.ttf", tmp_path / "none-bold.ttf")])
+    monkeypatch.delenv("R57_REPORT_FONT", raising=False)
+    pdf.find_fonts.cache_clear()
+    try:
+        with pytest.raises(pdf.FontMissing, match="fonts-noto-core"):
+            build_report(report_wh[1].cursor(), MONTH, tmp_path, now=NOW, charts=False)
+    finally:
+        pdf.find_fonts.cache_clear()
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_bad_month_and_unit_are_refused(report_wh, tmp_path):
+    from reports import ReportError
+
+    con = report_wh[1].cursor()
+    with pytest.raises(ReportError, match="YYYY-MM"):
+        collect(con, "10/2026", now=NOW)
+    with pytest.raises(ReportError, match="has not started"):
+        collect(con, "2026-12", now=NOW)
+    with pytest.raises(ReportError, match="unknown unit '99999'"):
+        collect(con, MONTH, "99999", now=NOW)
