@@ -109,6 +109,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     con = _open_writer_or_explain(settings)
     summary = seed_demo(con, settings, days=args.days, per_day=args.per_day, seed=args.seed, force=args.force)
+    if "skipped" not in summary:
+        from warehouse.db import publish_snapshot
+
+        publish_snapshot(con, settings)  # readers (web workers, `serve --no-scheduler`) see it at once
     con.close()
     print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     return 0
