@@ -172,12 +172,14 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 def build_web(settings: Settings, writer=None):
     """The Dash app with the read API mounted on its Flask server."""
     import api
-    from dashboard.app import create_app
+    from dashboard.app import create_app, warm_up
     from warehouse.db import Reader
 
     app = create_app(settings)
     api.register(app.server, settings, Reader(settings).cursor, writer=writer)
-    return app
+    # Dash finishes its set-up on the first request; do it now, before a threaded server or
+    # gunicorn worker can receive several at once (else: 500s on its script files).
+    return warm_up(app)
 
 
 def create_server(settings: Settings | None = None):

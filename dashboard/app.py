@@ -1,0 +1,183 @@
+"""The Dash app: pages from dashboard/pages, the shell around them, and the shell's callbacks.
+
+The shell holds what every page shares: navigation, the language (a dcc.Store in localStorage,
+Vietnamese by default), one dcc.Interval that checks for a new snapshot (default 30 s, R57_REFRESH_S)
+and bumps a version store the pages listen to (so they refresh without reload, keeping their
+filters), the data freshness line, and the demo-data and stale-data banners. Everything is served
+locally (Bootstrap is vendored in assets/, plotly.js comes with Dash): no CDN, no internet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, dcc, html, no_update
+
+from config import Settings, load_settings
+
+from . import data, fmt, ids
+from .i18n import DEFAULT_LANG, request_lang, t
+
+HERE = Path(__file__).resolve().parent
+
+NAV = (("/", "nav_overview", "nav-overview"), ("/wards", "nav_wards", "nav-wards"), ("/ward", "nav_ward", "nav-ward"),
+       ("/kpi", "nav_kpi", "nav-kpi"), ("/economy", "nav_economy", "nav-economy"),
+       ("/health", "nav_health", "nav-health"))
+
+# Keeps the address bar in step with a page's filters without a reload or a history entry (so a
+# view can be bookmarked and shared); Dash Pages re-reads the query string on the next visit.
+URL_STATE_JS = """
+function(states) {
+    const s = (states || []).filter(Boolean)[0];
+    if (!s) { return window.dash_clientside.no_update; }
+    const params = new URLSearchParams();
+    Object.keys(s).forEach(function(k) {
+        const v = s[k];
+        if (v !== null && v !== undefined && v !== '') { params.set(k, v); }
+    });
+    const q = params.toString();
+    const url = window.location.pathname + (q ? '?' + q : '');
+    if (url !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, '', url);
+    }
+    return q;
+}
+"""
+
+HTML_LANG_JS = """
+function(lang) {
+    lang = lang || 'vi';
+    document.documentElement.lang = lang;
+    document.cookie = 'r57_lang=' + lang + '; path=/; max-age=31536000; SameSite=Lax';
+    return lang;
+}
+"""
+
+
+def _navbar(lang: str) -> html.Header:
+    links = [dbc.NavItem(dbc.NavLink(t(key, lang), href=href, active="exact", id=nid))
+             for href, key, nid in NAV]
+    switch = html.Div([
+        html.Span(t("lang_label", lang), id="shell-lang-label", className="visually-hidden"),
+        dbc.RadioItems(id=ids.LANG_SWITCH, value=lang, inline=True, className="btn-group lang-switch",
+                       inputClassName="btn-check", labelClassName="btn btn-outline-light btn-sm",
+                       labelCheckedClassName="active",
+                       options=[{"label": "VI", "value": "vi"}, {"label": "EN", "value": "en"}]),
+    ], role="group", **{"aria-labelledby": "shell-lang-label"})
+    return html.Header(html.Nav([
+        dcc.Link([html.Span("R57", className="brand-mark"),
+                  html.Span(t("app_title", lang), id=ids.BRAND, className="brand-text")],
+                 href="/", className="brand"),
+        dbc.Nav(links, id=ids.NAV_LINKS, className="shell-links", navbar=True),
+        html.Div([html.Span(id=ids.FRESHNESS, className="freshness"), switch], className="shell-right"),
+    ], className="shell-nav", id=ids.NAV, **{"aria-label": "R57"}), className="shell-header")
+
+
+def _layout(ctx: data.Context):
+    def layout():
+        lang = request_lang()
+        return html.Div([
+            html.A(t("skip", lang), href=f"#{ids.MAIN}", className="skip-link", id=ids.SKIP),
+            _navbar(lang),
+            html.Div(id=ids.BANNERS, className="banners"),
+            html.Main(dash.page_container, id=ids.MAIN, className="shell-main", tabIndex="-1"),
+            dcc.Store(id=ids.LANG, storage_type="local", data=lang),
+            dcc.Store(id=ids.VERSION, data=data.current_version(ctx.reader, data.local_now())),
+            dcc.Store(id=ids.URL_SINK),
+            dcc.Store(id="shell-html-lang"),
+            dcc.Interval(id=ids.TICK, interval=int(ctx.refresh_s * 1000), n_intervals=0),
+        ], className="shell")
+    return layout
+
+
+def _banners(con, now, lang: str) -> tuple[list, str]:
+    """Demo and stale banners, and the freshness line ('cập nhật 14:32, 40 giây trước')."""
+    from warehouse import health
+
+    banners = []
+    if health.is_demo(con):
+        banners.append(html.Div([html.Span(className="status-icon icon-info", **{"aria-hidden": "true"}),
+                                 t("demo_banner", lang)], className="banner banner-demo", role="note"))
+    fr = health.freshness(con, now)
+    dossiers = fr[fr["source"] == "dossiers"].iloc[0] if (fr["source"] == "dossiers").any() else None
+    if dossiers is not None and bool(dossiers["stale"]):
+        text = (t("stale_never", lang) if fmt.is_na(dossiers["last_load"]) else
+                t("stale_banner", lang, time=fmt.moment(dossiers["last_load"]), ago=fmt.ago(dossiers["age_s"], lang)))
+        banners.append(html.Div([html.Span(className="status-icon icon-warning", **{"aria-hidden": "true"}), text],
+                                className="banner banner-stale", role="status"))
+    loads = fr.dropna(subset=["last_load"])
+    if loads.empty:
+        return banners, t("never_updated", lang)
+    last = loads.sort_values("last_load").iloc[-1]
+    return banners, t("updated", lang, time=fmt.clock(last["last_load"]), ago=fmt.ago(last["age_s"], lang))
+
+
+def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
+    @app.callback(Output(ids.LANG, "data"), Output(ids.LANG_SWITCH, "value"),
+                  Input(ids.LANG_SWITCH, "value"), Input(ids.LANG, "data"))
+    def sync_language(chosen, stored):
+        """The switch writes the store; on load the stored choice sets the switch."""
+        if dash.ctx.triggered_id == ids.LANG_SWITCH:
+            return (chosen if chosen in ("vi", "en") else DEFAULT_LANG), no_update
+        stored = stored if stored in ("vi", "en") else DEFAULT_LANG
+        return no_update, stored
+
+    @app.callback([Output(nid, "children") for _, _, nid in NAV] + [Output(ids.BRAND, "children"),
+                                                                    Output(ids.SKIP, "children"),
+                                                                    Output("shell-lang-label", "children")],
+                  Input(ids.LANG, "data"))
+    def shell_words(lang):
+        lang = lang if lang in ("vi", "en") else DEFAULT_LANG
+        return [t(key, lang) for _, key, _ in NAV] + [t("app_title", lang), t("skip", lang), t("lang_label", lang)]
+
+    @app.callback(Output(ids.VERSION, "data"), Output(ids.FRESHNESS, "children"), Output(ids.BANNERS, "children"),
+                  Input(ids.TICK, "n_intervals"), Input(ids.LANG, "data"), State(ids.VERSION, "data"))
+    def tick(_n, lang, old):
+        """Every interval: switch to a new snapshot if one was published, and refresh the freshness line."""
+        lang = lang if lang in ("vi", "en") else DEFAULT_LANG
+        now = data.local_now()
+        with data.cursor() as con:
+            new = data.version(ctx.reader, now)
+            if con is None:
+                return (no_update if new == old else new), t("never_updated", lang), []
+            banners, line = _banners(con, now, lang)
+        return (no_update if new == old else new), line, banners
+
+    app.clientside_callback(URL_STATE_JS, Output(ids.URL_SINK, "data"),
+                            Input({"type": ids.URL_STATE, "page": ALL}, "data"))
+    app.clientside_callback(HTML_LANG_JS, Output("shell-html-lang", "data"), Input(ids.LANG, "data"))
+
+
+def create_app(settings: Settings | None = None, refresh_s: float | None = None) -> dash.Dash:
+    """The dashboard over `settings.warehouse`'s published snapshots (read-only; never writes)."""
+    settings = settings or load_settings()
+    ctx = data.build_context(settings, refresh_s)
+    app = dash.Dash(
+        "dashboard",
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        update_title=None,
+        title="R57 · Hà Nội",
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.server.config[data.CONTEXT_KEY] = ctx
+    app.layout = _layout(ctx)
+    _register_shell_callbacks(app, ctx)
+    return app
+
+
+def warm_up(app: dash.Dash) -> dash.Dash:
+    """Finish Dash's set-up now, after everything else is registered on app.server.
+
+    Dash completes its set-up (script registry, the pages' callbacks) on the first request; a worker
+    that gets several at once (gunicorn threads, a browser's parallel script requests) can serve a
+    script before that is done and answer HTTP 500. Call this last, before serving; Flask allows no
+    more set-up (blueprints) afterwards.
+    """
+    app.server.test_client().get("/_dash-dependencies")
+    return app

@@ -1,0 +1,230 @@
+"""Where the pages get their data: the app's read-only snapshot cursor, the KPI registry, name lookups.
+
+Numbers come from the metrics API (`metrics.query`, `progress`, `overdue_list`, `index766`, ...) and
+warehouse/health.py; nothing here writes SQL. The app context (settings, snapshot reader, refresh
+interval, optional GeoJSON) lives in the Flask config of the one app, so pages never import `app`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from threading import Lock
+
+import duckdb
+import pandas as pd
+
+import config
+from config import Settings
+from warehouse.db import Reader
+
+log = logging.getLogger(__name__)
+
+CONTEXT_KEY = "R57_CONTEXT"
+DEFAULT_REFRESH_S = 30.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every callback of one app needs; built once by create_app, read-only afterwards."""
+
+    settings: Settings
+    reader: Reader
+    refresh_s: float
+    geojson: dict | None = None
+    geojson_key: str = "properties.unit_code"
+
+
+def build_context(settings: Settings, refresh_s: float | None = None) -> Context:
+    refresh = refresh_s if refresh_s is not None else float(os.environ.get("R57_REFRESH_S") or DEFAULT_REFRESH_S)
+    geo_path = os.environ.get("R57_GEOJSON")
+    geojson = None
+    if geo_path:
+        try:
+            geojson = json.loads(Path(geo_path).expanduser().read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # a bad file must not stop the dashboard: fall back to the ranking
+            log.warning("R57_GEOJSON=%s could not be read (%s); showing the ranking view instead", geo_path, exc)
+    return Context(settings, Reader(settings), max(1.0, refresh), geojson,
+                   os.environ.get("R57_GEOJSON_KEY", "properties.unit_code"))
+
+
+def context() -> Context:
+    """The running app's context (inside a callback or a page layout)."""
+    import flask
+
+    return flask.current_app.config[CONTEXT_KEY]
+
+
+@contextmanager
+def cursor() -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """A read-only cursor on the newest snapshot, closed afterwards; None before the first snapshot."""
+    cur = context().reader.cursor()
+    try:
+        yield cur
+    finally:
+        if cur is not None:
+            cur.close()
+
+
+def version(reader: Reader, now: datetime) -> str | None:
+    """What the pages' data depends on: the snapshot, plus the hour (overdue counts move with the clock)."""
+    path = reader.snapshot_path
+    return None if path is None else f"{path.name}@{now:%Y-%m-%dT%H}"
+
+
+def current_version(reader: Reader, now: datetime) -> str | None:
+    """version() after looking for a newer snapshot."""
+    cur = reader.cursor()
+    if cur is not None:
+        cur.close()
+    return version(reader, now)
+
+
+def local_now() -> datetime:
+    from metrics.engine import local_now as now
+
+    return now()
+
+
+# --- the KPI registry -----------------------------------------------------------------------------
+
+def registry():
+    from metrics import get_registry
+
+    return get_registry()
+
+
+def kpi(code: str):
+    return registry().kpi(code)
+
+
+def kpi_name(code: str, lang: str) -> str:
+    return kpi(code).name(lang)
+
+
+def kpi_unit(code: str, lang: str) -> str:
+    k = kpi(code)
+    return k.unit if lang == "vi" else (k.unit_en or k.unit)
+
+
+def r57_codes() -> list[str]:
+    """The Resolution 57 targets (KPIs tagged r57), in registry order."""
+    return [c for c, k in registry().kpis.items() if "r57" in k.tags and not k.auxiliary]
+
+
+def indicator_codes() -> list[str]:
+    return [c for c, k in registry().kpis.items() if k.type.value == "indicator" and not k.auxiliary]
+
+
+def visible_codes() -> list[str]:
+    return [c for c, k in registry().kpis.items() if not k.auxiliary]
+
+
+def has_units(code: str) -> bool:
+    """Whether the KPI can be broken down by unit (dossier KPIs, unit-level indicators)."""
+    from metrics.engine import dimensions_of
+
+    return "unit_code" in dimensions_of(registry(), code)
+
+
+def is_indicator(code: str) -> bool:
+    return kpi(code).type.value == "indicator"
+
+
+# --- names: the reference catalogues that ship with the product ----------------------------------
+# The metrics API returns codes; names come from data/reference/*.csv, the source of truth the
+# warehouse tables are loaded from (warehouse/reference.py).
+
+@lru_cache(maxsize=8)
+def _reference(name: str, mtime: float) -> pd.DataFrame:
+    return pd.read_csv(config.REFERENCE_DIR / name, dtype=str, keep_default_na=False)
+
+
+def _ref(name: str) -> pd.DataFrame:
+    path = config.REFERENCE_DIR / name
+    return _reference(name, path.stat().st_mtime)
+
+
+def units() -> pd.DataFrame:
+    """unit_code, name, name_en, unit_type (city | phuong | xa), parent_code; the city row included."""
+    return _ref("units.csv")
+
+
+def wards() -> pd.DataFrame:
+    """The commune-level units (phường and xã), in code order."""
+    u = units()
+    return u[u["unit_type"] != "city"].reset_index(drop=True)
+
+
+def unit_name(code: str | None, lang: str) -> str:
+    from .i18n import t
+
+    if code is None or code == config.CITY_CODE:
+        return t("unit_city", lang)
+    row = units().loc[units()["unit_code"] == code]
+    if row.empty:
+        return str(code)
+    return row.iloc[0]["name"] if lang == "vi" else row.iloc[0]["name_en"]
+
+
+def unit_names(lang: str) -> dict[str, str]:
+    u = units()
+    return dict(zip(u["unit_code"], u["name"] if lang == "vi" else u["name_en"], strict=True))
+
+
+def procedures() -> pd.DataFrame:
+    return _ref("procedures.csv")
+
+
+def procedure_names(lang: str) -> dict[str, str]:
+    p = procedures()
+    return dict(zip(p["procedure_code"], p["name_vi"] if lang == "vi" else p["name_en"], strict=True))
+
+
+# --- a small memo for results that only change with the snapshot ----------------------------------
+
+class Memo:
+    """Bounded, thread-safe results keyed by everything they depend on (the snapshot included).
+
+    Keys hold the snapshot path, so a new snapshot is a new key and nothing stale is served; no
+    user's choice changes another user's result, it only fills the memo sooner.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), Lock()
+
+    def get(self, key: tuple, compute: Callable[[], object]):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = compute()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+MEMO = Memo()
+
+
+def memo(name: str, compute: Callable[[], object], *parts, per: str = "%Y-%m-%dT%H:%M"):
+    """`compute()` once per snapshot and minute (or `per`, a strftime of the clock) for everyone who asks
+    the same (`name`, `parts`).
+
+    For results of the metrics API that every viewer shares (the targets' progress rows); the caller
+    must not mutate what it gets back.
+    """
+    snap = context().reader.snapshot_path
+    if snap is None:
+        return compute()
+    return MEMO.get((name, snap.name, local_now().strftime(per), *parts), compute)

@@ -1,0 +1,110 @@
+"""KPI detail: one KPI across time and units, its definition, formula and legal basis, the target and why
+the status is what it is.
+
+URL: /kpi?kpi=<code>&unit=<5-digit code or 01>&grain=month|quarter|year
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html, no_update
+
+from .. import data, fmt, ids
+from ..callbacks import render
+from ..components import GRAPH_CONFIG, empty_state, section, unit_options
+from ..i18n import lang_of, request_lang, t
+from ..views import kpi as view
+
+dash.register_page(__name__, path="/kpi", name="Chỉ tiêu", title="R57 · Chỉ tiêu", order=3)
+
+
+def _kpi_options(lang: str) -> list[dict]:
+    return [{"label": data.kpi_name(k, lang), "value": k} for k in data.visible_codes()]
+
+
+def _grain_options(lang: str) -> list[dict]:
+    return [{"label": t(f"grain_{g}", lang), "value": g} for g in view.GRAINS]
+
+
+def layout(kpi: str | None = None, unit: str | None = None, grain: str | None = None, **_):
+    lang = request_lang()
+    code, notice = view.resolve(kpi)
+    known = set(data.wards()["unit_code"])
+    unit = unit if unit in known else "01"
+    grain = grain if grain in view.GRAINS else "month"
+    return html.Div([
+        html.Div([
+            html.Div([html.Label(t("kp_kpi", lang), id=ids.KP_KPI_LABEL, htmlFor=ids.KP_KPI,
+                                 className="control-label"),
+                      dcc.Dropdown(id=ids.KP_KPI, value=code, options=_kpi_options(lang), clearable=False)],
+                     className="control control-wide", style={"minWidth": "380px"}),
+            html.Div([html.Label(t("kp_unit", lang), id=ids.KP_UNIT_LABEL, htmlFor=ids.KP_UNIT,
+                                 className="control-label"),
+                      dcc.Dropdown(id=ids.KP_UNIT, value=unit, clearable=False,
+                                   options=unit_options(data.units(), lang, with_city=True))],
+                     className="control control-wide"),
+            html.Div([html.Span(t("kp_grain", lang), id=ids.KP_GRAIN_LABEL, className="control-label"),
+                      dbc.RadioItems(id=ids.KP_GRAIN, value=grain, inline=True, options=_grain_options(lang),
+                                     className="btn-group", inputClassName="btn-check",
+                                     labelClassName="btn btn-outline-secondary btn-sm",
+                                     labelCheckedClassName="active")],
+                     className="control", role="group", **{"aria-labelledby": ids.KP_GRAIN_LABEL}),
+        ], className="filters"),
+        html.Div(empty_state(t("unknown_kpi", lang, kpi=notice, name=data.kpi_name(code, lang)),
+                             "warning") if notice else None, className="mb-2"),
+        html.H1(id="kp-title", className="page-title"),
+        dbc.Row([
+            dbc.Col(section(html.Span(id="kp-header-title"), html.Div(id=ids.KP_HEADER)), xl=5),
+            dbc.Col(section(html.Span(id=ids.KP_TREND_TITLE), dcc.Graph(id=ids.KP_TREND, config=GRAPH_CONFIG)), xl=7),
+        ], className="g-3 mb-3"),
+        html.Div(section(html.Span(id=ids.KP_UNITS_TITLE), html.Div(id=ids.KP_UNITS_BOX)), className="mb-3"),
+        section(html.Span(id="kp-def-title"), html.Div(id=ids.KP_DEFINITION)),
+        dcc.Location(id=ids.KP_NAV, refresh="callback-nav"),
+        dcc.Store(id={"type": ids.URL_STATE, "page": "kpi"}),
+    ], className="page page-kpi")
+
+
+@callback(Output(ids.KP_KPI_LABEL, "children"), Output(ids.KP_KPI, "options"), Output(ids.KP_UNIT_LABEL, "children"),
+          Output(ids.KP_UNIT, "options"), Output(ids.KP_GRAIN_LABEL, "children"), Output(ids.KP_GRAIN, "options"),
+          Output("kp-header-title", "children"), Output("kp-def-title", "children"), Input(ids.LANG, "data"))
+def words(lang):
+    lang = lang_of(lang)
+    return (t("kp_kpi", lang), _kpi_options(lang), t("kp_unit", lang), unit_options(data.units(), lang, True),
+            t("kp_grain", lang), _grain_options(lang), t("target", lang), t("kp_definition", lang))
+
+
+@callback(Output("kp-title", "children"), Output(ids.KP_HEADER, "children"), Output(ids.KP_TREND_TITLE, "children"),
+          Output(ids.KP_TREND, "figure"), Output(ids.KP_UNITS_TITLE, "children"), Output(ids.KP_UNITS_BOX, "children"),
+          Output(ids.KP_DEFINITION, "children"), Output({"type": ids.URL_STATE, "page": "kpi"}, "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.KP_KPI, "value"),
+          Input(ids.KP_UNIT, "value"), Input(ids.KP_GRAIN, "value"))
+def fill(lang, _version, kpi, unit, grain):
+    lang = lang_of(lang)
+    kpi, _ = view.resolve(kpi)
+    state = {"kpi": kpi, "unit": unit if unit and unit != "01" else None, "grain": grain if grain != "month" else None}
+    name = data.kpi_name(kpi, lang)
+
+    def build(con):
+        fig, label = view.units_figure(con, kpi, lang)
+        if fig is None:
+            units_box = empty_state(t("kp_units_na", lang) if label is None else
+                                    t("ov_no_units", lang, period=fmt.period(label, lang, long=True)))
+        else:
+            units_box = dcc.Graph(id=ids.KP_UNITS, figure=fig, config=GRAPH_CONFIG)
+        units_title = t("kp_units", lang, kpi=name, period=fmt.period(label, lang, long=True)) if label else name
+        return (name, view.header(con, kpi, unit, lang), t("kp_trend", lang, kpi=name),
+                view.trend_figure(con, kpi, unit, grain, lang), units_title, units_box,
+                view.definition(kpi, lang), state)
+
+    return render(lang, build, lambda s: (name, s, "", {}, "", None, view.definition(kpi, lang), state))
+
+
+@callback(Output(ids.KP_NAV, "href"), Input(ids.KP_UNITS, "clickData"), prevent_initial_call=True)
+def open_unit(click):
+    """A click on a unit's bar opens that unit."""
+    try:
+        code = click["points"][0]["customdata"]
+    except (TypeError, KeyError, IndexError):
+        return no_update
+    return f"/ward?unit={code}" if code else no_update

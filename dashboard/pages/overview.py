@@ -1,0 +1,105 @@
+"""Overview (city leaders): are we on track? Target cards, the ward ranking, what changed since yesterday.
+
+URL: /?kpi=<ranking KPI>&view=rank|map
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from .. import data, ids
+from ..callbacks import render
+from ..components import section
+from ..i18n import lang_of, request_lang, t
+from ..views import overview as view
+
+dash.register_page(__name__, path="/", name="Tổng quan", title="R57 · Tổng quan", order=0)
+
+
+def layout(kpi: str | None = None, **query):
+    lang = request_lang()
+    kpi = kpi if kpi in view.RANK_KPIS else view.DEFAULT_RANK
+    mode = query.get("view") if query.get("view") in ("rank", "map") else "rank"
+    controls = html.Div([
+        html.Label(t("ov_rank_kpi", lang), id=ids.OV_RANK_KPI_LABEL, htmlFor=ids.OV_RANK_KPI,
+                   className="control-label"),
+        dcc.Dropdown(id=ids.OV_RANK_KPI, value=kpi, clearable=False, searchable=False, className="control-kpi",
+                     options=[{"label": k, "value": k} for k in view.RANK_KPIS]),
+        dbc.RadioItems(id=ids.OV_RANK_VIEW, value=mode, inline=True, className="btn-group view-switch",
+                       inputClassName="btn-check", labelClassName="btn btn-outline-secondary btn-sm",
+                       labelCheckedClassName="active", style={"display": "none"},
+                       options=[{"label": "rank", "value": "rank"}, {"label": "map", "value": "map"}]),
+    ], className="controls")
+    return html.Div([
+        html.H1(t("ov_title", lang), id=ids.OV_TITLE, className="page-title"),
+        html.Div(id=ids.OV_CARDS, className="cards-grid"),
+        dbc.Row([
+            dbc.Col(section(html.Span(id=ids.OV_RANK_TITLE),
+                            html.Div([controls, html.Div(id=ids.OV_RANK)]), class_name="panel-rank"), xl=8),
+            dbc.Col(section(html.Span(t("ov_changes_title", lang), id=ids.OV_CHANGES_TITLE),
+                            html.Div(id=ids.OV_CHANGES), class_name="panel-changes"), xl=4),
+        ], className="g-3 overview-bottom"),
+        dcc.Store(id={"type": ids.URL_STATE, "page": "overview"}),
+    ], className="page page-overview")
+
+
+@callback(Output(ids.OV_TITLE, "children"), Output(ids.OV_RANK_KPI_LABEL, "children"),
+          Output(ids.OV_RANK_KPI, "options"), Output(ids.OV_CHANGES_TITLE, "children"),
+          Output(ids.OV_RANK_VIEW, "options"), Output(ids.OV_RANK_VIEW, "style"),
+          Input(ids.LANG, "data"))
+def words(lang):
+    lang = lang_of(lang)
+    options = [{"label": data.kpi_name(k, lang), "value": k} for k in view.RANK_KPIS]
+    has_map = data.context().geojson is not None
+    views = [{"label": t("ov_view_rank", lang), "value": "rank"}, {"label": t("ov_view_map", lang), "value": "map"}]
+    return (t("ov_title", lang), t("ov_rank_kpi", lang), options, t("ov_changes_title", lang), views,
+            {} if has_map else {"display": "none"})
+
+
+def _targets(con):
+    """The targets' progress rows, shared by the cards and the changes (and by every viewer) per snapshot."""
+    return data.memo("overview.targets", lambda: view.target_rows(con))
+
+
+@callback(Output(ids.OV_CARDS, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
+def cards(lang, _version):
+    lang = lang_of(lang)
+    def build(con):
+        hist = data.memo("overview.series", lambda: view.series(con, data.r57_codes()))
+        return view.cards(con, lang, rows=_targets(con), hist=hist)
+
+    return render(lang, build)
+
+
+@callback(Output(ids.OV_CHANGES, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
+def changes(lang, _version):
+    lang = lang_of(lang)
+
+    def build(con):
+        rows = _targets(con)
+        # yesterday's statuses move slowly: computed once an hour per snapshot
+        earlier = data.memo("overview.yesterday", lambda: view.statuses_yesterday(con, rows), per="%Y-%m-%dT%H")
+        return view.changes(con, lang, rows_now=rows, earlier=earlier)
+
+    return render(lang, build, lambda state: None)
+
+
+@callback(Output(ids.OV_RANK_TITLE, "children"), Output(ids.OV_RANK, "children"),
+          Output({"type": ids.URL_STATE, "page": "overview"}, "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.OV_RANK_KPI, "value"),
+          Input(ids.OV_RANK_VIEW, "value"))
+def ranking(lang, _version, kpi, mode):
+    lang = lang_of(lang)
+    ctx = data.context()
+    state = {"kpi": kpi if kpi != view.DEFAULT_RANK else None, "view": mode if mode == "map" else None}
+
+    def build(con):
+        code = kpi if kpi in view.RANK_KPIS else view.DEFAULT_RANK
+        frame = data.memo("overview.units", lambda: view.unit_frame(con, code, lang), code, lang)
+        title, body = view.ranking(con, code, lang, mode, geojson=ctx.geojson, geojson_key=ctx.geojson_key,
+                                   frame=frame)
+        return title, body, state
+
+    return render(lang, build, lambda s: ("", s, state))

@@ -1,0 +1,157 @@
+"""Ward detail (department heads, ward chairs): one unit against the city and the target, down to the
+overdue dossiers to act on.
+
+URL: /ward?unit=<5-digit code>&period=<label>&trend=<KPI>
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from .. import data, ids
+from ..callbacks import render
+from ..components import GRAPH_CONFIG, PLAIN_CONFIG, grid, period_options, section, unit_options
+from ..i18n import lang_of, request_lang, t
+from ..views import overview as overview_view
+from ..views import ward as view
+
+dash.register_page(__name__, path="/ward", name="Đơn vị", title="R57 · Đơn vị", order=2)
+
+SECTIONS = ("wu_kpis", "wu_trend", "wu_procs", "wu_channels", "wu_index")
+
+
+def layout(unit: str | None = None, period: str | None = None, trend: str | None = None, **_):
+    lang = request_lang()
+    today = data.local_now().date()
+    periods = period_options(today, lang)
+    period = period if period in {o["value"] for o in periods} else periods[0]["value"]
+    known = set(data.wards()["unit_code"])
+    unit = unit if unit in known else None
+    trend = trend if trend in view.TREND_KPIS else view.TREND_KPIS[0]
+    titles = {key: html.Span(t(key, lang), id=f"{ids.WU_SECTION_TITLES}-{key}") for key in SECTIONS}
+    return html.Div([
+        html.Div([
+            html.H1(id=ids.WU_TITLE, className="page-title"),
+            html.Div([html.Label(t("wu_unit", lang), id=ids.WU_UNIT_LABEL, htmlFor=ids.WU_UNIT,
+                                 className="control-label"),
+                      dcc.Dropdown(id=ids.WU_UNIT, value=unit, options=unit_options(data.units(), lang),
+                                   clearable=False, placeholder=t("wu_choose", lang))], className="control control-wide"),
+            html.Div([html.Label(t("wd_period", lang), id=ids.WU_PERIOD_LABEL, htmlFor=ids.WU_PERIOD,
+                                 className="control-label"),
+                      dcc.Dropdown(id=ids.WU_PERIOD, value=period, options=periods, clearable=False)],
+                     className="control"),
+        ], className="page-head"),
+        html.Div(id="wu-pick"),
+        html.Div([
+            dbc.Row([
+                dbc.Col(section(titles["wu_kpis"], html.Div(id=ids.WU_KPIS)), xl=7),
+                dbc.Col(section(titles["wu_index"], html.Div([
+                    html.Div(id="wu-index-total", className="note"),
+                    dcc.Graph(id=ids.WU_INDEX, config=PLAIN_CONFIG),
+                    html.Details([html.Summary(id="wu-index-more"), html.Div(id="wu-index-table")])])), xl=5),
+            ], className="g-3 mb-3"),
+            dbc.Row([
+                dbc.Col(section(titles["wu_trend"], html.Div([
+                    dcc.Dropdown(id=ids.WU_TREND_KPI, value=trend, clearable=False, searchable=False,
+                                 className="control-kpi mb-2", options=[{"label": k, "value": k}
+                                                                        for k in view.TREND_KPIS]),
+                    dcc.Graph(id=ids.WU_TREND, config=GRAPH_CONFIG)])), xl=7),
+                dbc.Col(section(titles["wu_channels"], dcc.Graph(id=ids.WU_CHANNELS, config=PLAIN_CONFIG)), xl=5),
+            ], className="g-3 mb-3"),
+            html.Section([html.Div([html.H2(id=ids.WU_OVERDUE_TITLE, className="section-title"),
+                                    dbc.Button(t("wd_export", lang), id="wu-overdue-export", color="secondary",
+                                               outline=True, size="sm")], className="section-head"),
+                          html.Div(id="wu-overdue-note", className="note"),
+                          grid(ids.WU_OVERDUE_GRID, lang, height=None, getRowId="params.data.dossier_id",
+                               csvExportParams={"fileName": "r57-ho-so-qua-han.csv"})],
+                         className="panel mb-3", id=ids.WU_OVERDUE),
+            section(titles["wu_procs"], grid(ids.WU_PROCS, lang, height=None, page_size=15,
+                                             getRowId="params.data.code")),
+        ], id="wu-body"),
+        dcc.Store(id={"type": ids.URL_STATE, "page": "ward"}),
+    ], className="page page-ward")
+
+
+@callback([Output(f"{ids.WU_SECTION_TITLES}-{key}", "children") for key in SECTIONS]
+          + [Output(ids.WU_UNIT_LABEL, "children"), Output(ids.WU_UNIT, "options"),
+             Output(ids.WU_PERIOD_LABEL, "children"), Output(ids.WU_PERIOD, "options"),
+             Output(ids.WU_TREND_KPI, "options"), Output(ids.WU_PROCS, "columnDefs"),
+             Output(ids.WU_OVERDUE_GRID, "columnDefs"), Output("wu-index-more", "children"),
+             Output("wu-overdue-export", "children"), Output(ids.WU_UNIT, "placeholder")],
+          Input(ids.LANG, "data"))
+def words(lang):
+    lang = lang_of(lang)
+    return [t(key, lang) for key in SECTIONS] + [
+        t("wu_unit", lang), unit_options(data.units(), lang), t("wd_period", lang),
+        period_options(data.local_now().date(), lang),
+        [{"label": data.kpi_name(k, lang), "value": k} for k in view.TREND_KPIS],
+        view.procedure_columns(lang), view.overdue_columns(lang), t("wu_index_components", lang),
+        t("wd_export", lang), t("wu_choose", lang)]
+
+
+@callback(Output(ids.WU_TITLE, "children"), Output("wu-pick", "children"), Output("wu-body", "style"),
+          Output(ids.WU_INDEX, "figure"), Output("wu-index-table", "children"),
+          Output("wu-index-total", "children"), Output(ids.WU_CHANNELS, "figure"), Output(ids.WU_PROCS, "rowData"),
+          Output(ids.WU_OVERDUE_GRID, "rowData"), Output(ids.WU_OVERDUE_TITLE, "children"),
+          Output("wu-overdue-note", "children"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
+          Input(ids.WU_PERIOD, "value"))
+def fill(lang, _version, unit, period):
+    lang = lang_of(lang)
+    hidden = {"display": "none"}
+
+    def pick(con):
+        """No unit chosen: the ten with the lowest on-time rate, as links."""
+        df, label = overview_view.unit_frame(con, "on_time_rate", lang)
+        items = [html.Li(dcc.Link(f"{r.name} ({r.code})", href=f"/ward?unit={r.code}"))
+                 for r in df.head(10).itertuples(index=False)]
+        return html.Div([html.P(t("wu_pick", lang)), html.Ol(items, className="pick-list")], className="panel")
+
+    def build(con):
+        if not unit:
+            return (t("nav_ward", lang), pick(con), hidden, {}, None, "", {}, [], [], "", "")
+        fig, table, total = view.index_766(con, unit, lang, period)
+        rows, n = view.overdue(con, unit, lang)
+        name = data.unit_name(unit, lang)
+        title = [name, html.Span(f" · {unit}", className="unit-meta")]
+        note = "" if n <= len(rows) else t("wu_overdue_more", lang, shown=len(rows), n=n)
+        overdue_title = t("wu_overdue", lang, n=n) if n else t("wu_overdue_none", lang)
+        return (title, None, {}, fig, table, total,
+                view.channel_figure(con, unit, lang, period), view.procedures(con, unit, lang, period), rows,
+                overdue_title, note)
+
+    return render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], [], "", ""))
+
+
+@callback(Output(ids.WU_OVERDUE_GRID, "exportDataAsCsv"), Input("wu-overdue-export", "n_clicks"),
+          prevent_initial_call=True)
+def export_overdue(_n):
+    return True
+
+
+@callback(Output(ids.WU_KPIS, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"),
+          Input(ids.WU_UNIT, "value"), Input(ids.WU_PERIOD, "value"))
+def kpis(lang, _version, unit, period):
+    lang = lang_of(lang)
+    if not unit:
+        return None
+
+    def build(con):
+        city = data.memo("ward.city", lambda: view.city_rows(con, period), period)
+        return view.kpi_table(con, unit, lang, period, city=city)
+
+    return render(lang, build)
+
+
+@callback(Output(ids.WU_TREND, "figure"), Output({"type": ids.URL_STATE, "page": "ward"}, "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
+          Input(ids.WU_TREND_KPI, "value"), Input(ids.WU_PERIOD, "value"))
+def trend(lang, _version, unit, kpi, period):
+    lang = lang_of(lang)
+    state = {"unit": unit, "period": period, "trend": kpi if kpi != view.TREND_KPIS[0] else None}
+    if not unit:
+        return {}, state
+    return render(lang, lambda con: (view.trend_figure(con, unit, kpi, lang), state),
+                  lambda s: ({}, state))

@@ -1,0 +1,105 @@
+"""Wards (department heads): all 126 units in a sortable, filterable grid; a row opens the unit.
+
+URL: /wards?period=<label>&type=phuong|xa&q=<search>
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from .. import data, ids
+from ..callbacks import render
+from ..components import grid, period_options
+from ..i18n import lang_of, request_lang, t
+from ..views import wards as view
+
+dash.register_page(__name__, path="/wards", name="Phường, xã", title="R57 · Phường, xã", order=1)
+
+
+def _type_options(lang: str) -> list[dict]:
+    return [{"label": t("type_all", lang), "value": "all"}, {"label": t("type_phuong", lang), "value": "phuong"},
+            {"label": t("type_xa", lang), "value": "xa"}]
+
+
+def layout(period: str | None = None, type: str | None = None, q: str | None = None, **_):  # noqa: A002 (URL key)
+    lang = request_lang()
+    today = data.local_now().date()
+    options = period_options(today, lang)
+    period = period if period in {o["value"] for o in options} else options[0]["value"]
+    return html.Div([
+        html.Div([html.H1(t("wd_title", lang), id=ids.WD_TITLE, className="page-title")],
+                 className="page-head"),
+        html.Div([
+            html.Div([html.Label(t("wd_period", lang), id=ids.WD_PERIOD_LABEL, htmlFor=ids.WD_PERIOD,
+                                 className="control-label"),
+                      dcc.Dropdown(id=ids.WD_PERIOD, value=period, options=options, clearable=False)],
+                     className="control"),
+            html.Div([html.Span(t("wd_type", lang), id=ids.WD_TYPE_LABEL, className="control-label"),
+                      dbc.RadioItems(id=ids.WD_TYPE, value=type if type in ("phuong", "xa") else "all", inline=True,
+                                     options=_type_options(lang), className="btn-group",
+                                     inputClassName="btn-check", labelClassName="btn btn-outline-secondary btn-sm",
+                                     labelCheckedClassName="active")],
+                     className="control", role="group", **{"aria-labelledby": ids.WD_TYPE_LABEL}),
+            html.Div([html.Label(t("wd_search", lang), id=ids.WD_SEARCH_LABEL, htmlFor=ids.WD_SEARCH,
+                                 className="control-label"),
+                      dcc.Input(id=ids.WD_SEARCH, type="search", value=q or "", debounce=0.3,
+                                placeholder=t("wd_search_ph", lang), className="form-control")],
+                     className="control control-wide"),
+            html.Div(dbc.Button(t("wd_export", lang), id=ids.WD_EXPORT, color="secondary", outline=True,
+                                size="sm"), className="control", style={"minWidth": "auto"}),
+        ], className="filters"),
+        html.P(t("wd_note", lang), id=ids.WD_NOTE, className="note"),
+        html.Div(id="wd-state"),
+        grid(ids.WD_GRID, lang, height="calc(100vh - 270px)", getRowId="params.data.code",
+             dashGridOptions={"quickFilterText": q or "", "pinnedBottomRowData": []},
+             csvExportParams={"fileName": "r57-phuong-xa.csv"}),
+        dcc.Location(id=ids.WD_NAV, refresh="callback-nav"),
+        dcc.Store(id={"type": ids.URL_STATE, "page": "wards"}),
+    ], className="page page-wards")
+
+
+@callback(Output(ids.WD_TITLE, "children"), Output(ids.WD_PERIOD_LABEL, "children"),
+          Output(ids.WD_PERIOD, "options"), Output(ids.WD_TYPE_LABEL, "children"), Output(ids.WD_TYPE, "options"),
+          Output(ids.WD_SEARCH_LABEL, "children"), Output(ids.WD_SEARCH, "placeholder"),
+          Output(ids.WD_NOTE, "children"), Output(ids.WD_EXPORT, "children"), Output(ids.WD_GRID, "columnDefs"),
+          Input(ids.LANG, "data"))
+def words(lang):
+    lang = lang_of(lang)
+    return (t("wd_title", lang), t("wd_period", lang), period_options(data.local_now().date(), lang),
+            t("wd_type", lang), _type_options(lang), t("wd_search", lang), t("wd_search_ph", lang),
+            t("wd_note", lang), t("wd_export", lang), view.column_defs(lang))
+
+
+@callback(Output(ids.WD_GRID, "rowData"), Output(ids.WD_GRID, "dashGridOptions"), Output("wd-state", "children"),
+          Output({"type": ids.URL_STATE, "page": "wards"}, "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WD_PERIOD, "value"),
+          Input(ids.WD_TYPE, "value"), Input(ids.WD_SEARCH, "value"), State(ids.WD_GRID, "dashGridOptions"))
+def fill(lang, _version, period, unit_type, search, options):
+    lang = lang_of(lang)
+    state = {"period": period, "type": unit_type if unit_type != "all" else None, "q": search or None}
+    options = {**(options or {}), "quickFilterText": search or ""}
+
+    def build(con):
+        rows, pinned = view.rows(con, lang, period, unit_type)
+        return rows, {**options, "pinnedBottomRowData": pinned}, None, state
+
+    return render(lang, build, lambda s: ([], options, s, state))
+
+
+@callback(Output(ids.WD_NAV, "href"), Input(ids.WD_GRID, "cellClicked"), State(ids.WD_PERIOD, "value"),
+          prevent_initial_call=True)
+def open_unit(cell, period):
+    """A click anywhere in a ward's row opens it (the name cell is a link of its own)."""
+    if not cell or cell.get("colId") == "name" or not cell.get("rowId") or cell.get("rowPinned"):
+        return no_update
+    code = str(cell["rowId"])
+    if code == "01":
+        return no_update
+    return f"/ward?unit={code}&period={period}"
+
+
+@callback(Output(ids.WD_GRID, "exportDataAsCsv"), Input(ids.WD_EXPORT, "n_clicks"), prevent_initial_call=True)
+def export(_n):
+    return True

@@ -1,0 +1,116 @@
+"""Data health (analysts, operators): freshness per source, the latest ingest runs, rows quarantined and
+why, and the quarantine list to fix. Every figure comes from warehouse/health.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+from dash import html
+
+from warehouse import health
+
+from .. import data, fmt
+from ..components import num_col, status_badge
+from ..i18n import t
+
+RUNS_LIMIT = 100
+QUARANTINE_LIMIT = 1000
+
+
+def freshness(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None) -> list:
+    """A card per source: last successful load (time and age), last run and its status, newest record."""
+    now = now or data.local_now()
+    fr = health.freshness(con, now)
+    out = []
+    for r in fr.to_dict("records"):
+        stale = bool(r["stale"])
+        badge = status_badge("deteriorating" if stale else "achieved", lang, small=True,
+                             label=t("dh_stale" if stale else "dh_fresh", lang))
+        last = (f"{fmt.moment(r['last_load'])} ({fmt.ago(r['age_s'], lang)})"
+                if not fmt.is_na(r["last_load"]) else fmt.NA)
+        out.append(html.Div([
+            html.H3([t(f"dh_source_{r['source']}", lang), badge]),
+            html.Dl([html.Dt(t("dh_last_load", lang)), html.Dd(last),
+                     html.Dt(t("dh_last_run", lang)),
+                     html.Dd(f"{fmt.moment(r['last_run'])} · {t('run_' + str(r['last_status']), lang)}"
+                             if not fmt.is_na(r["last_run"]) else fmt.NA),
+                     html.Dt(t("dh_newest", lang)), html.Dd(fmt.moment(r["newest_record"]) or fmt.NA)],
+                    className="defs"),
+        ], className="fresh-card", id=f"dh-fresh-{r['source']}"))
+    return out
+
+
+def runs(con: duckdb.DuckDBPyConnection, lang: str, limit: int = RUNS_LIMIT) -> list[dict]:
+    df = health.ingest_runs(con, limit=limit)
+    return [{"row_key": str(r["run_id"]), "run_id": int(r["run_id"]), "source": t(f"source_{r['source']}", lang),
+             "channel": r["channel"],
+             "file": r["file_name"],
+             "profile": r["profile"], "started": fmt.moment(r["started_at"]), "started_sort": str(r["started_at"]),
+             "duration_ms": None if fmt.is_na(r["duration_ms"]) else float(r["duration_ms"]),
+             **{k: None if fmt.is_na(r[k]) else int(r[k])
+                for k in ("rows_read", "inserted", "updated", "unchanged", "quarantined")},
+             "status": t(f"run_{r['status']}", lang), "failed": r["status"] == "failed",
+             "error": r["error"] if isinstance(r["error"], str) else ""}
+            for r in df.to_dict("records")]
+
+
+def run_columns(lang: str) -> list[dict]:
+    return [
+        num_col("run_id", t("col_run", lang), lang, 0, width=90, pinned="left"),
+        {"field": "source", "headerName": t("col_source", lang), "width": 110},
+        {"field": "channel", "headerName": t("col_channel", lang), "width": 90},
+        {"field": "file", "headerName": t("col_file", lang), "minWidth": 200, "flex": 2, "tooltipField": "file"},
+        {"field": "profile", "headerName": t("col_profile", lang), "width": 130},
+        {"field": "started", "headerName": t("col_started", lang), "width": 150},
+        num_col("duration_ms", t("col_duration", lang), lang, 0, width=120),
+        num_col("rows_read", t("col_read", lang), lang, 0, width=110),
+        num_col("inserted", t("col_inserted", lang), lang, 0, width=110),
+        num_col("updated", t("col_updated", lang), lang, 0, width=110),
+        num_col("unchanged", t("col_unchanged", lang), lang, 0, width=110),
+        num_col("quarantined", t("col_quarantined", lang), lang, 0, width=110,
+                cellClassRules={"text-danger fw-bold": "params.value > 0"}),
+        {"field": "status", "headerName": t("col_run_status", lang), "width": 200, "tooltipField": "status",
+         "cellClassRules": {"text-danger fw-bold": "params.data.failed"}},
+        {"field": "error", "headerName": t("col_error", lang), "minWidth": 200, "flex": 2, "tooltipField": "error"},
+    ]
+
+
+def reasons(con: duckdb.DuckDBPyConnection, lang: str) -> html.Div:
+    """Quarantined rows grouped by reason, in words."""
+    df = health.quarantine_reasons(con, lang=lang)
+    if df.empty:
+        return html.P(t("dh_reasons_none", lang), className="muted")
+    head = html.Thead(html.Tr([html.Th(t("col_reason", lang)), html.Th(t("col_source", lang)),
+                               html.Th(t("col_rows", lang), className="num"),
+                               html.Th(t("col_files", lang), className="num"), html.Th(t("col_latest", lang))]))
+    body = html.Tbody([html.Tr([html.Td(r["reason"]), html.Td(t(f"source_{r['source']}", lang)),
+                                html.Td(fmt.number(r["rows"], 0, lang), className="num"),
+                                html.Td(fmt.number(r["files"], 0, lang), className="num"),
+                                html.Td(fmt.moment(r["latest"]))]) for r in df.to_dict("records")])
+    return html.Div(html.Table([head, body], className="kpi-table"), className="table-scroll")
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, lang: str, limit: int = QUARANTINE_LIMIT) -> list[dict]:
+    df = health.quarantine_list(con, lang=lang, limit=limit)
+    return [{"row_key": f"{r['run_id']}-{r['line']}-{i}", "run_id": int(r["run_id"]),
+             "source": t(f"source_{r['source']}", lang),
+             "file": r["file_name"], "line": None if fmt.is_na(r["line"]) else int(r["line"]),
+             "record": r["record_id"] if isinstance(r["record_id"], str) else "", "reason": r["reason"],
+             "column": r["column_name"] if isinstance(r["column_name"], str) else "",
+             "value": r["bad_value"] if isinstance(r["bad_value"], str) else "",
+             "time": fmt.moment(r["quarantined_at"])} for i, r in enumerate(df.to_dict("records"))]
+
+
+def quarantine_columns(lang: str) -> list[dict]:
+    return [
+        {"field": "file", "headerName": t("col_file", lang), "minWidth": 180, "flex": 1, "tooltipField": "file"},
+        num_col("line", t("col_line", lang), lang, 0, width=90),
+        {"field": "record", "headerName": t("col_record", lang), "minWidth": 160, "flex": 1},
+        {"field": "reason", "headerName": t("col_reason", lang), "minWidth": 320, "flex": 3, "wrapText": True,
+         "autoHeight": True, "cellStyle": {"lineHeight": "1.35", "paddingTop": "4px", "paddingBottom": "4px"}},
+        {"field": "column", "headerName": t("col_column", lang), "width": 130},
+        {"field": "value", "headerName": t("col_value", lang), "width": 150, "tooltipField": "value"},
+        num_col("run_id", t("col_run", lang), lang, 0, width=90),
+        {"field": "time", "headerName": t("col_time", lang), "width": 150},
+    ]

@@ -1,0 +1,169 @@
+"""KPI detail (analysts, leaders): one KPI across time and units, its definition, formula, legal basis,
+target, and why the status is what it is."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+from dash import html
+
+import config
+import metrics
+
+from .. import data, fmt
+from ..components import status_badge, target_text
+from ..figures import make_ranking_figure, make_trend_figure, months_back
+from ..i18n import t
+from .overview import series, unit_frame
+from .ward import _fraction, _target_of
+
+GRAINS = ("month", "quarter", "year")
+SPAN = {"month": 18, "quarter": 24, "year": 36}  # months of history per grain
+
+
+def resolve(code: str | None) -> tuple[str, str | None]:
+    """A known, visible KPI code and, when the asked one is unknown, a notice saying what is shown instead."""
+    visible = data.visible_codes()
+    if code in data.registry().kpis:
+        return code, None
+    fallback = data.r57_codes()[0] if data.r57_codes() else visible[0]
+    return fallback, (None if not code else code)
+
+
+def _method(row: dict) -> str:
+    vals = [row.get("base_value"), row.get("value"), row.get("target")]
+    return "cagr" if all(not fmt.is_na(v) and v is not None and float(v) > 0 for v in vals) else "linear"
+
+
+def why(row: dict, kpi: str, lang: str) -> str:
+    """The status in words: what was compared with what (DOMAIN.md §5)."""
+    unit = data.kpi_unit(kpi, lang)
+    status = row.get("status")
+    period = fmt.period(row.get("period"), lang)
+    target = target_text(row, unit, lang)
+    if fmt.is_na(row.get("target")) or row.get("target") is None:
+        return t("kp_no_target", lang)
+    if fmt.is_na(row.get("value")) or row.get("value") is None:
+        return t("why_no_value", lang, period=period)
+    value = fmt.value(row["value"], unit, lang)
+    if status == "achieved":
+        return t("why_achieved", lang, value=value, period=period, target=target)
+    if fmt.is_na(row.get("ratio")) or row.get("ratio") is None:
+        return t("why_no_base", lang, value=value, period=period)
+    text = t("why_ratio", lang, base=fmt.value(row.get("base_value"), unit, lang),
+             base_period=fmt.period(row.get("base_period"), lang), value=value, period=period,
+             ratio=fmt.number(row["ratio"], 2, lang), target=target, deadline=fmt.day(row.get("target_deadline")),
+             projected=fmt.value(row.get("projected"), unit, lang))
+    return text + " " + t(f"why_method_{_method(row)}", lang)
+
+
+def header(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, lang: str,
+           now: datetime | None = None) -> html.Div:
+    """Value now, status, target (document, accountable unit, deadline), and why."""
+    row = metrics.progress(con, kpi, unit=None if unit in (None, config.CITY_CODE) else unit, now=now)
+    k = data.kpi(kpi)
+    u = data.kpi_unit(kpi, lang)
+    ts = data.registry().targets_for(kpi)
+    frac = _fraction(row, kpi, lang)
+    target_bits = []
+    if ts:
+        tg = ts[0]
+        target_bits = [
+            html.Dt(t("target", lang)),
+            html.Dd(f"{target_text(row, u, lang) or tg.comparison + ' ' + fmt.value(tg.value, u, lang)} · "
+                    + t("deadline", lang, date=fmt.day(tg.deadline))),
+            html.Dt(t("kp_target_doc", lang)), html.Dd(tg.document_vi if lang == "vi" else tg.document_en),
+            html.Dt(t("kp_accountable", lang)), html.Dd(tg.accountable_unit),
+        ]
+    status = row.get("status") if not fmt.is_na(row.get("target")) and row.get("target") is not None else None
+    return html.Div([
+        html.Div([
+            html.Div([html.Span(fmt.value(row.get("value"), u, lang, with_unit=False), className="kpi-value"),
+                      html.Span("" if u == "%" else u, className="kpi-suffix")]),
+            status_badge(status, lang) if status else None,
+            html.Span(f"{data.unit_name(unit, lang)} · {fmt.period(row.get('period'), lang, long=True)}",
+                      className="unit-meta"),
+            html.Span(frac, className="unit-meta") if frac else None,
+        ], className="unit-head mb-2"),
+        html.P(k.description(lang), className="mb-2"),
+        html.Dl(target_bits, className="defs mb-2") if target_bits else html.P(t("kp_no_target", lang)),
+        html.Div([html.H3(t("kp_why", lang, status=(status and t(f"status_{status}", lang)) or t("status_none", lang)),
+                          className="sub-title"),
+                  html.P(why(row, kpi, lang), id="kp-why")]),
+    ])
+
+
+def trend_figure(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain: str, lang: str,
+                 now: datetime | None = None):
+    """The KPI over time for the scope (and the city beside a unit), with target, two-tier start, baseline."""
+    grain = grain if grain in GRAINS else "month"
+    today = (now or data.local_now()).date()
+    start = months_back(today, SPAN[grain]) if grain != "year" else date(today.year - 2, 1, 1)
+    scopes = [(data.unit_name(unit, lang), unit)] if unit not in (None, config.CITY_CODE) else []
+    scopes.append((t("city_label", lang), None))
+    frames = []
+    last = pd.DataFrame()
+    for label, scope in scopes:
+        if data.is_indicator(kpi) and grain == "month":
+            df = series(con, [kpi], now=now, months=SPAN[grain], units=scope)
+        else:
+            df = metrics.query(con, kpi, grain=grain, periods=(start, today), units=scope, now=now)
+        if last.empty:
+            last = df
+        if df.empty:
+            continue
+        frames.append(pd.DataFrame({
+            "series": label, "period": df["period"], "period_start": pd.to_datetime(df["period_start"]),
+            "value": pd.to_numeric(df["value"], errors="coerce"),
+            "hover": [_fraction(r, kpi, lang) for r in df.to_dict("records")]}))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["series", "period", "period_start", "value", "hover"])
+    target, comparison, baseline = _target_of(last, kpi)
+    return make_trend_figure(df, lang, data.kpi_unit(kpi, lang), target, comparison, baseline, height=340)
+
+
+def units_figure(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetime | None = None):
+    """All wards and communes for the current period (or latest publication), worst at the top; None if the
+    KPI has no per-unit figures. Returns (figure or None, period label)."""
+    if not data.has_units(kpi):
+        return None, None
+    df, label = unit_frame(con, kpi, lang, now=now)
+    if df.empty:
+        return None, label
+    df = df.assign(hover=[_fraction(r, kpi, lang) for r in df.to_dict("records")])
+    target = None if df["target"].isna().all() else float(df["target"].dropna().iloc[0])
+    return make_ranking_figure(df, lang, data.kpi_unit(kpi, lang), target, data.kpi(kpi).direction), label
+
+
+def definition(kpi: str, lang: str) -> html.Div:
+    """Definition, formula, unit, direction, legal basis, and the SQL that defines it (metrics.explain)."""
+    k = data.kpi(kpi)
+    formula = k.formula or _formula_words(k)
+    try:
+        sql = metrics.explain(kpi)
+    except Exception as exc:  # an unexplainable KPI still shows its definition
+        sql = f"-- {exc}"
+    return html.Div([
+        html.Dl([
+            html.Dt(t("kp_definition", lang)), html.Dd(k.description(lang)),
+            html.Dt(t("kp_formula", lang)), html.Dd(html.Code(formula)),
+            html.Dt(t("kp_unit_of", lang)), html.Dd(data.kpi_unit(kpi, lang)),
+            html.Dt(t("kp_direction", lang)), html.Dd(t(f"dir_{k.direction}", lang)),
+            html.Dt(t("kp_legal", lang)), html.Dd(k.legal_basis),
+        ], className="defs mb-3"),
+        html.Details([html.Summary(t("kp_sql", lang)), html.Pre(sql, className="sql")]),
+    ])
+
+
+def _formula_words(k) -> str:
+    if k.numerator and k.denominator:
+        return f"({' + '.join(k.numerator)}) / ({' + '.join(k.denominator)})"
+    if k.numerator:
+        return " + ".join(k.numerator)
+    if k.numerator_filter:
+        return f"count(procedures WHERE {k.numerator_filter}) / count(procedures WHERE {k.denominator_filter})"
+    if k.indicator:
+        return f"indicator '{k.indicator}'" + (f" ({k.aggregation})" if k.aggregation != "none" else "")
+    return ""

@@ -1,0 +1,226 @@
+"""Ward detail: one unit's KPIs against the city and the target, trends, procedures, channels, the
+Decision 766 index, and its open overdue dossiers (ids only, never personal data)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+from dash import dcc, html
+
+import metrics
+
+from .. import data, fmt
+from ..components import num_col, status_badge, target_text
+from ..figures import make_channel_figure, make_index766_figure, make_trend_figure, months_back
+from ..i18n import t
+
+WARD_KPIS = ("on_time_rate", "overdue_backlog", "received", "processing_time_mean", "processing_time_median",
+             "online_share", "full_online_share", "online_payment_share", "digitisation", "data_reuse",
+             "satisfaction", "cross_agency_reduction")
+TREND_KPIS = ("on_time_rate", "overdue_backlog", "received", "online_share", "full_online_share", "satisfaction",
+              "processing_time_mean", "digitisation", "data_reuse", "online_payment_share", "cross_agency_reduction")
+TREND_MONTHS = 18
+OVERDUE_LIMIT = 500
+
+
+def _today(now: datetime | None):
+    return (now or data.local_now()).date()
+
+
+def _fraction(row, code: str, lang: str) -> str:
+    """'412 / 530 hồ sơ' under a ratio; 'n = 530' under a mean; nothing under a count."""
+    k = data.kpi(code)
+    if k.source != "dossiers" or fmt.is_na(row.get("denominator")) or row.get("denominator") is None:
+        return ""
+    word = t("ratings", lang, n="").strip() if code == "satisfaction" else ("hồ sơ" if lang == "vi" else "dossiers")
+    if k.type.value == "ratio":
+        return fmt.hover_fraction(row.get("numerator"), row["denominator"], word, lang)
+    return f"n = {fmt.number(row['denominator'], 0, lang)}"
+
+
+def city_rows(con: duckdb.DuckDBPyConnection, period: str | None = None, now: datetime | None = None) -> dict:
+    """The whole city's values of the ward KPIs (kpi -> query row), 5G coverage at its latest publication."""
+    c = metrics.query(con, list(WARD_KPIS), grain=None, periods=period, now=now)
+    return {**{r["kpi"]: r for r in c.to_dict("records")},
+            "coverage_5g": metrics.progress(con, "coverage_5g", now=now)}
+
+
+def kpi_table(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
+              now: datetime | None = None, city: dict | None = None) -> html.Div:
+    """Each KPI: the unit's value (with numerator / denominator), the city's, the target, status, change.
+    `city`: city_rows() when the caller already has them (they are the same for every unit)."""
+    u = metrics.query(con, list(WARD_KPIS), grain=None, periods=period, units=unit, now=now)
+    city = city if city is not None else city_rows(con, period, now)
+    rows = [metrics.progress(con, "coverage_5g", unit=unit, now=now)]
+    head = html.Thead(html.Tr([html.Th(t("wu_col_kpi", lang)), html.Th(t("wu_col_unit", lang), className="num"),
+                               html.Th(t("wu_col_city", lang), className="num"),
+                               html.Th(t("wu_col_target", lang)), html.Th(t("wu_col_status", lang)),
+                               html.Th(t("wu_col_change", lang), className="num")]))
+    body = []
+    for r in u.to_dict("records") + rows:
+        code = r["kpi"]
+        unit_word = data.kpi_unit(code, lang)
+        cr = city.get(code) or {}
+        frac = _fraction(r, code, lang)
+        period_note = f" ({fmt.period(r.get('period'), lang)})" if data.is_indicator(code) else ""
+        body.append(html.Tr([
+            html.Td(dcc.Link(data.kpi_name(code, lang), href=f"/kpi?kpi={code}&unit={unit}")),
+            html.Td([html.Strong(fmt.value(r.get("value"), unit_word, lang)), period_note,
+                     html.Div(frac, className="muted small") if frac else None], className="num"),
+            html.Td(fmt.value(cr.get("value"), unit_word, lang), className="num"),
+            html.Td(target_text(r, unit_word, lang), className="nowrap"),
+            html.Td(status_badge(r.get("status"), lang, small=True) if not fmt.is_na(r.get("target")) else ""),
+            html.Td(fmt.change(r.get("change"), unit_word, lang) if not fmt.is_na(r.get("change")) else "",
+                    className="num"),
+        ]))
+    return html.Div(html.Table([head, html.Tbody(body)], className="kpi-table"), className="table-scroll")
+
+
+def trend_figure(con: duckdb.DuckDBPyConnection, unit: str, kpi: str, lang: str, now: datetime | None = None):
+    """The unit against the whole city, month by month, with the target, the two-tier start and the baseline."""
+    kpi = kpi if kpi in TREND_KPIS else TREND_KPIS[0]
+    today = _today(now)
+    span = (months_back(today, TREND_MONTHS), today)
+    u = metrics.query(con, kpi, grain="month", periods=span, units=unit, now=now)
+    c = metrics.query(con, kpi, grain="month", periods=span, now=now)
+    frames = []
+    for label, df in ((data.unit_name(unit, lang), u), (t("city_label", lang), c)):
+        if df.empty:
+            continue
+        frames.append(pd.DataFrame({
+            "series": label, "period": df["period"], "period_start": pd.to_datetime(df["period_start"]),
+            "value": pd.to_numeric(df["value"], errors="coerce"),
+            "hover": [_fraction(r, kpi, lang) for r in df.to_dict("records")]}))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["series", "period", "period_start", "value", "hover"])
+    target, comparison, baseline = _target_of(u, kpi)
+    return make_trend_figure(df, lang, data.kpi_unit(kpi, lang), target, comparison, baseline,
+                             y_title=data.kpi_unit(kpi, lang))
+
+
+def _target_of(df: pd.DataFrame, kpi: str):
+    """Target value, comparison and baseline range (dates) of a KPI from its query rows / the registry."""
+    from metrics.targets import baseline_period
+
+    reg = data.registry()
+    ts = reg.targets_for(kpi)
+    target = comparison = baseline = None
+    if not df.empty and not df["target"].isna().all():
+        last = df.dropna(subset=["target"]).iloc[-1]
+        target, comparison = float(last["target"]), last["target_comparison"]
+    elif ts:
+        target, comparison = ts[0].value, ts[0].comparison
+    if ts:
+        bp = baseline_period(ts[0])
+        if bp is not None:
+            baseline = (bp.start, bp.end)
+    return target, comparison, baseline
+
+
+def procedures(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
+               now: datetime | None = None) -> list[dict]:
+    """Per procedure: received, on-time rate, mean working days, overdue backlog; most received first."""
+    codes = ["received", "on_time_rate", "processing_time_mean", "overdue_backlog"]
+    df = metrics.query(con, codes, grain=None, periods=period, units=unit, by="procedure_code", now=now)
+    if df.empty:
+        return []
+    wide = df.pivot_table(index="procedure_code", columns="kpi", values="value", aggfunc="first", dropna=False)
+    names = data.procedure_names(lang)
+    sectors = dict(zip(data.procedures()["procedure_code"],
+                       data.procedures()["sector" if lang == "vi" else "sector_en"], strict=True))
+    out = []
+    for code, r in wide.iterrows():
+        rec = {k: (None if fmt.is_na(r.get(k)) else float(r.get(k))) for k in codes}
+        if not rec["received"] and not rec["overdue_backlog"] and rec["on_time_rate"] is None:
+            continue
+        out.append({"code": code, "name": names.get(code, code), "sector": sectors.get(code, ""), **rec})
+    return sorted(out, key=lambda r: (-(r["received"] or 0), r["code"]))
+
+
+def procedure_columns(lang: str) -> list[dict]:
+    return [
+        {"field": "code", "headerName": t("col_code", lang), "width": 120},
+        {"field": "name", "headerName": t("col_procedure", lang), "flex": 3, "minWidth": 260, "wrapText": True,
+         "autoHeight": True, "cellStyle": {"lineHeight": "1.35", "paddingTop": "4px", "paddingBottom": "4px"}},
+        {"field": "sector", "headerName": t("col_sector", lang), "width": 140},
+        num_col("received", data.kpi_name("received", lang), lang, 0, width=120),
+        num_col("on_time_rate", data.kpi_name("on_time_rate", lang), lang, 1, "%", width=140),
+        num_col("processing_time_mean", data.kpi_name("processing_time_mean", lang), lang, 1, width=140),
+        num_col("overdue_backlog", data.kpi_name("overdue_backlog", lang), lang, 0, width=120),
+    ]
+
+
+def channel_figure(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
+                   now: datetime | None = None):
+    """The unit's channel mix beside the city's."""
+    frames = []
+    for label, units in ((data.unit_name(unit, lang), unit), (t("city_label", lang), None)):
+        df = metrics.query(con, "received", grain=None, periods=period, units=units, by="channel", now=now)
+        frames.append(pd.DataFrame({"series": label, "channel": df["channel"],
+                                    "label": [t(f"channel_{c}", lang) for c in df["channel"]],
+                                    "count": pd.to_numeric(df["value"], errors="coerce")}))
+    return make_channel_figure(pd.concat(frames, ignore_index=True), lang)
+
+
+def index_766(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
+              now: datetime | None = None):
+    """(figure of the five groups, component table, total line) for the unit."""
+    df = metrics.index766(con, units=unit, period=period, now=now)
+    name_col = "group_name_vi" if lang == "vi" else "group_name_en"
+    if df.empty:
+        return make_index766_figure(pd.DataFrame(), lang), None, ""
+    groups = df[df["row_type"] == "group"]
+    fig = make_index766_figure(pd.DataFrame({
+        "name": [f"{int(g)}. {n}" for g, n in zip(groups["group"], groups[name_col], strict=True)],
+        "score": groups["score"], "points_computable": groups["points_computable"],
+        "max_points": groups["max_points"]}), lang)
+    comp = df[df["row_type"] == "component"]
+    rows = [html.Tr([html.Td(int(r["group"])), html.Td(data.kpi_name(r["kpi"], lang)),
+                     html.Td(fmt.value(r["rate"], data.kpi_unit(r["kpi"], lang), lang), className="num"),
+                     html.Td("" if fmt.is_na(r["threshold"]) else fmt.percent(r["threshold"], lang), className="num"),
+                     html.Td(fmt.number(r["score"], 2, lang), className="num"),
+                     html.Td(fmt.number(r["max_points"], 0, lang), className="num")])
+            for r in comp.to_dict("records")]
+    table = html.Table([html.Thead(html.Tr([html.Th(t("col_group", lang)), html.Th(t("col_component", lang)),
+                                            html.Th(t("col_rate", lang), className="num"),
+                                            html.Th(t("col_threshold", lang), className="num"),
+                                            html.Th(t("col_score", lang), className="num"),
+                                            html.Th(t("col_max", lang), className="num")])),
+                        html.Tbody(rows)], className="kpi-table")
+    total = df[df["row_type"] == "total"].iloc[0]
+    line = t("wu_index_total", lang, score=fmt.number(total["score"], 2, lang),
+             computable=fmt.number(total["points_computable"], 0, lang))
+    return fig, table, line
+
+
+def overdue(con: duckdb.DuckDBPyConnection, unit: str, lang: str, now: datetime | None = None,
+            limit: int = OVERDUE_LIMIT) -> tuple[list[dict], int]:
+    """Open overdue dossiers, most urgent first (as metrics.overdue_list orders them), and how many there are."""
+    df = metrics.overdue_list(con, units=unit, now=now, limit=None)
+    n = len(df)
+    df = df.head(limit)
+    proc = "procedure_name_vi" if lang == "vi" else "procedure_name_en"
+    return [{"dossier_id": r["dossier_id"], "procedure": r[proc] or r["procedure_code"],
+             "procedure_code": r["procedure_code"], "received": fmt.moment(r["received_at"]),
+             "received_sort": str(r["received_at"]), "due": fmt.moment(r["effective_due_at"]),
+             "due_sort": str(r["effective_due_at"]), "days": None if fmt.is_na(r["working_days_overdue"])
+             else int(r["working_days_overdue"]), "status": t(f"dossier_{r['status']}", lang)}
+            for r in df.to_dict("records")], n
+
+
+def overdue_columns(lang: str) -> list[dict]:
+    date_sort = {"function": "(a, b, nodeA, nodeB) => (nodeA.data.{f} < nodeB.data.{f} ? -1 : "
+                             "nodeA.data.{f} > nodeB.data.{f} ? 1 : 0)"}
+    return [
+        {"field": "dossier_id", "headerName": t("col_dossier", lang), "minWidth": 200, "flex": 1},
+        num_col("days", t("col_days_over", lang), lang, 0, width=150),
+        {"field": "procedure", "headerName": t("col_procedure", lang), "flex": 3, "minWidth": 260,
+         "tooltipField": "procedure"},
+        {"field": "received", "headerName": t("col_received", lang), "width": 150,
+         "comparator": {"function": date_sort["function"].replace("{f}", "received_sort")}},
+        {"field": "due", "headerName": t("col_due", lang), "width": 150,
+         "comparator": {"function": date_sort["function"].replace("{f}", "due_sort")}},
+        {"field": "status", "headerName": t("col_dossier_status", lang), "width": 130},
+    ]

@@ -1,0 +1,96 @@
+"""Wards (department heads): every ward and commune with its main KPIs and status, in one grid."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+import config
+import metrics
+
+from .. import data, fmt
+from ..components import num_col, severity
+from ..i18n import t
+from ..theme import status_label
+
+MAIN_KPIS = ("received", "on_time_rate", "overdue_backlog", "online_share", "full_online_share", "satisfaction",
+             "processing_time_mean")
+PERCENT = {"on_time_rate", "online_share", "full_online_share", "satisfaction"}
+
+
+def current_period(now: datetime | None = None) -> str:
+    from metrics.periods import Grain, period_at
+
+    return period_at((now or data.local_now()).date(), Grain.MONTH).label
+
+
+def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, unit_type: str | None = None,
+         now: datetime | None = None) -> tuple[list[dict], list[dict]]:
+    """Grid rows (one per ward/commune, in code order) and the pinned row of the city departments.
+
+    period: a label as the user picked it ('2026-11', '2026-Q3', '2026'); default the current month.
+    """
+    period = period or current_period(now)
+    q = metrics.query(con, list(MAIN_KPIS), grain=None, periods=period, by="unit_code", now=now)
+    idx = metrics.index766(con, period=period, now=now)
+    total = idx[idx["row_type"] == "total"].set_index("unit_code")["score"] if not idx.empty else pd.Series(dtype=float)
+    units = data.units()
+    col = "name" if lang == "vi" else "name_en"
+    by_unit: dict[str, dict] = {}
+    for r in q.itertuples(index=False):
+        rec = by_unit.setdefault(r.unit_code, {})
+        rec[r.kpi] = None if fmt.is_na(r.value) else float(r.value)
+        if r.kpi == "on_time_rate":
+            rec["status"] = r.status if isinstance(r.status, str) else "no_data"
+        if r.kpi == "satisfaction":
+            rec["ratings"] = None if fmt.is_na(r.denominator) else float(r.denominator)
+    out, pinned = [], []
+    for u in units.itertuples(index=False):
+        if u.unit_type == "city":
+            continue
+        if unit_type in ("phuong", "xa") and u.unit_type != unit_type:
+            continue
+        rec = by_unit.get(u.unit_code, {})
+        status = rec.get("status", "no_data")
+        score = total.get(u.unit_code) if u.unit_code in total.index else None
+        out.append({
+            "code": u.unit_code, "name": getattr(u, col), "type": t(f"type_{u.unit_type}", lang),
+            "href": f"/ward?unit={u.unit_code}&period={period}",
+            **{k: rec.get(k) for k in MAIN_KPIS}, "ratings": rec.get("ratings"),
+            "status": status, "status_label": status_label(status, lang), "status_order": severity(status),
+            "index766": None if score is None or fmt.is_na(score) else float(score),
+        })
+    dept = by_unit.get(config.CITY_CODE)
+    if dept:
+        pinned.append({"code": config.CITY_CODE, "name": t("unit_departments", lang), "type": "", "href": None,
+                       **{k: dept.get(k) for k in MAIN_KPIS}, "ratings": dept.get("ratings"),
+                       "status": dept.get("status", "no_data"),
+                       "status_label": status_label(dept.get("status", "no_data"), lang),
+                       "status_order": severity(dept.get("status")), "index766": None})
+    return out, pinned
+
+
+def column_defs(lang: str) -> list[dict]:
+    """Columns with words and number formats in the language; status sorts by severity, filters by its label."""
+    name = {k: data.kpi_name(k, lang) for k in MAIN_KPIS}
+    return [
+        {"field": "code", "headerName": t("col_code", lang), "width": 96, "pinned": "left"},
+        {"field": "name", "headerName": t("col_unit", lang), "minWidth": 190, "flex": 2, "pinned": "left",
+         "cellRenderer": "UnitLink", "filter": "agTextColumnFilter"},
+        {"field": "type", "headerName": t("col_type", lang), "width": 100},
+        num_col("received", name["received"], lang, 0, width=120),
+        num_col("on_time_rate", name["on_time_rate"], lang, 1, "%", minWidth=130, flex=1, sort="asc"),
+        {"field": "status_order", "headerName": t("col_status", lang), "cellRenderer": "StatusBadge",
+         "minWidth": 175, "flex": 1, "filter": "agTextColumnFilter",
+         "filterValueGetter": {"function": "params.data.status_label"},
+         "tooltipValueGetter": {"function": "params.data.status_label"}},
+        num_col("overdue_backlog", name["overdue_backlog"], lang, 0, minWidth=120, flex=1),
+        num_col("online_share", name["online_share"], lang, 1, "%", minWidth=120, flex=1),
+        num_col("full_online_share", name["full_online_share"], lang, 1, "%", minWidth=120, flex=1),
+        num_col("satisfaction", name["satisfaction"], lang, 1, "%", minWidth=110, flex=1),
+        num_col("ratings", t("col_ratings", lang), lang, 0, width=110),
+        num_col("processing_time_mean", name["processing_time_mean"], lang, 1, minWidth=120, flex=1),
+        num_col("index766", t("col_index766", lang), lang, 2, minWidth=120, flex=1),
+    ]
