@@ -1,0 +1,176 @@
+"""Load benchmark: N concurrent users against the production layout (gunicorn workers reading snapshots).
+
+    python bench/bench_load.py --warehouse data/warehouse.duckdb [--users 50] [--seconds 60] [--workers 4]
+
+Starts `gunicorn --workers W 'app:create_server()'` (read-only web processes) on a published
+warehouse, then runs `--users` threads for `--seconds`. Each user repeatedly opens the overview the
+way a browser does: the page, Dash's layout and dependencies, then every callback the overview fires
+on load (discovered from /_dash-dependencies, inputs the language and data version), plus one API
+call (/api/v1/values for the overview's KPIs). Prints p50/p95/max per request kind and per full page
+visit, requests per second and errors. Bounded in time; talks only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OVERVIEW_INPUTS = {"shell-lang": "vi"}  # plus shell-version, read from the layout
+
+
+def _get(url: str, timeout: float = 30) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read()
+
+
+def _post(url: str, payload: dict, timeout: float = 30) -> bytes:
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.read()
+
+
+def _find(layout, wanted: set[str], found: dict) -> None:
+    """Collect the `data` of stores with the wanted ids from Dash's layout JSON."""
+    if isinstance(layout, dict):
+        props = layout.get("props", {})
+        if props.get("id") in wanted and "data" in props:
+            found[props["id"]] = props["data"]
+        for v in props.values():
+            _find(v, wanted, found)
+    elif isinstance(layout, list):
+        for item in layout:
+            _find(item, wanted, found)
+
+
+def overview_callbacks(base: str) -> list[dict]:
+    """Callback payloads the overview fires on load: those whose inputs are all known stores."""
+    layout = json.loads(_get(f"{base}/_dash-layout"))
+    values = dict(OVERVIEW_INPUTS)
+    _find(layout, {"shell-version"}, values)
+    deps = json.loads(_get(f"{base}/_dash-dependencies"))
+    payloads = []
+    for dep in deps:
+        inputs = dep.get("inputs", [])
+        if not inputs or any(i["id"] not in values for i in inputs) or dep.get("prevent_initial_call"):
+            continue
+        if dep.get("state") or dep.get("clientside_function"):
+            continue
+        outputs = dep["output"]
+        out_specs = []
+        for o in outputs.strip(".").split("..."):
+            oid, prop = o.rsplit(".", 1)
+            out_specs.append({"id": json.loads(oid) if oid.startswith("{") else oid, "property": prop})
+        first = out_specs[0]["id"]
+        if not (isinstance(first, str) and first.startswith(("ov-", "shell-"))):
+            continue  # another page's callback
+        payloads.append({
+            "output": outputs,
+            "outputs": out_specs if len(out_specs) > 1 else out_specs[0],
+            "inputs": [{"id": i["id"], "property": i["property"], "value": values[i["id"]]} for i in inputs],
+            "changedPropIds": [], "state": [],
+        })
+    return payloads
+
+
+def user(base: str, payloads: list[dict], stop: float, lat: dict, errors: list, lock: threading.Lock,
+         think: float = 0.0) -> None:
+    import random
+
+    rnd = random.Random(threading.get_ident())
+    time.sleep(rnd.uniform(0, think))  # users do not all arrive in the same millisecond
+    while time.monotonic() < stop:
+        t_visit = time.perf_counter()
+        ok = True
+        steps = [("page", lambda: _get(f"{base}/")), ("layout", lambda: _get(f"{base}/_dash-layout")),
+                 ("api", lambda: _get(f"{base}/api/v1/values?kpi=on_time_rate,online_share,satisfaction"))]
+        steps += [("callback", lambda p=p: _post(f"{base}/_dash-update-component", p)) for p in payloads]
+        for kind, fn in steps:
+            t = time.perf_counter()
+            try:
+                fn()
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                ok = False
+                with lock:
+                    errors.append(f"{kind}: {exc}")
+            with lock:
+                lat[kind].append(time.perf_counter() - t)
+        if ok:
+            with lock:
+                lat["visit"].append(time.perf_counter() - t_visit)
+        if think:
+            time.sleep(rnd.uniform(0.5 * think, 1.5 * think))  # reading the page
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--warehouse", required=True)
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--port", type=int, default=8077)
+    ap.add_argument("--think", type=float, default=0.0, help="mean seconds a user reads before the next visit")
+    args = ap.parse_args()
+    env = dict(os.environ, R57_WAREHOUSE=str(Path(args.warehouse).resolve()), PYTHONPATH=str(ROOT))
+    base = f"http://127.0.0.1:{args.port}"
+    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", "4",
+                "--bind", f"127.0.0.1:{args.port}", "--timeout", "120", "app:create_server()"]
+    proc = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        for _ in range(120):
+            try:
+                _get(f"{base}/api/v1/status", timeout=5)
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(1)
+        payloads = overview_callbacks(base)
+        for p in payloads:  # one warm-up visit, as a user who arrived first
+            _post(f"{base}/_dash-update-component", p)
+        lat: dict[str, list[float]] = defaultdict(list)
+        errors: list[str] = []
+        lock = threading.Lock()
+        stop = time.monotonic() + args.seconds
+        threads = [threading.Thread(target=user, args=(base, payloads, stop, lat, errors, lock, args.think))
+                   for _ in range(args.users)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    total = sum(len(v) for k, v in lat.items() if k != "visit")
+    print(f"\n{args.users} users (think {args.think:g} s), {args.seconds:.0f} s, gunicorn {args.workers} workers × 4 threads; "
+          f"{len(payloads)} overview callbacks per visit; {total:,} requests ({total / wall:.1f}/s); "
+          f"errors: {len(errors)}")
+    print("\n| request | count | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|")
+    for kind in ("page", "layout", "callback", "api", "visit"):
+        xs = lat.get(kind, [])
+        print(f"| {kind} | {len(xs):,} | {statistics.median(xs) * 1000 if xs else float('nan'):.0f} | "
+              f"{pct(xs, 0.95) * 1000:.0f} | {max(xs, default=float('nan')) * 1000:.0f} |")
+    for e in errors[:5]:
+        print("error:", e)
+
+
+if __name__ == "__main__":
+    main()
