@@ -17,14 +17,14 @@ from dash import ALL, Input, Output, State, dcc, html, no_update
 
 from config import Settings, load_settings
 
-from . import data, fmt, ids
+from . import data, downloads, fmt, ids
 from .i18n import DEFAULT_LANG, request_lang, t
 
 HERE = Path(__file__).resolve().parent
 
 NAV = (("/", "nav_overview", "nav-overview"), ("/wards", "nav_wards", "nav-wards"), ("/ward", "nav_ward", "nav-ward"),
        ("/kpi", "nav_kpi", "nav-kpi"), ("/economy", "nav_economy", "nav-economy"),
-       ("/health", "nav_health", "nav-health"))
+       ("/health", "nav_health", "nav-health"), ("/reports", "nav_reports", "nav-reports"))
 
 # Keeps the address bar in step with a page's filters without a reload or a history entry (so a
 # view can be bookmarked and shared); Dash Pages re-reads the query string on the next visit.
@@ -87,6 +87,7 @@ def _layout(ctx: data.Context):
             dcc.Store(id=ids.VERSION, data=data.current_version(ctx.reader, data.local_now())),
             dcc.Store(id=ids.URL_SINK),
             dcc.Store(id="shell-html-lang"),
+            dcc.Store(id=ids.IMAGE_SINK),
             dcc.Interval(id=ids.TICK, interval=int(ctx.refresh_s * 1000), n_intervals=0),
         ], className="shell")
     return layout
@@ -149,6 +150,32 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
                             Input({"type": ids.URL_STATE, "page": ALL}, "data"))
     app.clientside_callback(HTML_LANG_JS, Output("shell-html-lang", "data"), Input(ids.LANG, "data"))
 
+    # every page's download menus: their label follows the language; a chart item saves the chart on screen
+    @app.callback(Output({"type": ids.DL_MENU, "page": ALL, "name": ALL}, "label"), Input(ids.LANG, "data"))
+    def download_labels(lang):
+        lang = lang if lang in ("vi", "en") else DEFAULT_LANG
+        return [t("download", lang)] * len(dash.ctx.outputs_list)
+
+    app.clientside_callback(downloads.IMAGE_JS, Output(ids.IMAGE_SINK, "data"),
+                            Input({"type": ids.DL_IMAGE, "graph": ALL, "fmt": ALL}, "n_clicks"),
+                            prevent_initial_call=True)
+
+
+def _register_report_files(server, settings: Settings) -> None:
+    """GET /reports/files/<name>: a PDF or Excel report from settings.reports_dir, nothing else (views.reports.file_path
+    refuses path parts, '..', hidden files and anything resolving outside the folder)."""
+    import flask
+
+    from .views.reports import FILES_URL, file_path
+
+    def report_file(name: str):
+        path = file_path(settings, name)
+        if path is None:
+            flask.abort(404)
+        return flask.send_file(path, as_attachment=True, download_name=path.name, max_age=0)
+
+    server.add_url_rule(FILES_URL + "<path:name>", "r57_report_file", report_file, methods=["GET"])
+
 
 def create_app(settings: Settings | None = None, refresh_s: float | None = None) -> dash.Dash:
     """The dashboard over `settings.warehouse`'s published snapshots (read-only; never writes)."""
@@ -168,6 +195,7 @@ def create_app(settings: Settings | None = None, refresh_s: float | None = None)
     app.server.config[data.CONTEXT_KEY] = ctx
     app.layout = _layout(ctx)
     _register_shell_callbacks(app, ctx)
+    _register_report_files(app.server, settings)  # a Flask route: before warm_up (no set-up after the first request)
     return app
 
 

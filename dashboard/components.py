@@ -16,7 +16,7 @@ from . import fmt
 from .i18n import grid_locale, t
 from .theme import STATUS_SEVERITY, status_key, status_label
 
-# no mode bar: it covers target labels on a wall screen; exports are the grids' CSV buttons
+# no mode bar: it covers target labels on a wall screen; charts are saved from the 'Tải về' menus
 GRAPH_CONFIG = {"displaylogo": False, "displayModeBar": False}
 PLAIN_CONFIG = {"displaylogo": False, "displayModeBar": False}
 COMPARISON = {">=": "≥", "<=": "≤"}
@@ -147,9 +147,12 @@ def sort_worst_first(df: pd.DataFrame, direction: str) -> pd.DataFrame:
     return d.drop(columns=["_na", "_v"]).reset_index(drop=True)
 
 
-def section(title, children, title_id: str | None = None, class_name: str = "") -> html.Section:
+def section(title, children, title_id: str | None = None, class_name: str = "", actions=None) -> html.Section:
+    """A panel with its title; `actions` (a download menu) sit at the right of the title."""
     head = html.H2(title, id=title_id, className="section-title") if title_id else html.H2(title,
                                                                                          className="section-title")
+    if actions is not None:
+        head = html.Div([head, actions], className="section-head")
     return html.Section([head, children], className=f"panel {class_name}".strip())
 
 

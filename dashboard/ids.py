@@ -14,6 +14,13 @@ SKIP = "shell-skip"
 URL_SINK = "shell-url-sink"
 URL_STATE = "url-state"              # pattern id type: {"type": URL_STATE, "page": <page>}
 MAIN = "main-content"
+IMAGE_SINK = "shell-image-sink"      # dcc.Store: the chart image the browser saved last (clientside)
+
+# --- downloads (every page; dashboard/downloads.py) -------------------------------------------------
+DL = "dl"                            # menu item, a table's file: {"type": DL, "page": <page>, "table": <key>, "fmt": csv|xlsx|parquet}
+DL_IMAGE = "dl-image"                # menu item, a chart's image: {"type": DL_IMAGE, "graph": <graph id>, "fmt": png|svg}
+DL_MENU = "dl-menu"                  # the "Tải về" dropdown: {"type": DL_MENU, "page": <page>, "name": <table or graph>}
+DL_DATA = "dl-data"                  # dcc.Store of an HTML table's rows: {"type": DL_DATA, "page": <page>, "table": <key>}
 
 # --- overview -------------------------------------------------------------------------------------
 OV_TITLE = "ov-title"
@@ -26,6 +33,7 @@ OV_RANK = "ov-rank"
 OV_CHANGES_TITLE = "ov-changes-title"
 OV_CHANGES = "ov-changes"
 OV_TODAY = "ov-today"                # "received today" figure: the e2e live test watches it
+OV_DOWNLOAD = "ov-download"          # dcc.Download of the page's tables
 
 # --- wards ----------------------------------------------------------------------------------------
 WD_TITLE = "wd-title"
@@ -39,6 +47,7 @@ WD_GRID = "wd-grid"
 WD_NOTE = "wd-note"
 WD_NAV = "wd-nav"
 WD_EXPORT = "wd-export"
+WD_DOWNLOAD = "wd-download"
 
 # --- ward detail ----------------------------------------------------------------------------------
 WU_TITLE = "wu-title"
@@ -56,6 +65,7 @@ WU_OVERDUE = "wu-overdue"
 WU_OVERDUE_TITLE = "wu-overdue-title"
 WU_OVERDUE_GRID = "wu-overdue-grid"
 WU_SECTION_TITLES = "wu-section-titles"
+WU_DOWNLOAD = "wu-download"
 
 # --- KPI detail -----------------------------------------------------------------------------------
 KP_KPI = "kp-kpi"
@@ -72,6 +82,7 @@ KP_UNITS_TITLE = "kp-units-title"
 KP_UNITS_BOX = "kp-units-box"
 KP_DEFINITION = "kp-definition"
 KP_NAV = "kp-nav"
+KP_DOWNLOAD = "kp-download"
 
 # --- economy & infrastructure ---------------------------------------------------------------------
 EC_TITLE = "ec-title"
@@ -79,6 +90,8 @@ EC_CARDS = "ec-cards"
 EC_SERIES = "ec-series"
 EC_5G_TITLE = "ec-5g-title"
 EC_5G = "ec-5g"
+EC_5G_GRAPH = "ec-5g-graph"
+EC_DOWNLOAD = "ec-download"
 
 # --- data health ----------------------------------------------------------------------------------
 DH_TITLE = "dh-title"
@@ -89,3 +102,23 @@ DH_REASONS_TITLE = "dh-reasons-title"
 DH_REASONS = "dh-reasons"
 DH_QUARANTINE_TITLE = "dh-quarantine-title"
 DH_QUARANTINE = "dh-quarantine"
+DH_DOWNLOAD = "dh-download"
+
+# --- reports ----------------------------------------------------------------------------------------
+RP_TITLE = "rp-title"
+RP_FORM_TITLE = "rp-form-title"
+RP_MONTH = "rp-month"
+RP_MONTH_LABEL = "rp-month-label"
+RP_UNIT = "rp-unit"
+RP_UNIT_LABEL = "rp-unit-label"
+RP_LANG = "rp-lang"
+RP_LANG_LABEL = "rp-lang-label"
+RP_MAKE = "rp-make"
+RP_MESSAGE = "rp-message"
+RP_STARTED = "rp-started"            # dcc.Store: the report asked for last ({"id": ..., "at": ...})
+RP_LIST_TITLE = "rp-list-title"
+RP_LIST = "rp-list"                  # the grid of generated reports
+RP_EMPTY = "rp-empty"
+RP_SCHEDULE = "rp-schedule"
+RP_TICK = "rp-tick"                  # dcc.Interval, enabled while a report is being made
+RP_DOWNLOAD = "rp-download"

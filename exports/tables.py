@@ -1,8 +1,8 @@
 """Turn metrics frames into files an analyst opens in Excel, or loads in their own tools.
 
 Rounding (the same rule as the dashboard's cards and tables): a KPI `value` in % or working days keeps
-1 decimal, counts and points keep 0 and 2 decimals respectively; numerator and denominator are
-exact counts. Exported numbers come from the same `metrics.query` call as the screen.
+1 decimal, counts 0 (1 when not whole, e.g. a projected count) and points 2; numerator and
+denominator are exact counts. Exported numbers come from the same `metrics.query` call as the screen.
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ DECIMALS = {"%": 1, "ngày làm việc": 1, "working days": 1, "điểm": 2, "po
 ROUNDED_COLUMNS = ("value", "target", "projected", "change", "previous", "base_value")
 
 
-def decimals_for(unit: str | None) -> int:
-    return DECIMALS.get((unit or "").strip(), 0 if unit else 2)
+def decimals_for(unit: str | None, value=None) -> int:
+    places = DECIMALS.get((unit or "").strip(), 0 if unit else 2)
+    if places == 0 and value is not None and value == value and float(value) != round(float(value)):
+        return 1  # a non-whole count (a projection, a mean) keeps 1 decimal, as the screen writes it
+    return places
 
 
 def rounded(df: pd.DataFrame) -> pd.DataFrame:
@@ -30,10 +33,10 @@ def rounded(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     if "unit" not in out:
         return out
-    places = [decimals_for(u) for u in out["unit"]]
     for col in ROUNDED_COLUMNS:
         if col in out:
-            out[col] = [None if v is None or v != v else round(float(v), p) for v, p in zip(out[col], places, strict=True)]
+            out[col] = [None if v is None or v != v else round(float(v), decimals_for(u, v))
+                        for v, u in zip(out[col], out["unit"], strict=True)]
     return out
 
 

@@ -313,9 +313,9 @@ def test_every_page_is_registered_with_a_layout(app) -> None:
     import dash
 
     paths = {p["path"] for p in dash.page_registry.values()}
-    assert {"/", "/wards", "/ward", "/kpi", "/economy", "/health"} <= paths
+    assert {"/", "/wards", "/ward", "/kpi", "/economy", "/health", "/reports"} <= paths
     with app.server.test_request_context("/"):
-        for name in ("overview", "wards", "ward", "kpi", "economy", "health"):
+        for name in ("overview", "wards", "ward", "kpi", "economy", "health", "reports"):
             assert _page(name).layout() is not None
         kpi_page = _page("kpi").layout(kpi="nope")
         assert "Không có chỉ tiêu “nope”" in text(kpi_page)
@@ -323,9 +323,11 @@ def test_every_page_is_registered_with_a_layout(app) -> None:
 
 def test_callbacks_run_inside_the_app(app) -> None:
     with app.server.test_request_context("/"):
-        cards = _page("overview").cards("en", None)
+        cards, targets = _page("overview").cards("en", None)
         assert len(cards) == 10 and _page("overview").changes("en", None) is not None
-        title, body, state = _page("overview").ranking("vi", None, "satisfaction", "rank")
+        assert [r["kpi"] for r in targets["rows"]] == data.r57_codes()
+        title, body, state, ranking = _page("overview").ranking("vi", None, "satisfaction", "rank")
+        assert ranking["key"] == "xep-hang" and isinstance(ranking["rows"], list)  # the clock of the day: maybe empty
         assert state == {"kpi": "satisfaction", "view": None}
         rows, options, _, state = _page("wards").fill("vi", None, "2026-03", "xa", "Sóc", {})
         assert len(rows) == 75 and options["quickFilterText"] == "Sóc"
@@ -336,11 +338,11 @@ def test_callbacks_run_inside_the_app(app) -> None:
         assert out[0][0] == "Phường Cửa Nam"
         assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in text(_page("ward").kpis("vi", None, WARD, "2026-03"))
         out = _page("kpi").fill("en", None, "on_time_rate", WARD, "quarter")
-        assert out[0] == "On-time rate" and out[-1] == {"kpi": "on_time_rate", "unit": WARD, "grain": "quarter"}
+        assert out[0] == "On-time rate" and out[7] == {"kpi": "on_time_rate", "unit": WARD, "grain": "quarter"}
         assert _page("kpi").open_unit({"points": [{"customdata": "00004"}]}) == "/ward?unit=00004"
-        fresh, runs, reasons, quarantine = _page("health").fill("vi", None)
+        fresh, runs, reasons, quarantine, _ = _page("health").fill("vi", None)
         assert len(runs) >= 3 and len(quarantine) >= 2
-        assert len(_page("economy").cards("en", None)) == len(data.indicator_codes())
+        assert len(_page("economy").cards("en", None)[0]) == len(data.indicator_codes())
         assert _page("economy").coverage("en", None)[0].startswith("5G population coverage by unit")
         words = _page("economy").words("en")
         assert words == ("Digital economy and infrastructure", "By publication period")
@@ -349,7 +351,7 @@ def test_callbacks_run_inside_the_app(app) -> None:
 def test_every_words_callback_fills_all_its_outputs_in_both_languages(app) -> None:
     """Static words (titles, labels, options, column headers) follow the language switch."""
     with app.server.test_request_context("/"):
-        for name in ("overview", "wards", "ward", "kpi", "economy", "health"):
+        for name in ("overview", "wards", "ward", "kpi", "economy", "health", "reports"):
             key = next(k for k, cb in app.callback_map.items()
                        if getattr(getattr(cb.get("callback"), "__wrapped__", None), "__module__", "")
                        == f"dashboard.pages.{name}" and cb["callback"].__wrapped__.__name__ == "words")

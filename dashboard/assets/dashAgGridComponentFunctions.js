@@ -18,3 +18,12 @@ dagcomponentfuncs.UnitLink = function (props) {
   }
   return React.createElement(window.dash_core_components.Link, {href: data.href}, props.value);
 };
+
+/* Download links of a generated report (reports page): data.files = [{name, href, label}]. */
+dagcomponentfuncs.FileLinks = function (props) {
+  var files = (props.data || {}).files || [];
+  return React.createElement('span', {className: 'file-links'}, files.map(function (f) {
+    return React.createElement('a', {key: f.href, href: f.href, download: f.name, className: 'file-link',
+                                     title: f.name}, f.label);
+  }));
+};

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from .. import data, fmt, ids
+from .. import data, downloads, fmt, ids
 from ..callbacks import render
 from ..components import GRAPH_CONFIG, empty_state, section, unit_options
 from ..i18n import lang_of, request_lang, t
 from ..views import kpi as view
 
 dash.register_page(__name__, path="/kpi", name="Chỉ tiêu", title="R57 · Chỉ tiêu", order=3)
+
+PAGE = "kpi"
 
 
 def _kpi_options(lang: str) -> list[dict]:
@@ -56,12 +58,17 @@ def layout(kpi: str | None = None, unit: str | None = None, grain: str | None = 
         html.H1(id="kp-title", className="page-title"),
         dbc.Row([
             dbc.Col(section(html.Span(id="kp-header-title"), html.Div(id=ids.KP_HEADER)), xl=5),
-            dbc.Col(section(html.Span(id=ids.KP_TREND_TITLE), dcc.Graph(id=ids.KP_TREND, config=GRAPH_CONFIG)), xl=7),
+            dbc.Col(section(html.Span(id=ids.KP_TREND_TITLE), dcc.Graph(id=ids.KP_TREND, config=GRAPH_CONFIG),
+                            actions=downloads.menu(PAGE, lang, table="trend", graph=ids.KP_TREND)), xl=7),
         ], className="g-3 mb-3"),
-        html.Div(section(html.Span(id=ids.KP_UNITS_TITLE), html.Div(id=ids.KP_UNITS_BOX)), className="mb-3"),
+        html.Div(section(html.Span(id=ids.KP_UNITS_TITLE), html.Div(id=ids.KP_UNITS_BOX),
+                         actions=downloads.menu(PAGE, lang, table="units", graph=ids.KP_UNITS)), className="mb-3"),
         section(html.Span(id="kp-def-title"), html.Div(id=ids.KP_DEFINITION)),
         dcc.Location(id=ids.KP_NAV, refresh="callback-nav"),
         dcc.Store(id={"type": ids.URL_STATE, "page": "kpi"}),
+        dcc.Store(id=downloads.store_id(PAGE, "trend")),
+        dcc.Store(id=downloads.store_id(PAGE, "units")),
+        dcc.Download(id=ids.KP_DOWNLOAD),
     ], className="page page-kpi")
 
 
@@ -77,6 +84,7 @@ def words(lang):
 @callback(Output("kp-title", "children"), Output(ids.KP_HEADER, "children"), Output(ids.KP_TREND_TITLE, "children"),
           Output(ids.KP_TREND, "figure"), Output(ids.KP_UNITS_TITLE, "children"), Output(ids.KP_UNITS_BOX, "children"),
           Output(ids.KP_DEFINITION, "children"), Output({"type": ids.URL_STATE, "page": "kpi"}, "data"),
+          Output(downloads.store_id(PAGE, "trend"), "data"), Output(downloads.store_id(PAGE, "units"), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.KP_KPI, "value"),
           Input(ids.KP_UNIT, "value"), Input(ids.KP_GRAIN, "value"))
 def fill(lang, _version, kpi, unit, grain):
@@ -86,18 +94,27 @@ def fill(lang, _version, kpi, unit, grain):
     name = data.kpi_name(kpi, lang)
 
     def build(con):
-        fig, label = view.units_figure(con, kpi, lang)
+        fig, label, units_table = view.units_view(con, kpi, lang)
         if fig is None:
             units_box = empty_state(t("kp_units_na", lang) if label is None else
                                     t("ov_no_units", lang, period=fmt.period(label, lang, long=True)))
         else:
             units_box = dcc.Graph(id=ids.KP_UNITS, figure=fig, config=GRAPH_CONFIG)
         units_title = t("kp_units", lang, kpi=name, period=fmt.period(label, lang, long=True)) if label else name
-        return (name, view.header(con, kpi, unit, lang), t("kp_trend", lang, kpi=name),
-                view.trend_figure(con, kpi, unit, grain, lang), units_title, units_box,
-                view.definition(kpi, lang), state)
+        trend, trend_table = view.trend_view(con, kpi, unit, grain, lang)
+        return (name, view.header(con, kpi, unit, lang), t("kp_trend", lang, kpi=name), trend, units_title,
+                units_box, view.definition(kpi, lang), state, trend_table.to_store(),
+                units_table.to_store() if units_table is not None else None)
 
-    return render(lang, build, lambda s: (name, s, "", {}, "", None, view.definition(kpi, lang), state))
+    return render(lang, build, lambda s: (name, s, "", {}, "", None, view.definition(kpi, lang), state, None, None))
+
+
+@callback(Output(ids.KP_DOWNLOAD, "data"), Input(downloads.items(PAGE), "n_clicks"), State(ids.LANG, "data"),
+          State(downloads.stores(PAGE), "data"), prevent_initial_call=True)
+def download(_clicks, lang, _stores):
+    """The trend's points or every unit's value as CSV, Excel or Parquet."""
+    lang = lang_of(lang)
+    return downloads.respond(lang, lambda which: downloads.stored(which["table"]))
 
 
 @callback(Output(ids.KP_NAV, "href"), Input(ids.KP_UNITS, "clickData"), prevent_initial_call=True)

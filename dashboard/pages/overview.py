@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from .. import data, ids
+from .. import data, downloads, ids
 from ..callbacks import render
 from ..components import section
 from ..i18n import lang_of, request_lang, t
 from ..views import overview as view
 
 dash.register_page(__name__, path="/", name="Tổng quan", title="R57 · Tổng quan", order=0)
+
+PAGE = "overview"
 
 
 def layout(kpi: str | None = None, **query):
@@ -33,15 +35,20 @@ def layout(kpi: str | None = None, **query):
                        options=[{"label": "rank", "value": "rank"}, {"label": "map", "value": "map"}]),
     ], className="controls")
     return html.Div([
-        html.H1(t("ov_title", lang), id=ids.OV_TITLE, className="page-title"),
+        html.Div([html.H1(t("ov_title", lang), id=ids.OV_TITLE, className="page-title"),
+                  downloads.menu(PAGE, lang, table="targets")], className="title-row"),
         html.Div(id=ids.OV_CARDS, className="cards-grid"),
         dbc.Row([
             dbc.Col(section(html.Span(id=ids.OV_RANK_TITLE),
-                            html.Div([controls, html.Div(id=ids.OV_RANK)]), class_name="panel-rank"), xl=8),
+                            html.Div([controls, html.Div(id=ids.OV_RANK)]), class_name="panel-rank",
+                            actions=downloads.menu(PAGE, lang, table="ranking")), xl=8),
             dbc.Col(section(html.Span(t("ov_changes_title", lang), id=ids.OV_CHANGES_TITLE),
                             html.Div(id=ids.OV_CHANGES), class_name="panel-changes"), xl=4),
         ], className="g-3 overview-bottom"),
         dcc.Store(id={"type": ids.URL_STATE, "page": "overview"}),
+        dcc.Store(id=downloads.store_id(PAGE, "targets")),
+        dcc.Store(id=downloads.store_id(PAGE, "ranking")),
+        dcc.Download(id=ids.OV_DOWNLOAD),
     ], className="page page-overview")
 
 
@@ -63,14 +70,17 @@ def _targets(con):
     return data.memo("overview.targets", lambda: view.target_rows(con))
 
 
-@callback(Output(ids.OV_CARDS, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
+@callback(Output(ids.OV_CARDS, "children"), Output(downloads.store_id(PAGE, "targets"), "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
 def cards(lang, _version):
     lang = lang_of(lang)
+
     def build(con):
         hist = data.memo("overview.series", lambda: view.series(con, data.r57_codes()))
-        return view.cards(con, lang, rows=_targets(con), hist=hist)
+        rows = _targets(con)
+        return view.cards(con, lang, rows=rows, hist=hist), view.targets_table(rows, lang).to_store()
 
-    return render(lang, build)
+    return render(lang, build, lambda s: (s, None))
 
 
 @callback(Output(ids.OV_CHANGES, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
@@ -87,7 +97,7 @@ def changes(lang, _version):
 
 
 @callback(Output(ids.OV_RANK_TITLE, "children"), Output(ids.OV_RANK, "children"),
-          Output({"type": ids.URL_STATE, "page": "overview"}, "data"),
+          Output({"type": ids.URL_STATE, "page": "overview"}, "data"), Output(downloads.store_id(PAGE, "ranking"), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.OV_RANK_KPI, "value"),
           Input(ids.OV_RANK_VIEW, "value"))
 def ranking(lang, _version, kpi, mode):
@@ -100,6 +110,14 @@ def ranking(lang, _version, kpi, mode):
         frame = data.memo("overview.units", lambda: view.unit_frame(con, code, lang), code, lang)
         title, body = view.ranking(con, code, lang, mode, geojson=ctx.geojson, geojson_key=ctx.geojson_key,
                                    frame=frame)
-        return title, body, state
+        return title, body, state, view.ranking_table(frame, code, lang).to_store()
 
-    return render(lang, build, lambda s: ("", s, state))
+    return render(lang, build, lambda s: ("", s, state, None))
+
+
+@callback(Output(ids.OV_DOWNLOAD, "data"), Input(downloads.items(PAGE), "n_clicks"), State(ids.LANG, "data"),
+          State(downloads.stores(PAGE), "data"), prevent_initial_call=True)
+def download(_clicks, lang, _stores):
+    """The target cards or the ranking (all units, in its order) as CSV, Excel or Parquet."""
+    lang = lang_of(lang)
+    return downloads.respond(lang, lambda which: downloads.stored(which["table"]))

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from .. import data, ids
+from .. import data, downloads, ids
 from ..callbacks import render
 from ..components import GRAPH_CONFIG, PLAIN_CONFIG, grid, period_options, section, unit_options
 from ..i18n import lang_of, request_lang, t
@@ -20,6 +20,7 @@ from ..views import ward as view
 dash.register_page(__name__, path="/ward", name="Đơn vị", title="R57 · Đơn vị", order=2)
 
 SECTIONS = ("wu_kpis", "wu_trend", "wu_procs", "wu_channels", "wu_index")
+PAGE = "ward"
 
 
 def layout(unit: str | None = None, period: str | None = None, trend: str | None = None, **_):
@@ -46,30 +47,36 @@ def layout(unit: str | None = None, period: str | None = None, trend: str | None
         html.Div(id="wu-pick"),
         html.Div([
             dbc.Row([
-                dbc.Col(section(titles["wu_kpis"], html.Div(id=ids.WU_KPIS)), xl=7),
+                dbc.Col(section(titles["wu_kpis"], html.Div(id=ids.WU_KPIS),
+                                actions=downloads.menu(PAGE, lang, table="kpis")), xl=7),
                 dbc.Col(section(titles["wu_index"], html.Div([
                     html.Div(id="wu-index-total", className="note"),
                     dcc.Graph(id=ids.WU_INDEX, config=PLAIN_CONFIG),
-                    html.Details([html.Summary(id="wu-index-more"), html.Div(id="wu-index-table")])])), xl=5),
+                    html.Details([html.Summary(id="wu-index-more"), html.Div(id="wu-index-table")])]),
+                    actions=downloads.menu(PAGE, lang, table="index", graph=ids.WU_INDEX)), xl=5),
             ], className="g-3 mb-3"),
             dbc.Row([
                 dbc.Col(section(titles["wu_trend"], html.Div([
                     dcc.Dropdown(id=ids.WU_TREND_KPI, value=trend, clearable=False, searchable=False,
                                  className="control-kpi mb-2", options=[{"label": k, "value": k}
                                                                         for k in view.TREND_KPIS]),
-                    dcc.Graph(id=ids.WU_TREND, config=GRAPH_CONFIG)])), xl=7),
-                dbc.Col(section(titles["wu_channels"], dcc.Graph(id=ids.WU_CHANNELS, config=PLAIN_CONFIG)), xl=5),
+                    dcc.Graph(id=ids.WU_TREND, config=GRAPH_CONFIG)]),
+                    actions=downloads.menu(PAGE, lang, graph=ids.WU_TREND)), xl=7),
+                dbc.Col(section(titles["wu_channels"], dcc.Graph(id=ids.WU_CHANNELS, config=PLAIN_CONFIG),
+                                actions=downloads.menu(PAGE, lang, graph=ids.WU_CHANNELS)), xl=5),
             ], className="g-3 mb-3"),
             html.Section([html.Div([html.H2(id=ids.WU_OVERDUE_TITLE, className="section-title"),
-                                    dbc.Button(t("wd_export", lang), id="wu-overdue-export", color="secondary",
-                                               outline=True, size="sm")], className="section-head"),
+                                    downloads.menu(PAGE, lang, table="overdue")], className="section-head"),
                           html.Div(id="wu-overdue-note", className="note"),
-                          grid(ids.WU_OVERDUE_GRID, lang, height=None, getRowId="params.data.dossier_id",
-                               csvExportParams={"fileName": "r57-ho-so-qua-han.csv"})],
+                          grid(ids.WU_OVERDUE_GRID, lang, height=None, getRowId="params.data.dossier_id")],
                          className="panel mb-3", id=ids.WU_OVERDUE),
             section(titles["wu_procs"], grid(ids.WU_PROCS, lang, height=None, page_size=15,
-                                             getRowId="params.data.code")),
+                                             getRowId="params.data.code"),
+                    actions=downloads.menu(PAGE, lang, table="procs")),
         ], id="wu-body"),
+        dcc.Store(id=downloads.store_id(PAGE, "kpis")),
+        dcc.Store(id=downloads.store_id(PAGE, "index")),
+        dcc.Download(id=ids.WU_DOWNLOAD),
         dcc.Store(id={"type": ids.URL_STATE, "page": "ward"}),
     ], className="page page-ward")
 
@@ -79,7 +86,7 @@ def layout(unit: str | None = None, period: str | None = None, trend: str | None
              Output(ids.WU_PERIOD_LABEL, "children"), Output(ids.WU_PERIOD, "options"),
              Output(ids.WU_TREND_KPI, "options"), Output(ids.WU_PROCS, "columnDefs"),
              Output(ids.WU_OVERDUE_GRID, "columnDefs"), Output("wu-index-more", "children"),
-             Output("wu-overdue-export", "children"), Output(ids.WU_UNIT, "placeholder")],
+             Output(ids.WU_UNIT, "placeholder")],
           Input(ids.LANG, "data"))
 def words(lang):
     lang = lang_of(lang)
@@ -88,14 +95,14 @@ def words(lang):
         period_options(data.local_now().date(), lang),
         [{"label": data.kpi_name(k, lang), "value": k} for k in view.TREND_KPIS],
         view.procedure_columns(lang), view.overdue_columns(lang), t("wu_index_components", lang),
-        t("wd_export", lang), t("wu_choose", lang)]
+        t("wu_choose", lang)]
 
 
 @callback(Output(ids.WU_TITLE, "children"), Output("wu-pick", "children"), Output("wu-body", "style"),
           Output(ids.WU_INDEX, "figure"), Output("wu-index-table", "children"),
           Output("wu-index-total", "children"), Output(ids.WU_CHANNELS, "figure"), Output(ids.WU_PROCS, "rowData"),
           Output(ids.WU_OVERDUE_GRID, "rowData"), Output(ids.WU_OVERDUE_TITLE, "children"),
-          Output("wu-overdue-note", "children"),
+          Output("wu-overdue-note", "children"), Output(downloads.store_id(PAGE, "index"), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
           Input(ids.WU_PERIOD, "value"))
 def fill(lang, _version, unit, period):
@@ -111,8 +118,8 @@ def fill(lang, _version, unit, period):
 
     def build(con):
         if not unit:
-            return (t("nav_ward", lang), pick(con), hidden, {}, None, "", {}, [], [], "", "")
-        fig, table, total = view.index_766(con, unit, lang, period)
+            return (t("nav_ward", lang), pick(con), hidden, {}, None, "", {}, [], [], "", "", None)
+        fig, table, total, index_table = view.index_766_view(con, unit, lang, period)
         rows, n = view.overdue(con, unit, lang)
         name = data.unit_name(unit, lang)
         title = [name, html.Span(f" · {unit}", className="unit-meta")]
@@ -120,29 +127,43 @@ def fill(lang, _version, unit, period):
         overdue_title = t("wu_overdue", lang, n=n) if n else t("wu_overdue_none", lang)
         return (title, None, {}, fig, table, total,
                 view.channel_figure(con, unit, lang, period), view.procedures(con, unit, lang, period), rows,
-                overdue_title, note)
+                overdue_title, note, index_table.to_store())
 
-    return render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], [], "", ""))
-
-
-@callback(Output(ids.WU_OVERDUE_GRID, "exportDataAsCsv"), Input("wu-overdue-export", "n_clicks"),
-          prevent_initial_call=True)
-def export_overdue(_n):
-    return True
+    return render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], [], "", "", None))
 
 
-@callback(Output(ids.WU_KPIS, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"),
-          Input(ids.WU_UNIT, "value"), Input(ids.WU_PERIOD, "value"))
+@callback(Output(ids.WU_DOWNLOAD, "data"), Input(downloads.items(PAGE), "n_clicks"), State(ids.LANG, "data"),
+          State(downloads.stores(PAGE), "data"), State(ids.WU_OVERDUE_GRID, "virtualRowData"),
+          State(ids.WU_OVERDUE_GRID, "rowData"), State(ids.WU_PROCS, "virtualRowData"), State(ids.WU_PROCS, "rowData"),
+          State(ids.WU_UNIT, "value"), State(ids.WU_PERIOD, "value"), prevent_initial_call=True)
+def download(_clicks, lang, _stores, overdue_shown, overdue_rows, procs_shown, procs_rows, unit, period):
+    """A table of the page as CSV, Excel or Parquet: the grids' rows as on screen, the HTML tables' stored rows."""
+    lang = lang_of(lang)
+
+    def build(which):
+        if which["table"] == "overdue":
+            return view.overdue_table(lang, downloads.grid_rows(overdue_shown, overdue_rows), unit)
+        if which["table"] == "procs":
+            return view.procedures_table(lang, downloads.grid_rows(procs_shown, procs_rows), unit, period)
+        return downloads.stored(which["table"])
+
+    return downloads.respond(lang, build)
+
+
+@callback(Output(ids.WU_KPIS, "children"), Output(downloads.store_id(PAGE, "kpis"), "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
+          Input(ids.WU_PERIOD, "value"))
 def kpis(lang, _version, unit, period):
     lang = lang_of(lang)
     if not unit:
-        return None
+        return None, None
 
     def build(con):
         city = data.memo("ward.city", lambda: view.city_rows(con, period), period)
-        return view.kpi_table(con, unit, lang, period, city=city)
+        table, download = view.kpi_view(con, unit, lang, period, city=city)
+        return table, download.to_store()
 
-    return render(lang, build)
+    return render(lang, build, lambda s: (s, None))
 
 
 @callback(Output(ids.WU_TREND, "figure"), Output({"type": ids.URL_STATE, "page": "ward"}, "data"),

@@ -9,13 +9,15 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from .. import data, ids
+from .. import data, downloads, ids
 from ..callbacks import render
 from ..components import grid, period_options
 from ..i18n import lang_of, request_lang, t
 from ..views import wards as view
 
 dash.register_page(__name__, path="/wards", name="Phường, xã", title="R57 · Phường, xã", order=1)
+
+PAGE, TABLE = "wards", "wards"
 
 
 def _type_options(lang: str) -> list[dict]:
@@ -47,14 +49,14 @@ def layout(period: str | None = None, type: str | None = None, q: str | None = N
                       dcc.Input(id=ids.WD_SEARCH, type="search", value=q or "", debounce=0.3,
                                 placeholder=t("wd_search_ph", lang), className="form-control")],
                      className="control control-wide"),
-            html.Div(dbc.Button(t("wd_export", lang), id=ids.WD_EXPORT, color="secondary", outline=True,
-                                size="sm"), className="control", style={"minWidth": "auto"}),
+            html.Div(downloads.menu(PAGE, lang, table=TABLE), className="control control-download",
+                     id=ids.WD_EXPORT),
         ], className="filters"),
         html.P(t("wd_note", lang), id=ids.WD_NOTE, className="note"),
         html.Div(id="wd-state"),
         grid(ids.WD_GRID, lang, height="calc(100vh - 270px)", getRowId="params.data.code",
-             dashGridOptions={"quickFilterText": q or "", "pinnedBottomRowData": []},
-             csvExportParams={"fileName": "r57-phuong-xa.csv"}),
+             dashGridOptions={"quickFilterText": q or "", "pinnedBottomRowData": []}),
+        dcc.Download(id=ids.WD_DOWNLOAD),
         dcc.Location(id=ids.WD_NAV, refresh="callback-nav"),
         dcc.Store(id={"type": ids.URL_STATE, "page": "wards"}),
     ], className="page page-wards")
@@ -63,13 +65,13 @@ def layout(period: str | None = None, type: str | None = None, q: str | None = N
 @callback(Output(ids.WD_TITLE, "children"), Output(ids.WD_PERIOD_LABEL, "children"),
           Output(ids.WD_PERIOD, "options"), Output(ids.WD_TYPE_LABEL, "children"), Output(ids.WD_TYPE, "options"),
           Output(ids.WD_SEARCH_LABEL, "children"), Output(ids.WD_SEARCH, "placeholder"),
-          Output(ids.WD_NOTE, "children"), Output(ids.WD_EXPORT, "children"), Output(ids.WD_GRID, "columnDefs"),
+          Output(ids.WD_NOTE, "children"), Output(ids.WD_GRID, "columnDefs"),
           Input(ids.LANG, "data"))
 def words(lang):
     lang = lang_of(lang)
     return (t("wd_title", lang), t("wd_period", lang), period_options(data.local_now().date(), lang),
             t("wd_type", lang), _type_options(lang), t("wd_search", lang), t("wd_search_ph", lang),
-            t("wd_note", lang), t("wd_export", lang), view.column_defs(lang))
+            t("wd_note", lang), view.column_defs(lang))
 
 
 @callback(Output(ids.WD_GRID, "rowData"), Output(ids.WD_GRID, "dashGridOptions"), Output("wd-state", "children"),
@@ -100,6 +102,12 @@ def open_unit(cell, period):
     return f"/ward?unit={code}&period={period}"
 
 
-@callback(Output(ids.WD_GRID, "exportDataAsCsv"), Input(ids.WD_EXPORT, "n_clicks"), prevent_initial_call=True)
-def export(_n):
-    return True
+@callback(Output(ids.WD_DOWNLOAD, "data"), Input(downloads.items(PAGE), "n_clicks"), State(ids.LANG, "data"),
+          State(ids.WD_GRID, "virtualRowData"), State(ids.WD_GRID, "rowData"), State(ids.WD_GRID, "dashGridOptions"),
+          State(ids.WD_PERIOD, "value"), State(ids.WD_TYPE, "value"), State(ids.WD_SEARCH, "value"),
+          prevent_initial_call=True)
+def download(_clicks, lang, shown, rows, options, period, unit_type, search):
+    """The grid as on screen (its rows after filters and sort, the departments' row) as CSV, Excel or Parquet."""
+    lang = lang_of(lang)
+    return downloads.respond(lang, lambda _which: view.table(
+        lang, downloads.grid_rows(shown, rows, options), period, unit_type, search))

@@ -9,15 +9,17 @@ import duckdb
 import pandas as pd
 from dash import dcc, html
 
-from .. import data, fmt
+from .. import data, downloads, fmt
 from ..components import GRAPH_CONFIG, PLAIN_CONFIG
+from ..downloads import Column, Table
 from ..figures import make_choropleth_figure, make_indicator_figure, make_ranking_figure
 from ..i18n import t
 from .overview import cards as kpi_cards
-from .overview import series, unit_frame
+from .overview import ranking_table, series, unit_frame
 from .overview import target_rows as overview_targets
 
 HISTORY_MONTHS = 36
+PAGE = "economy"
 
 
 def target_rows(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list[dict]:
@@ -30,7 +32,8 @@ def cards(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None
 
 
 def series_panels(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None) -> list:
-    """One small chart per indicator, by publication period; revised periods are marked."""
+    """One small chart per indicator, by publication period; revised periods are marked. Each panel has its
+    download menu (the chart as PNG/SVG, its points as a table) and the points in a dcc.Store."""
     codes = data.indicator_codes()
     hist = series(con, codes, now=now, months=HISTORY_MONTHS)
     out = []
@@ -48,14 +51,35 @@ def series_panels(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | Non
         fig = make_indicator_figure(frame, lang, data.kpi_unit(code, lang), ts[0].value if ts else None,
                                     ts[0].comparison if ts else None)
         revised = bool(frame["revised"].fillna(False).astype(bool).any()) if not frame.empty else False
+        key, graph_id = f"series-{code}", f"ec-fig-{code}"
         out.append(html.Div(html.Div([
-            html.H3([data.kpi_name(code, lang),
-                     html.Span(" ✎ " + t("revised", lang), className="revised") if revised else None],
-                    className="sub-title mt-0"),
+            html.Div([html.H3([data.kpi_name(code, lang),
+                               html.Span(" ✎ " + t("revised", lang), className="revised") if revised else None],
+                              className="sub-title mt-0"),
+                      downloads.menu(PAGE, lang, table=key, graph=graph_id)], className="section-head"),
             html.Div(k.legal_basis, className="note"),
-            dcc.Graph(figure=fig, config=PLAIN_CONFIG, id=f"ec-fig-{code}"),
+            dcc.Graph(figure=fig, config=PLAIN_CONFIG, id=graph_id),
+            dcc.Store(id=downloads.store_id(PAGE, key), data=series_table(code, frame, lang).to_store()),
         ], className="panel"), className="col-12 col-lg-6 col-xxl-4"))
     return out
+
+
+def series_table(code: str, frame: pd.DataFrame, lang: str) -> Table:
+    """An indicator's chart points (one per publication period) as a downloadable table."""
+    unit = data.kpi_unit(code, lang)
+    name = data.kpi_name(code, lang)
+
+    def day(v):
+        return "" if v is None or fmt.is_na(v) else fmt.day(v)
+
+    records = [{"period": fmt.period(r["period"], lang), "value": r["value"], "first": day(r["first_published"]),
+                "last": day(r["last_published"]), "revised": t("yes", lang) if r["revised"] is True else ""}
+               for r in frame.to_dict("records")]
+    columns = [Column("period", t("col_period", lang)), Column("value", f"{name} ({unit})", unit),
+               Column("first", t("col_first_published", lang)), Column("last", t("col_last_published", lang)),
+               Column("revised", t("col_revised", lang))]
+    return Table("chi-so", name, columns, records, [code], {t("f_page", lang): t("ec_title", lang),
+                                                            t("f_kpi", lang): name}, code)
 
 
 def _start(label):
@@ -72,18 +96,33 @@ def _start(label):
 def coverage_5g(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None,
                 geojson: dict | None = None, geojson_key: str = "properties.unit_code"):
     """(title, figure or None) of 5G population coverage per unit for the latest published period."""
-    df, label = unit_frame(con, "coverage_5g", lang, now=now)
+    return coverage_5g_view(con, lang, now, geojson, geojson_key)[:2]
+
+
+def coverage_5g_view(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None,
+                     geojson: dict | None = None, geojson_key: str = "properties.unit_code"):
+    """coverage_5g's title and figure, and its units as a downloadable table."""
+    frame = unit_frame(con, "coverage_5g", lang, now=now)
+    df, label = frame
     title = t("ec_5g", lang, period=fmt.period(label, lang, long=True))
+    table = ranking_table(frame, "coverage_5g", lang, page=t("ec_title", lang))
     if df.dropna(subset=["value"]).empty:
-        return title, None
+        return title, None, table
     revised = df["revised"].fillna(False).astype(bool)
     df = df.assign(name=[f"{n} ✎" if r else n for n, r in zip(df["name"], revised, strict=True)],
                    hover=["✎ " + t("revised", lang) if r else "" for r in revised])
     target = None if df["target"].isna().all() else float(df["target"].dropna().iloc[0])
     if geojson is not None:
-        return title, make_choropleth_figure(df, geojson, geojson_key, lang, "%", "higher")
-    return title, make_ranking_figure(df, lang, "%", target, "higher")
+        return title, make_choropleth_figure(df, geojson, geojson_key, lang, "%", "higher"), table
+    return title, make_ranking_figure(df, lang, "%", target, "higher"), table
 
 
 def graph(fig, graph_id: str):
     return dcc.Graph(id=graph_id, figure=fig, config=GRAPH_CONFIG)
+
+
+def targets_table(rows: list[dict], lang: str) -> Table:
+    """The indicator cards as a downloadable table (the same rows the cards show)."""
+    from .overview import targets_table as table
+
+    return table(rows, lang, codes=data.indicator_codes(), page=t("ec_title", lang))

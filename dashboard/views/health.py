@@ -12,6 +12,7 @@ from warehouse import health
 
 from .. import data, fmt
 from ..components import num_col, status_badge
+from ..downloads import Column, Table
 from ..i18n import t
 
 RUNS_LIMIT = 100
@@ -78,17 +79,28 @@ def run_columns(lang: str) -> list[dict]:
 
 def reasons(con: duckdb.DuckDBPyConnection, lang: str) -> html.Div:
     """Quarantined rows grouped by reason, in words."""
+    return reasons_view(con, lang)[0]
+
+
+def reasons_view(con: duckdb.DuckDBPyConnection, lang: str) -> tuple[html.Div, Table]:
+    """reasons() and its rows as a downloadable table."""
     df = health.quarantine_reasons(con, lang=lang)
+    records = [{"reason": r["reason"], "source": t(f"source_{r['source']}", lang), "rows": int(r["rows"]),
+                "files": int(r["files"]), "latest": fmt.moment(r["latest"])} for r in df.to_dict("records")]
+    table = Table("ly-do-cach-ly", t("dh_reasons", lang),
+                  [Column("reason", t("col_reason", lang)), Column("source", t("col_source", lang)),
+                   Column("rows", t("col_rows", lang)), Column("files", t("col_files", lang)),
+                   Column("latest", t("col_latest", lang))], records, [], {t("f_page", lang): t("dh_title", lang)})
     if df.empty:
-        return html.P(t("dh_reasons_none", lang), className="muted")
+        return html.P(t("dh_reasons_none", lang), className="muted"), table
     head = html.Thead(html.Tr([html.Th(t("col_reason", lang)), html.Th(t("col_source", lang)),
                                html.Th(t("col_rows", lang), className="num"),
                                html.Th(t("col_files", lang), className="num"), html.Th(t("col_latest", lang))]))
-    body = html.Tbody([html.Tr([html.Td(r["reason"]), html.Td(t(f"source_{r['source']}", lang)),
+    body = html.Tbody([html.Tr([html.Td(r["reason"]), html.Td(r["source"]),
                                 html.Td(fmt.number(r["rows"], 0, lang), className="num"),
                                 html.Td(fmt.number(r["files"], 0, lang), className="num"),
-                                html.Td(fmt.moment(r["latest"]))]) for r in df.to_dict("records")])
-    return html.Div(html.Table([head, body], className="kpi-table"), className="table-scroll")
+                                html.Td(r["latest"])]) for r in records])
+    return html.Div(html.Table([head, body], className="kpi-table"), className="table-scroll"), table
 
 
 def quarantine(con: duckdb.DuckDBPyConnection, lang: str, limit: int = QUARANTINE_LIMIT) -> list[dict]:
@@ -114,3 +126,26 @@ def quarantine_columns(lang: str) -> list[dict]:
         num_col("run_id", t("col_run", lang), lang, 0, width=90),
         {"field": "time", "headerName": t("col_time", lang), "width": 150},
     ]
+
+
+def runs_table(lang: str, rows: list[dict]) -> Table:
+    """The runs grid as a downloadable table (`rows` as the grid shows them)."""
+    columns = [Column("run_id", t("col_run", lang)), Column("source", t("col_source", lang)),
+               Column("channel", t("col_channel", lang)), Column("file", t("col_file", lang)),
+               Column("profile", t("col_profile", lang)), Column("started", t("col_started", lang)),
+               Column("duration_ms", t("col_duration", lang)), Column("rows_read", t("col_read", lang)),
+               Column("inserted", t("col_inserted", lang)), Column("updated", t("col_updated", lang)),
+               Column("unchanged", t("col_unchanged", lang)), Column("quarantined", t("col_quarantined", lang)),
+               Column("status", t("col_run_status", lang)), Column("error", t("col_error", lang))]
+    return Table("lan-nap", t("dh_runs", lang), columns, rows, [],
+                 {t("f_page", lang): t("dh_title", lang), t("f_shown", lang): t("f_as_shown", lang)})
+
+
+def quarantine_table(lang: str, rows: list[dict]) -> Table:
+    """The quarantine grid as a downloadable table (`rows` as the grid shows them)."""
+    columns = [Column("file", t("col_file", lang)), Column("line", t("col_line", lang)),
+               Column("record", t("col_record", lang)), Column("reason", t("col_reason", lang)),
+               Column("column", t("col_column", lang)), Column("value", t("col_value", lang)),
+               Column("run_id", t("col_run", lang)), Column("time", t("col_time", lang))]
+    return Table("cach-ly", t("dh_quarantine", lang), columns, rows, [],
+                 {t("f_page", lang): t("dh_title", lang), t("f_shown", lang): t("f_as_shown", lang)})

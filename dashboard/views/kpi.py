@@ -13,10 +13,11 @@ import config
 import metrics
 
 from .. import data, fmt
-from ..components import status_badge, target_text
+from ..components import COMPARISON, status_badge, target_text
+from ..downloads import Column, Table
 from ..figures import make_ranking_figure, make_trend_figure, months_back
 from ..i18n import t
-from .overview import series, unit_frame
+from .overview import ranking_table, series, unit_frame
 from .ward import _fraction, _target_of
 
 GRAINS = ("month", "quarter", "year")
@@ -98,13 +99,20 @@ def header(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, lang: str
 def trend_figure(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain: str, lang: str,
                  now: datetime | None = None):
     """The KPI over time for the scope (and the city beside a unit), with target, two-tier start, baseline."""
+    return trend_view(con, kpi, unit, grain, lang, now)[0]
+
+
+def trend_view(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain: str, lang: str,
+               now: datetime | None = None):
+    """trend_figure's figure and the points it draws as a downloadable table."""
     grain = grain if grain in GRAINS else "month"
     today = (now or data.local_now()).date()
     start = months_back(today, SPAN[grain]) if grain != "year" else date(today.year - 2, 1, 1)
     scopes = [(data.unit_name(unit, lang), unit)] if unit not in (None, config.CITY_CODE) else []
     scopes.append((t("city_label", lang), None))
-    frames = []
+    frames, records = [], []
     last = pd.DataFrame()
+    unit_word = data.kpi_unit(kpi, lang)
     for label, scope in scopes:
         if data.is_indicator(kpi) and grain == "month":
             df = series(con, [kpi], now=now, months=SPAN[grain], units=scope)
@@ -118,10 +126,24 @@ def trend_figure(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, gra
             "series": label, "period": df["period"], "period_start": pd.to_datetime(df["period_start"]),
             "value": pd.to_numeric(df["value"], errors="coerce"),
             "hover": [_fraction(r, kpi, lang) for r in df.to_dict("records")]}))
+        records += [{"series": label, "period": fmt.period(r.get("period"), lang), "value": r.get("value"),
+                     "numerator": r.get("numerator"), "denominator": r.get("denominator")}
+                    for r in df.to_dict("records")]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["series", "period", "period_start", "value", "hover"])
     target, comparison, baseline = _target_of(last, kpi)
-    return make_trend_figure(df, lang, data.kpi_unit(kpi, lang), target, comparison, baseline, height=340)
+    fig = make_trend_figure(df, lang, unit_word, target, comparison, baseline, height=340)
+    name = data.kpi_name(kpi, lang)
+    columns = [Column("series", t("col_series", lang)), Column("period", t("col_period", lang)),
+               Column("value", f"{name} ({unit_word})", unit_word), Column("numerator", t("col_numerator", lang)),
+               Column("denominator", t("col_denominator", lang))]
+    filters = {t("f_page", lang): t("nav_kpi", lang), t("f_kpi", lang): name,
+               t("f_unit", lang): data.unit_name(unit, lang), t("f_grain", lang): t(f"grain_{grain}", lang)}
+    if target is not None:
+        filters[t("col_target", lang)] = f"{COMPARISON.get(comparison, comparison or '')} {fmt.value(target, unit_word, lang)}"
+    table = Table("dien-bien", t("kp_trend", lang, kpi=name), columns, records, [kpi], filters,
+                  f"{kpi}-{unit or '01'}-{grain}")
+    return fig, table
 
 
 def units_figure(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetime | None = None):
@@ -129,12 +151,21 @@ def units_figure(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datet
     KPI has no per-unit figures. Returns (figure or None, period label)."""
     if not data.has_units(kpi):
         return None, None
-    df, label = unit_frame(con, kpi, lang, now=now)
+    return units_view(con, kpi, lang, now)[:2]
+
+
+def units_view(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetime | None = None):
+    """units_figure's (figure or None, period label) and its units as a downloadable table (or None)."""
+    if not data.has_units(kpi):
+        return None, None, None
+    frame = unit_frame(con, kpi, lang, now=now)
+    df, label = frame
     if df.empty:
-        return None, label
+        return None, label, None
+    table = ranking_table(frame, kpi, lang, page=t("nav_kpi", lang))
     df = df.assign(hover=[_fraction(r, kpi, lang) for r in df.to_dict("records")])
     target = None if df["target"].isna().all() else float(df["target"].dropna().iloc[0])
-    return make_ranking_figure(df, lang, data.kpi_unit(kpi, lang), target, data.kpi(kpi).direction), label
+    return make_ranking_figure(df, lang, data.kpi_unit(kpi, lang), target, data.kpi(kpi).direction), label, table
 
 
 def definition(kpi: str, lang: str) -> html.Div:

@@ -13,6 +13,7 @@ import metrics
 
 from .. import data, fmt, ids
 from ..components import (
+    COMPARISON,
     GRAPH_CONFIG,
     empty_state,
     kpi_card,
@@ -20,8 +21,10 @@ from ..components import (
     sort_worst_first,
     status_badge,
 )
+from ..downloads import Column, Table
 from ..figures import make_choropleth_figure, make_sparkline_svg, months_back
 from ..i18n import t
+from ..theme import status_label
 
 # KPIs a leader can rank the units by (per-unit figures exist for each)
 RANK_KPIS = ("on_time_rate", "overdue_backlog", "online_share", "full_online_share", "satisfaction",
@@ -225,3 +228,57 @@ def changes(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = No
         out.append(html.Div([html.H3(t("ov_new_publications", lang), className="sub-title"),
                              html.Ul(pubs, className="change-list")]))
     return html.Div(out)
+
+
+# --- the page's tables as downloads (the same rows the cards and the ranking are drawn from) ----------
+
+def targets_table(rows: list[dict], lang: str, codes: list[str] | None = None, page: str | None = None) -> Table:
+    """The target cards as a table: one row per target, the numbers each card shows (`rows`: their progress)."""
+    codes = codes or data.r57_codes()
+    records = []
+    for code, row in zip(codes, rows, strict=True):
+        has_target = not fmt.is_na(row.get("target")) and row.get("target") is not None
+        published = row.get("last_published")
+        records.append({
+            "kpi": code, "name": data.kpi_name(code, lang), "period": fmt.period(row.get("period"), lang),
+            "value": row.get("value"), "unit": data.kpi_unit(code, lang),
+            "comparison": COMPARISON.get(row.get("target_comparison"), "") if has_target else "",
+            "target": row.get("target") if has_target else None,
+            "deadline": fmt.day(row.get("target_deadline")) if has_target else "",
+            "status": status_label(row.get("status"), lang), "change": row.get("change"),
+            "projected": row.get("projected"), "numerator": row.get("numerator"),
+            "denominator": row.get("denominator"),
+            "published": fmt.day(published) if published is not None and not fmt.is_na(published) else "",
+            "revised": t("yes", lang) if row.get("revised") is True else ""})
+    columns = [Column("kpi", t("col_kpi_code", lang)), Column("name", t("col_kpi", lang)),
+               Column("period", t("col_period", lang)), Column("value", t("col_value", lang), unit_field="unit"),
+               Column("unit", t("col_unit_word", lang)), Column("comparison", t("col_comparison", lang)),
+               Column("target", t("col_target", lang), unit_field="unit"), Column("deadline", t("col_deadline", lang)),
+               Column("status", t("col_status_word", lang)),
+               Column("change", t("col_change", lang), unit_field="unit"),
+               Column("projected", t("col_projected", lang), unit_field="unit"),
+               Column("numerator", t("col_numerator", lang)), Column("denominator", t("col_denominator", lang)),
+               Column("published", t("col_published", lang)), Column("revised", t("col_revised", lang))]
+    title = page or t("ov_title", lang)
+    return Table("muc-tieu", title, columns, records, list(codes), {t("f_page", lang): title})
+
+
+def ranking_table(frame: tuple[pd.DataFrame, str | None], kpi: str, lang: str, page: str | None = None) -> Table:
+    """Every unit of a ranking (unit_frame), in its order (worst first), with the values it shows."""
+    df, label = frame
+    unit = data.kpi_unit(kpi, lang)
+    records = [{"rank": i, "code": r["code"], "name": r["name"], "value": r["value"],
+                "status": status_label(r["status"], lang), "numerator": r.get("numerator"),
+                "denominator": r.get("denominator"), "target": r.get("target"),
+                "revised": t("yes", lang) if r.get("revised") is True else ""}
+               for i, r in enumerate(df.to_dict("records"), start=1)]
+    name = data.kpi_name(kpi, lang)
+    columns = [Column("rank", t("col_rank", lang)), Column("code", t("col_code", lang)),
+               Column("name", t("col_unit", lang)), Column("value", f"{name} ({unit})", unit),
+               Column("status", t("col_status_word", lang)), Column("numerator", t("col_numerator", lang)),
+               Column("denominator", t("col_denominator", lang)), Column("target", t("col_target", lang), unit),
+               Column("revised", t("col_revised", lang))]
+    filters = {t("f_page", lang): page or t("ov_title", lang), t("f_kpi", lang): name,
+               t("f_period", lang): fmt.period(label, lang, long=True)}
+    return Table("xep-hang", t("kp_units", lang, kpi=name, period=fmt.period(label, lang, long=True)), columns,
+                 records, [kpi], filters, f"{kpi}-{label or ''}")

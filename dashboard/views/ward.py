@@ -12,9 +12,11 @@ from dash import dcc, html
 import metrics
 
 from .. import data, fmt
-from ..components import num_col, status_badge, target_text
+from ..components import COMPARISON, num_col, status_badge, target_text
+from ..downloads import Column, Table
 from ..figures import make_channel_figure, make_index766_figure, make_trend_figure, months_back
 from ..i18n import t
+from ..theme import status_label
 
 WARD_KPIS = ("on_time_rate", "overdue_backlog", "received", "processing_time_mean", "processing_time_median",
              "online_share", "full_online_share", "online_payment_share", "digitisation", "data_reuse",
@@ -51,6 +53,12 @@ def kpi_table(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str 
               now: datetime | None = None, city: dict | None = None) -> html.Div:
     """Each KPI: the unit's value (with numerator / denominator), the city's, the target, status, change.
     `city`: city_rows() when the caller already has them (they are the same for every unit)."""
+    return kpi_view(con, unit, lang, period, now, city)[0]
+
+
+def kpi_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
+             now: datetime | None = None, city: dict | None = None) -> tuple[html.Div, Table]:
+    """The KPI table and the same rows as a downloadable table (one query for both)."""
     u = metrics.query(con, list(WARD_KPIS), grain=None, periods=period, units=unit, now=now)
     city = city if city is not None else city_rows(con, period, now)
     rows = [metrics.progress(con, "coverage_5g", unit=unit, now=now)]
@@ -58,24 +66,50 @@ def kpi_table(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str 
                                html.Th(t("wu_col_city", lang), className="num"),
                                html.Th(t("wu_col_target", lang)), html.Th(t("wu_col_status", lang)),
                                html.Th(t("wu_col_change", lang), className="num")]))
-    body = []
+    body, records = [], []
     for r in u.to_dict("records") + rows:
         code = r["kpi"]
         unit_word = data.kpi_unit(code, lang)
         cr = city.get(code) or {}
         frac = _fraction(r, code, lang)
         period_note = f" ({fmt.period(r.get('period'), lang)})" if data.is_indicator(code) else ""
+        has_target = not fmt.is_na(r.get("target"))
         body.append(html.Tr([
             html.Td(dcc.Link(data.kpi_name(code, lang), href=f"/kpi?kpi={code}&unit={unit}")),
             html.Td([html.Strong(fmt.value(r.get("value"), unit_word, lang)), period_note,
                      html.Div(frac, className="muted small") if frac else None], className="num"),
             html.Td(fmt.value(cr.get("value"), unit_word, lang), className="num"),
             html.Td(target_text(r, unit_word, lang), className="nowrap"),
-            html.Td(status_badge(r.get("status"), lang, small=True) if not fmt.is_na(r.get("target")) else ""),
+            html.Td(status_badge(r.get("status"), lang, small=True) if has_target else ""),
             html.Td(fmt.change(r.get("change"), unit_word, lang) if not fmt.is_na(r.get("change")) else "",
                     className="num"),
         ]))
-    return html.Div(html.Table([head, html.Tbody(body)], className="kpi-table"), className="table-scroll")
+        records.append({
+            "kpi": code, "name": data.kpi_name(code, lang), "period": fmt.period(r.get("period"), lang),
+            "value": r.get("value"), "unit": unit_word,
+            "numerator": r.get("numerator") if frac and data.kpi(code).type.value == "ratio" else None,
+            "denominator": r.get("denominator") if frac else None, "city": cr.get("value"),
+            "comparison": COMPARISON.get(r.get("target_comparison"), "") if has_target else "",
+            "target": r.get("target") if has_target else None,
+            "status": status_label(r.get("status"), lang) if has_target else "", "change": r.get("change")})
+    name = data.unit_name(unit, lang)
+    columns = [Column("kpi", t("col_kpi_code", lang)), Column("name", t("col_kpi", lang)),
+               Column("period", t("col_period", lang)), Column("value", f"{name} ({unit})", unit_field="unit"),
+               Column("unit", t("col_unit_word", lang)), Column("numerator", t("col_numerator", lang)),
+               Column("denominator", t("col_denominator", lang)),
+               Column("city", t("col_city_value", lang), unit_field="unit"),
+               Column("comparison", t("col_comparison", lang)),
+               Column("target", t("col_target", lang), unit_field="unit"),
+               Column("status", t("col_status_word", lang)),
+               Column("change", t("col_change", lang), unit_field="unit")]
+    table = Table("chi-tieu-don-vi", t("wu_kpis", lang), columns, records, [r["kpi"] for r in records],
+                  _filters(unit, period, lang), f"{unit}-{period or ''}")
+    return html.Div(html.Table([head, html.Tbody(body)], className="kpi-table"), className="table-scroll"), table
+
+
+def _filters(unit: str, period: str | None, lang: str) -> dict[str, str]:
+    return {t("f_page", lang): t("nav_ward", lang), t("f_unit", lang): f"{data.unit_name(unit, lang)} ({unit})",
+            t("f_period", lang): fmt.period(period, lang, long=True) if period else ""}
 
 
 def trend_figure(con: duckdb.DuckDBPyConnection, unit: str, kpi: str, lang: str, now: datetime | None = None):
@@ -167,10 +201,23 @@ def channel_figure(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period:
 def index_766(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
               now: datetime | None = None):
     """(figure of the five groups, component table, total line) for the unit."""
+    return index_766_view(con, unit, lang, period, now)[:3]
+
+
+def index_766_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
+                   now: datetime | None = None):
+    """index_766's figure, table and total line, and the component table's rows as a downloadable table."""
     df = metrics.index766(con, units=unit, period=period, now=now)
     name_col = "group_name_vi" if lang == "vi" else "group_name_en"
+    points = "điểm" if lang == "vi" else "points"
+    columns = [Column("group", t("col_group", lang)), Column("kpi", t("col_kpi_code", lang)),
+               Column("component", t("col_component", lang)), Column("rate", t("col_rate", lang), unit_field="unit"),
+               Column("unit", t("col_unit_word", lang)), Column("threshold", t("col_threshold", lang), "%"),
+               Column("score", t("col_score", lang), points), Column("max_points", t("col_max", lang))]
+    download = Table("chi-so-766", t("wu_index", lang), columns, [], [], _filters(unit, period, lang),
+                     f"{unit}-{period or ''}")
     if df.empty:
-        return make_index766_figure(pd.DataFrame(), lang), None, ""
+        return make_index766_figure(pd.DataFrame(), lang), None, "", download
     groups = df[df["row_type"] == "group"]
     fig = make_index766_figure(pd.DataFrame({
         "name": [f"{int(g)}. {n}" for g, n in zip(groups["group"], groups[name_col], strict=True)],
@@ -183,6 +230,11 @@ def index_766(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str 
                      html.Td(fmt.number(r["score"], 2, lang), className="num"),
                      html.Td(fmt.number(r["max_points"], 0, lang), className="num")])
             for r in comp.to_dict("records")]
+    download.rows = [{"group": int(r["group"]), "kpi": r["kpi"], "component": data.kpi_name(r["kpi"], lang),
+                      "rate": r["rate"], "unit": data.kpi_unit(r["kpi"], lang), "threshold": r["threshold"],
+                      "score": r["score"], "max_points": None if fmt.is_na(r["max_points"]) else int(r["max_points"])}
+                     for r in comp.to_dict("records")]
+    download.kpis = list(dict.fromkeys(comp["kpi"]))
     table = html.Table([html.Thead(html.Tr([html.Th(t("col_group", lang)), html.Th(t("col_component", lang)),
                                             html.Th(t("col_rate", lang), className="num"),
                                             html.Th(t("col_threshold", lang), className="num"),
@@ -192,7 +244,7 @@ def index_766(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str 
     total = df[df["row_type"] == "total"].iloc[0]
     line = t("wu_index_total", lang, score=fmt.number(total["score"], 2, lang),
              computable=fmt.number(total["points_computable"], 0, lang))
-    return fig, table, line
+    return fig, table, line, download
 
 
 def overdue(con: duckdb.DuckDBPyConnection, unit: str, lang: str, now: datetime | None = None,
@@ -224,3 +276,24 @@ def overdue_columns(lang: str) -> list[dict]:
          "comparator": {"function": date_sort["function"].replace("{f}", "due_sort")}},
         {"field": "status", "headerName": t("col_dossier_status", lang), "width": 130},
     ]
+
+
+def overdue_table(lang: str, rows: list[dict], unit: str | None) -> Table:
+    """The overdue grid as a downloadable table (`rows` as the grid shows them)."""
+    columns = [Column("dossier_id", t("col_dossier", lang)), Column("days", t("col_days_over", lang)),
+               Column("procedure", t("col_procedure", lang)), Column("received", t("col_received", lang)),
+               Column("due", t("col_due", lang)), Column("status", t("col_dossier_status", lang))]
+    filters = {**_filters(unit or "", None, lang), t("f_shown", lang): t("f_as_shown", lang)}
+    filters.pop(t("f_period", lang), None)
+    return Table("ho-so-qua-han", t("wu_overdue_short", lang), columns, rows,
+                 ["overdue_backlog"], filters, unit or "")
+
+
+def procedures_table(lang: str, rows: list[dict], unit: str | None, period: str | None) -> Table:
+    """The procedures grid as a downloadable table (`rows` as the grid shows them)."""
+    codes = ["received", "on_time_rate", "processing_time_mean", "overdue_backlog"]
+    columns = [Column("code", t("col_code", lang)), Column("name", t("col_procedure", lang)),
+               Column("sector", t("col_sector", lang)),
+               *[Column(k, data.kpi_name(k, lang), data.kpi_unit(k, lang)) for k in codes]]
+    filters = {**_filters(unit or "", period, lang), t("f_shown", lang): t("f_as_shown", lang)}
+    return Table("thu-tuc", t("wu_procs", lang), columns, rows, codes, filters, f"{unit or ''}-{period or ''}")

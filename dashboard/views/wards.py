@@ -12,6 +12,7 @@ import metrics
 
 from .. import data, fmt
 from ..components import num_col, severity
+from ..downloads import Column, Table
 from ..i18n import t
 from ..theme import status_label
 
@@ -94,3 +95,27 @@ def column_defs(lang: str) -> list[dict]:
         num_col("processing_time_mean", name["processing_time_mean"], lang, 1, minWidth=120, flex=1),
         num_col("index766", t("col_index766", lang), lang, 2, minWidth=120, flex=1),
     ]
+
+
+def table(lang: str, rows: list[dict], period: str | None, unit_type: str | None = None,
+          search: str | None = None) -> Table:
+    """The grid as a downloadable table: `rows` as the grid shows them (downloads.grid_rows), the grid's columns."""
+    name = {k: data.kpi_name(k, lang) for k in MAIN_KPIS}
+    unit = {k: data.kpi_unit(k, lang) for k in MAIN_KPIS}
+    columns = [Column("code", t("col_code", lang)), Column("name", t("col_unit", lang)),
+               Column("type", t("col_type", lang)),
+               Column("received", name["received"], unit["received"]),
+               Column("on_time_rate", name["on_time_rate"], unit["on_time_rate"]),
+               Column("status_label", t("col_status", lang)),
+               *[Column(k, name[k], unit[k]) for k in ("overdue_backlog", "online_share", "full_online_share",
+                                                       "satisfaction")],
+               Column("ratings", t("col_ratings", lang)),
+               Column("processing_time_mean", name["processing_time_mean"], unit["processing_time_mean"]),
+               Column("index766", t("col_index766", lang), "điểm" if lang == "vi" else "points")]
+    period = period or current_period()
+    filters = {t("f_page", lang): t("wd_title", lang), t("f_period", lang): fmt.period(period, lang, long=True),
+               t("f_type", lang): t(f"type_{unit_type if unit_type in ('phuong', 'xa') else 'all'}", lang)}
+    if search:
+        filters[t("f_search", lang)] = search
+    filters[t("f_shown", lang)] = t("f_as_shown", lang)
+    return Table("phuong-xa", t("wd_title", lang), columns, rows, list(MAIN_KPIS), filters, period)

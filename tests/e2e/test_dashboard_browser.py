@@ -25,8 +25,10 @@ PAGES = [
     ("/kpi?kpi=satisfaction", "#kp-header .kpi-value", "kpi"),
     ("/economy", "#ec-series .js-plotly-plot", "economy"),
     ("/health", "#dh-freshness .fresh-card", "health"),
+    ("/reports", "#rp-form-title", "reports-empty"),
 ]
 NAV_WORDS = {"vi": "Tổng quan", "en": "Overview"}
+WARD_E2E = "00073"
 
 
 def _viewport(driver, width: int, height: int) -> None:
@@ -195,3 +197,119 @@ def test_a_new_file_changes_the_overview_within_one_refresh_interval(dash_duo, t
     assert "kpi=satisfaction" in dash_duo.driver.current_url
     assert "Tỷ lệ hài lòng" in dash_duo.find_element("#ov-rank-title").text
     assert _errors(dash_duo) == []
+
+
+# --- downloads and the reports page -------------------------------------------------------------------
+
+def _downloads_to(driver, folder) -> None:
+    """Let headless Chromium save downloads into `folder` (dcc.Download blobs and Plotly's image links)."""
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+
+
+def _downloaded(folder, suffix: str, timeout: float = 15):
+    end = time.time() + timeout
+    while time.time() < end:
+        done = [p for p in folder.iterdir() if p.suffix == suffix]
+        if done:
+            time.sleep(0.2)  # the browser renames the .crdownload when it is complete
+            return done[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {suffix} file downloaded into {folder}: {list(folder.iterdir())}")
+
+
+def _choose(dash_duo, menu_css: str, item_text: str) -> None:
+    """Open a 'Tải về' menu and click one of its items."""
+    toggle = dash_duo.find_element(f"{menu_css} .dl-toggle")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", toggle)
+    dash_duo.wait_for_element(f"{menu_css} .dropdown-menu.show", timeout=5)
+    item = dash_duo.driver.find_element(
+        By.XPATH, f"//*[contains(@class,'dropdown-menu') and contains(@class,'show')]"
+                  f"//*[contains(@class,'dropdown-item') and normalize-space()='{item_text}']")
+    dash_duo.driver.execute_script("arguments[0].click();", item)
+
+
+def test_download_controls_on_the_overview_and_a_ward(dash_duo, app, shots, tmp_path) -> None:
+    """Every table and chart has a small 'Tải về' menu; a grid's CSV (with its BOM) and a chart's SVG arrive."""
+    dash_duo.start_server(app)
+    _viewport(dash_duo.driver, 1920, 1080)
+    _downloads_to(dash_duo.driver, tmp_path)
+    _open(dash_duo, "/", "#ov-rank .rank-row")
+    assert len(dash_duo.driver.find_elements(By.CSS_SELECTOR, ".page-overview .dl-menu")) == 2
+    assert dash_duo.find_element(".page-overview .dl-toggle").text == "Tải về"
+    assert dash_duo.driver.execute_script("return document.documentElement.scrollHeight") <= 1080
+    _open(dash_duo, f"/ward?unit={WARD_E2E}", "#wu-kpis table")
+    dash_duo.wait_for_element("#wu-procs .ag-row", timeout=20)
+    menus = dash_duo.driver.find_elements(By.CSS_SELECTOR, ".page-ward .dl-menu")
+    assert len(menus) == 6  # KPI table, 766 index, trend, channels, overdue, procedures
+    _choose(dash_duo, ".dl-procs", "CSV (UTF-8)")
+    csv_file = _downloaded(tmp_path, ".csv")
+    raw = csv_file.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and "Thủ tục".encode() in raw
+    rows = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#wu-procs .ag-center-cols-container .ag-row")
+    first_code = dash_duo.find_element("#wu-procs .ag-center-cols-container .ag-row[row-index='0'] [col-id='code']")
+    assert raw.decode("utf-8-sig").splitlines()[1].startswith(first_code.text + ",") and rows
+    _choose(dash_duo, ".dl-wu-trend", "SVG")
+    svg = _downloaded(tmp_path, ".svg")
+    assert svg.read_text(encoding="utf-8").lstrip().startswith("<svg")
+    # a menu open, for the README
+    toggle = dash_duo.find_element(".dl-index .dl-toggle")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'end'}); arguments[0].click();", toggle)
+    dash_duo.wait_for_element(".dl-index .dropdown-menu.show", timeout=5)
+    time.sleep(0.3)
+    dash_duo.driver.save_screenshot(str(shots / "ward-vi-downloads.png"))
+    dash_duo.driver.execute_script("arguments[0].click();", toggle)
+    assert _errors(dash_duo) == []
+
+
+def test_reports_page_lists_reports_and_makes_one_on_demand(dash_duo, e2e_settings, shots, tmp_path) -> None:
+    """The list (a done report with its PDF and Excel links, a failed one with its error), the form making a
+    ward's report in the background, both languages, no console errors."""
+    import dataclasses
+    from datetime import datetime
+
+    import requests
+
+    import config
+    from dashboard.app import create_app
+    from dashboard.views import reports as reports_view
+    from reports.data import previous_month
+    from reports.jobs import run_one
+    from warehouse.db import Reader
+
+    settings = dataclasses.replace(e2e_settings, data_dir=tmp_path)  # reports in a folder of this test
+    month = previous_month(datetime.now(config.TZ))
+    run_one(settings, month, "01", "vi", charts=False, attempts=1, backoff_s=0, reader_factory=Reader(settings).cursor)
+    run_one(settings, month, "00004", "vi", charts=False, attempts=1, backoff_s=0, reader_factory=lambda: None)
+    dash_duo.start_server(create_app(settings, refresh_s=30))
+    _viewport(dash_duo.driver, 1920, 1080)
+    _open(dash_duo, "/reports", "#rp-list .ag-row")
+    grid = dash_duo.find_element("#rp-list").text
+    assert "Toàn thành phố" in grid and "Xong" in grid and "Lỗi" in grid and "no warehouse snapshot" in grid
+    links = {a.text: a.get_attribute("href") for a in
+             dash_duo.driver.find_elements(By.CSS_SELECTOR, "#rp-list .file-link")}
+    assert set(links) == {"PDF", "Excel"}
+    pdf = requests.get(links["PDF"], timeout=10)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert requests.get(dash_duo.server_url + "/reports/files/..%2Fwh.duckdb", timeout=10).status_code == 404
+    # on demand: a ward, in English
+    dash_duo.select_dcc_dropdown(f"#{'rp-unit'}", index=3)
+    dash_duo.driver.find_element(By.XPATH, "//label[normalize-space()='Tiếng Anh']").click()
+    dash_duo.find_element("#rp-make").click()
+    dash_duo.wait_for_contains_text("#rp-message", "Đang tạo…", timeout=5)
+    dash_duo.wait_for_contains_text("#rp-message", "Đã tạo xong", timeout=45)
+    assert reports_view.wait_idle(5)
+    dash_duo.wait_for_contains_text("#rp-list", "Tiếng Anh", timeout=10)
+    assert len(dash_duo.driver.find_elements(By.CSS_SELECTOR, "#rp-list .file-link")) == 4
+    _settle(dash_duo)
+    dash_duo.driver.save_screenshot(str(shots / "reports-vi.png"))
+    assert _errors(dash_duo) == []
+    _set_language(dash_duo, "en")
+    dash_duo.wait_for_text_to_equal("#rp-title", "Monthly reports", timeout=10)
+    dash_duo.wait_for_contains_text("#rp-list", "Whole city", timeout=10)
+    dash_duo.driver.refresh()  # AG Grid's own words (pagination) follow the language on the next load
+    dash_duo.wait_for_contains_text("#rp-list", "Whole city", timeout=15)
+    _settle(dash_duo)
+    assert "Page 1 of 1" in dash_duo.find_element("#rp-list").text
+    dash_duo.driver.save_screenshot(str(shots / "reports-en.png"))
+    assert _errors(dash_duo) == []
+    _set_language(dash_duo, "vi")
