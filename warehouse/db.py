@@ -36,6 +36,7 @@ def open_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(settings.warehouse))
     con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+    con.execute("SET enable_progress_bar = false")  # a service and a CLI, not a notebook
     migrate(con)
     ensure_reference(con)
     return con
