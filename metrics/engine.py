@@ -38,6 +38,7 @@ from .evaluate import (
 from .measures import Selection
 from .periods import Grain, Period, period_at, previous, resolve
 from .registry import DOSSIER_DIMENSIONS, KpiType, Registry, get_registry
+from .status import as_number
 
 VALUE_COLUMNS = ["value", "numerator", "denominator"]
 TAIL = ["unit", "target", "target_comparison", "target_deadline", "status", "ratio", "projected", "change",
@@ -262,7 +263,7 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     V = {c: vals[c].tolist() for c in vals.columns}
     kcols = [V[k] for k in ctx.keys]
     n = len(V["kpi"])
-    value_at = {(V["kpi"][i], V["period"][i], *(kc[i] for kc in kcols)): _clean(V["value"][i]) for i in range(n)}
+    value_at = {(V["kpi"][i], V["period"][i], *(kc[i] for kc in kcols)): as_number(V["value"][i]) for i in range(n)}
     rank = {c: i for i, c in enumerate(codes)}
     prank = {p.label: i for i, p in enumerate(plist)}
     idx = sorted((i for i in range(n) if V["period"][i] in labels), key=lambda i: (rank[V["kpi"][i]], prank[V["period"][i]], i))
@@ -270,7 +271,7 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
         return empty
     out = {c: [V[c][i] for i in idx] if c in V else [None] * len(idx) for c in empty.columns}
     for c in ("value", "numerator", "denominator"):
-        out[c] = [_clean(x) for x in out[c]]
+        out[c] = [as_number(x) for x in out[c]]
     for c in extra:  # a NULL dimension value (no applicant type, unknown sector) is None
         out[c] = [None if x is None or x != x else x for x in out[c]]
     out["previous"] = [value_at.get((V["kpi"][i], prevs[V["period"][i]].label, *(kc[i] for kc in kcols))) for i in idx]
@@ -281,7 +282,7 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     out["unit"] = [reg.kpis[k].unit for k in out["kpi"]]
     targets.apply(reg, out, labels, ctx.keys, now, lambda cs, p: _values(ctx, cs, [p]))
     for c in ("target", "ratio", "projected", "base_value", "revised"):
-        out[c] = [_clean(x) if c != "revised" else (None if x is None or x != x else bool(x)) for x in out[c]]
+        out[c] = [as_number(x) if c != "revised" else (None if x is None or x != x else bool(x)) for x in out[c]]
     # object columns keep None for N/A (a float column would turn it into NaN)
     return pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in empty.columns})
 
@@ -289,17 +290,6 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
 def _key(x):
     """A group value as a dictionary key: NaN (pandas' missing string) and None are the same NULL group."""
     return None if x is None or x != x else x
-
-
-def _clean(x):
-    """NaN -> None (N/A), numbers as float."""
-    if x is None:
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if f != f else f
 
 
 def kpi_values(con: duckdb.DuckDBPyConnection, kpis: Sequence[str], period: Period, units=None,

@@ -34,7 +34,8 @@ class Progress:
     method: str | None = None         # 'cagr' | 'linear'
 
 
-def _num(x) -> float | None:
+def as_number(x) -> float | None:
+    """A value as float, or None (N/A) for None, NaN and non-numbers."""
     if x is None:
         return None
     try:
@@ -75,7 +76,7 @@ def assess(current: float | None, t1: float, target: float | None, deadline: flo
            comparison: str = ">=", direction: str = "higher", base: float | None = None,
            t0: float | None = None, bounds: tuple[float | None, float | None] = (None, None)) -> Progress:
     """Status, R and the projection at the deadline for one value; times are fractional years."""
-    current, target, base = _num(current), _num(target), _num(base)
+    current, target, base = as_number(current), as_number(target), as_number(base)
     if current is None or target is None:
         return Progress(Status.NO_DATA)
     if meets(current, target, comparison):

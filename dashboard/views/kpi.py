@@ -18,7 +18,7 @@ from ..downloads import Column, Table
 from ..figures import make_ranking_figure, make_trend_figure, months_back
 from ..i18n import t
 from .overview import ranking_table, series, unit_frame
-from .ward import _fraction, _target_of
+from .ward import _fraction, _target_of, trend_frame
 
 GRAINS = ("month", "quarter", "year")
 SPAN = {"month": 18, "quarter": 24, "year": 36}  # months of history per grain
@@ -122,10 +122,7 @@ def trend_view(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain
             last = df
         if df.empty:
             continue
-        frames.append(pd.DataFrame({
-            "series": label, "period": df["period"], "period_start": pd.to_datetime(df["period_start"]),
-            "value": pd.to_numeric(df["value"], errors="coerce"),
-            "hover": [_fraction(r, kpi, lang) for r in df.to_dict("records")]}))
+        frames.append(trend_frame(label, df, kpi, lang))
         records += [{"series": label, "period": fmt.period(r.get("period"), lang), "value": r.get("value"),
                      "numerator": r.get("numerator"), "denominator": r.get("denominator")}
                     for r in df.to_dict("records")]

@@ -31,6 +31,14 @@ def _today(now: datetime | None):
     return (now or data.local_now()).date()
 
 
+def trend_frame(label: str, df: pd.DataFrame, kpi: str, lang: str) -> pd.DataFrame:
+    """One series of a trend chart from a metrics.query frame: period, value and the hover fraction."""
+    return pd.DataFrame({
+        "series": label, "period": df["period"], "period_start": pd.to_datetime(df["period_start"]),
+        "value": pd.to_numeric(df["value"], errors="coerce"),
+        "hover": [_fraction(r, kpi, lang) for r in df.to_dict("records")]})
+
+
 def _fraction(row, code: str, lang: str) -> str:
     """'412 / 530 hồ sơ' under a ratio; 'n = 530' under a mean; nothing under a count."""
     k = data.kpi(code)
@@ -123,10 +131,7 @@ def trend_figure(con: duckdb.DuckDBPyConnection, unit: str, kpi: str, lang: str,
     for label, df in ((data.unit_name(unit, lang), u), (t("city_label", lang), c)):
         if df.empty:
             continue
-        frames.append(pd.DataFrame({
-            "series": label, "period": df["period"], "period_start": pd.to_datetime(df["period_start"]),
-            "value": pd.to_numeric(df["value"], errors="coerce"),
-            "hover": [_fraction(r, kpi, lang) for r in df.to_dict("records")]}))
+        frames.append(trend_frame(label, df, kpi, lang))
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["series", "period", "period_start", "value", "hover"])
     target, comparison, baseline = _target_of(u, kpi)
