@@ -52,6 +52,7 @@ def _open_writer_or_explain(settings: Settings):
 # --- ingest ----------------------------------------------------------------------------------------
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """Load the named files now; with no paths, process the inbox once, exactly as a scheduler tick."""
     from ingest.runner import ingest_files, quarantine_summary
     from service.jobs import refresh_derived
     from warehouse.db import publish_snapshot
@@ -61,23 +62,52 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         sys.exit(f"No such file: {', '.join(missing)}")
+    if not paths:
+        return _ingest_inbox_once(settings, args)
     con = _open_writer_or_explain(settings)
-    reports = ingest_files(con, paths, args.source, channel="cli")
+    reports = ingest_files(con, paths, args.source, channel="cli", limits=settings.ingest)
     if any(r.changed for r in reports):
         refresh_derived(con)
         publish_snapshot(con, settings)
-    out = []
-    for r in reports:
-        item = r.as_dict()
-        item["quarantine"] = quarantine_summary(con, r.run_id, lang=args.lang, limit=args.show)
-        out.append(item)
+    out = [{**r.as_dict(), "quarantine": quarantine_summary(con, r.run_id, lang=args.lang, limit=args.show)}
+           for r in reports]
     con.close()
+    _print_reports(out, args)
+    return 1 if any(r.status == "failed" for r in reports) else 0
+
+
+def _ingest_inbox_once(settings: Settings, args: argparse.Namespace) -> int:
+    import duckdb
+
+    from ingest.runner import quarantine_summary
+    from service.jobs import run_inbox
+    from service.writer import Writer
+
+    writer = Writer(settings)
+    try:
+        reports = run_inbox(writer, "dossiers") + run_inbox(writer, "indicators")
+        with writer.session() as con:
+            out = [{**r.as_dict(), "quarantine": quarantine_summary(con, r.run_id, lang=args.lang, limit=args.show)}
+                   for r in reports]
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        sys.exit(f"The warehouse {settings.warehouse} is open in another process (a running `app.py serve` "
+                 "or `app.py scheduler`), which processes the inbox itself.")
+    finally:
+        writer.close()  # makes a publication that was deferred by the minimum interval
+    if not out and not args.json:
+        print(f"Nothing waiting in {settings.dossier_inbox} or {settings.indicator_inbox}.")
+    _print_reports(out, args)
+    return 1 if any(r.status == "failed" for r in reports) else 0
+
+
+def _print_reports(out: list[dict], args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
     else:
         for item in out:
             _print_report(item, args.lang)
-    return 1 if any(r.status == "failed" for r in reports) else 0
 
 
 def _print_report(item: dict, lang: str) -> None:
@@ -96,6 +126,8 @@ def _print_report(item: dict, lang: str) -> None:
         print("  " + ("Lý do cách ly (số dòng):" if vi else "Quarantine reasons (rows):"))
         for code, n in item["reasons"].items():
             print(f"    {n:>6,}  {title(code, lang)} ({code})")
+    for w in item.get("warnings") or []:
+        print(("  Cảnh báo: " if vi else "  Warning: ") + w)
     for q in item["quarantine"]:
         where = f"line {q['line']}" if q["line"] is not None else "?"
         print(f"    {where}: {q['reason']}" + (f" [{q['dossier_id']}]" if q["dossier_id"] else ""))
@@ -141,6 +173,8 @@ def start_writer_side(settings: Settings, demo: bool, live: bool):
     if in_reloader_parent():
         return None, None
     writer = Writer(settings)
+    # The first session opens the warehouse: that removes unfinished snapshot copies and rebuilds
+    # missing or stale metrics aggregates (a killed refresh), before the publish below.
     with writer.session() as con:
         empty = con.execute("SELECT count(*) FROM dossiers").fetchall()[0][0] == 0
         if demo and empty:
@@ -176,7 +210,7 @@ def build_web(settings: Settings, writer=None):
     from warehouse.db import Reader
 
     app = create_app(settings)
-    api.register(app.server, settings, Reader(settings).cursor, writer=writer)
+    api.register(app.server, settings, Reader(settings), writer=writer)
     # Dash finishes its set-up on the first request; do it now, before a threaded server or
     # gunicorn worker can receive several at once (else: 500s on its script files).
     return warm_up(app)
@@ -263,8 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--live", action="store_true")
     sp.set_defaults(func=cmd_scheduler)
 
-    sp = sub.add_parser("ingest", help="load files now; prints rows read/inserted/updated/quarantined")
-    sp.add_argument("paths", nargs="+", metavar="PATH")
+    sp = sub.add_parser("ingest", help="load files now (no PATH: the inbox once, as a scheduler tick); "
+                                       "prints rows read/inserted/updated/quarantined")
+    sp.add_argument("paths", nargs="*", metavar="PATH")
     wh(sp)
     sp.add_argument("--source", choices=("dossiers", "indicators"), default="dossiers")
     sp.add_argument("--json", action="store_true", help="machine-readable output")

@@ -27,6 +27,23 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """What one file may cost and what its dates may say; beyond these a file or a row is refused."""
+
+    xlsx_max_rows: int = field(default_factory=lambda: _env_int("R57_XLSX_MAX_ROWS", 300_000))
+    xlsx_max_bytes: int = field(default_factory=lambda: _env_int("R57_XLSX_MAX_MB", 256) * 1024 * 1024)
+    # completion and update stamps may run this far ahead of the server's clock (other systems' clocks)
+    clock_skew_minutes: float = field(default_factory=lambda: _env_float("R57_CLOCK_SKEW_MIN", 15))
+    # a due date further ahead than this is a typing error (statutory deadlines are weeks, not years)
+    due_horizon_days: int = field(default_factory=lambda: _env_int("R57_DUE_HORIZON_DAYS", 400))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the warehouse and the inboxes live, and how often ingest runs."""
@@ -36,6 +53,14 @@ class Settings:
     dossier_interval_s: float = field(default_factory=lambda: _env_float("R57_DOSSIER_INTERVAL", 30))
     indicator_interval_s: float = field(default_factory=lambda: _env_float("R57_INDICATOR_INTERVAL", 600))
     api_token: str | None = field(default_factory=lambda: os.environ.get("R57_API_TOKEN") or None)
+    ingest: IngestLimits = field(default_factory=IngestLimits)
+    # snapshots: a hard cap on copies kept on disk, and the least time between two publications
+    keep_snapshots: int = field(default_factory=lambda: _env_int("R57_KEEP_SNAPSHOTS", 3))
+    publish_min_interval_s: float = field(default_factory=lambda: _env_float("R57_PUBLISH_MIN_INTERVAL", 2))
+    # retention (Decree 13/2023): archived files and quarantine rows; failed files keep original bytes
+    retention_days: float = field(default_factory=lambda: _env_float("R57_RETENTION_DAYS", 30))
+    failed_retention_days: float = field(default_factory=lambda: _env_float("R57_FAILED_RETENTION_DAYS", 7))
+    retention_interval_s: float = field(default_factory=lambda: _env_float("R57_RETENTION_INTERVAL", 86400))
 
     def __post_init__(self) -> None:
         if self.warehouse is None:
@@ -61,6 +86,10 @@ class Settings:
     @property
     def failed_dir(self) -> Path:
         return self.data_dir / "failed"
+
+    @property
+    def push_dir(self) -> Path:
+        return self.data_dir / "push"   # staging of push-ingest bodies (api/push.py)
 
     @property
     def snapshot_dir(self) -> Path:

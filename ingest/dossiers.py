@@ -13,8 +13,11 @@ from pathlib import Path
 
 import duckdb
 
-from .profiles import Profile, ProfileError, detect_profile
-from .readers import ReadResult, UnreadableFile, read_headers, stage
+from config import IngestLimits
+
+from .privacy import mask_sql
+from .profiles import Profile, ProfileError, detect_profile, load_profiles
+from .readers import ReadResult, Rejected, UnreadableFile, read_headers, stage
 from .validate import (
     TIMESTAMP_COLUMNS,
     TYPED_COLUMNS,
@@ -37,6 +40,20 @@ class FileResult:
     quarantined: int = 0
     profile: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)  # reason_code -> rows
+    warnings: list[str] = field(default_factory=list)
+    archive_sql: str | None = None  # SELECT over the loader's temp tables: what the archive keeps
+
+
+REQUIRED_CANONICAL = ("dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "status")
+# canonical columns, as loaded (good rows) or masked (quarantined rows): all the archive keeps
+ARCHIVE_COLUMNS = ("dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at",
+                   "completed_at", "status", "cross_agency", "supplement_count", "supplement_days", "rating",
+                   "complaint", "paid_online", "digitized", "data_reused", "applicant_type", "updated_at")
+_LOADED_TEXT = {"unit_code": "unit_t", "dossier_id": "dossier_id", "procedure_code": "procedure_code",
+                "channel": "channel", "status": "status", "applicant_type": "applicant_type"}
+ARCHIVE_SQL = "SELECT _line AS line, CASE WHEN masked IS NULL THEN 'loaded' ELSE 'quarantined' END AS outcome, " + ", ".join(
+    f"CASE WHEN masked IS NULL THEN CAST({_LOADED_TEXT.get(c, c + '_t')} AS VARCHAR) ELSE masked.{c} END AS {c}"
+    for c in ARCHIVE_COLUMNS) + " FROM _checked ORDER BY _line"
 
 
 # Derived columns (see warehouse/schema.py): computed once at load time from the calendar.
@@ -59,18 +76,30 @@ _UPSERT_COLUMNS = """
 def choose_profile(headers: list[str]) -> Profile:
     profile = detect_profile(headers)
     if profile is None:
-        raise UnreadableFile(
-            "no_profile",
-            f"no mapping profile matches the columns {headers[:8]}{'...' if len(headers) > 8 else ''}; "
-            "use the canonical column names or add a profile in ingest/profiles/ (README)",
-        )
+        raise UnreadableFile("no_profile", no_profile_message(headers))
     return profile
 
 
+def no_profile_message(headers: list[str]) -> str:
+    """Why no profile fits, naming only headers some profile knows: the first line of a file
+    without a header row is a record, and its cells may be someone's name or phone number."""
+    known = {s for p in load_profiles() for c in p.columns for s in p.sources(c)} | set(ARCHIVE_COLUMNS)
+    found = [h for h in headers if h in known]
+    needs = "; ".join(f"{p.name}: {', '.join(p.detect) or ', '.join(REQUIRED_CANONICAL)}" for p in load_profiles())
+    return (f"no mapping profile matches the file's {len(headers)} columns "
+            f"(known among them: {found[:8] or 'none'}; {len(headers) - len(found)} not known — "
+            f"is the header row missing or shifted?). Each profile needs these headers: {needs}. "
+            "Use the canonical column names or add a profile in ingest/profiles/ (README)")
+
+
 def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_id: int,
-                      now: datetime, file_label: str) -> FileResult:
-    """Validate and upsert one file inside the caller's transaction; raise UnreadableFile if unreadable."""
-    headers = read_headers(path, fmt)
+                      now: datetime, file_label: str, limits: IngestLimits) -> FileResult:
+    """Validate and upsert one file inside the caller's transaction; raise UnreadableFile if unreadable.
+
+    Leaves `_checked` behind for the caller's archive (`FileResult.archive_sql`); the caller drops
+    every temporary table when done.
+    """
+    headers = read_headers(path, fmt, limits)
     try:
         profile = choose_profile(headers)
     except ProfileError as exc:
@@ -78,8 +107,9 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
     have = set(headers)
     wanted = sorted({s for col in profile.columns for s in profile.sources(col) if s in have})
     con.execute(f"CREATE OR REPLACE TEMP TABLE _unit_keys AS {UNIT_KEYS_SQL}")
-    read = stage(con, path, fmt, headers, wanted, "_src", lambda: _check(con, profile, have, now))
-    result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name)
+    read = stage(con, path, fmt, headers, wanted, "_src", lambda: _check(con, profile, have, now, limits), limits)
+    result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name,
+                        warnings=list(read.warnings), archive_sql=ARCHIVE_SQL)
     _resolve_unit_spellings(con)
     con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
     _quarantine_rows(con, run_id, file_label, read)
@@ -93,29 +123,28 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
     if read.rejected:
         result.reasons["malformed_line"] = result.reasons.get("malformed_line", 0) + len(read.rejected)
     _upsert(con, run_id, result)
-    con.execute("DROP TABLE IF EXISTS _checked; DROP TABLE IF EXISTS _unit_keys")
     return result
 
 
-def _check(con: duckdb.DuckDBPyConnection, profile: Profile, have: set[str], now: datetime) -> None:
+def _check(con: duckdb.DuckDBPyConnection, profile: Profile, have: set[str], now: datetime,
+           limits: IngestLimits) -> None:
     """One pass over the staged source: map -> parse -> check, into `_checked`.
 
-    Text values are kept only where needed: the codes, and a JSON of the row when it is quarantined.
+    Text values are kept only where needed: the codes, and for a quarantined row its canonical text
+    fields *masked* (ingest.privacy), which is all the archive keeps of it.
     """
     list_cols = {c for c in TIMESTAMP_COLUMNS if sum(s in have for s in profile.sources(c)) > 1}
+    problems = problems_expr(_ts(now), list_cols, limits.clock_skew_minutes, limits.due_horizon_days)
+    masked = ", ".join(f"{lit(c)}: {mask_sql(c, lit(c))}" for c in ARCHIVE_COLUMNS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _checked AS
         WITH m AS ({mapped_select(profile, have, '_src')}),
              t AS ({typed_select('m', list_cols, '_unit_keys')}),
-             c AS (SELECT *, {problems_expr(_ts(now), list_cols)} AS problems FROM t)
+             c AS (SELECT *, {problems} AS problems FROM t)
         SELECT _line, dossier_id, unit_code, procedure_code, channel, status, applicant_type, problems,
                {", ".join(f"{col}_t" for col in TYPED_COLUMNS)},
                unit_t, procedure_known, p_online_level, p_cross_agency,
-               CASE WHEN len(problems) > 0 THEN
-                   to_json({{'dossier_id': dossier_id, 'unit_code': unit_code, 'procedure_code': procedure_code,
-                            'channel': channel, 'received_at': received_at, 'due_at': due_at,
-                            'completed_at': completed_at, 'status': status, 'rating': rating,
-                            'updated_at': updated_at}})::VARCHAR END AS raw
+               CASE WHEN len(problems) > 0 THEN {{{masked}}} END AS masked
         FROM c
     """)
 
@@ -132,9 +161,7 @@ def _resolve_unit_spellings(con: duckdb.DuckDBPyConnection) -> None:
                problems = list_filter(problems, lambda x: x.code <> 'unknown_unit')
         FROM _unit_fix f WHERE _checked.unit_code = f.raw AND _checked.unit_t IS NULL
     """)
-    con.execute("""
-        UPDATE _checked SET raw = NULL WHERE len(problems) = 0 AND raw IS NOT NULL
-    """)
+    con.execute("UPDATE _checked SET masked = NULL WHERE len(problems) = 0 AND masked IS NOT NULL")
     con.execute("DROP TABLE _unit_fix")
 
 
@@ -143,17 +170,26 @@ def _ts(value: datetime) -> str:
 
 
 def _quarantine_rows(con: duckdb.DuckDBPyConnection, run_id: int, file_label: str, read: ReadResult) -> None:
-    # raw = the canonical text fields only: unmapped source columns (personal data) were never read
+    # unmapped source columns (personal data) were never read; what a mapped column held is kept
+    # only when it has the column's shape (ingest.privacy), so a shifted export leaks nothing
     con.execute(f"""
-        INSERT INTO quarantine
-        SELECT {run_id}, 'dossiers', {lit(file_label)}, _line, dossier_id, p.code, p.col, p.val, raw,
-               current_localtimestamp()
+        INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name,
+                                bad_value, quarantined_at)
+        SELECT {run_id}, 'dossiers', {lit(file_label)}, _line, {mask_sql('dossier_id', "'dossier_id'")},
+               p.code, p.col, {mask_sql('p.val', 'p.col')}, current_localtimestamp()
         FROM (SELECT *, unnest(problems) AS p FROM _checked WHERE len(problems) > 0)
     """)
-    for r in read.rejected:
-        con.execute(
-            "INSERT INTO quarantine VALUES (?, 'dossiers', ?, ?, NULL, ?, NULL, ?, NULL, current_localtimestamp())",
-            [run_id, file_label, r.line, r.code, r.detail[:500]],
+    insert_rejected(con, run_id, "dossiers", file_label, read.rejected)
+
+
+def insert_rejected(con: duckdb.DuckDBPyConnection, run_id: int, source: str, file_label: str,
+                    rejected: list[Rejected]) -> None:
+    """Lines no reader could split into fields; `detail` is the reader's own words, never the line."""
+    if rejected:
+        con.executemany(
+            "INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name, "
+            "bad_value, quarantined_at) VALUES (?, ?, ?, ?, NULL, ?, NULL, ?, current_localtimestamp())",
+            [[run_id, source, file_label, r.line, r.code, r.detail[:200]] for r in rejected],
         )
 
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import duckdb
 
-from .dossiers import FileResult, _ts
+from config import IngestLimits
+
+from .dossiers import FileResult, _ts, insert_rejected
+from .privacy import mask_sql
 from .readers import UnreadableFile, materialize, read_headers
 from .validate import lit, parse_ts
 
@@ -26,15 +29,16 @@ ALIASES = {
 
 
 def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_id: int,
-                        now: datetime, file_label: str) -> FileResult:
-    headers = read_headers(path, fmt)
+                        now: datetime, file_label: str, limits: IngestLimits) -> FileResult:
+    headers = read_headers(path, fmt, limits)
     by_canon = {ALIASES.get(h, h): h for h in headers}
     missing = [c for c in REQUIRED if c not in by_canon]
     if missing:
         raise UnreadableFile("no_profile", f"indicator files need the columns {list(COLUMNS)}; missing {missing}")
     wanted = [by_canon[c] for c in COLUMNS if c in by_canon]
-    read = materialize(con, path, fmt, headers, wanted, "_isrc")
-    result = FileResult(rows_read=read.rows + len(read.rejected), profile="indicators")
+    read = materialize(con, path, fmt, headers, wanted, "_isrc", limits)
+    result = FileResult(rows_read=read.rows + len(read.rejected), profile="indicators",
+                        warnings=list(read.warnings), archive_sql=ARCHIVE_SQL)
 
     def col(c: str) -> str:
         return f"nullif(trim(\"{by_canon[c]}\"), '')" if c in by_canon else "NULL::VARCHAR"
@@ -77,18 +81,15 @@ def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, ru
         FROM t
     """)
     con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
+    record_id = "concat_ws('/', indicator_code, unit_raw, period)"
     con.execute(f"""
-        INSERT INTO quarantine
-        SELECT {run_id}, 'indicators', {lit(file_label)}, _line,
-               concat_ws('/', indicator_code, unit_raw, period), p.code, p.col, p.val,
-               to_json({{'indicator_code': indicator_code, 'unit_code': unit_raw, 'period': period,
-                        'value': value_raw, 'source': source, 'published_at': published_raw}})::VARCHAR,
-               current_localtimestamp()
+        INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name,
+                                bad_value, quarantined_at)
+        SELECT {run_id}, 'indicators', {lit(file_label)}, _line, {mask_sql(record_id, "'record_id'")},
+               p.code, p.col, {mask_sql('p.val', 'p.col')}, current_localtimestamp()
         FROM (SELECT *, unnest(problems) AS p FROM _ind WHERE len(problems) > 0)
     """)
-    for r in read.rejected:
-        con.execute("INSERT INTO quarantine VALUES (?, 'indicators', ?, ?, NULL, ?, NULL, ?, NULL, current_localtimestamp())",
-                    [run_id, file_label, r.line, r.code, r.detail[:500]])
+    insert_rejected(con, run_id, "indicators", file_label, read.rejected)
     result.quarantined = con.execute("SELECT count(*) FROM _ind WHERE len(problems) > 0").fetchall()[0][0] + len(read.rejected)
     result.reasons = dict(con.execute(
         "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _ind) GROUP BY 1"
@@ -125,5 +126,13 @@ def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, ru
         DO UPDATE SET value = excluded.value, source = excluded.source, ingest_run_id = excluded.ingest_run_id
         WHERE indicators.value IS DISTINCT FROM excluded.value OR indicators.source IS DISTINCT FROM excluded.source
     """)
-    con.execute("DROP TABLE IF EXISTS _isrc; DROP TABLE IF EXISTS _ind; DROP TABLE IF EXISTS _ind_good")
     return result
+
+
+# what the archive keeps of an indicator file: loaded rows as read, quarantined rows masked
+_ARCHIVED = {"indicator_code": "indicator_code", "unit_code": "unit_raw", "period": "period", "value": "value_raw",
+             "source": "source", "published_at": "published_raw"}
+ARCHIVE_SQL = ("SELECT _line AS line, CASE WHEN len(problems) = 0 THEN 'loaded' ELSE 'quarantined' END AS outcome, "
+               + ", ".join(f"CASE WHEN len(problems) = 0 THEN {src} ELSE {mask_sql(src, lit(col))} END AS {col}"
+                           for col, src in _ARCHIVED.items())
+               + " FROM _ind ORDER BY _line")

@@ -8,9 +8,11 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import json
-from collections.abc import Callable
+import re
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +20,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from config import IngestLimits
+
+# Python's csv refuses fields over 131,072 characters; a header cell of 200 kB is a bad file to
+# report, not a crash (a record is bounded by DuckDB's max_line_size / the file size anyway).
+csv.field_size_limit(1 << 30)
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
@@ -42,6 +50,7 @@ class ReadResult:
     headers: list[str]
     rows: int
     rejected: list[Rejected] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def file_format(path: Path) -> str:
@@ -96,7 +105,18 @@ def _csv_dialect(path: Path) -> tuple[list[str], str]:
     return [h.strip() for h in headers], delim
 
 
-def read_headers(path: Path, fmt: str) -> list[str]:
+def read_headers(path: Path, fmt: str, limits: IngestLimits | None = None) -> list[str]:
+    """The file's column names; refuses a file whose names repeat (which column would count?)."""
+    headers = _read_headers(path, fmt, limits or IngestLimits())
+    named = [h for h in headers if h]
+    if len(set(named)) != len(named):
+        repeated = sorted({h for h in named if named.count(h) > 1})
+        raise UnreadableFile("duplicate_headers", f"column names repeat: {[h[:40] for h in repeated[:8]]}; "
+                             "rename or remove the extra columns")
+    return headers
+
+
+def _read_headers(path: Path, fmt: str, limits: IngestLimits) -> list[str]:
     try:
         if fmt == "csv":
             return _csv_dialect(path)[0]
@@ -107,42 +127,64 @@ def read_headers(path: Path, fmt: str) -> list[str]:
             keys: dict[str, None] = {}
             with path.open("r", encoding="utf-8-sig") as fh:
                 for line in fh:
-                    if line.strip():
-                        try:
-                            obj = json.loads(line)
-                        except json.JSONDecodeError:
-                            continue  # reported per line when the file is read
-                        if isinstance(obj, dict):
-                            keys.update(dict.fromkeys(obj))
+                    try:
+                        obj = _json_record(line)
+                    except _BadLine:
+                        continue  # reported per line when the file is read
+                    if isinstance(obj, dict):
+                        keys.update(dict.fromkeys(obj))
             if not keys:
                 raise UnreadableFile("not_a_table", "no JSON object records in the file")
             return list(keys)
         if fmt == "xlsx":
-            return [h for h in _xlsx_rows(path, header_only=True)[0] if h]
+            return [h for h in next(_xlsx_rows(path, limits)) if h]
     except UnreadableFile:
         raise
-    except (pa.ArrowInvalid, OSError, ValueError, KeyError) as exc:
-        raise UnreadableFile("corrupt_file", f"cannot read the {fmt} file ({type(exc).__name__}: {exc})") from None
+    except (pa.ArrowInvalid, OSError, ValueError, KeyError, csv.Error, StopIteration) as exc:
+        raise UnreadableFile("corrupt_file", f"cannot read the {fmt} file ({_why(exc)})") from None
     raise AssertionError(fmt)
+
+
+def _why(exc: BaseException) -> str:
+    """An exception in a few words, for a reason an officer reads: its type and the start of its
+    message, which for these libraries names a structural problem, never cell content."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
+def _json_record(line: str):
+    """One JSON Lines record, or None for a blank line; raises _BadLine for anything else."""
+    if not line.strip():
+        return None
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise _BadLine(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:  # a 100,000-deep [[[[...]]]]: a bad line, not a crash
+        raise _BadLine("JSON nested too deeply") from None
+
+
+class _BadLine(ValueError):
+    pass
 
 
 # --- materialise ----------------------------------------------------------------------------------
 
 def materialize(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str],
-                wanted: list[str], table: str) -> ReadResult:
+                wanted: list[str], table: str, limits: IngestLimits | None = None) -> ReadResult:
     """Create temp table `table` with `_line` and the `wanted` source columns as VARCHAR."""
     # small files (indicators) take the line-by-line CSV reader; dossier CSVs go through `stage`
     reader = {"csv": _csv_small, "parquet": _parquet, "jsonl": _jsonl, "xlsx": _xlsx}[fmt]
     try:
-        return reader(con, path, headers, wanted, table)
+        return reader(con, path, headers, wanted, table, limits or IngestLimits())
     except UnreadableFile:
         raise
-    except (duckdb.Error, pa.ArrowInvalid, OSError, ValueError, KeyError) as exc:
-        raise UnreadableFile("corrupt_file", f"cannot read the {fmt} file ({type(exc).__name__}: {exc})") from None
+    except (duckdb.Error, pa.ArrowInvalid, OSError, ValueError, KeyError, csv.Error) as exc:
+        raise UnreadableFile("corrupt_file", f"cannot read the {fmt} file ({_why(exc)})") from None
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str], wanted: list[str],
-          name: str, check: Callable[[], None]) -> ReadResult:
+          name: str, check: Callable[[], None], limits: IngestLimits | None = None) -> ReadResult:
     """Expose the file as relation `name` and run `check` over it (which builds `_checked`).
 
     CSV goes through a view on DuckDB's parallel reader, so the file is parsed once, in the same pass
@@ -162,10 +204,10 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[st
         except duckdb.InvalidInputException:
             _drop_csv_view(con, name)
         except duckdb.Error as exc:
-            raise UnreadableFile("corrupt_file", f"cannot read the csv file ({type(exc).__name__}: {exc})") from None
+            raise UnreadableFile("corrupt_file", f"cannot read the csv file ({type(exc).__name__})") from None
         read = _csv_slow(con, path, headers, wanted, name, delim)
     else:
-        read = materialize(con, path, fmt, headers, wanted, name)
+        read = materialize(con, path, fmt, headers, wanted, name, limits)
     check()
     con.execute(f"DROP TABLE IF EXISTS {name}")
     return read
@@ -194,7 +236,7 @@ def _drop_csv_view(con, name: str) -> None:
 def _csv_view_finish(con, path, headers, table) -> ReadResult | None:
     """Collect rejected lines; renumber `table`'s lines around them; None if numbering is unsafe."""
     rejected = [
-        Rejected(int(line), "malformed_line", f"{etype.lower().replace('_', ' ')}: {msg}")
+        Rejected(int(line), "malformed_line", _duckdb_reject(etype, msg))
         for line, etype, msg in con.execute(
             "SELECT line, error_type, error_message FROM reject_errors ORDER BY line"
         ).fetchall()
@@ -216,6 +258,17 @@ def _csv_view_finish(con, path, headers, table) -> ReadResult | None:
     return ReadResult(headers, rows, [first[ln] for ln in bad])
 
 
+_COLUMN_COUNT = re.compile(r"Expected Number of Columns: \d+ Found: \d+")
+
+
+def _duckdb_reject(etype: str, message: str) -> str:
+    """DuckDB's words for a rejected line, keeping only the column counts: its messages may quote
+    the line itself."""
+    words = etype.lower().replace("_", " ")
+    counts = _COLUMN_COUNT.search(message or "")
+    return f"{words}: {counts.group(0)}" if counts else words
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -233,8 +286,90 @@ def _count_lines(path: Path) -> int:
     return n + (last != b"\n")
 
 
-def _csv_small(con, path, headers, wanted, table) -> ReadResult:
+def _csv_small(con, path, headers, wanted, table, limits) -> ReadResult:
     return _csv_slow(con, path, headers, wanted, table, _csv_dialect(path)[1])
+
+
+class _PhysicalLines:
+    """The file's physical lines for csv.reader, numbered, with a way to hand lines back.
+
+    csv.reader asks for one line at a time and no further than the record needs, so `taken` holds
+    exactly the lines of the last record; after a bad record the lines after its first are pushed
+    back and read again as records of their own.
+    """
+
+    def __init__(self, fh) -> None:
+        self.fh, self.n, self.back, self.taken = fh, 0, deque(), []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self.back:
+            item = self.back.popleft()
+        else:
+            text = self.fh.readline()
+            if not text:
+                raise StopIteration
+            self.n += 1
+            item = (self.n, text)
+        self.taken.append(item)
+        return item[1]
+
+    def give_back_all_but_first(self) -> None:
+        self.back.extendleft(reversed(self.taken[1:]))
+
+
+def _csv_records(fh, delim: str, width: int, rejected: list[Rejected]) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of every good record after the header; every other physical line is either
+    blank or reported in `rejected` with its number. An unbalanced quote never swallows the lines
+    after it: a record that spans several lines is accepted only when its field count is right and
+    none of its continuation lines is a record of the header's width on its own."""
+    lines = _PhysicalLines(fh)
+
+    def reader():
+        return csv.reader(lines, delimiter=delim, quotechar='"', doublequote=True, strict=False)
+
+    rows = reader()
+    lines.taken = []
+    next(rows, None)  # the header
+    while True:
+        lines.taken = []
+        try:
+            record = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a NUL byte: that line only
+            if not lines.taken:
+                return
+            rejected.append(Rejected(lines.taken[0][0], "malformed_line", _why(exc)))
+            lines.give_back_all_but_first()
+            rows = reader()
+            continue
+        span = lines.taken
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue  # blank line
+        if len(span) > 1 and (len(record) != width or _swallowed(span[1:], delim, width)):
+            rejected.append(Rejected(span[0][0], "malformed_line",
+                                     "unbalanced quote (\") : the line was read alone, the lines after it as records"))
+            lines.give_back_all_but_first()
+            rows = reader()
+            continue
+        if len(record) != width:
+            rejected.append(Rejected(span[0][0], "malformed_line", f"{len(record)} fields where the header has {width}"))
+            continue
+        yield span[0][0], record
+
+
+def _swallowed(continuation: list[tuple[int, str]], delim: str, width: int) -> bool:
+    for _, text in continuation:
+        try:
+            alone = next(csv.reader([text], delimiter=delim, quotechar='"', strict=False), [])
+        except csv.Error:
+            continue
+        if len(alone) == width:
+            return True
+    return False
 
 
 def _csv_slow(con, path, headers, wanted, table, delim) -> ReadResult:
@@ -243,29 +378,16 @@ def _csv_slow(con, path, headers, wanted, table, delim) -> ReadResult:
     cols: dict[str, list] = {w: [] for w in wanted}
     rejected: list[Rejected] = []
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delim, quotechar='"', doublequote=True, strict=False)
-        try:
-            next(reader)
-            start = reader.line_num + 1
-            for record in reader:
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    start = reader.line_num + 1
-                    continue  # blank line
-                if len(record) != len(headers):
-                    rejected.append(Rejected(start, "malformed_line",
-                                             f"{len(record)} fields where the header has {len(headers)}"))
-                else:
-                    lines.append(start)
-                    for w, i in idx.items():
-                        cols[w].append(record[i])
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            rejected.append(Rejected(start, "malformed_line", f"{exc}; the rest of the file was not read"))
+        for line, record in _csv_records(fh, delim, len(headers), rejected):
+            lines.append(line)
+            for w, i in idx.items():
+                cols[w].append(record[i])
     _register(con, table, wanted, lines, cols)
+    rejected.sort(key=lambda r: r.line)
     return ReadResult(headers, len(lines), rejected)
 
 
-def _parquet(con, path, headers, wanted, table) -> ReadResult:
+def _parquet(con, path, headers, wanted, table, limits) -> ReadResult:
     cols = ", ".join(f"CAST({_q(w)} AS VARCHAR) AS {_q(w)}" for w in wanted)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
@@ -297,18 +419,18 @@ def _register(con, table: str, wanted: list[str], lines: list[int], cols: dict[s
     con.unregister("_arrow_src")
 
 
-def _jsonl(con, path, headers, wanted, table) -> ReadResult:
+def _jsonl(con, path, headers, wanted, table, limits) -> ReadResult:
     lines: list[int] = []
     cols: dict[str, list] = {w: [] for w in wanted}
     rejected: list[Rejected] = []
     with path.open("r", encoding="utf-8-sig") as fh:
         for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
             try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                rejected.append(Rejected(n, "malformed_line", f"not valid JSON: {exc.msg} at column {exc.colno}"))
+                obj = _json_record(raw)
+            except _BadLine as exc:
+                rejected.append(Rejected(n, "malformed_line", str(exc)))
+                continue
+            if obj is None:
                 continue
             if not isinstance(obj, dict):
                 rejected.append(Rejected(n, "malformed_line", "a JSON Lines record must be an object {...}"))
@@ -320,45 +442,86 @@ def _jsonl(con, path, headers, wanted, table) -> ReadResult:
     return ReadResult(headers, len(lines), rejected)
 
 
-def _xlsx_rows(path: Path, header_only: bool = False) -> list[list]:
+def _xlsx_check_size(path: Path, limits: IngestLimits) -> None:
+    """Refuse a workbook whose unpacked size is over the limit before openpyxl inflates it: a 1 MB
+    zip can hold millions of rows and hold the single writer for minutes."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            size = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile("corrupt_file", f"cannot open the Excel workbook ({_why(exc)}): "
+                             "save it again as .xlsx") from None
+    if size > limits.xlsx_max_bytes:
+        raise UnreadableFile("too_large", f"the workbook unpacks to {size / 2**20:,.0f} MB, over the limit of "
+                             f"{limits.xlsx_max_bytes / 2**20:,.0f} MB (R57_XLSX_MAX_MB): split it or send CSV")
+
+
+def _xlsx_rows(path: Path, limits: IngestLimits) -> Iterator[list]:
+    """The first sheet's rows, the header (row 1) first with its names as stripped text."""
     from openpyxl import load_workbook  # heavy import, only for Excel files
 
+    _xlsx_check_size(path, limits)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or sheet  # noqa: BLE001
-        raise UnreadableFile("corrupt_file", f"cannot open the Excel workbook ({type(exc).__name__}: {exc})") from None
+        raise UnreadableFile("corrupt_file", f"cannot open the Excel workbook ({_why(exc)})") from None
     try:
-        ws = wb.worksheets[0]
-        out = []
-        for row in ws.iter_rows(values_only=True):
-            out.append(list(row))
-            if header_only:
-                break
-        if not out:
+        if not wb.worksheets:
+            raise UnreadableFile("empty_file", "the workbook has no sheet")
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        head = next(rows, None)
+        if head is None:
             raise UnreadableFile("empty_file", "the first sheet is empty")
-        out[0] = [str(h).strip() if h is not None else "" for h in out[0]]
-        return out
+        yield [str(h).strip() if h is not None else "" for h in head]
+        for n, row in enumerate(rows, start=2):
+            if n > limits.xlsx_max_rows + 1:
+                raise UnreadableFile("too_large", f"the first sheet has more than {limits.xlsx_max_rows:,} rows "
+                                     "(R57_XLSX_MAX_ROWS): split it or send CSV")
+            yield list(row)
     finally:
         wb.close()
 
 
-def _xlsx(con, path, headers, wanted, table) -> ReadResult:
-    rows = _xlsx_rows(path)
-    head = rows[0]
+# a cell whose formula has no value after it: <c ...><f>...</f></c>, or an empty <v></v> / <v/>
+_ENDS_WITH_FORMULA = re.compile(rb"(?:</f>|<f[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*$")
+
+
+def _formulas_without_values(path: Path) -> int:
+    """Formula cells with no cached value in the first sheet: openpyxl reads them as empty, so the
+    officer is warned (the workbook was written by a program that never computed it)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        sheet_path = getattr(wb.worksheets[0], "_worksheet_path", None)
+    finally:
+        wb.close()
+    if not sheet_path:
+        return 0
+    found, tail = 0, b""
+    with zipfile.ZipFile(path) as z, z.open(sheet_path) as fh:
+        while chunk := fh.read(1 << 20):
+            cells = (tail + chunk).split(b"</c>")
+            tail = cells.pop()  # after the last cell end: carried into the next chunk
+            found += sum(1 for c in cells if _ENDS_WITH_FORMULA.search(c))
+    return found
+
+
+def _xlsx(con, path, headers, wanted, table, limits) -> ReadResult:
+    rows = _xlsx_rows(path, limits)
+    head = next(rows)
     idx = {w: head.index(w) for w in wanted}
     lines: list[int] = []
     cols: dict[str, list] = {w: [] for w in wanted}
-    for n, row in enumerate(rows[1:], start=2):  # sheet row numbers, header in row 1
+    for n, row in enumerate(rows, start=2):  # sheet row numbers, header in row 1
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue  # blank rows are layout, not records
         lines.append(n)
         for w, i in idx.items():
             cols[w].append(_text(row[i]) if i < len(row) else None)
     _register(con, table, wanted, lines, cols)
-    return ReadResult(headers, len(lines))
-
-
-def sniff_text_table(data: bytes) -> str:
-    """Tell CSV from JSON Lines for pushed bodies without a file name."""
-    head = io.BytesIO(data).read(2048).lstrip(b"\xef\xbb\xbf").lstrip()
-    return "jsonl" if head.startswith(b"{") else "csv"
+    warnings = []
+    if n_formulas := _formulas_without_values(path):
+        warnings.append(f"formulas_without_values: {n_formulas} formula cell(s) of the first sheet have no saved "
+                        "value and were read as empty: open the file in Excel, let it calculate, save, send again")
+    return ReadResult(headers, len(lines), warnings=warnings)

@@ -6,6 +6,8 @@ can be improved without touching stored data.
 
 from __future__ import annotations
 
+from .privacy import is_masked, masked_words
+
 REASONS: dict[str, tuple[str, str]] = {
     # rows
     "missing_value": ("Thiếu giá trị bắt buộc ở cột {column}", "Required value missing in column {column}"),
@@ -67,6 +69,20 @@ REASONS: dict[str, tuple[str, str]] = {
         "Value '{value}' in column {column} must be yes/no (1/0, true/false, có/không)",
     ),
     "malformed_line": ("Dòng sai cấu trúc: {value}", "Malformed line: {value}"),
+    "bad_identifier": (
+        "Mã '{value}' ở cột {column} không hợp lệ: mã không được chứa khoảng trắng, '@' hay ký tự điều khiển/ẩn "
+        "và dài tối đa 64 ký tự",
+        "Code '{value}' in column {column} is invalid: codes hold no spaces, '@' or control/invisible characters "
+        "and are at most 64 characters long",
+    ),
+    "date_in_future": (
+        "Ngày '{value}' ở cột {column} ở tương lai (quá giờ máy chủ)",
+        "Date '{value}' in column {column} is in the future (ahead of the server's clock)",
+    ),
+    "due_too_far": (
+        "Ngày hẹn trả '{value}' quá xa trong tương lai (nhập nhầm?)",
+        "Due date '{value}' is too far in the future (a typing error?)",
+    ),
     # indicators
     "unknown_indicator": (
         "Mã chỉ tiêu '{value}' không có trong danh mục chỉ tiêu",
@@ -89,6 +105,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "no_profile": ("Không nhận ra định dạng cột của tệp", "No mapping profile matches the file's columns"),
     "duplicate_headers": ("Tên cột bị lặp", "Column names repeat"),
     "unsupported_format": ("Định dạng tệp không được hỗ trợ", "Unsupported file format"),
+    "too_large": ("Tệp vượt giới hạn kích thước", "File over the size limit"),
+    "internal_error": ("Lỗi hệ thống khi nạp tệp", "System error while loading the file"),
 }
 
 
@@ -109,6 +127,9 @@ TITLES: dict[str, tuple[str, str]] = {
     "bad_integer": ("không phải số nguyên không âm", "not a whole number ≥ 0"),
     "bad_boolean": ("không phải có/không", "not yes/no"),
     "malformed_line": ("dòng sai cấu trúc", "malformed line"),
+    "bad_identifier": ("mã không hợp lệ", "invalid code"),
+    "date_in_future": ("ngày ở tương lai", "date in the future"),
+    "due_too_far": ("hẹn trả quá xa", "due date too far ahead"),
     "unknown_indicator": ("chỉ tiêu không có trong danh mục", "unknown indicator"),
     "bad_period": ("kỳ không hợp lệ", "invalid period"),
     "bad_number": ("không phải là số", "not a number"),
@@ -124,5 +145,13 @@ def title(code: str, lang: str = "vi") -> str:
 def describe(code: str, column: str | None = None, value: str | None = None, lang: str = "vi") -> str:
     vi, en = REASONS.get(code, (code, code))
     template = vi if lang == "vi" else en
+    value = value if isinstance(value, str) else None  # SQL NULL read through pandas is NaN, not None
+    column = column if isinstance(column, str) else None
+    if not isinstance(value, str):  # None, or NaN from a pandas frame (SQL NULL in a text column)
+        value = None
+    if not isinstance(column, str):
+        column = None
+    if is_masked(value):  # stored as its shape only (ingest.privacy)
+        value = masked_words(value, lang)
     shown = value if value is None or len(value) <= 80 else value[:77] + "..."
     return template.format(column=column or "", value="" if shown is None else shown)

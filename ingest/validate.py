@@ -26,6 +26,11 @@ BOOL_COLUMNS = ("cross_agency", "complaint", "paid_online", "digitized", "data_r
 INT_COLUMNS = ("supplement_count", "supplement_days")
 CANONICAL_VALUES = {"status": STATUSES, "channel": CHANNELS, "applicant_type": APPLICANT_TYPES}
 TYPED_COLUMNS = TIMESTAMP_COLUMNS + BOOL_COLUMNS + INT_COLUMNS + ("rating",)  # each parsed into <col>_t
+IDENTIFIER_COLUMNS = ("dossier_id", "procedure_code")
+MAX_IDENTIFIER = 64
+# whitespace, control and format characters (NUL, bidi overrides, zero-width space, BOM) and '@':
+# never part of a dossier or procedure code, often of a name, an address or an e-mail typed there
+BAD_IDENTIFIER_CHARS = r"[\s\p{Z}\p{Cc}\p{Cf}@]"
 
 
 def lit(value: str) -> str:
@@ -81,6 +86,8 @@ def mapped_select(profile: Profile, headers: set[str], src: str) -> str:
         sources = [s for s in profile.sources(col) if s in headers]
         if not sources:
             expr = "NULL::VARCHAR"
+        elif len(sources) == 1 and col in IDENTIFIER_COLUMNS:  # one spelling per id: NFC, trimmed
+            expr = f"nullif(trim(nfc_normalize({ident(sources[0])})), '')"
         elif len(sources) == 1:
             expr = _clean_text(ident(sources[0]))
         elif col in TIMESTAMP_COLUMNS:
@@ -136,9 +143,16 @@ def parse_ts(expr: str) -> str:
     )
 
 
+# A count, day total or rating above this is a typing error, not a dossier (and would overflow INTEGER).
+MAX_INTEGER = 100_000
+
+
 def _parse_int(expr: str) -> str:
+    """Whole numbers 0..MAX_INTEGER; anything else (1e400, nan, inf, 99999999999, 2.5) -> NULL, which
+    the bad_integer/bad_rating rules quarantine row by row instead of failing the file on a CAST."""
     d = f"try_cast(replace({expr}, ',', '.') AS DOUBLE)"
-    return f"(CASE WHEN {d} = floor({d}) AND {d} >= 0 THEN CAST({d} AS INTEGER) END)"
+    return (f"(CASE WHEN isfinite({d}) AND {d} = floor({d}) AND {d} BETWEEN 0 AND {MAX_INTEGER} "
+            f"THEN CAST({d} AS INTEGER) END)")
 
 
 def _parse_bool(expr: str) -> str:
@@ -170,7 +184,8 @@ def typed_select(src: str, list_columns: set[str], unit_lookup: str) -> str:
     """
 
 
-def problems_expr(now_literal: str, list_columns: set[str]) -> str:
+def problems_expr(now_literal: str, list_columns: set[str], skew_minutes: float = 15,
+                  due_horizon_days: int = 400) -> str:
     """A list of {code, col, val} structs, one per broken rule; empty for a good row.
 
     The list is built only for rows where some rule fires: for a good row the cost is one OR of
@@ -199,8 +214,17 @@ def problems_expr(now_literal: str, list_columns: set[str]) -> str:
             rules.append(rule(f"{col} IS NOT NULL AND {col}_t IS NULL", "bad_date", col, col))
         rules.append(rule(f"{col}_t IS NOT NULL AND ({col}_t < TIMESTAMP '2015-01-01' OR {col}_t >= TIMESTAMP '2041-01-01')",
                           "date_out_of_range", col, f"strftime({col}_t, '%d/%m/%Y')"))
+    for col in IDENTIFIER_COLUMNS:
+        rules.append(rule(f"length({col}) > {MAX_IDENTIFIER} OR regexp_matches({col}, {lit(BAD_IDENTIFIER_CHARS)})",
+                          "bad_identifier", col, col))
     rules.append(rule(f"received_at_t > {now_literal}", "received_in_future", "received_at",
                       "strftime(received_at_t, '%d/%m/%Y %H:%M')"))
+    # a finish or update stamp ahead of the clock would move every aggregate's horizon past now
+    skew = f"{now_literal} + INTERVAL {int(skew_minutes * 60)} SECOND"
+    for col in ("completed_at", "updated_at"):
+        rules.append(rule(f"{col}_t > {skew}", "date_in_future", col, f"strftime({col}_t, '%d/%m/%Y %H:%M')"))
+    rules.append(rule(f"due_at_t > {now_literal} + INTERVAL {int(due_horizon_days)} DAY", "due_too_far", "due_at",
+                      "strftime(due_at_t, '%d/%m/%Y')"))
     rules.append(rule("due_at_t < received_at_t", "due_before_received", "due_at", "strftime(due_at_t, '%d/%m/%Y %H:%M')"))
     rules.append(rule("completed_at_t < received_at_t", "completed_before_received", "completed_at",
                       "strftime(completed_at_t, '%d/%m/%Y %H:%M')"))

@@ -147,6 +147,28 @@ def read_state(con: duckdb.DuckDBPyConnection, reg: Registry | None = None) -> A
     return AggState(version, last_id, datetime.fromisoformat(horizon) if horizon else None, fresh, base, log_)
 
 
+def slow_path_reason(state: AggState | None, now: datetime) -> str | None:
+    """Why queries at `now` cannot be answered from the aggregates (None when they can).
+
+    The aggregates describe the data as loaded; they answer "as of now" exactly only when no event
+    in the data lies after now. Ingest refuses finish and update times beyond a small clock skew,
+    so this holds again within minutes; until then every query takes the raw path, and says so.
+    """
+    if state is None:
+        return "aggregates missing: the writer rebuilds them at start and after each ingest"
+    if not state.fresh:
+        return "aggregates stale: data or definitions changed after the last refresh"
+    if state.horizon is not None and now <= state.horizon:
+        return (f"the data holds an event after now ({state.horizon:%d/%m/%Y %H:%M}): "
+                "answering from raw rows until the clock passes it")
+    return None
+
+
+def query_path(con: duckdb.DuckDBPyConnection, now: datetime) -> str | None:
+    """For the data-health page: why queries are slow right now, or None."""
+    return slow_path_reason(read_state(con), now)
+
+
 def _set_state(con: duckdb.DuckDBPyConnection, **values) -> None:
     for k, v in values.items():
         con.execute("INSERT OR REPLACE INTO metrics_state VALUES (?, ?)", [k, None if v is None else str(v)])

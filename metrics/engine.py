@@ -257,6 +257,8 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     if sel is None or not plist:
         return empty
     ctx = _Ctx(con, reg, now, sel, by, aggregates.read_state(con, reg) if use_aggregates else None)
+    if use_aggregates and ctx.state is None:
+        measures.warn_slow(aggregates.slow_path_reason(None, now))
     prevs = {p.label: previous(p) for p in plist}
     vals = _values(ctx, codes, sorted(set(plist) | set(prevs.values())))
     labels = {p.label: p for p in plist}

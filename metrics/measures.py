@@ -7,6 +7,8 @@ are the rows in the declared state at T = min(end, now); histogram measures give
 
 from __future__ import annotations
 
+import logging
+import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,10 +16,12 @@ from datetime import date, datetime
 import duckdb
 import numpy as np
 
-from .aggregates import AggState
+from .aggregates import AggState, slow_path_reason
 from .periods import RANGE, Period
 from .registry import Registry
 from .sqlparts import DIM_SQL, code_list, date_lit, flow_agg, lit, source_sql, stock_agg, ts_lit
+
+log = logging.getLogger(__name__)
 
 BEFORE = date(1, 1, 1)  # bucket of everything before the first period (stocks start from there)
 
@@ -177,7 +181,10 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, names: list[str], per
     (zero counts where nothing happened); by other dimensions, the groups with anything to count.
     """
     parts: list[tuple[list[str], list[tuple], bool]] = []  # (columns, rows, overrides)
-    fast = state is not None and state.fresh and (state.horizon is None or now > state.horizon)
+    slow = slow_path_reason(state, now) if state is not None else "raw rows asked for"
+    fast = slow is None
+    if state is not None and slow is not None:
+        warn_slow(slow)
     regular = len({p.grain for p in periods}) == 1 and (periods[0].grain != RANGE or len(periods) == 1)
     if names and periods and (not fast or not regular):
         parts.append((*_fetch(con, raw_sql(reg, names, periods, sel, by, now)), False))
@@ -204,6 +211,17 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, names: list[str], per
         if current and (stocks or currents):  # judged now, not at the period's end
             parts.append((*_current_stocks(con, reg, stocks + currents, current[0], sel, by, now), True))
     return _align(parts, names, periods, by, [n for n in names if reg.measures[n].kind != "histogram"], universe)
+
+
+_WARNED: dict[str, float] = {}
+
+
+def warn_slow(reason: str) -> None:
+    """Log why a query falls back to raw rows, once a minute per reason (never silently)."""
+    t = time.monotonic()
+    if t - _WARNED.get(reason, -1e9) >= 60:
+        _WARNED[reason] = t
+        log.warning("metrics query on raw rows (slow path): %s", reason)
 
 
 def _align(parts, names: list[str], periods: list[Period], by: tuple[str, ...], additive: list[str],

@@ -175,7 +175,8 @@ def test_bad_file_never_stops_the_good_ones(con, tmp_path):
     assert rows(con, "SELECT count(*) FROM dossiers") == [(2,)]
     failed = sorted(p.name for p in (inbox_root / "failed" / "dossiers").rglob("*"))
     assert "a_cp1258.csv" in failed and "a_cp1258.csv.reason.txt" in failed
-    assert [p.name for p in (inbox_root / "processed" / "dossiers").rglob("*.csv")] == ["e_good.csv"]
+    # a file that was read is archived as its canonical columns, never as its bytes
+    assert [p.name for p in (inbox_root / "processed" / "dossiers").rglob("*") if p.is_file()] == ["e_good.csv.parquet"]
     assert rows(con, "SELECT status, count(*) FROM ingest_runs GROUP BY 1 ORDER BY 1") == [("failed", 4), ("ok", 1)]
 
 

@@ -6,9 +6,12 @@ deadlines are local working days, and keeping one zone in storage avoids per-que
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
-MIGRATIONS: list[tuple[int, str, str]] = [
+# (version, name, SQL or a function giving SQL built from code that owns the rule it applies)
+MIGRATIONS: list[tuple[int, str, str | Callable[[], str]]] = [
     (
         1,
         "initial schema",
@@ -162,7 +165,30 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        3,
+        "no personal data in quarantine or run records; run warnings",
+        lambda: _purge_personal_data_sql(),
+    ),
 ]
+
+
+def _purge_personal_data_sql() -> str:
+    # the masking rule is ingest's (it knows each column's shape); imported here, once, not duplicated
+    from ingest.privacy import mask_sql
+
+    return f"""
+        -- Earlier versions kept a JSON of each quarantined row and the offending value as typed: a
+        -- shifted export put names, phones and ID numbers there. Keep only what fits the column's
+        -- shape (ingest.privacy), drop the JSON, and drop run errors that may quote file content.
+        ALTER TABLE quarantine DROP COLUMN raw;
+        UPDATE quarantine SET bad_value = {mask_sql('bad_value', 'column_name')},
+                              record_id = {mask_sql('record_id', "'record_id'")};
+        UPDATE ingest_runs SET error = split_part(error, ':', 1) || ': details removed (they may have quoted the file)'
+        WHERE split_part(error, ':', 1) IN ('no_profile', 'corrupt_file', 'internal_error');
+        ALTER TABLE ingest_runs ADD COLUMN warnings VARCHAR;   -- JSON list of texts, NULL when none
+        """
+
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -189,7 +215,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
+            con.execute(sql() if callable(sql) else sql)
             con.execute(
                 "INSERT INTO schema_version VALUES (?, ?, current_localtimestamp())", [version, name]
             )

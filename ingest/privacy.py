@@ -1,0 +1,94 @@
+"""What of a rejected value may be kept: only what cannot carry personal data (Decree 13/2023/NĐ-CP).
+
+Exports carry applicants' names, ID numbers, phones, e-mails and addresses, and a shifted column or
+a value typed into the wrong cell puts them into the columns ingest reads. A value that breaks a
+rule is therefore kept only when it has the *shape* its column allows (a date-like string for a
+date, a short number for a count, a known code word for a status); anything else is replaced by
+its shape alone: `<digits, 10>` or `<text, 13 chars>`. The same SQL expression masks the quarantine
+table, the archived copy of a loaded file and, by migration, what older versions stored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .vocab import (
+    APPLICANT_TYPES,
+    CHANNELS,
+    FALSE_WORDS,
+    STATUS_WORDS,
+    STATUSES,
+    TRUE_WORDS,
+)
+
+DATE_COLUMNS = ("received_at", "due_at", "completed_at", "updated_at", "published_at")
+NUMBER_COLUMNS = ("supplement_count", "supplement_days", "rating", "value")
+WORD_COLUMNS = ("channel", "status", "applicant_type", "cross_agency", "complaint", "paid_online",
+                "digitized", "data_reused")
+CODE_COLUMNS = ("dossier_id", "procedure_code", "record_id", "indicator_code", "period", "source")
+
+# dd/mm/yyyy [HH:MM[:SS]], yyyy-mm-dd[THH:MM[:SS[.f]]][offset]: digits and separators only
+DATE_SHAPE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}(:\d{1,2}){0,2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
+# a count, a rating or an indicator value: at most 6 significant digits, so no phone or ID number
+NUMBER_SHAPE = r"[+-]?\d{0,6}([.,]\d{0,6})?([eE][+-]?\d{1,4})?|[+-]?(nan|inf|infinity)"
+# an identifier or code: no spaces, no '@', at most 64 characters ...
+CODE_SHAPE = r"[A-Za-z0-9][A-Za-z0-9._\-/:#]{0,63}"
+# ... and not a bare 9-12 digit number (the shape of a phone, CMND or CCCD number)
+PERSONAL_NUMBER = r"\+?\d{9,12}"
+UNIT_SHAPE = r"\d{1,5}|((UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+)?(Phường|Xã|Thị trấn|Sở)\s[\p{L}\s\-]{1,40}"
+DIGITS_ONLY = r"[\d\s+().\-]+"
+
+
+def _vocabulary() -> tuple[str, ...]:
+    """Every code word any column may hold, lower-case NFC: such a value is no one's personal data."""
+    from .profiles import load_profiles  # local: profiles read YAML files
+
+    words = {*CHANNELS, "online", *STATUSES, *APPLICANT_TYPES, *STATUS_WORDS, *TRUE_WORDS, *FALSE_WORDS}
+    for profile in load_profiles():
+        for mapping in profile.values.values():
+            words.update(k for k in mapping if k)
+    return tuple(sorted({unicodedata.normalize("NFC", w).strip().lower() for w in words}))
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in(expr: str, values) -> str:
+    return f"list_contains([{', '.join(_lit(v) for v in values)}], {expr})"
+
+
+def mask_sql(value: str, column: str) -> str:
+    """SQL: `value` if it fits the shape of the column named by the SQL expression `column`, else its
+    shape (`<digits, N>` / `<text, N chars>`). NULL stays NULL; a value of no known column is masked."""
+    v, c = value, column
+    return f"""(CASE
+        WHEN {v} IS NULL THEN NULL
+        WHEN {_in(c, DATE_COLUMNS)} AND length({v}) <= 32 AND regexp_full_match({v}, {_lit(DATE_SHAPE)}) THEN {v}
+        WHEN {_in(c, NUMBER_COLUMNS)} AND length({v}) <= 16 AND regexp_full_match({v}, {_lit(NUMBER_SHAPE)}, 'i') THEN {v}
+        WHEN {_in(c, WORD_COLUMNS)} AND length({v}) <= 40
+             AND {_in(f"lower(trim(nfc_normalize({v})))", _vocabulary())} THEN {v}
+        WHEN {c} = 'unit_code' AND length({v}) <= 64 AND regexp_full_match(trim({v}), {_lit(UNIT_SHAPE)}) THEN {v}
+        WHEN {_in(c, CODE_COLUMNS)} AND regexp_full_match({v}, {_lit(CODE_SHAPE)})
+             AND NOT regexp_full_match({v}, {_lit(PERSONAL_NUMBER)}) THEN {v}
+        WHEN regexp_full_match({v}, {_lit(DIGITS_ONLY)})
+             THEN '<digits, ' || length(regexp_replace({v}, '[^0-9]', '', 'g')) || '>'
+        ELSE '<text, ' || length({v}) || ' chars>' END)"""
+
+
+_MASKED = re.compile(r"<(digits), (\d+)>|<(text), (\d+) chars>")
+
+
+def is_masked(value: str | None) -> bool:
+    return isinstance(value, str) and _MASKED.fullmatch(value) is not None
+
+
+def masked_words(value: str, lang: str) -> str:
+    """A masked value in the reader's language: `<dãy số, 10 chữ số>`, `<văn bản, 13 ký tự>`."""
+    m = _MASKED.fullmatch(value)
+    if m is None or lang != "vi":
+        return value
+    if m.group(1):
+        return f"<dãy số, {m.group(2)} chữ số>"
+    return f"<văn bản, {m.group(4)} ký tự>"
