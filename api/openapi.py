@@ -46,6 +46,10 @@ _KPI = {"type": "object", "required": ["kpi", "name"], "properties": {
 
 
 def spec(server_url: str = "") -> dict:
+    from .push import MAX_BYTES
+    from .routes import MAX_PERIODS  # here, not at the top: routes imports this module
+
+    limits = ", ".join(f"{g} {n}" for g, n in MAX_PERIODS.items())
     get = {"responses": {"304": _NOT_MODIFIED, "400": _ERROR, "503": _NO_DATA}}
     return {
         "openapi": "3.0.3",
@@ -67,7 +71,8 @@ def spec(server_url: str = "") -> dict:
                 "summary": "KPI values by period, grain and unit, with targets and status",
                 "parameters": [
                     {"name": "kpi", "in": "query", "schema": _CSV_LIST, "description": "comma-separated KPI codes (default all)"},
-                    {"name": "grain", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month", "quarter", "year"], "default": "month"}},
+                    {"name": "grain", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month", "quarter", "year"], "default": "month"},
+                     "description": f"at most this many periods per request (else 400): {limits}"},
                     {"name": "period", "in": "query", "schema": {"type": "string"}, "description": "e.g. 2026-Q3, 2026-10, 2026 (default: now)"},
                     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
@@ -92,8 +97,11 @@ def spec(server_url: str = "") -> dict:
                     "text/csv": {"schema": {"type": "string"}}}},
                 "responses": {"200": {"description": "Loaded: counts and quarantine reasons"},
                               "202": {"description": "Queued for the ingest process"},
-                              "400": _ERROR, "401": _ERROR, "403": _ERROR, "413": _ERROR, "415": _ERROR,
-                              "422": _ERROR}}},
+                              "400": _ERROR, "401": _ERROR, "403": _ERROR,
+                              "413": {**_ERROR, "description": f"Body over {MAX_BYTES // (1024 * 1024)} MB"},
+                              "415": _ERROR, "422": {**_ERROR, "description": "The run failed: its error"},
+                              "500": {**_ERROR, "description": "Not loaded, or loaded but not yet published: "
+                                                               "what to do, and a reference for the operator"}}}},
         },
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }

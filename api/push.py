@@ -4,6 +4,11 @@ Off unless an API token is configured (R57_API_TOKEN). In the process that holds
 (`make run`) the records load at once and the answer carries the counts and the quarantine reasons;
 a read-only web worker cannot write, so it queues the body in the inbox for the ingest process and
 answers 202 with where to look.
+
+A body over MAX_BYTES gets a 413, also a chunked one without Content-Length (api.register sets the
+server's MAX_CONTENT_LENGTH). The staging file under data/push never outlives the request; a run the
+pipeline refused answers 422 with its error, and an unexpected failure a 500 that says what happened to
+the records and what to do, with a reference to the server log (never a traceback or SQL).
 """
 
 from __future__ import annotations
@@ -11,11 +16,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import time
+from pathlib import Path
 
 from flask import Response, request
 from flask import json as fjson
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -23,6 +32,10 @@ MAX_BYTES = 20 * 1024 * 1024
 def _answer(payload: dict, status: int, headers: dict | None = None) -> Response:
     return Response(fjson.dumps(payload, ensure_ascii=False), status=status, mimetype="application/json",
                     headers=headers or {})
+
+
+def too_large() -> Response:
+    return _answer({"error": f"body over {MAX_BYTES // (1024 * 1024)} MB: split it"}, 413)
 
 
 def _authorised(token: str) -> Response | None:
@@ -39,6 +52,9 @@ def _body_as_file() -> tuple[bytes, str] | Response:
     """The request body as file bytes and an extension the readers know."""
     ctype = (request.mimetype or "").lower()
     body = request.get_data(cache=False)
+    if request.content_length is None and len(body) >= MAX_BYTES:
+        # a chunked body is cut at MAX_CONTENT_LENGTH without an error: at the limit, it was longer
+        return too_large()
     if not body.strip():
         return _answer({"error": "empty body: send a JSON array of records, JSON Lines or CSV"}, 400)
     if ctype == "application/json":
@@ -66,7 +82,7 @@ def push_dossiers(settings, writer) -> Response:
     if denied is not None:
         return denied
     if (request.content_length or 0) > MAX_BYTES:
-        return _answer({"error": f"body over {MAX_BYTES // (1024 * 1024)} MB: split it"}, 413)
+        return too_large()
     got = _body_as_file()
     if isinstance(got, Response):
         return got
@@ -85,23 +101,51 @@ def push_dossiers(settings, writer) -> Response:
 
 
 def _ingest_now(settings, writer, name: str, data: bytes) -> Response:
-    from ingest.runner import ingest_file, quarantine_summary
-    from service.jobs import refresh_derived
-    from warehouse.db import publish_snapshot
-
     staging = settings.data_dir / "push"
     staging.mkdir(parents=True, exist_ok=True)
     path = staging / name
-    path.write_bytes(data)
-    with writer.session() as con:
-        report = ingest_file(con, path, "dossiers", channel="push", archive_root=settings.data_dir)
+    try:
+        return _load(settings, writer, path, data)
+    finally:
+        path.unlink(missing_ok=True)  # loaded files were archived already; a failed load leaves nothing
+
+
+def _load(settings, writer, path: Path, data: bytes) -> Response:
+    """Load the staged body and refresh what depends on it in one writer session; publish after it
+    (outside: the writer coalesces publications and may defer this one)."""
+    from ingest.runner import ingest_file, quarantine_summary
+    from service.jobs import refresh_derived
+
+    lang = request.args.get("lang", "en")
+    report = None
+    try:
+        path.write_bytes(data)
+        with writer.session() as con:
+            report = ingest_file(con, path, "dossiers", channel="push", archive_root=settings.data_dir)
+            if report.changed:
+                refresh_derived(con)
+            quarantined = quarantine_summary(con, report.run_id, lang=lang if lang in ("vi", "en") else "en",
+                                             limit=1000)
         if report.changed:
-            refresh_derived(con)
-            publish_snapshot(con, settings)
-        lang = request.args.get("lang", "en")
-        quarantined = quarantine_summary(con, report.run_id, lang=lang if lang in ("vi", "en") else "en",
-                                         limit=1000)
+            writer.publish()
+    except Exception:
+        log.exception("push %s failed (run %s)", path.name, report.run_id if report else "not recorded")
+        return _failed(path.name, report)
     out = report.as_dict()
     out["quarantine"] = quarantined
     status = 200 if report.status in ("ok", "partial", "duplicate") else 422
     return _answer(out, status)
+
+
+def _failed(reference: str, report) -> Response:
+    """A 500 that tells the sender whether the records are in, and what to do; details stay in the log."""
+    if report is None or not report.changed:
+        message = ("the records were not loaded: the server failed while loading them. Send the same body "
+                   "again later; if it fails again, give the operator the reference.")
+        detail = {}
+    else:
+        message = (f"the records were loaded (run {report.run_id}), but the dashboard and the API do not show "
+                   "them yet: refreshing the published copy failed. Do not send them again; they appear after "
+                   "the next successful ingest. If they do not, give the operator the reference.")
+        detail = {"run_id": report.run_id}
+    return _answer({"error": message, "reference": reference, **detail}, 500)

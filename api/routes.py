@@ -1,9 +1,13 @@
 """Read API, versioned under /api/v1: KPIs with definitions, values with targets and status, units,
 overdue dossiers, ingest status; plus the token-protected push ingest.
 
-Every answer is JSON. Bad parameters get a 400 that says what was wrong, never a 500. Each answer
-carries an ETag and Last-Modified derived from the warehouse snapshot it was read from, so a poller
-that sends If-None-Match / If-Modified-Since gets a cheap 304 until new data is published.
+Every answer is JSON. Bad parameters get a 400 that says what was wrong, never a 500; what a bad
+request sent is echoed back clipped (ECHO_CHARS per value). A request may ask for at most
+MAX_PERIODS[grain] periods, counted by arithmetic before anything is computed, so a range of
+centuries answers 400 at once. Each answer carries an ETag and Last-Modified derived from the warehouse
+snapshot it was read from: one `Reader.read()` per request, taken before the 304 check and used by
+the view, so the label and the data always come from the same snapshot even while a new one is
+published. A poller that sends If-None-Match / If-Modified-Since gets a cheap 304 until then.
 """
 
 from __future__ import annotations
@@ -11,26 +15,55 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import wraps
+from typing import Protocol
 
 import pandas as pd
-from flask import Blueprint, Response, json, request
+from flask import Blueprint, Response, g, json, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 import metrics
+from metrics.engine import local_now as query_clock  # the clock metrics.query drops future periods by
+from metrics.periods import parse_label
 from warehouse import health
+from warehouse.db import SnapshotRead
 
 from .openapi import spec
-from .push import push_dossiers
+from .push import MAX_BYTES, push_dossiers, too_large
 
 MAX_PAGE_SIZE = 5000
 DIMENSIONS = ("unit_code", "procedure_code", "channel", "sector", "applicant_type")
 GRAINS = ("day", "week", "month", "quarter", "year")
+# The most periods one request may ask for, per grain: the cost of a values query grows with them.
+MAX_PERIODS = {"day": 400, "week": 120, "month": 120, "quarter": 40, "year": 20}
+ECHO_CHARS = 200       # a parameter echoed back in an error is clipped to this
+ECHO_KEYS = 30         # ... and at most this many parameters are echoed
+MESSAGE_CHARS = 500    # an error message is clipped to this (it may quote what was sent)
+
+
+class SnapshotSource(Protocol):
+    def read(self) -> SnapshotRead | None: ...
 
 
 class BadRequest(ValueError):
-    pass
+    """A 400: `message` says what was wrong; `detail` goes into the answer beside it."""
+
+    def __init__(self, message: str, **detail) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+def clip(value: object, limit: int = ECHO_CHARS) -> str:
+    """`value` as text of at most `limit` characters ('…' marks a cut)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _echo() -> dict[str, str]:
+    """The request's parameters for an error answer, clipped: a 64 kB parameter is not sent back."""
+    return {clip(k): clip(v) for k, v in list(request.args.items())[:ECHO_KEYS]}
 
 
 def _jsonable(x):
@@ -66,7 +99,7 @@ def _answer(payload: dict, status: int = 200) -> Response:
 
 
 def error(status: int, message: str, **detail) -> Response:
-    return _answer({"error": message, **detail}, status)
+    return _answer({"error": clip(message, MESSAGE_CHARS), **detail}, status)
 
 
 def _list_arg(name: str) -> list[str] | None:
@@ -82,7 +115,7 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"'{name}' must be a whole number, got '{raw}'") from None
+        raise BadRequest(f"'{name}' must be a whole number, got '{clip(raw)}'") from None
     if not lo <= value <= hi:
         raise BadRequest(f"'{name}' must be between {lo} and {hi}, got {value}")
     return value
@@ -95,7 +128,7 @@ def _date_arg(name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"'{name}' must be a date YYYY-MM-DD, got '{raw}'") from None
+        raise BadRequest(f"'{name}' must be a date YYYY-MM-DD, got '{clip(raw)}'") from None
 
 
 def _paginate(rows: list[dict]) -> dict:
@@ -106,39 +139,103 @@ def _paginate(rows: list[dict]) -> dict:
             "items": rows[start:start + size]}
 
 
-def create_blueprint(reader_factory: Callable, settings, writer=None) -> Blueprint:
-    """The /api/v1 blueprint; `reader_factory()` gives a read-only cursor (or None before any data)."""
+def count_periods(start: date, end: date, grain: str) -> int:
+    """How many periods of `grain` meet [start, end] (inclusive), by arithmetic: no period is built."""
+    if end < start:
+        return 0
+    if grain == "day":
+        return end.toordinal() - start.toordinal() + 1
+    if grain == "week":  # ISO weeks: count Mondays from the week of `start` to the week of `end`
+        return ((end.toordinal() - end.weekday()) - (start.toordinal() - start.weekday())) // 7 + 1
+    return _running_index(end, grain) - _running_index(start, grain) + 1
+
+
+def _running_index(d: date, grain: str) -> int:
+    """A running number of the month, quarter or year that holds `d`."""
+    if grain == "month":
+        return d.year * 12 + d.month - 1
+    if grain == "quarter":
+        return d.year * 4 + (d.month - 1) // 3
+    return d.year
+
+
+def _span(period: str | None, start: date | None, end: date | None) -> tuple[date, date] | None:
+    """The first and last day the request asks about (None: the current period, one period)."""
+    if start is not None and end is not None:
+        return start, end
+    if not period:
+        return None
+    try:
+        p = parse_label(period)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    return p.start, p.end - timedelta(days=1)
+
+
+def check_cost(grain: str, period: str | None, start: date | None, end: date | None, today: date) -> None:
+    """400 when the request asks for more than MAX_PERIODS[grain] periods (future ones are not computed)."""
+    span = _span(period, start, end)
+    if span is None:
+        return
+    first, last = span[0], min(span[1], today)
+    asked, limit = count_periods(first, last, grain), MAX_PERIODS[grain]
+    if asked > limit:
+        raise BadRequest(
+            f"too many periods: {first}..{last} at grain '{grain}' is {asked} periods, at most {limit} per "
+            f"request; narrow 'from'/'to' or 'period', or use a coarser grain",
+            limit={"grain": grain, "max_periods": limit, "asked": asked})
+
+
+def _as_read_function(reader: SnapshotSource | Callable[[], SnapshotRead | None]) -> Callable[[], SnapshotRead | None]:
+    read = getattr(reader, "read", None)
+    if callable(read):
+        return read
+    if callable(reader):
+        return reader
+    raise TypeError("api.register needs a Reader (or any object with read() -> SnapshotRead | None)")
+
+
+def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None], settings,
+                     writer=None) -> Blueprint:
+    """The /api/v1 blueprint; `reader.read()` (or `reader()`) gives a SnapshotRead, or None before any data."""
+    read_snapshot = _as_read_function(reader)
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-    def snapshot_stamp() -> tuple[str, datetime | None]:
-        from warehouse.db import current_snapshot
+    def snapshot_read() -> SnapshotRead | None:
+        """This request's read of the warehouse: taken once, so the ETag and the data agree."""
+        if "r57_read" not in g:
+            g.r57_read = read_snapshot()
+        return g.r57_read
 
-        path = current_snapshot(settings)
-        if path is None:
-            return "none", None
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
-        return path.name, mtime
+    def not_modified(etag: str, modified: datetime | None) -> bool:
+        if etag in request.if_none_match:
+            return True
+        since = request.headers.get("If-Modified-Since")
+        if modified is None or not since or request.if_none_match:
+            return False
+        try:
+            return modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):  # an unreadable date: answer in full
+            return False
 
     def cached(view):
-        """ETag/Last-Modified from the snapshot and the full request URL; 304 when unchanged."""
+        """ETag/Last-Modified from this request's snapshot and its full URL; 304 when unchanged."""
         @wraps(view)
         def wrapper(*args, **kwargs):
-            snap, modified = snapshot_stamp()
+            read = snapshot_read()
+            snap, modified = (read.snapshot, read.published) if read is not None else ("none", None)
             etag = hashlib.sha1(f"{snap}|{request.full_path}".encode()).hexdigest()[:20]
-            if etag in request.if_none_match:
+            if not_modified(etag, modified):
                 return Response(status=304, headers={"ETag": f'"{etag}"'})
-            since = request.headers.get("If-Modified-Since")
-            if modified is not None and since and not request.if_none_match:
-                try:
-                    if modified <= parsedate_to_datetime(since):
-                        return Response(status=304, headers={"ETag": f'"{etag}"'})
-                except (TypeError, ValueError):
-                    pass
             try:
                 resp = view(*args, **kwargs)
-            except (BadRequest, metrics.QueryError, ValueError, KeyError) as exc:
+            except BadRequest as exc:
+                return error(400, str(exc), parameters=_echo(), **exc.detail)
+            except OverflowError as exc:  # a date past year 9999 or before year 1 in a computation
+                return error(400, f"a date in the request is out of range: {exc}", parameters=_echo())
+            except (metrics.QueryError, ValueError, KeyError) as exc:
                 message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-                return error(400, message, parameters=dict(request.args))
+                return error(400, message, parameters=_echo())
             resp.headers["ETag"] = f'"{etag}"'
             resp.headers["Cache-Control"] = "no-cache"
             if modified is not None:
@@ -147,14 +244,18 @@ def create_blueprint(reader_factory: Callable, settings, writer=None) -> Bluepri
         return wrapper
 
     def cursor_or_503():
-        cur = reader_factory()
-        if cur is None:
+        read = snapshot_read()
+        if read is None:
             raise _NoData()
-        return cur
+        return read.cursor
 
     @bp.errorhandler(404)
     def not_found(_):
         return error(404, "no such endpoint; see /api/v1/openapi.json")
+
+    @bp.errorhandler(RequestEntityTooLarge)
+    def body_too_large(_):  # MAX_CONTENT_LENGTH: also a chunked body with no Content-Length
+        return too_large()
 
     @bp.get("/openapi.json")
     def openapi():
@@ -175,7 +276,7 @@ def create_blueprint(reader_factory: Callable, settings, writer=None) -> Bluepri
         df = metrics.list_kpis(lang=lang)
         row = df[df["kpi"] == code]
         if row.empty:
-            return error(404, f"unknown KPI '{code}'", known=sorted(df["kpi"]))
+            return error(404, f"unknown KPI '{clip(code)}'", known=sorted(df["kpi"]))
         item = records(row)[0]
         item["sql"] = metrics.explain(code)
         return _answer(item)
@@ -186,9 +287,9 @@ def create_blueprint(reader_factory: Callable, settings, writer=None) -> Bluepri
         kpi_codes = _list_arg("kpi")
         grain = request.args.get("grain", "month")
         if grain not in GRAINS:
-            raise BadRequest(f"'grain' must be one of {list(GRAINS)}, got '{grain}'")
+            raise BadRequest(f"'grain' must be one of {list(GRAINS)}, got '{clip(grain)}'")
         by = _list_arg("by") or []
-        bad = [b for b in by if b not in DIMENSIONS]
+        bad = [clip(b) for b in by if b not in DIMENSIONS]
         if bad:
             raise BadRequest(f"'by' must be some of {list(DIMENSIONS)}, got {bad}")
         period = request.args.get("period")
@@ -198,10 +299,11 @@ def create_blueprint(reader_factory: Callable, settings, writer=None) -> Bluepri
         if start and end and start > end:
             raise BadRequest("'from' is after 'to'")
         periods = (start, end) if start else (period or None)
+        check_cost(grain, period, start, end, query_clock().date())
         con = cursor_or_503()
         if kpi_codes:
             known = set(metrics.list_kpis()["kpi"])
-            unknown = [k for k in kpi_codes if k not in known]
+            unknown = [clip(k) for k in kpi_codes if k not in known]
             if unknown:
                 raise BadRequest(f"unknown KPI {unknown}; see /api/v1/kpis")
         df = metrics.query(con, kpi_codes, grain=grain, periods=periods, units=_list_arg("unit"), by=by)
@@ -222,7 +324,7 @@ def create_blueprint(reader_factory: Callable, settings, writer=None) -> Bluepri
         from ingest.runner import local_now
 
         if fmt not in EXPORT_FORMATS:
-            raise BadRequest(f"export format must be one of {list(EXPORT_FORMATS)}, got '{fmt}'")
+            raise BadRequest(f"export format must be one of {list(EXPORT_FORMATS)}, got '{clip(fmt)}'")
         lang = _lang()
         df, filters = values_frame()
         df = rounded(df)
@@ -265,7 +367,7 @@ def create_blueprint(reader_factory: Callable, settings, writer=None) -> Bluepri
         return _answer({
             "demo": health.is_demo(con),
             "now": now.isoformat(),
-            "snapshot": snapshot_stamp()[0],
+            "snapshot": snapshot_read().snapshot,
             "freshness": records(health.freshness(con, now)),
             "runs": records(health.ingest_runs(con, limit=_int_arg("runs", 20, 1, 500))),
         })
@@ -288,10 +390,18 @@ class _NoData(Exception):
 def _lang() -> str:
     lang = request.args.get("lang", "vi")
     if lang not in ("vi", "en"):
-        raise BadRequest(f"'lang' must be 'vi' or 'en', got '{lang}'")
+        raise BadRequest(f"'lang' must be 'vi' or 'en', got '{clip(lang)}'")
     return lang
 
 
-def register(server, settings, reader_factory: Callable, writer=None) -> None:
-    """Mount /api/v1 on a Flask server."""
-    server.register_blueprint(create_blueprint(reader_factory, settings, writer))
+def register(server, settings, reader: SnapshotSource | Callable[[], SnapshotRead | None], writer=None) -> None:
+    """Mount /api/v1 on a Flask server.
+
+    `reader`: a warehouse.db.Reader, or anything with `read() -> SnapshotRead | None` (or such a
+    function). The server's MAX_CONTENT_LENGTH is lowered to the push limit: it also bounds a chunked
+    body that has no Content-Length, which the push's own check cannot see.
+    """
+    limit = server.config.get("MAX_CONTENT_LENGTH")
+    if limit is None or limit > MAX_BYTES:
+        server.config["MAX_CONTENT_LENGTH"] = MAX_BYTES
+    server.register_blueprint(create_blueprint(reader, settings, writer))

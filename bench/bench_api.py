@@ -14,6 +14,7 @@ import argparse
 import statistics
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,10 +53,13 @@ def main() -> None:
         sys.exit("no published snapshot for this warehouse: run `python app.py demo` or the scheduler first")
     n = cur.execute("SELECT count(*) FROM dossiers").fetchall()[0][0]
     app = Flask("bench")
-    api.register(app, settings, reader.cursor)
+    api.register(app, settings, reader)
     c = app.test_client()
     one = "/api/v1/values?kpi=on_time_rate"
-    ward = f"/api/v1/values?grain=month&from=2000-01-01&to=2100-01-01&unit={args.ward}&page_size=5000"
+    months = api.MAX_PERIODS["month"]  # the most months one request may ask for
+    first = date.today().year * 12 + date.today().month - months  # month index of the first one (0-based)
+    ward = (f"/api/v1/values?grain=month&from={first // 12}-{first % 12 + 1:02d}-01&to=2100-01-01"
+            f"&unit={args.ward}&page_size=5000")
     etag = c.get(one).headers["ETag"]
 
     def check(url, **kw):
@@ -65,7 +69,7 @@ def main() -> None:
     rows = [
         ("API: on-time rate, city, current month", lambda: check(one)),
         ("metrics.query directly (floor)", lambda: metrics.query(reader.cursor(), ["on_time_rate"])),
-        (f"API: every KPI, ward {args.ward}, all months", lambda: check(ward)),
+        (f"API: every KPI, ward {args.ward}, last {months} months", lambda: check(ward)),
         ("API: poll with If-None-Match (304)", lambda: check(one, headers={"If-None-Match": etag})),
     ]
     print(f"\n{n:,} dossiers; median of {args.reps} warm calls\n")

@@ -1,5 +1,15 @@
 """Exports of what the dashboard shows: CSV (UTF-8 with BOM), Excel (.xlsx) and Parquet."""
 
-from .tables import EXPORT_FORMATS, csv_bytes, parquet_bytes, rounded, xlsx_bytes
+from .tables import (
+    EXPORT_FORMATS,
+    XLSX_OPTIONS,
+    csv_bytes,
+    neutralised,
+    neutralised_frame,
+    parquet_bytes,
+    rounded,
+    xlsx_bytes,
+)
 
-__all__ = ["EXPORT_FORMATS", "csv_bytes", "parquet_bytes", "rounded", "xlsx_bytes"]
+__all__ = ["EXPORT_FORMATS", "XLSX_OPTIONS", "csv_bytes", "neutralised", "neutralised_frame", "parquet_bytes",
+           "rounded", "xlsx_bytes"]

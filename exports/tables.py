@@ -3,6 +3,11 @@
 Rounding (the same rule as the dashboard's cards and tables): a KPI `value` in % or working days keeps
 1 decimal, counts 0 (1 when not whole, e.g. a projected count) and points 2; numerator and
 denominator are exact counts. Exported numbers come from the same `metrics.query` call as the screen.
+
+Formula injection: text comes from outside (procedure codes, dossier ids, file names, bad values), and a
+spreadsheet runs a cell such as `=HYPERLINK(...)` as a formula. CSV text starting with = + - @ tab or CR
+gets a leading `'` (`neutralised`); every workbook is written with XLSX_OPTIONS, so xlsxwriter stores
+such text as a string and never as a formula or a link.
 """
 
 from __future__ import annotations
@@ -19,6 +24,31 @@ EXPORT_FORMATS = {
 }
 DECIMALS = {"%": 1, "ngày làm việc": 1, "working days": 1, "điểm": 2, "points": 2}
 ROUNDED_COLUMNS = ("value", "target", "projected", "change", "previous", "base_value")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}  # xlsxwriter Workbook options
+
+
+def neutralised(value):
+    """Text a spreadsheet would read as a formula, prefixed with ' (shown as typed); anything else as it is.
+
+    Only text: a negative number is a number, not a formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralised_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with every text cell passed through neutralised()."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_datetime64_any_dtype(out[col]):
+            continue
+        values = out[col].tolist()
+        safe = [neutralised(v) for v in values]
+        if safe != values:  # rebuilt only then, keeping the dtype: a map() would turn [12, None] into floats
+            out[col] = pd.Series(safe, index=out.index, dtype=out[col].dtype)
+    return out
 
 
 def decimals_for(unit: str | None, value=None) -> int:
@@ -50,8 +80,10 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a BOM, so Excel shows Vietnamese correctly when the file is double-clicked."""
-    return _plain(df).to_csv(index=False).encode("utf-8-sig")
+    """CSV in UTF-8 with a BOM, so Excel shows Vietnamese correctly when the file is double-clicked;
+    text that would run as a formula is neutralised."""
+    # CRLF rows (RFC 4180): then a value holding a CR is quoted too, and cannot split its row
+    return neutralised_frame(_plain(df)).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -73,7 +105,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], filters: dict[str, str], definit
     """A workbook: a cover sheet (title, filters, generation time, KPI definitions), then a sheet per table."""
     vi = lang == "vi"
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as xw:
+    with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": dict(XLSX_OPTIONS)}) as xw:
         wb = xw.book
         bold = wb.add_format({"bold": True})
         big = wb.add_format({"bold": True, "font_size": 14})

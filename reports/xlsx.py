@@ -2,6 +2,7 @@
 
 Cells hold numbers (rounded as the PDF shows them, fmt.rounded) with number formats, so analysts can
 compute with them; Excel shows the separators of the reader's locale. N/A is an empty cell with a note.
+Text is stored as text, never as a formula or a link (exports.tables.XLSX_OPTIONS).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+
+from exports.tables import XLSX_OPTIONS
 
 from .charts import Chart
 from .data import TREND_KPIS, ReportData, Table, parse_month
@@ -207,7 +210,8 @@ def render_xlsx(data: ReportData, charts: list[Chart], path: Path) -> Path:
     """Write the report as .xlsx to `path`: cover (filters, definitions), targets, trend, ranking, overdue."""
     lang = data.lang
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, "default_date_format": "dd/mm/yyyy"})
+    wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, "default_date_format": "dd/mm/yyyy",
+                                         **XLSX_OPTIONS})
     wb.set_properties({"title": t(lang, "title_city" if data.is_city else "title_unit",
                                   month=month_label(data.month), unit=data.unit_name),
                        "author": "R57 dashboard", "comments": t(lang, "demo") if data.demo else ""})

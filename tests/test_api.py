@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
@@ -17,7 +20,7 @@ import metrics
 from config import load_settings
 from demo.seed import seed_demo
 from service.writer import Writer
-from warehouse.db import Reader, open_writer, publish_snapshot
+from warehouse.db import Reader, open_writer, publish_snapshot, set_meta
 
 NOW = datetime(2026, 11, 20, 10, 0)
 TOKEN = "s3cret-token-for-tests"
@@ -34,9 +37,9 @@ def world(tmp_path_factory):
     return settings
 
 
-def make_app(settings, writer=None) -> Flask:
+def make_app(settings, writer=None, reader=None) -> Flask:
     app = Flask("r57-test")
-    api.register(app, settings, Reader(settings).cursor, writer=writer)
+    api.register(app, settings, reader or Reader(settings), writer=writer)
     return app
 
 
@@ -92,6 +95,72 @@ def test_etag_and_last_modified_make_polls_cheap(client):
     assert client.get("/api/v1/units", headers={"If-None-Match": etag}).status_code == 304
     assert client.get("/api/v1/units", headers={"If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
     assert client.get("/api/v1/units?page=2&page_size=100").get_json()["items"][0]["unit_code"] is not None
+
+
+def test_labels_name_the_snapshot_the_data_was_read_from(tmp_path):
+    """ETag, Last-Modified and `snapshot` come from the read that gave the data, not from CURRENT: while the
+    reader still reads the old snapshot, a newly published one does not relabel old data."""
+    settings = load_settings(data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb")
+    con = open_writer(settings)
+    set_meta(con, "demo", "true")
+    first = publish_snapshot(con, settings).name
+    reader = Reader(settings)
+    reader.CHECK_EVERY_S = 3600  # the reader keeps its snapshot until told to look again
+    c = make_app(settings, reader=reader).test_client()
+    units = "/api/v1/units?page_size=5000"
+    s1, u1 = c.get("/api/v1/status").get_json(), c.get(units)
+    assert (s1["snapshot"], s1["demo"]) == (first, True)
+
+    set_meta(con, "demo", "false")
+    con.execute("UPDATE units SET name = 'Phường Thử Nghiệm' WHERE unit_code = '00073'")
+    second = publish_snapshot(con, settings).name
+    s2, u2 = c.get("/api/v1/status").get_json(), c.get(units)
+    assert (s2["snapshot"], s2["demo"]) == (first, True)  # CURRENT names `second`; the data is `first`'s
+    assert u2.get_json() == u1.get_json()
+    assert (u2.headers["ETag"], u2.headers["Last-Modified"]) == (u1.headers["ETag"], u1.headers["Last-Modified"])
+    assert c.get(units, headers={"If-None-Match": u1.headers["ETag"]}).status_code == 304
+
+    reader.CHECK_EVERY_S = 0
+    s3, u3 = c.get("/api/v1/status").get_json(), c.get(units)
+    assert (s3["snapshot"], s3["demo"]) == (second, False)
+    assert u3.headers["ETag"] != u1.headers["ETag"]
+    assert {u["unit_code"]: u["name"] for u in u3.get_json()["items"]}["00073"] == "Phường Thử Nghiệm"
+    assert c.get(units, headers={"If-None-Match": u1.headers["ETag"]}).status_code == 200
+    reader.close()
+    con.close()
+
+
+def test_labels_and_data_agree_while_snapshots_are_published(tmp_path):
+    """Under concurrent publication every answer's `snapshot` is the one its data came from."""
+    settings = load_settings(data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb")
+    con = open_writer(settings)
+    demo_of: dict[str, bool] = {}
+    for i in range(2):
+        set_meta(con, "demo", "true" if i % 2 == 0 else "false")
+        demo_of[publish_snapshot(con, settings).name] = i % 2 == 0
+    reader = Reader(settings)
+    reader.CHECK_EVERY_S = 0
+    c = make_app(settings, reader=reader).test_client()
+    done = threading.Event()
+
+    def publish_more() -> None:
+        for i in range(2, 10):
+            set_meta(con, "demo", "true" if i % 2 == 0 else "false")
+            demo_of[publish_snapshot(con, settings).name] = i % 2 == 0
+            time.sleep(0.02)
+        done.set()
+
+    publisher = threading.Thread(target=publish_more)
+    publisher.start()
+    seen = []
+    while not done.is_set() or len(seen) < 5:
+        body = c.get("/api/v1/status").get_json()
+        seen.append((body["snapshot"], body["demo"]))
+    publisher.join()
+    assert all(demo_of[snap] == demo for snap, demo in seen), seen
+    assert len({snap for snap, _ in seen}) > 1  # the reader did switch during the run
+    reader.close()
+    con.close()
 
 
 def test_status_says_demo_and_freshness(client):
@@ -165,6 +234,90 @@ def test_push_loads_through_the_pipeline_with_reasons(world, tmp_path):
     # the snapshot readers see was republished with the pushed dossier
     cur = Reader(settings).cursor()
     assert cur.execute("SELECT status FROM dossiers WHERE dossier_id = 'PUSH-1'").fetchall() == [("processing",)]
+    writer.close()
+
+
+class RecordingWriter(Writer):
+    """A Writer that notes whether publish() was called from inside a session."""
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.depth = 0
+        self.published_at_depth: list[int] = []
+
+    @contextmanager
+    def session(self):
+        with super().session() as con:
+            self.depth += 1
+            try:
+                yield con
+            finally:
+                self.depth -= 1
+
+    def publish(self):
+        self.published_at_depth.append(self.depth)
+        return super().publish()
+
+
+def test_push_publishes_through_the_writer_outside_its_session(world, tmp_path):
+    settings = replace(world, data_dir=tmp_path)
+    writer = RecordingWriter(settings)
+    c = make_app(settings, writer).test_client()
+    r = c.post("/api/v1/dossiers", json=[_dossier(21)], headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 200, r.get_json()
+    assert writer.published_at_depth == [0]
+    assert not list((tmp_path / "push").iterdir())  # the staging file went to processed/
+    writer.close()
+
+
+def test_push_that_fails_inside_answers_json_and_leaves_no_staging_file(world, tmp_path, monkeypatch):
+    import ingest.runner
+
+    def broken(*_a, **_k):
+        raise RuntimeError('Binder Error: SELECT "secret" FROM dossiers WHERE ...')
+
+    monkeypatch.setattr(ingest.runner, "ingest_file", broken)
+    settings = replace(world, data_dir=tmp_path)
+    writer = Writer(settings)
+    c = make_app(settings, writer).test_client()
+    r = c.post("/api/v1/dossiers", json=[_dossier(31)], headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 500 and r.is_json
+    body = r.get_json()
+    assert "not loaded" in body["error"] and "again" in body["error"] and body["reference"].startswith("push-")
+    text = r.get_data(as_text=True)
+    assert "SELECT" not in text and "Traceback" not in text and "Binder" not in text
+    assert not list((tmp_path / "push").iterdir())
+    writer.close()
+
+
+def test_push_after_load_failure_says_the_records_are_in(world, tmp_path, monkeypatch):
+    """Loaded, then publishing failed: the answer says not to send them again."""
+    settings = replace(world, data_dir=tmp_path)
+    writer = Writer(settings)
+
+    def no_disk(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer, "publish", no_disk)
+    c = make_app(settings, writer).test_client()
+    r = c.post("/api/v1/dossiers", json=[_dossier(41)], headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 500, r.get_json()
+    body = r.get_json()
+    assert "were loaded" in body["error"] and "Do not send them again" in body["error"] and body["run_id"]
+    assert not list((tmp_path / "push").iterdir())
+    writer.close()
+
+
+def test_push_of_a_file_the_pipeline_refuses_answers_422_with_the_runs_error(world, tmp_path):
+    settings = replace(world, data_dir=tmp_path)
+    writer = Writer(settings)
+    c = make_app(settings, writer).test_client()
+    r = c.post("/api/v1/dossiers", data="colour,size\nred,9\n", content_type="text/csv",
+               headers={"Authorization": f"Bearer {TOKEN}"})
+    body = r.get_json()
+    assert r.status_code == 422, body
+    assert body["status"] == "failed" and body["error"]
+    assert not list((tmp_path / "push").iterdir())
     writer.close()
 
 

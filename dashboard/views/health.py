@@ -1,5 +1,9 @@
 """Data health (analysts, operators): freshness per source, the latest ingest runs, rows quarantined and
-why, and the quarantine list to fix. Every figure comes from warehouse/health.py."""
+why, and the quarantine list to fix. Every figure comes from warehouse/health.py.
+
+Any text column may hold SQL NULL (a quarantined row from an .xlsx with merged cells has no record id
+or value), which pandas reads as NaN, a float: text goes through `_text`, never straight to len() or
+string code."""
 
 from __future__ import annotations
 
@@ -17,6 +21,13 @@ from ..i18n import t
 
 RUNS_LIMIT = 100
 QUARANTINE_LIMIT = 1000
+
+
+def _text(value) -> str:
+    """A text cell as str: '' for NULL (None or NaN)."""
+    if isinstance(value, str):
+        return value
+    return "" if fmt.is_na(value) else str(value)
 
 
 def freshness(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None) -> list:
@@ -45,14 +56,15 @@ def freshness(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = 
 def runs(con: duckdb.DuckDBPyConnection, lang: str, limit: int = RUNS_LIMIT) -> list[dict]:
     df = health.ingest_runs(con, limit=limit)
     return [{"row_key": str(r["run_id"]), "run_id": int(r["run_id"]), "source": t(f"source_{r['source']}", lang),
-             "channel": r["channel"],
-             "file": r["file_name"],
-             "profile": r["profile"], "started": fmt.moment(r["started_at"]), "started_sort": str(r["started_at"]),
+             "channel": _text(r["channel"]),
+             "file": _text(r["file_name"]),
+             "profile": _text(r["profile"]), "started": fmt.moment(r["started_at"]),
+             "started_sort": str(r["started_at"]),
              "duration_ms": None if fmt.is_na(r["duration_ms"]) else float(r["duration_ms"]),
              **{k: None if fmt.is_na(r[k]) else int(r[k])
                 for k in ("rows_read", "inserted", "updated", "unchanged", "quarantined")},
              "status": t(f"run_{r['status']}", lang), "failed": r["status"] == "failed",
-             "error": r["error"] if isinstance(r["error"], str) else ""}
+             "error": _text(r["error"])}
             for r in df.to_dict("records")]
 
 
@@ -85,7 +97,7 @@ def reasons(con: duckdb.DuckDBPyConnection, lang: str) -> html.Div:
 def reasons_view(con: duckdb.DuckDBPyConnection, lang: str) -> tuple[html.Div, Table]:
     """reasons() and its rows as a downloadable table."""
     df = health.quarantine_reasons(con, lang=lang)
-    records = [{"reason": r["reason"], "source": t(f"source_{r['source']}", lang), "rows": int(r["rows"]),
+    records = [{"reason": _text(r["reason"]), "source": t(f"source_{r['source']}", lang), "rows": int(r["rows"]),
                 "files": int(r["files"]), "latest": fmt.moment(r["latest"])} for r in df.to_dict("records")]
     table = Table("ly-do-cach-ly", t("dh_reasons", lang),
                   [Column("reason", t("col_reason", lang)), Column("source", t("col_source", lang)),
@@ -107,10 +119,9 @@ def quarantine(con: duckdb.DuckDBPyConnection, lang: str, limit: int = QUARANTIN
     df = health.quarantine_list(con, lang=lang, limit=limit)
     return [{"row_key": f"{r['run_id']}-{r['line']}-{i}", "run_id": int(r["run_id"]),
              "source": t(f"source_{r['source']}", lang),
-             "file": r["file_name"], "line": None if fmt.is_na(r["line"]) else int(r["line"]),
-             "record": r["record_id"] if isinstance(r["record_id"], str) else "", "reason": r["reason"],
-             "column": r["column_name"] if isinstance(r["column_name"], str) else "",
-             "value": r["bad_value"] if isinstance(r["bad_value"], str) else "",
+             "file": _text(r["file_name"]), "line": None if fmt.is_na(r["line"]) else int(r["line"]),
+             "record": _text(r["record_id"]), "reason": _text(r["reason"]),
+             "column": _text(r["column_name"]), "value": _text(r["bad_value"]),
              "time": fmt.moment(r["quarantined_at"])} for i, r in enumerate(df.to_dict("records"))]
 
 
