@@ -111,6 +111,7 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
     result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name,
                         warnings=list(read.warnings), archive_sql=ARCHIVE_SQL)
     _resolve_unit_spellings(con)
+    _mask_quarantined(con)
     con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
     _quarantine_rows(con, run_id, file_label, read)
     result.quarantined = con.execute("SELECT count(*) FROM _checked WHERE len(problems) > 0").fetchall()[0][0]
@@ -135,7 +136,9 @@ def _check(con: duckdb.DuckDBPyConnection, profile: Profile, have: set[str], now
     """
     list_cols = {c for c in TIMESTAMP_COLUMNS if sum(s in have for s in profile.sources(c)) > 1}
     problems = problems_expr(_ts(now), list_cols, limits.clock_skew_minutes, limits.due_horizon_days)
-    masked = ", ".join(f"{lit(c)}: {mask_sql(c, lit(c))}" for c in ARCHIVE_COLUMNS)
+    # a quarantined row's canonical text, masked by `_mask_quarantined` before anything is written
+    # (a separate statement, so a clean file never pays for planning the masks)
+    text = ", ".join(f"{lit(c)}: {c}" for c in ARCHIVE_COLUMNS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _checked AS
         WITH m AS ({mapped_select(profile, have, '_src')}),
@@ -144,9 +147,16 @@ def _check(con: duckdb.DuckDBPyConnection, profile: Profile, have: set[str], now
         SELECT _line, dossier_id, unit_code, procedure_code, channel, status, applicant_type, problems,
                {", ".join(f"{col}_t" for col in TYPED_COLUMNS)},
                unit_t, procedure_known, p_online_level, p_cross_agency,
-               CASE WHEN len(problems) > 0 THEN {{{masked}}} END AS masked
+               CASE WHEN len(problems) > 0 THEN {{{text}}} END AS masked
         FROM c
     """)
+
+
+def _mask_quarantined(con: duckdb.DuckDBPyConnection) -> None:
+    """Keep of each quarantined row only what fits its columns' shapes (ingest.privacy)."""
+    if con.execute("SELECT count(*) FROM (SELECT 1 FROM _checked WHERE masked IS NOT NULL LIMIT 1)").fetchone()[0]:
+        masked = ", ".join(f"{lit(c)}: {mask_sql(f'masked.{c}', c)}" for c in ARCHIVE_COLUMNS)
+        con.execute(f"UPDATE _checked SET masked = {{{masked}}} WHERE masked IS NOT NULL")
 
 
 def _resolve_unit_spellings(con: duckdb.DuckDBPyConnection) -> None:
@@ -175,8 +185,8 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, run_id: int, file_label: st
     con.execute(f"""
         INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name,
                                 bad_value, quarantined_at)
-        SELECT {run_id}, 'dossiers', {lit(file_label)}, _line, {mask_sql('dossier_id', "'dossier_id'")},
-               p.code, p.col, {mask_sql('p.val', 'p.col')}, current_localtimestamp()
+        SELECT {run_id}, 'dossiers', {lit(file_label)}, _line, {mask_sql('dossier_id', 'dossier_id')},
+               p.code, p.col, {mask_sql('p.val', 'sql:p.col')}, current_localtimestamp()
         FROM (SELECT *, unnest(problems) AS p FROM _checked WHERE len(problems) > 0)
     """)
     insert_rejected(con, run_id, "dossiers", file_label, read.rejected)

@@ -85,8 +85,8 @@ def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, ru
     con.execute(f"""
         INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name,
                                 bad_value, quarantined_at)
-        SELECT {run_id}, 'indicators', {lit(file_label)}, _line, {mask_sql(record_id, "'record_id'")},
-               p.code, p.col, {mask_sql('p.val', 'p.col')}, current_localtimestamp()
+        SELECT {run_id}, 'indicators', {lit(file_label)}, _line, {mask_sql(record_id, "record_id")},
+               p.code, p.col, {mask_sql('p.val', 'sql:p.col')}, current_localtimestamp()
         FROM (SELECT *, unnest(problems) AS p FROM _ind WHERE len(problems) > 0)
     """)
     insert_rejected(con, run_id, "indicators", file_label, read.rejected)
@@ -133,6 +133,6 @@ def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, ru
 _ARCHIVED = {"indicator_code": "indicator_code", "unit_code": "unit_raw", "period": "period", "value": "value_raw",
              "source": "source", "published_at": "published_raw"}
 ARCHIVE_SQL = ("SELECT _line AS line, CASE WHEN len(problems) = 0 THEN 'loaded' ELSE 'quarantined' END AS outcome, "
-               + ", ".join(f"CASE WHEN len(problems) = 0 THEN {src} ELSE {mask_sql(src, lit(col))} END AS {col}"
+               + ", ".join(f"CASE WHEN len(problems) = 0 THEN {src} ELSE {mask_sql(src, col)} END AS {col}"
                            for col, src in _ARCHIVED.items())
                + " FROM _ind ORDER BY _line")

@@ -182,8 +182,8 @@ def _purge_personal_data_sql() -> str:
         -- shifted export put names, phones and ID numbers there. Keep only what fits the column's
         -- shape (ingest.privacy), drop the JSON, and drop run errors that may quote file content.
         ALTER TABLE quarantine DROP COLUMN raw;
-        UPDATE quarantine SET bad_value = {mask_sql('bad_value', 'column_name')},
-                              record_id = {mask_sql('record_id', "'record_id'")};
+        UPDATE quarantine SET bad_value = {mask_sql('bad_value', 'sql:column_name')},
+                              record_id = {mask_sql('record_id', 'record_id')};
         UPDATE ingest_runs SET error = split_part(error, ':', 1) || ': details removed (they may have quoted the file)'
         WHERE split_part(error, ':', 1) IN ('no_profile', 'corrupt_file', 'internal_error');
         ALTER TABLE ingest_runs ADD COLUMN warnings VARCHAR;   -- JSON list of texts, NULL when none
