@@ -207,6 +207,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dh_last_load": ("Nạp thành công gần nhất", "Last successful load"),
     "dh_last_run": ("Lần chạy gần nhất", "Last run"),
     "dh_newest": ("Bản ghi mới nhất", "Newest record"),
+    "dh_query_slow": ("Truy vấn đang chạy trên dữ liệu gốc (chậm)", "Queries run on raw rows (slow)"),
     "dh_fresh": ("Mới", "Fresh"),
     "dh_stale": ("Đã cũ", "Stale"),
     "dh_runs": ("Các lần nạp gần nhất", "Latest ingest runs"),

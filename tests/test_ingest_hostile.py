@@ -231,6 +231,11 @@ def test_no_silent_slow_path(con, tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     metrics.query(con, ["received"], periods="2026-03", now=early)
     assert "raw rows (slow path)" in caplog.text
+    # and the data-health page says so
+    from dashboard.views.health import freshness
+
+    assert "dh-query-path" in str(freshness(con, "vi", now=early))
+    assert "dh-query-path" not in str(freshness(con, "vi", now=NOW))
 
 
 # --- limits ----------------------------------------------------------------------------------------

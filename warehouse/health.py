@@ -49,7 +49,7 @@ def ingest_runs(con: duckdb.DuckDBPyConnection, limit: int = 50, source: str | N
     params = [source, limit] if source else [limit]
     return con.execute(f"""
         SELECT run_id, source, channel, file_name, profile, started_at, finished_at, duration_ms,
-               rows_read, inserted, updated, unchanged, quarantined, status, error
+               rows_read, inserted, updated, unchanged, quarantined, status, error, warnings
         FROM ingest_runs {where} ORDER BY run_id DESC LIMIT ?
     """, params).df()
 

@@ -7,11 +7,13 @@ string code."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import duckdb
 from dash import html
 
+import metrics
 from warehouse import health
 
 from .. import data, fmt
@@ -28,6 +30,12 @@ def _text(value) -> str:
     if isinstance(value, str):
         return value
     return "" if fmt.is_na(value) else str(value)
+
+
+def _warnings(stored) -> list[str]:
+    """A run's warnings (a JSON list in ingest_runs.warnings), as text."""
+    text = _text(stored)
+    return [str(w) for w in json.loads(text)] if text else []
 
 
 def freshness(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None) -> list:
@@ -50,6 +58,11 @@ def freshness(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = 
                      html.Dt(t("dh_newest", lang)), html.Dd(fmt.moment(r["newest_record"]) or fmt.NA)],
                     className="defs"),
         ], className="fresh-card", id=f"dh-fresh-{r['source']}"))
+    slow = metrics.query_path(con, now)
+    if slow is not None:  # the engine also logs it; an operator sees it here without reading logs
+        out.append(html.Div([html.H3([t("dh_query_slow", lang),
+                                      status_badge("limited", lang, small=True, label="!")]),
+                             html.P(slow, lang="en")], className="fresh-card", id="dh-query-path"))
     return out
 
 
@@ -64,7 +77,7 @@ def runs(con: duckdb.DuckDBPyConnection, lang: str, limit: int = RUNS_LIMIT) -> 
              **{k: None if fmt.is_na(r[k]) else int(r[k])
                 for k in ("rows_read", "inserted", "updated", "unchanged", "quarantined")},
              "status": t(f"run_{r['status']}", lang), "failed": r["status"] == "failed",
-             "error": _text(r["error"])}
+             "error": " · ".join(x for x in (_text(r["error"]), *_warnings(r.get("warnings"))) if x)}
             for r in df.to_dict("records")]
 
 
