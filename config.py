@@ -54,7 +54,7 @@ class Settings:
     indicator_interval_s: float = field(default_factory=lambda: _env_float("R57_INDICATOR_INTERVAL", 600))
     api_token: str | None = field(default_factory=lambda: os.environ.get("R57_API_TOKEN") or None)
     ingest: IngestLimits = field(default_factory=IngestLimits)
-    # snapshots: a hard cap on copies kept on disk, and the least time between two publications
+    # snapshots: a hard cap on copies kept on disk (at least 2), and the least time between two publications
     keep_snapshots: int = field(default_factory=lambda: _env_int("R57_KEEP_SNAPSHOTS", 3))
     publish_min_interval_s: float = field(default_factory=lambda: _env_float("R57_PUBLISH_MIN_INTERVAL", 2))
     # retention (Decree 13/2023): archived files and quarantine rows; failed files keep original bytes

@@ -1,4 +1,4 @@
-"""Ingest jobs: load what waits in an inbox, refresh derived aggregates, publish a snapshot."""
+"""Ingest jobs: load what waits in an inbox, refresh derived aggregates, publish a snapshot (coalesced)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import time
 import duckdb
 
 from ingest.runner import RunReport, discover, ingest_files
-from warehouse.db import publish_snapshot
 
 from .writer import Writer
 
@@ -35,7 +34,7 @@ def run_inbox(writer: Writer, source: str) -> list[RunReport]:
         reports = ingest_files(con, files, source, channel="inbox", archive_root=settings.data_dir)
         if any(r.changed for r in reports):
             refresh_derived(con)
-            publish_snapshot(con, settings)
+            writer.publish()  # coalesced: at most one copy per publish_min_interval_s
     for r in reports:
         log.info("%s %s: %s read=%d ins=%d upd=%d quar=%d%s", source, r.file, r.status, r.rows_read,
                  r.inserted, r.updated, r.quarantined, f" error={r.error}" if r.error else "")

@@ -5,6 +5,9 @@ gunicorn workers and a second `app.py scheduler` stay passive; under Flask's deb
 child that serves (WERKZEUG_RUN_MAIN=true) may take it. Runs of a job never overlap
 (max_instances=1) and missed ticks collapse into one (coalesce); a failing run is logged and the
 next tick tries again.
+
+Jobs: the two inbox ingests, retention (service/retention.py: once at start, then daily), the
+monthly reports, and any extra ones the caller passes (the demo live feed).
 """
 
 from __future__ import annotations
@@ -20,9 +23,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from config import TZ, Settings
 
 from .jobs import run_inbox
+from .retention import run_retention
 from .writer import Writer
 
 log = logging.getLogger(__name__)
+
+# The flock lives as long as its open file: a lock that nobody references any more would be
+# closed by the garbage collector and silently released (app.start_writer_side never kept the
+# one start_scheduler returned). Held locks are kept here until release().
+_HELD: set[SchedulerLock] = set()
 
 
 class SchedulerLock:
@@ -45,9 +54,11 @@ class SchedulerLock:
         fh.write(str(os.getpid()))
         fh.flush()
         self._fh = fh
+        _HELD.add(self)
         return True
 
     def release(self) -> None:
+        _HELD.discard(self)
         if self._fh is not None:
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
@@ -77,6 +88,8 @@ def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], obj
     jobs = {
         "ingest_dossiers": (lambda: run_inbox(writer, "dossiers"), s.dossier_interval_s),
         "ingest_indicators": (lambda: run_inbox(writer, "indicators"), s.indicator_interval_s),
+        # Decree 13/2023: archived files, failed files and quarantine rows past their retention
+        "retention": (lambda: run_retention(writer), s.retention_interval_s),
     }
     jobs.update(extra_jobs or {})
     for name, (fn, seconds) in jobs.items():

@@ -1,12 +1,23 @@
 """The one writer: a single read-write connection per warehouse, used by one job at a time.
 
 All writes go through `Writer.session()` (datasette's one-writer idea): APScheduler runs jobs on
-threads, and a DuckDB connection is not thread-safe, so the lock serialises them.
+threads, and a DuckDB connection is not thread-safe, so the lock serialises them. The lock is
+re-entrant, so code holding a session may call `publish()`.
+
+Publication is coalesced: each snapshot is a full copy of the warehouse, so `publish()` copies at
+once only if the last copy is at least `publish_min_interval_s` old; otherwise it marks a
+publication pending and a timer makes it when the interval has passed, whether or not anything
+else arrives. However many requests come in meanwhile, that is one copy, with the latest state.
+
+When the writer first opens the warehouse it also repairs what a killed process may have left:
+unfinished snapshot copies (warehouse.db.open_writer) and missing or stale metrics aggregates.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,26 +26,133 @@ import duckdb
 from config import Settings
 from warehouse.db import open_writer, publish_snapshot
 
+log = logging.getLogger(__name__)
+
+RETRY_MAX_S = 60.0  # a failing deferred publication (disk full, ...) is retried, backing off to this
+
+
+def ensure_aggregates(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """Rebuild the metrics aggregates when they are missing or stale while there are dossiers.
+
+    An aggregate refresh runs in one transaction, so a process killed during it leaves the tables
+    as they were before (stale) or absent (first build); until the next ingest that changes data,
+    every query would then silently take the slow raw path. Returns what `refresh` did, or None.
+    """
+    from metrics.aggregates import read_state, refresh  # the metrics layer owns its aggregates
+
+    if con.execute("SELECT count(*) FROM (SELECT 1 FROM dossiers LIMIT 1)").fetchall()[0][0] == 0:
+        return None
+    state = read_state(con)
+    if state is not None and state.fresh:
+        return None
+    log.warning("metrics aggregates are %s at writer start (a refresh was interrupted?): rebuilding",
+                "missing" if state is None else "stale")
+    return refresh(con, full=state is None)  # logs what it did
+
 
 class Writer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._last_publish: float | None = None   # time.monotonic() when the last copy finished
+        self._pending = False                     # a publication was asked for and not yet made
+        self._timer: threading.Timer | None = None
+        self._retry_s = 0.0
+        self.publications = 0                     # copies made by this writer (for tests, logs)
 
     @contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._lock:
             if self._con is None:
-                self._con = open_writer(self.settings)
+                self._con = self._open()
             yield self._con
 
-    def publish(self) -> None:
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        con = open_writer(self.settings)
+        try:
+            ensure_aggregates(con)
+        except Exception:  # queries stay correct on the raw path; the next ingest refreshes again
+            log.exception("could not rebuild the metrics aggregates at writer start; queries use raw rows")
+        return con
+
+    def publish(self) -> bool:
+        """Publish a snapshot now, or soon if the last one is younger than the minimum interval.
+
+        Returns True when a copy was made now, False when it was deferred (it will be made within
+        `publish_min_interval_s`, with whatever the warehouse holds then).
+        """
+        with self._lock:
+            wait = self._wait_s()
+            if wait <= 0:
+                self._publish_now()
+                return True
+            self._pending = True
+            if self._timer is None:
+                self._arm(wait)
+            return False
+
+    def flush(self) -> None:
+        """Make a pending publication now, ignoring the interval (at shutdown)."""
+        with self._lock:
+            self._cancel_timer()
+            if self._pending:
+                self._publish_now()
+
+    def _wait_s(self) -> float:
+        if self._last_publish is None:
+            return 0.0
+        return self._last_publish + self.settings.publish_min_interval_s - time.monotonic()
+
+    def _arm(self, seconds: float) -> None:
+        timer = threading.Timer(max(seconds, 0.0), self._deferred)
+        timer.name = "r57-publish"
+        timer.daemon = True  # never keep a process alive for it; close() flushes on orderly shutdown
+        self._timer = timer
+        timer.start()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _deferred(self) -> None:
+        with self._lock:
+            if self._timer is not threading.current_thread():
+                return  # cancelled or superseded while this thread waited for the lock
+            self._timer = None
+            if not self._pending:
+                return  # a direct publish() or flush() made it meanwhile
+            wait = self._wait_s()
+            if wait > 0:  # cannot normally happen (only a publish clears pending); keep the promise
+                self._arm(wait)
+                return
+            try:
+                self._publish_now()
+            except Exception:  # nobody waits on this thread to see the error: log it and try again
+                self._retry_s = min(RETRY_MAX_S, max(self.settings.publish_min_interval_s, 1.0,
+                                                     self._retry_s * 2))
+                log.exception("deferred snapshot publication failed; retrying in %.0f s", self._retry_s)
+                self._arm(self._retry_s)
+
+    def _publish_now(self) -> None:
         with self.session() as con:
             publish_snapshot(con, self.settings)
+        self._last_publish = time.monotonic()
+        self._pending = False
+        self._retry_s = 0.0
+        self.publications += 1
 
     def close(self) -> None:
         with self._lock:
+            if self._pending and self._con is not None:
+                self._cancel_timer()
+                try:
+                    self._publish_now()  # readers should see the last state this writer loaded
+                except Exception:  # still close the warehouse; the next start publishes anyway
+                    log.exception("final snapshot publication failed at close")
+            self._cancel_timer()
+            self._pending = False
             if self._con is not None:
                 self._con.close()
                 self._con = None

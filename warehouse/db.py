@@ -6,6 +6,10 @@ something, publishes an immutable copy into `<warehouse>.snapshots/` and points 
 an atomic rename. Readers (web workers, the CLI while an ingest runs) open the newest snapshot
 read-only and switch when `CURRENT` changes. Snapshots are never written after publication, so any
 number of processes may hold them open at once.
+
+At most `settings.keep_snapshots` copies stay on disk, however often the writer publishes: a reader
+that still holds a deleted one keeps reading it (Linux keeps an unlinked file's inode while it is
+open), and a reader that finds the snapshot named by `CURRENT` already gone looks again.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import os
 import shutil
 import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -26,8 +32,14 @@ from .schema import migrate
 
 log = logging.getLogger(__name__)
 
-KEEP_SNAPSHOTS = 3          # older ones are deleted; readers that still hold one keep their inode
-SNAPSHOT_GRACE_S = 120      # ... but never delete a snapshot younger than this
+# Serialises publication and orphan clean-up within this process, so that two Writer objects on the
+# same warehouse (the DuckDB lock only separates processes) never copy at once or delete each
+# other's half-written copy.
+_PUBLISH_LOCK = threading.Lock()
+REFRESH_ATTEMPTS = 3        # how often a reader re-reads CURRENT when the snapshot it names is gone
+FIRST_OPEN_ATTEMPTS = 10    # ... when it holds no snapshot yet, so has nothing to fall back on
+MIN_KEEP_SNAPSHOTS = 2      # the newest and the one before: a reader that has just read CURRENT has
+                            # a whole publication to open it (with 1 it loses that race often)
 
 
 def open_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
@@ -37,6 +49,9 @@ def open_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(settings.warehouse))
     con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
     con.execute("SET enable_progress_bar = false")  # a service and a CLI, not a notebook
+    # Holding the read-write connection makes this process the only writer of this warehouse, so
+    # any half-written snapshot copy left in its snapshot folder belongs to a writer that died.
+    remove_snapshot_orphans(settings)
     migrate(con)
     ensure_reference(con)
     return con
@@ -66,42 +81,92 @@ def get_meta(con: duckdb.DuckDBPyConnection, key: str, default: str | None = Non
 def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
     """Checkpoint the writer and publish a read-only copy; returns the new snapshot's path.
 
-    Called by the writer only, between runs, so nothing writes during the copy.
+    Called by the writer only, between runs, so nothing writes during the copy. Services publish
+    through `service.writer.Writer.publish()`, which also limits how often this runs.
     """
     assert settings.warehouse is not None
     snap_dir = settings.snapshot_dir
     snap_dir.mkdir(parents=True, exist_ok=True)
-    con.execute("CHECKPOINT")
-    name = f"wh-{time.time_ns()}.duckdb"
-    tmp = snap_dir / f".{name}.tmp"
-    shutil.copyfile(settings.warehouse, tmp)
-    os.replace(tmp, snap_dir / name)
-    pointer_tmp = snap_dir / ".CURRENT.tmp"
-    pointer_tmp.write_text(name)
-    os.replace(pointer_tmp, snap_dir / "CURRENT")
-    _prune(snap_dir, keep=name)
+    with _PUBLISH_LOCK:
+        con.execute("CHECKPOINT")
+        name = f"wh-{time.time_ns()}.duckdb"
+        tmp = snap_dir / f".{name}.tmp"
+        shutil.copyfile(settings.warehouse, tmp)
+        os.replace(tmp, snap_dir / name)
+        pointer_tmp = snap_dir / ".CURRENT.tmp"
+        pointer_tmp.write_text(name)
+        os.replace(pointer_tmp, snap_dir / "CURRENT")
+        _prune(snap_dir, keep=name, cap=settings.keep_snapshots)
     return snap_dir / name
 
 
-def _prune(snap_dir: Path, keep: str) -> None:
+def _prune(snap_dir: Path, keep: str, cap: int) -> list[Path]:
+    """Delete all but the newest `cap` (at least 2) snapshots, never `keep` (the one CURRENT names).
+
+    A hard cap: readers that hold a deleted snapshot keep reading its inode, and a reader that
+    looks it up after the deletion re-reads CURRENT (Reader._refresh), so no age grace is needed.
+    """
+    cap = max(MIN_KEEP_SNAPSHOTS, cap)
+    # names are wh-<time_ns>: same digit count until the year 2286, so name order is age order
     snaps = sorted(snap_dir.glob("wh-*.duckdb"), key=lambda p: p.name)
-    now = time.time()
-    for old in snaps[:-KEEP_SNAPSHOTS]:
-        if old.name != keep and now - old.stat().st_mtime > SNAPSHOT_GRACE_S:
+    removed = []
+    for old in snaps[:-cap]:
+        if old.name == keep:
+            continue
+        try:
+            old.unlink()
+            removed.append(old)
+        except FileNotFoundError:  # another process pruned it first: what we wanted anyway
+            log.debug("snapshot %s already gone", old)
+    return removed
+
+
+def remove_snapshot_orphans(settings: Settings) -> list[Path]:
+    """Delete the temporary files a publication killed mid-copy leaves behind; returns them.
+
+    Only the writer may call this (open_writer does, once it holds the warehouse): a reader
+    cannot know whether a live writer is still writing them.
+    """
+    snap_dir = settings.snapshot_dir
+    if not snap_dir.is_dir():
+        return []
+    removed = []
+    with _PUBLISH_LOCK:
+        for orphan in [*snap_dir.glob(".wh-*.duckdb.tmp"), *snap_dir.glob(".CURRENT.tmp")]:
             try:
-                old.unlink()
-            except OSError as exc:  # another process pruning at the same time: harmless
-                log.debug("could not prune %s: %s", old, exc)
+                orphan.unlink()
+                removed.append(orphan)
+            except FileNotFoundError:
+                log.debug("orphan %s already gone", orphan)
+    if removed:
+        log.info("removed %d unfinished snapshot file(s) left by an interrupted publication: %s",
+                 len(removed), ", ".join(p.name for p in removed))
+    return removed
 
 
-def current_snapshot(settings: Settings) -> Path | None:
+def named_snapshot(settings: Settings) -> Path | None:
+    """The path CURRENT names, whether or not the file is still there; None when there is no CURRENT."""
     pointer = settings.snapshot_dir / "CURRENT"
     try:
         name = pointer.read_text().strip()
     except FileNotFoundError:
         return None
-    path = settings.snapshot_dir / name
-    return path if path.exists() else None
+    if not name:  # never written by publish_snapshot (atomic rename), but a hand-edited file may be empty
+        return None
+    return settings.snapshot_dir / name
+
+
+def current_snapshot(settings: Settings) -> Path | None:
+    """The snapshot CURRENT names, or None when there is none (yet, or it was pruned meanwhile)."""
+    path = named_snapshot(settings)
+    return path if path is not None and path.is_file() else None
+
+
+@dataclass(frozen=True)
+class SnapshotRead:
+    cursor: duckdb.DuckDBPyConnection
+    snapshot: str            # file name of the snapshot the cursor reads
+    published: datetime | None  # its publication time (UTC), for Last-Modified
 
 
 class Reader:
@@ -120,6 +185,8 @@ class Reader:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._previous: duckdb.DuckDBPyConnection | None = None  # kept open for in-flight cursors
         self._checked = 0.0
+        self._published: datetime | None = None
+        self._unopenable: Path | None = None  # last snapshot we warned about, to warn once
 
     @property
     def snapshot_path(self) -> Path | None:
@@ -130,19 +197,49 @@ class Reader:
         if self._con is not None and now - self._checked < self.CHECK_EVERY_S:
             return
         self._checked = now
-        path = current_snapshot(self.settings)
-        if path is None or path == self._path:
+        # The writer may publish and prune between our look at CURRENT and the open (it keeps only
+        # a few copies, however fast it publishes): then CURRENT names a newer snapshot, so look
+        # again. If every attempt loses the race, keep the connection we have: a slightly older
+        # snapshot is better than none, and the next check tries again.
+        attempts = REFRESH_ATTEMPTS if self._con is not None else FIRST_OPEN_ATTEMPTS
+        failed: Path | None = None
+        error: Exception | None = None
+        for attempt in range(1, attempts + 1):
+            path = named_snapshot(self.settings)
+            if path is None or path == self._path:  # nothing published yet, or nothing new
+                return
+            if path == failed:
+                break  # CURRENT did not move: not a race with pruning, the file is missing or unreadable
+            try:
+                published = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
+                con = duckdb.connect(str(path), read_only=True)
+            except (FileNotFoundError, duckdb.IOException) as exc:
+                log.debug("snapshot %s gone before it could be opened (attempt %d): %s", path.name, attempt, exc)
+                failed, error = path, exc
+                continue
+            con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+            if self._previous is not None:
+                self._previous.close()
+            self._previous, self._con, self._path, self._published = self._con, con, path, published
             return
-        con = duckdb.connect(str(path), read_only=True)
-        con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
-        if self._previous is not None:
-            self._previous.close()
-        self._previous, self._con, self._path = self._con, con, path
+        if failed is not None and failed != self._unopenable:  # once per snapshot, not per request
+            self._unopenable = failed
+            log.warning("cannot open snapshot %s (%s); still reading %s", failed.name, error,
+                        self._path.name if self._path else "nothing")
 
     def cursor(self) -> duckdb.DuckDBPyConnection | None:
+        read = self.read()
+        return read.cursor if read is not None else None
+
+    def read(self) -> SnapshotRead | None:
+        """A cursor together with the snapshot it reads, taken under one lock: callers that label
+        an answer (ETag, `snapshot`, Last-Modified) must use this name, never a fresh look at CURRENT,
+        which may already point at a newer snapshot than the one the cursor reads."""
         with self._lock:
             self._refresh()
-            return self._con.cursor() if self._con is not None else None
+            if self._con is None or self._path is None:
+                return None
+            return SnapshotRead(self._con.cursor(), self._path.name, self._published)
 
     def close(self) -> None:
         with self._lock:
