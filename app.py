@@ -230,7 +230,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         writer, _ = start_writer_side(settings, demo=args.demo, live=args.live)
     app = build_web(settings, writer)
     print(f"Dashboard on http://{args.host}:{args.port}/", flush=True)
-    app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
+    try:
+        app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
+    finally:
+        if writer is not None:
+            writer.close()  # a publication deferred by the minimum interval is made before exit
     return 0
 
 

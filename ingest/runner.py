@@ -232,6 +232,7 @@ def _archive_failed(path: Path, root: Path | None, source: str, error: str | Non
         return
     dest = _free_name(_archive_dir(root, "failed", source), path.name)
     shutil.move(str(path), dest)
+    os.utime(dest)  # retention counts from the day it was set aside, not from when it was exported
     if error:
         tmp = dest.with_name(f".{dest.name}.reason.tmp")
         tmp.write_text(error + "\n", encoding="utf-8")
