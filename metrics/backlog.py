@@ -9,23 +9,27 @@ import duckdb
 import pandas as pd
 
 from . import aggregates
+from .registry import get_registry
 from .sqlparts import code_list, ts_lit
 
-OVERDUE_STATUSES = ("received", "processing")  # not supplement_requested: the clock is paused
+OVERDUE_MEASURE = "in_flight_overdue"  # the one definition of "overdue", as the backlog KPI counts it
 
 
 def overdue_sql(units: tuple[str, ...] | None, now: datetime, limit: int | None, table: str = "dossiers") -> str:
-    unit_filter = f"AND d.unit_code IN {code_list(units)}" if units is not None else ""
+    """The dossiers the overdue backlog counts at `now`, from the measure's own declaration."""
+    m = get_registry().measures[OVERDUE_MEASURE]
+    unit_filter = f"AND unit_code IN {code_list(units)}" if units is not None else ""
+    rows = (f"SELECT * FROM {table} WHERE ({m.filter or 'TRUE'}) AND ({m.at.replace('{T}', ts_lit(now))}) "
+            f"{unit_filter}")
     return f"""
         SELECT d.dossier_id, d.unit_code, u.name AS unit_name, d.procedure_code, p.name_vi AS procedure_name_vi,
                p.name_en AS procedure_name_en, d.received_at, d.effective_due_at,
                ct.wd_cum - cd.wd_cum AS working_days_overdue, d.status
-        FROM {table} d
+        FROM ({rows}) d
         LEFT JOIN units u ON u.unit_code = d.unit_code
         LEFT JOIN procedures p ON p.procedure_code = d.procedure_code
         LEFT JOIN calendar cd ON cd.day = CAST(d.effective_due_at AS DATE)
         LEFT JOIN calendar ct ON ct.day = {ts_lit(now)}::DATE
-        WHERE d.status IN ('received', 'processing') AND d.effective_due_at < {ts_lit(now)} {unit_filter}
         ORDER BY working_days_overdue DESC, d.effective_due_at, d.dossier_id
         {f'LIMIT {int(limit)}' if limit else ''}
     """
@@ -33,7 +37,8 @@ def overdue_sql(units: tuple[str, ...] | None, now: datetime, limit: int | None,
 
 def overdue_list(con: duckdb.DuckDBPyConnection, units: str | Iterable[str] | None = None,
                  now: datetime | None = None, scope: Iterable[str] | None = None, limit: int | None = 100) -> pd.DataFrame:
-    """Dossiers received or processing whose due time (supplement days added) has passed, within scope.
+    """Dossiers in flight whose due time (supplement days added) has passed, not waiting for the
+    citizen, within scope: exactly the rows the overdue backlog counts now.
 
     working_days_overdue = wd_cum(today) - wd_cum(due date) from the working-day calendar.
     """
@@ -46,5 +51,6 @@ def overdue_list(con: duckdb.DuckDBPyConnection, units: str | Iterable[str] | No
                                      "procedure_name_en", "received_at", "effective_due_at",
                                      "working_days_overdue", "status"])
     state = aggregates.read_state(con)
-    table = "metrics_open" if state is not None and state.fresh else "dossiers"
+    # metrics_open holds what is unfinished in the data as loaded: right for a `now` after every event
+    table = "metrics_open" if aggregates.slow_path_reason(state, now) is None else "dossiers"
     return con.execute(overdue_sql(sel.units, now, limit, table)).df()

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from threading import Lock
 
 import duckdb
@@ -36,13 +36,14 @@ from .evaluate import (
     measures_for,
 )
 from .measures import Selection
-from .periods import Grain, Period, period_at, previous, resolve
+from .periods import Grain, Period, last_complete, period_at, previous, resolve, year_to_date
 from .registry import DOSSIER_DIMENSIONS, KpiType, Registry, get_registry
 from .status import as_number
 
 VALUE_COLUMNS = ["value", "numerator", "denominator"]
-TAIL = ["unit", "target", "target_comparison", "target_deadline", "status", "ratio", "projected", "change",
-        "previous", "base_period", "base_value", *sources.INDICATOR_COLUMNS]
+TAIL = ["unit", "partial", "n", "few_data", "target", "target_comparison", "target_deadline", "status",
+        "status_reason", "method", "ratio", "projected", "change", "previous", "base_period", "base_value",
+        *sources.INDICATOR_COLUMNS]
 
 
 class QueryError(ValueError):
@@ -282,11 +283,27 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     out["period_end"] = [labels[p].end for p in out["period"]]
     out["as_of"] = [labels[p].judged_at(now) for p in out["period"]]
     out["unit"] = [reg.kpis[k].unit for k in out["kpi"]]
+    # a period not over yet is partial: shown with its as_of, never judged (targets.apply); an
+    # indicator's value is a publication, final when published, so it is never partial
+    out["partial"] = [labels[p].is_current(now) and reg.kpis[k].type != KpiType.INDICATOR
+                      for k, p in zip(out["kpi"], out["period"], strict=True)]
+    out["n"] = [_n(reg.kpis[k], den) for k, den in zip(out["kpi"], out["denominator"], strict=True)]
+    out["few_data"] = [n is not None and reg.kpis[k].min_n is not None and 0 < n < reg.kpis[k].min_n
+                       for k, n in zip(out["kpi"], out["n"], strict=True)]
     targets.apply(reg, out, labels, ctx.keys, now, lambda cs, p: _values(ctx, cs, [p]))
     for c in ("target", "ratio", "projected", "base_value", "revised"):
         out[c] = [as_number(x) if c != "revised" else (None if x is None or x != x else bool(x)) for x in out[c]]
     # object columns keep None for N/A (a float column would turn it into NaN)
     return pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in empty.columns})
+
+
+def _n(k, denominator) -> int | None:
+    """How many dossiers (or ratings) a rate or mean stands on: its denominator; None for counts,
+    catalogue, indicator and derived KPIs."""
+    if k.type not in (KpiType.RATIO, KpiType.MEAN, KpiType.MEDIAN):
+        return None
+    d = as_number(denominator)
+    return None if d is None else int(d)
 
 
 def _key(x):
@@ -348,25 +365,58 @@ def list_kpis(lang: str = "vi") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def basis_of(kpi: str, unit: str | None = None, year: int | None = None) -> targets.Basis:
+    """What the KPI's target is judged on: declared per target, else latest publication for
+    indicators and the year to date (complete months) for the rest."""
+    reg = get_registry()
+    t = targets.select_target(reg, kpi, unit or config.CITY_CODE, year)
+    if t is not None and t.basis is not None:
+        return t.basis
+    return targets.Basis.LATEST_PUBLICATION if reg.kpi(kpi).type == KpiType.INDICATOR else targets.Basis.YEAR_TO_DATE
+
+
 def progress(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None = None, now: datetime | None = None,
              scope: Iterable[str] | None = None) -> dict:
-    """Where a KPI stands against its target: the current month (dossier KPIs), the catalogue now, or
-    the latest published period (indicators); a dict of the query row."""
+    """Where a KPI stands against its target, on the target's basis: the year to date of complete
+    months (annual targets), the last complete month, or the latest publication (indicators). A dict
+    of that query row, plus the last complete month's value and the current month to date (partial,
+    with its as_of and n) beside it; the partial month never drives the status."""
     reg = get_registry()
     now = now or local_now()
     k = reg.kpi(kpi)
-    period: str | tuple[date, date] = period_at(now.date(), Grain.MONTH).label
-    grain = "month"
-    if k.type == KpiType.INDICATOR:
+    basis = basis_of(kpi, unit, last_complete(now).start.year)
+    period: str | Period = last_complete(now).label
+    grain: str | None = "month"
+    if basis == targets.Basis.LATEST_PUBLICATION or k.type == KpiType.INDICATOR:
         sel = selection(unit, scope)
         code = sel.label if sel is not None and sel.label != "*" else config.CITY_CODE
         any_unit = k.aggregation != "none" and code == config.CITY_CODE  # weighted over every unit
         row = con.execute("SELECT period FROM indicators WHERE indicator_code = ? AND (? OR unit_code = ?) "
                           "AND period_start <= ? ORDER BY period_end DESC, period_start DESC LIMIT 1",
-                          [k.indicator, any_unit, code, now.date()]).fetchone()
+                          [k.indicator, any_unit, code, now.date()]).fetchone() if k.indicator else None
         if row is not None:
             period, grain = row[0], None
-    df = query(con, [kpi], grain=grain, periods=period, units=unit, scope=scope, now=now)
+    elif basis == targets.Basis.YEAR_TO_DATE:
+        period, grain = year_to_date(now), None
+    df = query(con, [kpi], grain=grain, periods=[period], units=unit, scope=scope, now=now)
     if df.empty:
-        return {"kpi": kpi, "unit_code": unit or config.CITY_CODE, "status": "no_data", "value": None}
-    return df.iloc[-1].to_dict()
+        out = {"kpi": kpi, "unit_code": unit or config.CITY_CODE, "status": "no_data", "value": None}
+    else:
+        out = df.iloc[-1].to_dict()
+    out["basis"] = basis.value
+    if k.type != KpiType.INDICATOR:
+        out.update(_beside(con, kpi, unit, scope, now))
+    return out
+
+
+def _beside(con, kpi: str, unit, scope, now: datetime) -> dict:
+    """The last complete month and the current month to date, shown beside a year-to-date value."""
+    last = last_complete(now)
+    cur = period_at(now.date(), Grain.MONTH)
+    df = query(con, [kpi], grain="month", periods=[last.label, cur.label], units=unit, scope=scope, now=now)
+    rows = {r["period"]: r for r in df.to_dict("records")}
+    lm, cm = rows.get(last.label, {}), rows.get(cur.label, {})
+    return {"last_month_period": last.label, "last_month_value": lm.get("value"), "last_month_n": lm.get("n"),
+            "last_month_status": lm.get("status"),
+            "current_period": cur.label, "current_value": cm.get("value"), "current_n": cm.get("n"),
+            "current_as_of": cm.get("as_of")}

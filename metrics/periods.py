@@ -148,10 +148,19 @@ def previous(p: Period) -> Period:
     return period_at(p.start - timedelta(days=1), p.grain)
 
 
-def same_period_year_before(p: Period) -> Period:
-    if p.grain == RANGE:
-        return range_period(p.start.replace(year=p.start.year - 1), p.end.replace(year=p.end.year - 1))
-    return period_at(p.start.replace(year=p.start.year - 1, day=min(p.start.day, 28)), p.grain)
+CURRENT = "current"  # the period containing now: partial, labelled so, never judged
+
+
+def last_complete(now: datetime, grain: Grain | str = Grain.MONTH) -> Period:
+    """The latest period of `grain` that has ended by `now` (on 1 December at 08:00: November)."""
+    return previous(period_at(now.date(), grain))
+
+
+def year_to_date(now: datetime) -> Period:
+    """The complete months of the year of the last complete month: 1 Jan .. end of that month (on
+    1 January: the whole past year)."""
+    last = last_complete(now, Grain.MONTH)
+    return range_period(date(last.start.year, 1, 1), last.end)
 
 
 def spanning(start: date, end_inclusive: date, grain: Grain | str) -> list[Period]:
@@ -168,12 +177,16 @@ def spanning(start: date, end_inclusive: date, grain: Grain | str) -> list[Perio
 def resolve(grain: Grain | str | None, periods: str | Iterable | tuple | None, now: datetime) -> list[Period]:
     """The periods a query asks for, in order, without future ones (a period starting after `now`).
 
-    `periods`: None (the period containing now), a label, a list of labels, or a (start, end) pair of
-    dates (inclusive). A label coarser than `grain` expands to its sub-periods ('2026-Q3' at month
-    grain = its three months); a finer one gives the period containing it; grain None keeps labels as they are.
+    `periods`: None (the last complete period: a complete period's figures never change without a
+    data change), 'current' (the period containing now, partial), a label, a list of labels, or a
+    (start, end) pair of dates (inclusive). A label coarser than `grain` expands to its sub-periods
+    ('2026-Q3' at month grain = its three months); a finer one gives the period containing it; grain
+    None keeps labels as they are.
     """
     g = Grain(grain) if grain else None
     if periods is None:
+        out = [last_complete(now, g or Grain.MONTH)]
+    elif isinstance(periods, str) and periods.strip().lower() == CURRENT:
         out = [period_at(now.date(), g or Grain.MONTH)]
     elif isinstance(periods, tuple) and len(periods) == 2 and all(isinstance(x, date) for x in periods):
         lo, hi = (x.date() if isinstance(x, datetime) else x for x in periods)

@@ -23,11 +23,14 @@ from .periods import Grain, Period, PeriodError, parse_label, range_period
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 DOSSIER_DIMENSIONS = ("unit_code", "procedure_code", "channel", "sector", "applicant_type")
-EventDay = Literal["received_date", "finished_date", "due_date"]
+EventDay = Literal["received_date", "finished_date", "due_date", "withdrawn_date"]
 
 
 class RegistryError(ValueError):
     """A definition file that cannot be used; the message names the file, the entry and the expected form."""
+
+
+DEFAULT_MIN_N = 30  # dossiers: below this a rate is "ít dữ liệu" (DOMAIN: 30 dossiers, 10 ratings)
 
 
 class KpiType(StrEnum):
@@ -69,7 +72,7 @@ class Measure(_Frozen):
             raise ValueError("a stock measure needs `at`, a condition over the judgement time {T}")
         if self.kind == "stock" and (not self.enters or not self.leaves):
             raise ValueError("a stock measure needs `enters` and `leaves` (lists of received_date, "
-                             "finished_date, due_date)")
+                             "finished_date, due_date, withdrawn_date)")
         for text in (self.expr, self.filter, self.at):
             if text and ";" in text:
                 raise ValueError("SQL expressions may not contain ';'")
@@ -104,6 +107,9 @@ class Kpi(_Frozen):
     legal_basis: str
     auxiliary: bool = False
     tags: tuple[str, ...] = ()
+    # small numbers: a rate over fewer than min_n (its denominator) is marked "ít dữ liệu", never
+    # judged, coloured or ranked like the others; default 30 dossiers for dossier rates and means
+    min_n: int | None = None
 
     @model_validator(mode="after")
     def _shape(self) -> Kpi:
@@ -122,6 +128,8 @@ class Kpi(_Frozen):
         object.__setattr__(self, "source", self.source or source)
         object.__setattr__(self, "dimensions", self.dimensions if self.dimensions is not None else dims)
         object.__setattr__(self, "unit_en", self.unit_en or self.unit)
+        if self.min_n is None and source == "dossiers" and t in (KpiType.RATIO, KpiType.MEAN, KpiType.MEDIAN):
+            object.__setattr__(self, "min_n", DEFAULT_MIN_N)
         bad = [d for d in self.dimensions if d not in DOSSIER_DIMENSIONS]
         if bad:
             raise ValueError(f"unknown dimensions {bad}; expected some of {list(DOSSIER_DIMENSIONS)}")
@@ -173,11 +181,20 @@ class Baseline(_Frozen):
         return None
 
 
+class Basis(StrEnum):
+    """Which value a target is judged on (the status and projection always use complete periods)."""
+
+    YEAR_TO_DATE = "year_to_date"                 # complete months of the year so far (annual targets)
+    LAST_COMPLETE_MONTH = "last_complete_month"
+    LATEST_PUBLICATION = "latest_publication"     # indicators: the latest period published
+
+
 class Target(_Frozen):
     kpi: str
     value: float
     comparison: Literal[">=", "<="]
     deadline: date
+    basis: Basis | None = None   # default: latest_publication for indicators, else year_to_date
     baseline: Baseline | None = None
     document_vi: str
     document_en: str

@@ -14,6 +14,8 @@ EVENT_DAY_SQL = {
     "received_date": "received_date",
     "finished_date": "finished_date",
     "due_date": "CAST(effective_due_at AS DATE)",
+    # the day a withdrawn dossier left (its receipt day when the withdrawal time is unknown: never counted)
+    "withdrawn_date": "CASE WHEN status = 'withdrawn' THEN coalesce(CAST(completed_at AS DATE), received_date) END",
 }
 DIM_SQL = {  # query dimension -> column of the dossier source
     "unit_code": "unit_code", "procedure_code": "procedure_code", "channel": "channel",

@@ -20,6 +20,8 @@ class Status(StrEnum):
     LIMITED = "limited"                        # 0 <= R < 0.6
     DETERIORATING = "deteriorating"            # R < 0
     NO_DATA = "no_data"                        # no value, or no trend to judge it by
+    FEW_DATA = "few_data"                      # a rate over fewer than the KPI's min_n: not judged
+    PARTIAL = "partial"                        # the period is not over: shown, labelled, never judged
 
 
 ON_TRACK_R = 0.95

@@ -8,8 +8,14 @@ from datetime import datetime, time, timedelta
 import pandas as pd
 
 from .periods import Period, previous, years
-from .registry import Registry, Target
-from .status import assess
+from .registry import Basis, Registry, Target
+from .status import Status, as_number, assess
+
+# Progress is never annualised over less than this: one complete month (a base inside the period
+# judged, e.g. a baseline year equal to the annual value's year, falls back to the period before).
+MIN_SPAN_YEARS = 28 / 365.2425
+
+__all__ = ["Basis", "MIN_SPAN_YEARS", "apply", "baseline_period", "select_target"]
 
 
 def select_target(reg: Registry, kpi: str, unit_code: str | None, year: int | None) -> Target | None:
@@ -63,12 +69,20 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
             if r[1] is not None and pd.notna(r[1]):
                 found[(bp.label, r[0], *(None if x is None or x != x else x for x in r[2:]))] = float(r[1])
     out = {c: [None] * n for c in ("target", "target_comparison", "target_deadline", "base_period", "base_value",
-                                   "status", "ratio", "projected")}
+                                   "status", "status_reason", "method", "ratio", "projected")}
     group = [rows[k] for k in keys]
     for i, t in enumerate(found_targets):
         if t is None:
             continue
         out["target"][i], out["target_comparison"][i], out["target_deadline"][i] = t.value, t.comparison, t.deadline
+        period = periods[rows["period"][i]]
+        if rows["partial"][i]:  # hours of data are shown, never judged
+            out["status"][i], out["status_reason"][i] = Status.PARTIAL.value, "partial"
+            continue
+        if rows["few_data"][i]:
+            out["status"][i], out["status_reason"][i] = Status.FEW_DATA.value, "few_data"
+            continue
+        t1 = years(rows["as_of"][i])
         bp = bv = t0 = None
         if t.baseline is not None and t.baseline.value is not None:
             bp, bv = str(t.baseline.date), t.baseline.value
@@ -78,12 +92,17 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
             bv = found.get((p.label, rows["kpi"][i], *(g[i] for g in group)))
             if bv is not None:
                 bp, t0 = p.label, years(p.judged_at(now))
+        if t0 is not None and t1 - t0 < MIN_SPAN_YEARS:
+            bp = bv = t0 = None  # the baseline is this period itself (an annual series): compare with the year before
+        prev = previous(period)
         if bv is None and rows["previous"][i] is not None:
-            prev = previous(periods[rows["period"][i]])
             bp, bv, t0 = prev.label, rows["previous"][i], years(prev.judged_at(now))
         k = reg.kpis[rows["kpi"][i]]
-        pr = assess(rows["value"][i], years(rows["as_of"][i]), t.value, _deadline_years(t), t.comparison,
-                    k.direction, bv, t0, k.bounds)
+        pr = assess(rows["value"][i], t1, t.value, _deadline_years(t), t.comparison, k.direction, bv, t0, k.bounds)
         out["base_period"][i], out["base_value"][i] = bp, bv
         out["status"][i], out["ratio"][i], out["projected"][i] = pr.status.value, pr.ratio, pr.projected
+        out["method"][i] = pr.method
+        if pr.status == Status.NO_DATA:
+            # say which data is missing: the value itself, or a value to measure progress from
+            out["status_reason"][i] = "no_value" if as_number(rows["value"][i]) is None else f"no_base:{prev.label}"
     rows.update(out)

@@ -173,12 +173,13 @@ def test_indicator_latest_publication_and_revision(con):
 
 
 def test_targets_status_and_change(con):
-    """On-time March: 50 % against 100 % by end-2026; base = February (57.14 %, the 2025-Q3 baseline has no
-    data) -> falling: deteriorating. 5G: 40 % (2025-Q3 baseline) -> 62.2 %: on track."""
+    """On-time March to date: 50 % against 100 % by end-2026, change from February 50 - 57.14; March is
+    not over at NOW, so it is shown and never judged (status 'partial', no R, no projection).
+    5G: 40 % (2025-Q3 baseline) -> 62.2 %: on track (a publication: never partial)."""
     r = one(con, "on_time_rate", "2026-03")
     assert (r["target"], r["target_comparison"], str(r["target_deadline"])) == (100.0, ">=", "2026-12-31")
-    assert r["status"] == "deteriorating" and r["ratio"] < 0
-    assert r["base_period"] == "2026-02" and r["change"] == approx(50 - 400 / 7)
+    assert (r["status"], r["ratio"], r["projected"], r["partial"]) == ("partial", None, None, True)
+    assert r["change"] == approx(50 - 400 / 7)
     r = one(con, "coverage_5g", "2026-03")
     assert r["status"] == "on_track" and r["base_value"] == 40.0 and r["base_period"] == "2025-Q3"
     assert r["projected"] == 100.0  # bounded at 100 %
@@ -225,7 +226,9 @@ def test_index766(con):
 def test_progress(con):
     p = progress(con, "coverage_5g", now=NOW)
     assert p["status"] == "on_track" and p["period"] == "2026-Q1"
-    assert progress(con, "on_time_rate", unit="00073", now=NOW)["period"] == "2026-03"
+    # an annual target: the complete months of the year so far, the last complete month beside it
+    p = progress(con, "on_time_rate", unit="00073", now=NOW)
+    assert (p["period"], p["basis"], p["last_month_period"]) == ("2026-01-01..2026-02-28", "year_to_date", "2026-02")
 
 
 def test_explain_and_list(con):

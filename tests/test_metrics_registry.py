@@ -69,7 +69,8 @@ def test_formula_with_unknown_kpi_or_code(defs):
 
 
 def test_stock_without_condition(defs):
-    edit(defs / "kpis.yaml", '    at: "received_at < {T} AND (finished_date IS NULL OR completed_at >= {T})"\n', "")
+    edit(defs / "kpis.yaml", '    at: "received_at < {T} AND (completed_at IS NULL OR completed_at >= {T}) AND NOT '
+         '(status = \'withdrawn\' AND completed_at IS NULL)"\n', "")
     with pytest.raises(RegistryError, match=r"measure 'in_flight': a stock measure needs `at`"):
         load_registry(defs)
 

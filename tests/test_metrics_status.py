@@ -82,7 +82,8 @@ def test_period_labels():
 
 def test_resolve_periods():
     now = datetime(2026, 3, 16, 12)
-    assert [p.label for p in resolve("month", None, now)] == ["2026-03"]
+    assert [p.label for p in resolve("month", None, now)] == ["2026-02"]  # the last complete month
+    assert [p.label for p in resolve("month", "current", now)] == ["2026-03"]
     assert [p.label for p in resolve("month", "2026-Q1", now)] == ["2026-01", "2026-02", "2026-03"]
     assert [p.label for p in resolve("quarter", "2026-02", now)] == ["2026-Q1"]
     assert [p.label for p in resolve("month", (date(2025, 12, 15), date(2026, 6, 1)), now)] == [
