@@ -377,46 +377,61 @@ def basis_of(kpi: str, unit: str | None = None, year: int | None = None) -> targ
 
 def progress(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None = None, now: datetime | None = None,
              scope: Iterable[str] | None = None) -> dict:
-    """Where a KPI stands against its target, on the target's basis: the year to date of complete
-    months (annual targets), the last complete month, or the latest publication (indicators). A dict
-    of that query row, plus the last complete month's value and the current month to date (partial,
-    with its as_of and n) beside it; the partial month never drives the status."""
+    """Where a KPI stands against its target (see `standing`), as one dict."""
+    return standing(con, [kpi], unit=unit, now=now, scope=scope)[0]
+
+
+def standing(con: duckdb.DuckDBPyConnection, kpis: Sequence[str], unit: str | None = None,
+             now: datetime | None = None, scope: Iterable[str] | None = None) -> list[dict]:
+    """Where each KPI stands against its target, on its target's basis: the year to date of complete
+    months (annual targets, the default), the last complete month, or the latest publication
+    (indicators). One dict per KPI: that query row, `basis`, and beside it the last complete month
+    (`last_month_*`) and the current month to date (`current_*`, partial, with its as_of and n),
+    which never drives the status. Asked in as few queries as the bases need."""
     reg = get_registry()
     now = now or local_now()
-    k = reg.kpi(kpi)
-    basis = basis_of(kpi, unit, last_complete(now).start.year)
-    period: str | Period = last_complete(now).label
-    grain: str | None = "month"
-    if basis == targets.Basis.LATEST_PUBLICATION or k.type == KpiType.INDICATOR:
-        sel = selection(unit, scope)
-        code = sel.label if sel is not None and sel.label != "*" else config.CITY_CODE
-        any_unit = k.aggregation != "none" and code == config.CITY_CODE  # weighted over every unit
-        row = con.execute("SELECT period FROM indicators WHERE indicator_code = ? AND (? OR unit_code = ?) "
-                          "AND period_start <= ? ORDER BY period_end DESC, period_start DESC LIMIT 1",
-                          [k.indicator, any_unit, code, now.date()]).fetchone() if k.indicator else None
-        if row is not None:
-            period, grain = row[0], None
-    elif basis == targets.Basis.YEAR_TO_DATE:
-        period, grain = year_to_date(now), None
-    df = query(con, [kpi], grain=grain, periods=[period], units=unit, scope=scope, now=now)
-    if df.empty:
-        out = {"kpi": kpi, "unit_code": unit or config.CITY_CODE, "status": "no_data", "value": None}
-    else:
-        out = df.iloc[-1].to_dict()
-    out["basis"] = basis.value
-    if k.type != KpiType.INDICATOR:
-        out.update(_beside(con, kpi, unit, scope, now))
+    last, cur = last_complete(now), period_at(now.date(), Grain.MONTH)
+    year = last.start.year
+    bases = {c: basis_of(c, unit, year) for c in kpis}
+    rows: dict[str, dict] = {}
+    ytd = [c for c in kpis if bases[c] == targets.Basis.YEAR_TO_DATE and reg.kpi(c).type != KpiType.INDICATOR]
+    month = [c for c in kpis if bases[c] == targets.Basis.LAST_COMPLETE_MONTH and reg.kpi(c).type != KpiType.INDICATOR]
+    if ytd:
+        rows.update({r["kpi"]: r for r in query(con, ytd, grain=None, periods=[year_to_date(now)], units=unit,
+                                                 scope=scope, now=now).to_dict("records")})
+    plain = [c for c in kpis if reg.kpi(c).type != KpiType.INDICATOR]
+    beside = query(con, plain, grain="month", periods=[last.label, cur.label], units=unit, scope=scope,
+                   now=now).to_dict("records") if plain else []
+    by_month = {(r["kpi"], r["period"]): r for r in beside}
+    for c in month:
+        if (c, last.label) in by_month:
+            rows[c] = dict(by_month[(c, last.label)])
+    for c in kpis:
+        if reg.kpi(c).type == KpiType.INDICATOR:
+            rows[c] = _latest_publication(con, c, unit, scope, now)
+    out = []
+    for c in kpis:
+        row = dict(rows.get(c) or {"kpi": c, "unit_code": unit or config.CITY_CODE, "status": "no_data",
+                                   "value": None})
+        row["basis"] = bases[c].value
+        if c in plain:
+            lm, cm = by_month.get((c, last.label), {}), by_month.get((c, cur.label), {})
+            row.update({"last_month_period": last.label, "last_month_value": lm.get("value"),
+                        "last_month_n": lm.get("n"), "last_month_status": lm.get("status"),
+                        "current_period": cur.label, "current_value": cm.get("value"), "current_n": cm.get("n"),
+                        "current_as_of": cm.get("as_of")})
+        out.append(row)
     return out
 
 
-def _beside(con, kpi: str, unit, scope, now: datetime) -> dict:
-    """The last complete month and the current month to date, shown beside a year-to-date value."""
-    last = last_complete(now)
-    cur = period_at(now.date(), Grain.MONTH)
-    df = query(con, [kpi], grain="month", periods=[last.label, cur.label], units=unit, scope=scope, now=now)
-    rows = {r["period"]: r for r in df.to_dict("records")}
-    lm, cm = rows.get(last.label, {}), rows.get(cur.label, {})
-    return {"last_month_period": last.label, "last_month_value": lm.get("value"), "last_month_n": lm.get("n"),
-            "last_month_status": lm.get("status"),
-            "current_period": cur.label, "current_value": cm.get("value"), "current_n": cm.get("n"),
-            "current_as_of": cm.get("as_of")}
+def _latest_publication(con, kpi: str, unit, scope, now: datetime) -> dict | None:
+    k = get_registry().kpi(kpi)
+    sel = selection(unit, scope)
+    code = sel.label if sel is not None and sel.label != "*" else config.CITY_CODE
+    any_unit = k.aggregation != "none" and code == config.CITY_CODE  # weighted over every unit
+    row = con.execute("SELECT period FROM indicators WHERE indicator_code = ? AND (? OR unit_code = ?) "
+                      "AND period_start <= ? ORDER BY period_end DESC, period_start DESC LIMIT 1",
+                      [k.indicator, any_unit, code, now.date()]).fetchone()
+    df = query(con, [kpi], grain=None if row else "month", periods=[row[0]] if row else None, units=unit,
+               scope=scope, now=now)
+    return None if df.empty else df.iloc[-1].to_dict()
