@@ -468,7 +468,12 @@ def _xlsx_rows(path: Path, limits: IngestLimits) -> Iterator[list]:
     try:
         if not wb.worksheets:
             raise UnreadableFile("empty_file", "the workbook has no sheet")
-        rows = wb.worksheets[0].iter_rows(values_only=True)
+        ws = wb.worksheets[0]
+        declared = getattr(ws, "max_row", None)  # from the sheet's <dimension>, when the writer set it
+        if isinstance(declared, int) and declared > limits.xlsx_max_rows + 1:
+            raise UnreadableFile("too_large", f"the first sheet has {declared - 1:,} rows, more than "
+                                 f"{limits.xlsx_max_rows:,} (R57_XLSX_MAX_ROWS): split it or send CSV")
+        rows = ws.iter_rows(values_only=True)
         head = next(rows, None)
         if head is None:
             raise UnreadableFile("empty_file", "the first sheet is empty")
