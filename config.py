@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,13 @@ def _env_float(name: str, default: float) -> float:
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def frozen_now() -> datetime | None:
+    """R57_NOW ('2026-12-01T08:00', Hanoi local time): a fixed clock for the dashboard (demos, screenshots,
+    browser tests of the 1st of a month); unset in production. Read on every call."""
+    value = os.environ.get("R57_NOW")
+    return datetime.fromisoformat(value).replace(tzinfo=None) if value else None
 
 
 @dataclass(frozen=True)
