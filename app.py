@@ -321,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("kpis", help="print KPIs with targets and statuses")
     wh(sp)
-    sp.add_argument("--period", default=None, help="e.g. 2026-Q3, 2026-10, 2026 (default: current month)")
+    sp.add_argument("--period", default=None, help="e.g. 2026-Q3, 2026-10, 2026, or 'current' (this period to "
+                    "date, partial); default: the last complete period")
     sp.add_argument("--grain", default="month", choices=("day", "week", "month", "quarter", "year"))
     sp.add_argument("--unit", default=None, help="5-digit unit code, e.g. 00073 (default: the city)")
     sp.add_argument("--format", default="table", choices=("table", "csv", "json"))

@@ -29,13 +29,28 @@ def _ok(schema: dict, description: str = "OK") -> dict:
             "headers": {"ETag": {"schema": {"type": "string"}}, "Last-Modified": {"schema": {"type": "string"}}}}
 
 
+STATUSES = ["achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data", "few_data",
+            "partial"]
 _VALUE_ROW = {"type": "object", "properties": {
     "kpi": {"type": "string"}, "unit_code": {"type": "string"}, "period": {"type": "string"},
-    "period_start": {"type": "string"}, "period_end": {"type": "string"},
+    "period_start": {"type": "string"}, "period_end": {"type": "string", "description": "exclusive"},
+    "as_of": {"type": "string", "description": "judgement time T = min(end of the period, now): stocks (in flight, "
+                                               "overdue) are counted at T; for a partial period, the figures' date"},
+    "partial": {"type": "boolean", "description": "true when the period is not over (period=current): figures to "
+                                                  "as_of, never judged (status 'partial'); indicators are never partial"},
     "value": {"type": "number", "nullable": True}, "numerator": {"type": "number", "nullable": True},
     "denominator": {"type": "number", "nullable": True}, "unit": {"type": "string", "nullable": True},
+    "n": {"type": "integer", "nullable": True, "description": "what a rate or mean stands on (its denominator: "
+                                                             "dossiers or ratings); null for counts and indicators"},
+    "few_data": {"type": "boolean", "description": "n below the KPI's minimum (30 dossiers, 10 ratings): shown, "
+                                                   "not judged (status 'few_data'), ranked apart"},
     "target": {"type": "number", "nullable": True}, "target_deadline": {"type": "string", "nullable": True},
-    "status": {"type": "string", "nullable": True}, "ratio": {"type": "number", "nullable": True},
+    "status": {"type": "string", "nullable": True, "enum": [*STATUSES, None]},
+    "status_reason": {"type": "string", "nullable": True,
+                      "description": "why there is no judged status: 'partial', 'few_data', 'no_value' or "
+                                     "'no_base:<period>' (the period whose value is missing to measure progress)"},
+    "method": {"type": "string", "nullable": True, "enum": ["cagr", "linear", None]},
+    "ratio": {"type": "number", "nullable": True},
     "projected": {"type": "number", "nullable": True}, "change": {"type": "number", "nullable": True},
 }}
 _KPI = {"type": "object", "required": ["kpi", "name"], "properties": {
@@ -69,11 +84,18 @@ def spec(server_url: str = "") -> dict:
                                                           "404": _ERROR}}},
             "/api/v1/values": {"get": {
                 "summary": "KPI values by period, grain and unit, with targets and status",
+                "description": "Without period/from/to: the last complete period of the grain. Every row carries "
+                               "partial, as_of, n, few_data and status_reason; the exports /api/v1/values.csv, "
+                               ".xlsx and .parquet carry the same columns.",
                 "parameters": [
                     {"name": "kpi", "in": "query", "schema": _CSV_LIST, "description": "comma-separated KPI codes (default all)"},
                     {"name": "grain", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month", "quarter", "year"], "default": "month"},
                      "description": f"at most this many periods per request (else 400): {limits}"},
-                    {"name": "period", "in": "query", "schema": {"type": "string"}, "description": "e.g. 2026-Q3, 2026-10, 2026 (default: now)"},
+                    {"name": "period", "in": "query", "schema": {"type": "string"},
+                     "description": "e.g. 2026-Q3, 2026-10, 2026, or 'current' (the period containing now, to date: rows "
+                                    "partial=true with their as_of, never judged). Default: the last complete period "
+                                    "of the grain (on 1 December, month grain: November), whose figures do not "
+                                    "change without a data change"},
                     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
                     {"name": "unit", "in": "query", "schema": _CSV_LIST, "description": "unit codes, e.g. 00073 (default: the city)"},

@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 import metrics
 from metrics.engine import local_now as query_clock  # the clock metrics.query drops future periods by
-from metrics.periods import parse_label
+from metrics.periods import CURRENT, parse_label, resolve
 from warehouse import health
 from warehouse.db import SnapshotRead
 
@@ -160,10 +160,11 @@ def _running_index(d: date, grain: str) -> int:
 
 
 def _span(period: str | None, start: date | None, end: date | None) -> tuple[date, date] | None:
-    """The first and last day the request asks about (None: the current period, one period)."""
+    """The first and last day the request asks about (None: one period, the last complete one by
+    default or the current one for period=current)."""
     if start is not None and end is not None:
         return start, end
-    if not period:
+    if not period or period.strip().lower() == CURRENT:
         return None
     try:
         p = parse_label(period)
@@ -299,16 +300,17 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         if start and end and start > end:
             raise BadRequest("'from' is after 'to'")
         periods = (start, end) if start else (period or None)
-        check_cost(grain, period, start, end, query_clock().date())
+        now = query_clock()  # one clock per request: the cost check and the query agree on "today"
+        check_cost(grain, period, start, end, now.date())
         con = cursor_or_503()
         if kpi_codes:
             known = set(metrics.list_kpis()["kpi"])
             unknown = [clip(k) for k in kpi_codes if k not in known]
             if unknown:
                 raise BadRequest(f"unknown KPI {unknown}; see /api/v1/kpis")
-        df = metrics.query(con, kpi_codes, grain=grain, periods=periods, units=_list_arg("unit"), by=by)
+        df = metrics.query(con, kpi_codes, grain=grain, periods=periods, units=_list_arg("unit"), by=by, now=now)
         filters = {"kpi": ",".join(kpi_codes or ["*"]), "grain": grain,
-                   "period": f"{start}..{end}" if start else (period or "now"),
+                   "period": f"{start}..{end}" if start else _period_filter(grain, period, now),
                    "unit": ",".join(_list_arg("unit") or ["01"]), "by": ",".join(by)}
         return df, filters
 
@@ -385,6 +387,17 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
 
 class _NoData(Exception):
     pass
+
+
+def _period_filter(grain: str, period: str | None, now: datetime) -> str:
+    """The period an export covers, as its cover names it: the default and 'current' resolved and labelled."""
+    if period and period.strip().lower() != CURRENT:
+        return period
+    p = resolve(grain, period, now)
+    label = p[0].label if p else "-"
+    if period:
+        return f"{label} (current, partial to {now:%Y-%m-%d %H:%M})"
+    return f"{label} (last complete {grain})"
 
 
 def _lang() -> str:

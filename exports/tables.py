@@ -4,6 +4,10 @@ Rounding (the same rule as the dashboard's cards and tables): a KPI `value` in %
 1 decimal, counts 0 (1 when not whole, e.g. a projected count) and points 2; numerator and
 denominator are exact counts. Exported numbers come from the same `metrics.query` call as the screen.
 
+Rows not judged like the others are marked, never coloured: `few_data` (a rate over fewer than its
+KPI's min_n) and `partial` (a period not over, figures to `as_of`) are columns of every export, and
+the workbook's cover says how many rows carry them (period_notes).
+
 Formula injection: text comes from outside (procedure codes, dossier ids, file names, bad values), and a
 spreadsheet runs a cell such as `=HYPERLINK(...)` as a formula. CSV text starting with = + - @ tab or CR
 gets a leading `'` (`neutralised`); every workbook is written with XLSX_OPTIONS, so xlsxwriter stores
@@ -100,6 +104,31 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+def _count_true(df: pd.DataFrame, col: str) -> int:
+    return int(sum(bool(v) for v in df[col] if v is not None and v == v)) if col in df else 0
+
+
+def period_notes(sheets: dict[str, pd.DataFrame], lang: str = "vi") -> list[str]:
+    """Cover notes for rows that are not judged like the others: few-data rates (the `few_data`
+    column) and partial periods (the `partial` column, figures to `as_of`). Such rows are marked in
+    their column, never coloured."""
+    vi = lang == "vi"
+    few = sum(_count_true(df, "few_data") for df in sheets.values())
+    partial = sum(_count_true(df, "partial") for df in sheets.values())
+    out = []
+    if few:
+        out.append(f"{few} dòng ít dữ liệu (few_data = TRUE): tỷ lệ trên dưới 30 hồ sơ hoặc dưới 10 lượt đánh giá; "
+                   "có giá trị và n, không đánh giá trạng thái, không tô màu, xếp riêng." if vi else
+                   f"{few} rows with few data (few_data = TRUE): a rate over fewer than 30 dossiers or 10 ratings; "
+                   "shown with its n, not judged, not coloured, ranked apart.")
+    if partial:
+        out.append(f"{partial} dòng tạm tính (partial = TRUE): kỳ chưa kết thúc, số liệu đến thời điểm as_of; "
+                   "không đánh giá trạng thái." if vi else
+                   f"{partial} rows are partial (partial = TRUE): the period is not over, figures to as_of; "
+                   "not judged.")
+    return out
+
+
 def xlsx_bytes(sheets: dict[str, pd.DataFrame], filters: dict[str, str], definitions: pd.DataFrame | None,
                generated_at: datetime, title: str, demo: bool = False, lang: str = "vi") -> bytes:
     """A workbook: a cover sheet (title, filters, generation time, KPI definitions), then a sheet per table."""
@@ -126,6 +155,11 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], filters: dict[str, str], definit
         cover.write(row + 1, 0, ("Làm tròn: % và ngày làm việc 1 chữ số thập phân; tử số/mẫu số là số đếm chính xác."
                                  if vi else "Rounding: % and working days to 1 decimal; numerator/denominator are exact counts."))
         row += 3
+        notes = period_notes(sheets, lang)
+        for note in notes:
+            cover.write(row, 0, note, warn)
+            row += 1
+        row += 1 if notes else 0
         if definitions is not None and not definitions.empty:
             cover.write(row, 0, "Định nghĩa chỉ tiêu" if vi else "KPI definitions", bold)
             row += 1

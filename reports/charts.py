@@ -23,6 +23,7 @@ from .text import t
 log = logging.getLogger(__name__)
 
 UNIT_COLOUR, CITY_COLOUR, TARGET_COLOUR, HIGHLIGHT = "#1f5fa8", "#8c8c8c", "#b2182b", "#e08214"
+FEW_COLOUR = "#9e9e9e"   # units with few data: grey open dots after the ranked ones, never a status colour
 FONT = "Noto Sans, DejaVu Sans, sans-serif"
 RENDER_TIMEOUT_S = 60
 
@@ -94,10 +95,16 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
     """Every ward and commune ranked, as a dot plot in two columns (ranks 1-63 | 64-126), best at the top.
 
     Dots, not bars: the axis need not start at 0, so differences between 95 % and 99 % stay visible.
-    The report's ward is highlighted; the city's value and the target are lines.
+    The report's ward is highlighted; the city's value and the target are lines. Units with few data
+    (fewer dossiers than the KPI's min_n) come after the ranked ones, unranked, as grey open dots.
     """
     lang = data.lang
-    rows = sorted((r for r in data.ranking.rows if r[kpi] is not None), key=lambda r: (-r[kpi], r["unit_code"]))
+    # ranked units first, best at the top; units with few data after them, apart, grey and unranked
+    ranked = sorted((r for r in data.ranking.rows if r[kpi] is not None and not r.get(f"few_{kpi}")),
+                    key=lambda r: (-r[kpi], r["unit_code"]))
+    few = sorted((r for r in data.ranking.rows if r[kpi] is not None and r.get(f"few_{kpi}")),
+                 key=lambda r: (-r[kpi], r["unit_code"]))
+    rows = ranked + few
     half = (len(rows) + 1) // 2
     parts = [rows[:half], rows[half:]]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.3)
@@ -109,12 +116,17 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
     for c, part in enumerate(parts, 1):
         if not part:
             continue
-        labels = [f"{i + (c - 1) * half}. {r['unit_name']} ({r['unit_code']})" for i, r in enumerate(part, 1)]
+        first = (c - 1) * half
+        labels = [f"{first + i}. {r['unit_name']} ({r['unit_code']})" if first + i <= len(ranked)
+                  else f"– {r['unit_name']} ({r['unit_code']}, {t(lang, 'few_data')})" for i, r in enumerate(part, 1)]
+        apart = [first + i > len(ranked) for i in range(1, len(part) + 1)]
         fig.add_trace(go.Scatter(
             x=[float(r[kpi]) for r in part], y=labels, mode="markers",
             marker={"size": [11 if r["highlight"] else 7 for r in part],
-                    "color": [HIGHLIGHT if r["highlight"] else UNIT_COLOUR for r in part],
-                    "symbol": ["diamond" if r["highlight"] else "circle" for r in part]},
+                    "color": [HIGHLIGHT if r["highlight"] else (FEW_COLOUR if a else UNIT_COLOUR)
+                              for r, a in zip(part, apart, strict=True)],
+                    "symbol": [("diamond" if r["highlight"] else "circle") + ("-open" if a else "")
+                               for r, a in zip(part, apart, strict=True)]},
             hovertemplate="%{y}: %{x:.1f} %<extra></extra>", showlegend=False), row=1, col=c)
         fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, row=1, col=c)
         for v, colour, dash in ((city_v, CITY_COLOUR, "dot"), (tgt, TARGET_COLOUR, "dash")):

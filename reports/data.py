@@ -3,14 +3,18 @@
 PDF and Excel render the same `ReportData`, so both show the same numbers, and the tests compare
 those numbers with `metrics.query` for the same filters.
 
+A report covers a complete month only, judged at its end J = the 1st of the next month, 00:00: every
+figure is the one the overview shows on the 1st at any hour (and later, until a correction arrives).
+
 Which query feeds which table:
-- targets: `metrics.query(kpis with a target, grain='month', periods=<month>, units=<unit>)` for dossier
-  and catalogue KPIs (what the dashboard shows for that month); `metrics.progress(kpi, unit,
-  now=<end of month>)` for indicator KPIs (their latest publication up to the month's end);
+- targets: `metrics.standing(kpis with a target, unit, now=J)`: each target on its basis (annual
+  targets on the year to date of complete months, indicators on their latest publication), the same
+  call as the overview's cards on the 1st; beside it the month's own value, n and change from
+  `metrics.query(dossier and catalogue KPIs, grain='month', periods=<month>, units=<unit>, now=J)`;
 - trend: `metrics.query(TREND_KPIS, grain='month', periods=(12 months), units=<unit>)`, and the city's
   series beside a ward's;
 - ranking: `metrics.query(RANKING_KPIS, periods=<month>, by='unit_code')` over every unit, '01' (city
-  departments) left out;
+  departments) left out; a unit whose rate is few_data is listed apart, after the ranked ones, unranked;
 - overdue: `overdue_backlog` from the ranking query (by unit, at the month's judgement time) and
   `metrics.overdue_list(units, now)` for the longest-overdue ids at generation time.
 """
@@ -30,7 +34,7 @@ import config
 import metrics
 from warehouse.health import freshness, is_demo
 
-from .fmt import is_na, local
+from .fmt import fmt_count, fmt_date, is_na, local, month_label
 from .text import t
 
 TREND_KPIS = ("on_time_rate", "online_share", "satisfaction", "cross_agency_reduction")
@@ -140,14 +144,19 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = 
     start, end = parse_month(month)
     if start > now.date():
         raise ReportError(f"month {month} has not started yet (now {now:%d/%m/%Y})")
+    judged = datetime.combine(end, time())   # J: the month's end, the 1st of the next month at 00:00
+    if now < judged:
+        last = previous_month(now)
+        raise ReportError(f"month {month} is not over yet (now {now:%d/%m/%Y %H:%M}): a monthly report covers a "
+                          f"complete month; the last complete one is {last}")
     code = unit_code or config.CITY_CODE
     name = unit_name(code, lang)
     units = None if code == config.CITY_CODE else code
-    as_of = min(datetime.combine(end, time()), now)
+    as_of = judged
     reg = metrics.get_registry()
     names = {c: k.name(lang) for c, k in reg.kpis.items()}
 
-    targets = _targets(con, reg, month, units, lang, now, as_of)
+    targets = _targets(con, reg, month, units, lang, judged)
     trend = _trend(con, start, units, now)
     by_unit = metrics.query(con, list(RANKING_KPIS), grain="month", periods=month, by="unit_code", now=now)
     ranking, ranks = _ranking(by_unit, code, lang)
@@ -162,21 +171,39 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = 
                       definitions=_definitions(lang), kpi_names=names, ranks=ranks)
 
 
-def _targets(con, reg, month: str, units: str | None, lang: str, now: datetime, as_of: datetime) -> Table:
-    codes = list(dict.fromkeys(tg.kpi for tg in reg.targets))
+def target_kpis(reg) -> list[str]:
+    """Every KPI with a declared target, in the registry's order (satisfaction_online among them)."""
+    return list(dict.fromkeys(tg.kpi for tg in reg.targets))
+
+
+def _basis_text(r: dict, lang: str) -> str:
+    period = r.get("period")
+    if is_na(period) or not period:
+        return ""
+    basis, period = r.get("basis"), str(period)
+    if basis == "year_to_date" and ".." in period:
+        a, b = period.split("..")
+        return t(lang, "basis_year_to_date", start=fmt_date(a), end=fmt_date(b))
+    if basis == "last_complete_month":
+        return t(lang, "basis_last_complete_month", month=month_label(period))
+    if basis == "latest_publication":
+        return t(lang, "basis_latest_publication", period=period)
+    return period
+
+
+def _targets(con, reg, month: str, units: str | None, lang: str, judged: datetime) -> Table:
+    codes = target_kpis(reg)
+    # where each target stands on the 1st of the next month: the overview's own call (metrics.standing)
+    standing = {r["kpi"]: r for r in metrics.standing(con, codes, unit=units, now=judged)}
     plain = [c for c in codes if reg.kpis[c].type.value != "indicator"]
-    rows_by_kpi: dict[str, dict] = {}
+    by_month: dict[str, dict] = {}
     if plain:
-        for r in metrics.query(con, plain, grain="month", periods=month, units=units, now=now).to_dict("records"):
-            rows_by_kpi[r["kpi"]] = r
-    # an indicator is judged on its latest publication up to the month's end, as the dashboard's cards do now
-    month_end = min(as_of - timedelta(seconds=1), now)
-    for c in codes:
-        if c not in rows_by_kpi:
-            rows_by_kpi[c] = metrics.progress(con, c, unit=units, now=month_end)
+        for r in metrics.query(con, plain, grain="month", periods=month, units=units, now=judged).to_dict("records"):
+            by_month[r["kpi"]] = r
     rows = []
     for c in codes:
-        r = rows_by_kpi[c]
+        r = standing.get(c) or {}
+        m = by_month.get(c, {})
         k = reg.kpis[c]
         unit = k.unit if lang == "vi" else k.unit_en
         target = r.get("target")
@@ -186,22 +213,30 @@ def _targets(con, reg, month: str, units: str | None, lang: str, now: datetime, 
         else:
             comparison, deadline = r.get("target_comparison"), r.get("target_deadline")
         source = r.get("source_period")
-        rows.append({"kpi": c, "name": k.name(lang), "unit": unit,
-                     "period": source if not is_na(source) else r.get("period", month),
-                     "value": r.get("value"),
-                     # an indicator's numerator/denominator are population weights, not counts to show
-                     "numerator": None if k.source == "indicator" else r.get("numerator"),
-                     "denominator": None if k.source == "indicator" else r.get("denominator"),
-                     "target": target, "target_comparison": comparison, "target_deadline": deadline,
-                     "status": r.get("status") or "no_data", "projected": r.get("projected"),
-                     "change": r.get("change"), "previous": r.get("previous")})
-    cols = [Column("name", t(lang, "h_kpi"), "text", 3.2), Column("period", t(lang, "h_period"), "text", 1.0),
-            Column("value", t(lang, "h_value"), "value", 1.3), Column("nd", t(lang, "h_nd"), "text", 1.6),
-            Column("target", t(lang, "h_target"), "target", 1.0),
-            Column("target_deadline", t(lang, "h_deadline"), "date", 1.1),
+        period = source if not is_na(source) else r.get("period", month)
+        indicator = k.source == "indicator"
+        row = {"kpi": c, "name": k.name(lang), "unit": unit, "basis": r.get("basis"), "period": period,
+               "value": r.get("value"),
+               # an indicator's numerator/denominator are population weights, not counts to show
+               "numerator": None if indicator else r.get("numerator"),
+               "denominator": None if indicator else r.get("denominator"),
+               "n": None if is_na(r.get("n")) else r.get("n"), "few_data": bool(r.get("few_data") or False),
+               "target": target, "target_comparison": comparison, "target_deadline": deadline,
+               "status": r.get("status") or "no_data", "status_reason": r.get("status_reason"),
+               "projected": r.get("projected"),
+               "month_value": m.get("value"), "month_n": None if is_na(m.get("n")) else m.get("n"),
+               "month_few_data": bool(m.get("few_data") or False), "month_status": m.get("status"),
+               "change": m.get("change"), "previous": m.get("previous")}
+        row["basis_text"] = _basis_text(row, lang)
+        rows.append(row)
+    cols = [Column("name", t(lang, "h_kpi"), "text", 3.0), Column("basis_text", t(lang, "h_basis"), "text", 1.6),
+            Column("value", t(lang, "h_value"), "value", 1.2), Column("nd", t(lang, "h_nd"), "text", 1.6),
+            Column("target", t(lang, "h_target"), "target", 0.9),
+            Column("target_deadline", t(lang, "h_deadline"), "date", 1.0),
             Column("status", t(lang, "h_status"), "status", 1.8),
-            Column("projected", t(lang, "h_projected"), "value", 1.2),
-            Column("change", t(lang, "h_change"), "change", 1.3)]
+            Column("projected", t(lang, "h_projected"), "value", 1.1),
+            Column("month_value", t(lang, "h_month_value", month=month_label(month)), "value", 1.3),
+            Column("change", t(lang, "h_change"), "change", 1.2)]
     return Table("targets", t(lang, "sec_targets"), cols, rows, t(lang, "targets_note"))
 
 
@@ -221,6 +256,14 @@ def _unit_type(ut: str, lang: str) -> str:
     return t(lang, ut) if ut in ("phuong", "xa") else ut
 
 
+RANK_GROUPS = ("ranked", "few_data", "no_data")
+
+
+def _group(value, few: bool) -> str:
+    """Where a unit goes in a ranking: judged ('ranked'), apart after them ('few_data'), or last ('no_data')."""
+    return "no_data" if value is None else ("few_data" if few else "ranked")
+
+
 def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[str, tuple[int, int] | None]]:
     ref = units_reference()
     wards = ref[ref["unit_code"] != config.CITY_CODE]
@@ -229,32 +272,49 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
     for u in wards.itertuples(index=False):
         def v(kpi, col="value", _u=u.unit_code):
             r = look.get((kpi, _u))
-            return None if r is None or is_na(r[col]) else r[col]
-        rows.append({"unit_code": u.unit_code, "unit_name": u.name if lang == "vi" else u.name_en,
-                     "unit_type": _unit_type(u.unit_type, lang),
-                     "on_time_rate": v("on_time_rate"), "on_time_n": v("on_time_rate", "denominator"),
-                     "online_share": v("online_share"), "received": v("received"),
-                     "satisfaction": v("satisfaction"), "ratings": v("satisfaction", "denominator"),
-                     "overdue_backlog": v("overdue_backlog")})
+            return None if r is None or is_na(r.get(col)) else r[col]
+        row = {"unit_code": u.unit_code, "unit_name": u.name if lang == "vi" else u.name_en,
+               "unit_type": _unit_type(u.unit_type, lang),
+               "on_time_rate": v("on_time_rate"), "on_time_n": v("on_time_rate", "denominator"),
+               "online_share": v("online_share"), "online_n": v("online_share", "n"), "received": v("received"),
+               "satisfaction": v("satisfaction"), "ratings": v("satisfaction", "denominator"),
+               "overdue_backlog": v("overdue_backlog")}
+        for kpi in ("on_time_rate", "online_share", "satisfaction"):
+            row[f"few_{kpi}"] = bool(v(kpi, "few_data"))
+        row["few_data"] = row["few_on_time_rate"]
+        notes = []
+        for kpi, what, n in (("on_time_rate", "few_on_time", row["on_time_n"]),
+                             ("online_share", "few_online", row["online_n"]),
+                             ("satisfaction", "few_satisfaction", row["ratings"])):
+            if row[f"few_{kpi}"]:
+                notes.append(t(lang, "few_data_n", what=t(lang, what), n=fmt_count(n, lang)))
+        row["note"] = "; ".join(notes)
+        rows.append(row)
     ranks: dict[str, tuple[int, int] | None] = {}
     for kpi in ("online_share", "on_time_rate"):  # the table ends sorted by the on-time rate
-        rows.sort(key=lambda r, k=kpi: (r[k] is None, -(r[k] or 0), r["unit_code"]))
-        for i, r in enumerate(rows, 1):
-            r[f"rank_{kpi}"] = i if r[kpi] is not None else None
+        rows.sort(key=lambda r, k=kpi: (RANK_GROUPS.index(_group(r[k], r[f"few_{k}"])), -(r[k] or 0), r["unit_code"]))
+        ranked = [r for r in rows if _group(r[kpi], r[f"few_{kpi}"]) == "ranked"]
+        for r in rows:
+            r[f"rank_{kpi}"] = None
+            r[f"group_{kpi}"] = _group(r[kpi], r[f"few_{kpi}"])
+        for i, r in enumerate(ranked, 1):
+            r[f"rank_{kpi}"] = i
         mine = next((r for r in rows if r["unit_code"] == code), None)
-        ranks[kpi] = (mine[f"rank_{kpi}"], len(rows)) if mine and mine[f"rank_{kpi}"] else None
+        ranks[kpi] = (mine[f"rank_{kpi}"], len(ranked)) if mine and mine[f"rank_{kpi}"] else None
     for r in rows:
         r["rank"] = r["rank_on_time_rate"]
+        r["group"] = r["group_on_time_rate"]
         r["highlight"] = r["unit_code"] == code
     cols = [Column("rank", t(lang, "h_rank"), "count", 0.6), Column("unit_code", t(lang, "h_code"), "text", 0.8),
-            Column("unit_name", t(lang, "h_unit"), "text", 2.6), Column("unit_type", t(lang, "h_type"), "text", 0.8),
-            Column("on_time_rate", t(lang, "h_on_time"), "pct", 1.0),
-            Column("on_time_n", t(lang, "h_on_time_n"), "count", 1.0),
-            Column("online_share", t(lang, "h_online"), "pct", 1.0),
-            Column("received", t(lang, "h_received"), "count", 1.0),
-            Column("satisfaction", t(lang, "h_satisfaction"), "pct", 1.0),
-            Column("ratings", t(lang, "h_ratings"), "count", 1.0),
-            Column("overdue_backlog", t(lang, "h_overdue"), "count", 1.3)]
+            Column("unit_name", t(lang, "h_unit"), "text", 2.4), Column("unit_type", t(lang, "h_type"), "text", 0.7),
+            Column("on_time_rate", t(lang, "h_on_time"), "pct", 0.9),
+            Column("on_time_n", t(lang, "h_on_time_n"), "count", 0.9),
+            Column("online_share", t(lang, "h_online"), "pct", 0.9),
+            Column("received", t(lang, "h_received"), "count", 0.9),
+            Column("satisfaction", t(lang, "h_satisfaction"), "pct", 0.9),
+            Column("ratings", t(lang, "h_ratings"), "count", 0.9),
+            Column("overdue_backlog", t(lang, "h_overdue"), "count", 1.1),
+            Column("note", t(lang, "h_note"), "text", 2.2)]
     return Table("ranking", t(lang, "sec_ranking"), cols, rows, t(lang, "ranking_note")), ranks
 
 

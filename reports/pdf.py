@@ -28,7 +28,7 @@ from .fmt import (
     is_na,
     month_label,
 )
-from .text import STATUS_COLOURS, STATUS_ORDER, STATUS_SYMBOLS, status_label, t
+from .text import STATUS_COLOURS, STATUS_ORDER, STATUS_SYMBOLS, UNCOLOURED, reason_text, status_label, t
 
 NOTO = Path("/usr/share/fonts/truetype/noto")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -158,7 +158,7 @@ class _Pdf(FPDF):
         self.ln(2)
 
     def grid(self, table: Table, cells: list[list[str]], highlight: list[bool] | None = None, size: float = 7,
-             align: list[str] | None = None) -> None:
+             align: list[str] | None = None, muted: list[bool] | None = None) -> None:
         """A one-line-per-row table drawn with plain cells (fpdf's table() is ~10x slower on 126 rows)."""
         total = sum(c.width for c in table.columns)
         widths = [self.epw * c.width / total for c in table.columns]
@@ -178,9 +178,11 @@ class _Pdf(FPDF):
             hi = bool(highlight and highlight[i])
             self.set_font("Body", "B" if hi else "", size)
             self.set_fill_color(*((255, 236, 179) if hi else (255, 255, 255)))
+            self.set_text_color(*((110, 110, 110) if muted and muted[i] else (0, 0, 0)))  # few data: grey, no colour
             for j, (w, text) in enumerate(zip(widths, values, strict=True)):
                 self.cell(w, h, self._fit(text, w), border=1, fill=hi, align="R" if align and align[j] == "RIGHT" else "L")
             self.ln(h)
+        self.set_text_color(0, 0, 0)
         self.set_fill_color(255, 255, 255)
         self.ln(2)
 
@@ -211,6 +213,8 @@ class _Pdf(FPDF):
 def _status_face(status: str | None) -> FontFace | None:
     if not status:
         return None
+    if status in UNCOLOURED:  # not judged: a word and a symbol, never a status colour
+        return FontFace(color=(90, 90, 90))
     return FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=_rgb(STATUS_COLOURS.get(status, "9E9E9E")))
 
 
@@ -288,16 +292,26 @@ def _targets(pdf: _Pdf, data: ReportData) -> None:
     pdf.add_page()
     pdf.heading(table.title)
     ascii_only = pdf.report_fonts.ascii_status
-    cells, styles = [], []
+    cells, styles, reasons = [], [], []
     for r in table.rows:
-        cells.append([r["name"], str(r["period"] or ""), fmt_value(r["value"], r["unit"], lang), _nd_text(r, lang),
-                      _target_text(r, lang), fmt_date(r["target_deadline"]),
-                      status_label(r["status"], lang, ascii_only),
+        status = status_label(r["status"], lang, ascii_only)
+        reason = reason_text(r.get("status_reason"), lang)
+        month = ""
+        if not is_na(r.get("month_value")):
+            month = fmt_value(r["month_value"], r["unit"], lang)
+            if r.get("month_few_data"):
+                month += f" ({t(lang, 'few_data')}, n = {fmt_count(r.get('month_n'), lang)})"
+        if reason:
+            reasons.append(f"{r['name']}: {reason}")
+        cells.append([r["name"], r.get("basis_text") or str(r["period"] or ""), fmt_value(r["value"], r["unit"], lang),
+                      _nd_text(r, lang), _target_text(r, lang), fmt_date(r["target_deadline"]), status,
                       fmt_value(r["projected"], r["unit"], lang) if not is_na(r["projected"]) else "",
-                      fmt_change(r["change"], r["unit"], lang)])
-        styles.append([None] * 6 + [_status_face(r["status"])] + [None, None])
-    pdf.table_of(table, cells, styles, size=8, align=["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT",
-                                                       "RIGHT", "RIGHT"])
+                      month, fmt_change(r["change"], r["unit"], lang)])
+        styles.append([None] * 6 + [_status_face(r["status"])] + [None, None, None])
+    pdf.table_of(table, cells, styles, size=7.5, align=["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT",
+                                                         "RIGHT", "RIGHT", "RIGHT"])
+    if reasons:  # why a target has no status: the data it needs (never "no data" beside a value unexplained)
+        pdf.para(t(lang, "no_data_reasons") + " " + "; ".join(reasons) + ".", 8)
     pdf.para(table.note or "", 8)
     pdf.set_font("Body", "B", 8)
     pdf.cell(0, 5, _nfc(t(lang, "legend") + ":"), new_x="LMARGIN", new_y="NEXT")
@@ -329,7 +343,8 @@ def _ranking(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
     cells = [[fmt_cell(r[c.key], c.kind, lang) if c.key != "rank" or r["rank"] else "" for c in table.columns]
              for r in table.rows]
     align = ["RIGHT" if c.kind in ("pct", "count") else "LEFT" for c in table.columns]
-    pdf.grid(table, cells, [r["highlight"] for r in table.rows], size=7, align=align)
+    pdf.grid(table, cells, [r["highlight"] for r in table.rows], size=7, align=align,
+             muted=[r.get("group") == "few_data" for r in table.rows])
 
 
 def _overdue(pdf: _Pdf, data: ReportData) -> None:

@@ -6,13 +6,16 @@ from metrics.cli import STATUS_WORDS
 
 # A status is never colour alone: a symbol and a word go with it (STYLE.md, "Status palette").
 # The symbols follow Open SDG's progress icons; ASCII stand-ins are used where no font has the glyph.
+# 'few_data' (a rate over fewer than its KPI's min_n) and 'partial' (a period not over) are not judged:
+# they have a word and a symbol but no colour (UNCOLOURED), and are ranked apart.
 STATUS_SYMBOLS = {"achieved": "✔", "on_track": "↑", "needs_acceleration": "↗", "limited": "→",
-                  "deteriorating": "↓", "no_data": "○"}
+                  "deteriorating": "↓", "no_data": "○", "few_data": "◌", "partial": "◐"}
 STATUS_ASCII = {"achieved": "OK", "on_track": "^", "needs_acceleration": "/", "limited": "->",
-                "deteriorating": "v", "no_data": "-"}
+                "deteriorating": "v", "no_data": "-", "few_data": "n<", "partial": "~"}
 STATUS_COLOURS = {"achieved": "1B7837", "on_track": "5AAE61", "needs_acceleration": "E08214",
                   "limited": "D6604D", "deteriorating": "B2182B", "no_data": "9E9E9E"}
-STATUS_ORDER = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data")
+UNCOLOURED = ("few_data", "partial")
+STATUS_ORDER = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data", "few_data")
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
@@ -35,14 +38,25 @@ TEXT: dict[str, dict[str, str]] = {
         "sec_ranking": "3. Xếp hạng phường, xã",
         "sec_overdue": "4. Hồ sơ quá hạn",
         "sec_defs": "Phụ lục: Định nghĩa chỉ tiêu",
-        "targets_note": "Chỉ tiêu hồ sơ: giá trị của tháng báo cáo. Chỉ tiêu kinh tế, hạ tầng: công bố mới nhất đến "
-                        "cuối tháng (cột Kỳ). Trạng thái theo phương pháp Open SDG: so sánh tốc độ thay đổi thực tế với "
-                        "tốc độ cần để đạt mục tiêu đúng hạn; Dự báo: giá trị dự kiến tại thời hạn theo xu hướng hiện tại.",
+        "targets_note": "Mỗi mục tiêu đánh giá trên cơ sở của nó (cột Kỳ đánh giá), như trang tổng quan vào ngày 1 "
+                        "tháng sau: mục tiêu năm trên lũy kế các tháng trọn vẹn từ đầu năm đến hết tháng báo cáo; chỉ "
+                        "tiêu kinh tế, hạ tầng trên công bố mới nhất đến cuối tháng. Cột tháng: giá trị riêng của tháng "
+                        "báo cáo và thay đổi so với tháng trước. Trạng thái theo phương pháp Open SDG: so sánh tốc độ "
+                        "thay đổi thực tế với tốc độ cần để đạt mục tiêu đúng hạn; Dự báo: giá trị dự kiến tại thời hạn "
+                        "theo xu hướng hiện tại. Ít dữ liệu: tỷ lệ trên dưới 30 hồ sơ (10 lượt đánh giá), không đánh "
+                        "giá trạng thái.",
         "legend": "Chú giải trạng thái",
         "trend_note": "Đường nét đứt: mục tiêu. Mỗi điểm là giá trị của một tháng.",
-        "ranking_note": "Xếp hạng theo tỷ lệ hồ sơ giải quyết đúng hạn của tháng báo cáo, cao xuống thấp; đơn vị không "
-                        "có dữ liệu xếp cuối, không có thứ hạng. Không gồm hồ sơ do các sở, ngành thành phố giải quyết "
-                        "(mã 01).",
+        "ranking_note": "Xếp hạng theo tỷ lệ hồ sơ giải quyết đúng hạn của tháng báo cáo, cao xuống thấp; đơn vị ít dữ "
+                        "liệu (dưới 30 hồ sơ xét) xếp riêng sau các đơn vị khác, không có thứ hạng, không tô màu; đơn "
+                        "vị không có dữ liệu xếp cuối. Không gồm hồ sơ do các sở, ngành thành phố giải quyết (mã 01).",
+        "few_data": "ít dữ liệu", "few_data_n": "ít dữ liệu ({what} n = {n})",
+        "few_on_time": "đúng hạn", "few_online": "trực tuyến", "few_satisfaction": "hài lòng",
+        "needs_base": "cần số liệu {period}", "basis_year_to_date": "lũy kế {start} – {end}",
+        "basis_last_complete_month": "tháng {month}", "basis_latest_publication": "công bố {period}",
+        "h_basis": "Kỳ đánh giá", "h_month_value": "Tháng {month}", "h_month_change": "Thay đổi so với tháng trước",
+        "h_month_status": "Trạng thái tháng", "h_n": "n", "h_few": "Ít dữ liệu", "h_reason": "Lý do",
+        "h_note": "Ghi chú", "no_data_reasons": "Chưa đủ dữ liệu để đánh giá tiến độ —",
         "rank_of": "{unit} xếp thứ {rank}/{n} về tỷ lệ đúng hạn và thứ {rank2}/{n} về tỷ lệ hồ sơ trực tuyến.",
         "overdue_units_note": "Hồ sơ quá hạn tồn đọng tại thời điểm đánh giá của tháng ({as_of}), theo đơn vị.",
         "overdue_oldest_note": "Các hồ sơ đang quá hạn lâu nhất tại thời điểm lập báo cáo ({now}); chỉ mã hồ sơ, "
@@ -92,14 +106,25 @@ TEXT: dict[str, dict[str, str]] = {
         "sec_ranking": "3. Ward and commune ranking",
         "sec_overdue": "4. Overdue dossiers",
         "sec_defs": "Appendix: KPI definitions",
-        "targets_note": "Dossier KPIs: the value for the report month. Economic and infrastructure indicators: the latest "
-                        "publication up to the month's end (Period column). Status after Open SDG: the observed rate "
-                        "of change against the rate needed to meet the target on time; Projected: the value expected "
-                        "at the deadline on the current trend.",
+        "targets_note": "Each target is judged on its basis (Basis column), as the overview shows it on the 1st of the "
+                        "next month: annual targets on the complete months of the year up to the end of the report "
+                        "month; economic and infrastructure indicators on the latest publication up to the month's end. "
+                        "Month columns: the report month's own value and its change from the month before. Status "
+                        "after Open SDG: the observed rate of change against the rate needed to meet the target on "
+                        "time; Projected: the value expected at the deadline on the current trend. Few data: a rate "
+                        "over fewer than 30 dossiers (10 ratings), not judged.",
         "legend": "Status legend",
         "trend_note": "Dashed line: target. Each point is one month's value.",
-        "ranking_note": "Ranked by the report month's on-time rate, highest first; units without data come last, "
-                        "unranked. Dossiers handled by city departments (code 01) are left out.",
+        "ranking_note": "Ranked by the report month's on-time rate, highest first; units with few data (under 30 "
+                        "dossiers judged) are listed apart after the others, unranked and not coloured; units without "
+                        "data come last. Dossiers handled by city departments (code 01) are left out.",
+        "few_data": "few data", "few_data_n": "few data ({what} n = {n})",
+        "few_on_time": "on time", "few_online": "online", "few_satisfaction": "satisfaction",
+        "needs_base": "needs data for {period}", "basis_year_to_date": "year to date {start} – {end}",
+        "basis_last_complete_month": "month {month}", "basis_latest_publication": "published {period}",
+        "h_basis": "Basis", "h_month_value": "Month {month}", "h_month_change": "Change from the month before",
+        "h_month_status": "Month status", "h_n": "n", "h_few": "Few data", "h_reason": "Reason",
+        "h_note": "Note", "no_data_reasons": "Not enough data to measure progress —",
         "rank_of": "{unit} ranks {rank}/{n} for the on-time rate and {rank2}/{n} for the online share.",
         "overdue_units_note": "Overdue backlog at the month's judgement time ({as_of}), by unit.",
         "overdue_oldest_note": "The longest-overdue open dossiers at generation time ({now}); dossier ids only, no "
@@ -134,6 +159,30 @@ def t(lang: str, key: str, **kw: object) -> str:
     """The phrase `key` in `lang` ('vi' or 'en'), with {placeholders} filled."""
     text = TEXT["en" if lang == "en" else "vi"][key]
     return text.format(**kw) if kw else text
+
+
+def reason_text(reason: str | None, lang: str) -> str:
+    """Why a target has no judged status, in words: 'cần số liệu 2024' for 'no_base:2024'; '' otherwise."""
+    if reason and reason.startswith("no_base:"):
+        return t(lang, "needs_base", period=period_words(reason.split(":", 1)[1]))
+    return ""
+
+
+def period_words(label: str) -> str:
+    """A period label as the reports write it: '2025-01-01..2025-10-31' -> '01/01/2025 – 31/10/2025',
+    '2025-10' -> '10/2025'; other labels (2025, 2025-Q3) as they are."""
+    text = str(label)
+    if ".." in text:
+        a, b = text.split("..", 1)
+        return f"{_dmy(a)} – {_dmy(b)}"
+    if len(text) == 7 and text[4] == "-" and text[5:].isdigit():
+        return f"{text[5:]}/{text[:4]}"
+    return text
+
+
+def _dmy(iso: str) -> str:
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
 
 
 def status_label(status: str | None, lang: str, ascii_only: bool = False) -> str:

@@ -19,7 +19,7 @@ from exports.tables import XLSX_OPTIONS
 from .charts import Chart
 from .data import TREND_KPIS, ReportData, Table, parse_month
 from .fmt import as_date, excel_number_format, fmt_date, fmt_datetime, is_na, month_label, rounded
-from .text import STATUS_COLOURS, status_label, t
+from .text import STATUS_COLOURS, reason_text, status_label, t
 
 
 class _Formats:
@@ -80,7 +80,7 @@ def _sheet_table(ws, top: int, columns: list[tuple[str, str, str]], rows: list[d
     for i, r in enumerate(rows, 1):
         for j, (key, _, kind) in enumerate(columns):
             unit = r.get(unit_key) if unit_key else None
-            status = r.get("status") if key == "status_text" else None
+            status = r.get("status") if key == "status_text" and r.get("status") in STATUS_COLOURS else None
             _write(ws, top + i, j, r.get(key), kind, f, unit, bool(r.get("highlight")), status)
     if rows:
         ws.autofilter(top, 0, top + len(rows), len(columns) - 1)
@@ -143,19 +143,30 @@ def _targets(wb, f: _Formats, data: ReportData) -> None:
     lang = data.lang
     ws = wb.add_worksheet(t(lang, "s_targets"))
     ws.write_string(0, 0, data.targets.title, f.h2)
-    rows = [{**r, "status_text": status_label(r["status"], lang),
+    few = t(lang, "few_data")
+    rows = [{**r, "status_text": status_label(r["status"], lang), "reason": reason_text(r.get("status_reason"), lang),
+             "few_text": few if r.get("few_data") else "", "month_few_text": few if r.get("month_few_data") else "",
+             "month_status_text": status_label(r.get("month_status"), lang),
              "comparison": {">=": "≥", "<=": "≤"}.get(r["target_comparison"] or "", "")} for r in data.targets.rows]
+    month = month_label(data.month)
     cols = [("kpi", t(lang, "h_code"), "text"), ("name", t(lang, "h_kpi"), "text"),
-            ("period", t(lang, "h_period"), "text"), ("value", t(lang, "h_value"), "value"),
+            ("basis", t(lang, "h_basis"), "text"), ("period", t(lang, "h_period"), "text"),
+            ("value", t(lang, "h_value"), "value"),
             ("unit", t(lang, "h_unit_of"), "text"), ("numerator", t(lang, "h_numerator"), "count"),
-            ("denominator", t(lang, "h_denominator"), "count"), ("comparison", t(lang, "h_comparison"), "text"),
+            ("denominator", t(lang, "h_denominator"), "count"), ("n", t(lang, "h_n"), "count"),
+            ("few_text", t(lang, "h_few"), "text"), ("comparison", t(lang, "h_comparison"), "text"),
             ("target", t(lang, "h_target"), "value"), ("target_deadline", t(lang, "h_deadline"), "date"),
-            ("status_text", t(lang, "h_status"), "text"), ("projected", t(lang, "h_projected"), "value"),
-            ("change", t(lang, "h_change"), "change"), ("previous", t(lang, "h_previous"), "value")]
+            ("status_text", t(lang, "h_status"), "text"), ("reason", t(lang, "h_reason"), "text"),
+            ("projected", t(lang, "h_projected"), "value"),
+            ("month_value", t(lang, "h_month_value", month=month), "value"),
+            ("month_n", f"{t(lang, 'h_n')} ({month})", "count"),
+            ("month_few_text", f"{t(lang, 'h_few')} ({month})", "text"),
+            ("month_status_text", t(lang, "h_month_status"), "text"),
+            ("change", t(lang, "h_month_change"), "change"), ("previous", t(lang, "h_previous"), "value")]
     nxt = _sheet_table(ws, 2, cols, rows, f, unit_key="unit")
-    ws.merge_range(nxt, 0, nxt, 8, data.targets.note or "", f.note)
-    ws.set_row(nxt, 45)
-    _widths(ws, [24, 48, 12, 12, 14, 12, 12, 8, 10, 12, 24, 14, 12, 12])
+    ws.merge_range(nxt, 0, nxt, 10, data.targets.note or "", f.note)
+    ws.set_row(nxt, 60)
+    _widths(ws, [24, 48, 18, 22, 12, 12, 12, 12, 8, 12, 8, 10, 12, 24, 20, 14, 12, 8, 12, 24, 14, 12])
 
 
 def _trend(wb, f: _Formats, data: ReportData, chart: Chart | None) -> None:

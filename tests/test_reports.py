@@ -2,6 +2,7 @@
 
 A small real warehouse: 60 days of seeded demo dossiers (300 a day) loaded through the real ingest,
 published as a snapshot; NOW is Tuesday 3 November 2026, 10:00 Hanoi time, so the report month is 2026-10.
+The target table is `metrics.standing` on 1 November (JUDGED): what the overview shows on the 1st.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from reports.fmt import fmt_value
 from warehouse.db import Reader, open_writer, publish_snapshot
 
 NOW = datetime(2026, 11, 3, 10, 0)
+JUDGED = datetime(2026, 11, 1)  # the report month's end: the target table is the overview's standing then
 MONTH = "2026-10"
 WARD = "00073"
 
@@ -101,15 +103,19 @@ def test_pdf_text_is_vietnamese_and_says_demo(city_files):
 @needs_poppler
 def test_pdf_numbers_equal_the_metrics_api(report_wh, city_files):
     _, reader = report_wh
-    q = metrics.query(reader.cursor(), ["on_time_rate", "received", "satisfaction"], periods=MONTH, now=NOW)
-    row = {r["kpi"]: r for r in q.to_dict("records")}
+    con = reader.cursor()
+    q = metrics.query(con, ["on_time_rate", "received", "satisfaction"], periods=MONTH, now=NOW)
+    month = {r["kpi"]: r for r in q.to_dict("records")}
+    basis = {r["kpi"]: r for r in metrics.standing(con, ["on_time_rate", "satisfaction"], now=JUDGED)}
     text = _pdf_text(city_files[0])
-    on_time = row["on_time_rate"]
-    # 1 decimal, Vietnamese separators; numerator / denominator as integers with '.' thousands
-    assert fmt_value(on_time["value"], "%", "vi") in text
-    assert f"{int(on_time['numerator']):,} / {int(on_time['denominator']):,}".replace(",", ".") in text
-    sat = row["satisfaction"]
-    assert f"{int(sat['numerator']):,} / {int(sat['denominator']):,}".replace(",", ".") in text
+    # the month's own value beside the year to date; 1 decimal, Vietnamese separators
+    assert fmt_value(month["on_time_rate"]["value"], "%", "vi") in text
+    assert fmt_value(basis["on_time_rate"]["value"], "%", "vi") in text
+    assert "lũy kế 01/01/2026 –" in text and "31/10/2026" in text  # the basis: the year to date
+    # numerator / denominator of the basis as integers with '.' thousands
+    for kpi in ("on_time_rate", "satisfaction"):
+        r = basis[kpi]
+        assert f"{int(r['numerator']):,} / {int(r['denominator']):,}".replace(",", ".") in text, kpi
 
 
 def _sheet_rows(ws) -> list[list]:
@@ -144,14 +150,18 @@ def test_xlsx_numbers_equal_metrics_query(report_wh, city_files):
     con = reader.cursor()
     wb = openpyxl.load_workbook(city_files[1])
     targets = {r["Mã"]: r for r in _table(wb["Mục tiêu NQ57"], "Mã")}
-    q = metrics.query(con, ["on_time_rate", "satisfaction", "service_coverage_full"], periods=MONTH, now=NOW)
-    for r in q.to_dict("records"):
+    kpis = ["on_time_rate", "satisfaction", "satisfaction_online", "service_coverage_full"]
+    month = {r["kpi"]: r for r in metrics.query(con, kpis, periods=MONTH, now=NOW).to_dict("records")}
+    for r in metrics.standing(con, kpis, now=JUDGED):
         got = targets[r["kpi"]]
-        assert got["Giá trị"] == round(r["value"], 1), r["kpi"]
+        assert got["Kỳ"] == r["period"] and got["Kỳ đánh giá"] == r["basis"]
+        assert got["Giá trị"] == (None if r["value"] is None else round(r["value"], 1)), r["kpi"]
         assert got["Mục tiêu"] == r["target"]
         assert got["Tử số"] == r["numerator"] and got["Mẫu số"] == r["denominator"]
         assert got["So sánh"] == "≥"
         assert got["Trạng thái"].endswith(metrics.cli.STATUS_WORDS["vi"][r["status"]])
+        m = month[r["kpi"]]
+        assert got["Tháng 10/2026"] == (None if m["value"] is None else round(m["value"], 1)), r["kpi"]
     by_unit = metrics.query(con, ["on_time_rate", "online_share", "received", "overdue_backlog"], periods=MONTH,
                             by="unit_code", now=NOW)
     look = {(r["kpi"], r["unit_code"]): r for r in by_unit.to_dict("records")}
@@ -199,7 +209,10 @@ def test_ward_report_in_english(report_wh, ward_en_files):
     targets = {r["Code"]: r for r in _table(wb["R57 targets"], "Code")}
     _, reader = report_wh
     q = metrics.query(reader.cursor(), "on_time_rate", periods=MONTH, units=WARD, now=NOW).iloc[0]
-    assert targets["on_time_rate"]["Value"] == round(q["value"], 1)
+    assert targets["on_time_rate"]["Month 10/2026"] == round(q["value"], 1)
+    basis = metrics.progress(reader.cursor(), "on_time_rate", unit=WARD, now=JUDGED)
+    assert targets["on_time_rate"]["Value"] == round(basis["value"], 1)
+    assert targets["on_time_rate"]["Basis"] == "year_to_date"
 
 
 def test_report_renders_without_charts_when_kaleido_fails(report_wh, tmp_path, monkeypatch):
@@ -241,5 +254,7 @@ def test_bad_month_and_unit_are_refused(report_wh, tmp_path):
         collect(con, "10/2026", now=NOW)
     with pytest.raises(ReportError, match="has not started"):
         collect(con, "2026-12", now=NOW)
+    with pytest.raises(ReportError, match="not over yet.*2026-10"):  # a report covers a complete month only
+        collect(con, "2026-11", now=NOW)
     with pytest.raises(ReportError, match="unknown unit '99999'"):
         collect(con, MONTH, "99999", now=NOW)
