@@ -1,6 +1,7 @@
 """The demo world: Hanoi's real units and procedure catalogue, plus seeded attributes the sources lack.
 
-The reference CSVs give codes, names and procedure properties. What a simulation also needs and no
+The reference CSVs give codes, names and procedure properties, with the dates each procedure went
+partly and fully online (Procedures.level_on: the level on a given day). What a simulation also needs and no
 public list gives (population per unit, how digital a ward is, which wards struggle, how popular a
 procedure is) is drawn here from a seeded generator, so the same seed always builds the same city.
 """
@@ -9,12 +10,14 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 import config
+from demo.workdays import ordinal
 
 CITY_SHARE = 0.10  # share of all dossiers handled by city departments (unit_code '01')
 WEAK_UNITS = (2, 4)  # how many weak phường, weak xã: slow, late, a visible overdue backlog
@@ -41,6 +44,7 @@ RURAL_FACTOR = {"Đất đai": 2.0, "Xây dựng": 1.3, "Bảo trợ xã hội":
 BUSINESS_SHARE = {"HN-TM-001": 0.8, "HN-YT-002": 0.8, "HN-LD-001": 0.9, "HN-XD-004": 0.8, "HN-DD-007": 0.4,
                   "HN-DD-009": 0.4, "HN-XD-005": 0.05}
 LEVELS = ("full", "partial", "none")
+_NEVER, _ALWAYS = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
 
 @dataclass(frozen=True)
@@ -63,17 +67,42 @@ class Units:
 class Procedures:
     codes: list[str]
     sector: list[str]
-    level: np.ndarray        # 0 full, 1 partial, 2 none
+    level: np.ndarray        # 0 full, 1 partial, 2 none: the level today
+    partial_since: np.ndarray  # day ordinal from which it was at least partly online (int64 max: never)
+    full_since: np.ndarray     # day ordinal from which it was fully online (int64 max: never, min: always)
     fee: np.ndarray
     cross: np.ndarray
     days: np.ndarray
     business: np.ndarray     # probability the applicant is a business
     cdf: np.ndarray          # concatenated cumulative mixes for groups 0, 1, 2 (group g offset by g)
 
+    def level_on(self, proc: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Online level (0 full, 1 partial, 2 none) of procedures `proc` on days `day` (ordinals), as
+        the catalogue's online_partial_since / online_full_since dates say (see warehouse/reference.py)."""
+        return np.where(day >= self.full_since[proc], 0, np.where(day >= self.partial_since[proc], 1, 2)).astype(np.int8)
+
 
 def _read(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def _since(rows: list[dict[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Day ordinals from which each procedure was partly / fully online (empty dates: since valid_from, or always)."""
+    def day(text: str | None) -> int | None:
+        return ordinal(date.fromisoformat(text)) if text else None
+
+    partial, full = [], []
+    for r in rows:
+        start = day(r.get("valid_from"))
+        start = _ALWAYS if start is None else start
+        p, f = day(r.get("online_partial_since")), day(r.get("online_full_since"))
+        level = r["online_level"]
+        fs = (start if f is None else f) if level == "full" else _NEVER
+        ps = _NEVER if level == "none" else (p if p is not None else (fs if level == "full" else start))
+        partial.append(min(ps, fs))
+        full.append(fs)
+    return np.array(partial, dtype=np.int64), np.array(full, dtype=np.int64)
 
 
 def build_units(seed: int, reference_dir: Path = config.REFERENCE_DIR) -> Units:
@@ -118,11 +147,14 @@ def build_procedures(reference_dir: Path = config.REFERENCE_DIR) -> Procedures:
     cdf = np.concatenate([g + np.cumsum(m) / m.sum() for g, m in enumerate(mixes)])
     for g in range(3):  # make each block end exactly at g + 1
         cdf[(g + 1) * len(codes) - 1] = g + 1
+    partial_since, full_since = _since(rows)
     business = np.array([BUSINESS_SHARE.get(c, 0.95 if s == "Kinh doanh" else 0.02) for c, s in zip(codes, sector, strict=True)])
     return Procedures(
         codes=codes,
         sector=sector,
         level=np.array([LEVELS.index(r["online_level"]) for r in rows], dtype=np.int8),
+        partial_since=partial_since,
+        full_since=full_since,
         fee=np.array([r["fee_bearing"].lower() == "true" for r in rows]),
         cross=np.array([r["cross_agency"].lower() == "true" for r in rows]),
         days=np.array([int(r["statutory_days"]) for r in rows], dtype=np.int64),

@@ -1,7 +1,13 @@
 """KPIs that do not come from dossiers: the procedure catalogue (coverage) and the indicator feed.
 
-Catalogue KPIs are a snapshot of the catalogue as of now (it keeps no history): they are reported
-once, at the last period asked for, and a unit shows the city's catalogue (every unit uses it).
+Catalogue KPIs count the procedures as they stood at each period's judgement time T = min(end, now)
+(table procedure_levels: each procedure's online level and activity over time, see
+warehouse/reference.py), so every period has a value and a closed period's value never changes when
+the catalogue changes later. A level is counted at T when it was in force just before T
+(valid_from < T <= valid_to), so a month ending at midnight counts what held on its last day. A
+procedure with no history row at all (written into `procedures` directly) counts with its current
+values at any time. Other columns (sector, fee_bearing, ...) are the current catalogue's. A unit
+shows the city's catalogue (every unit uses it).
 
 Indicator KPIs use the latest publication (view indicator_latest) of the period that matches the
 query period: the same period if published, else the finest published period containing it (a
@@ -11,6 +17,9 @@ publication; first/last publication times are given beside it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
 
 import duckdb
 import pandas as pd
@@ -24,27 +33,52 @@ from .sqlparts import code_list
 INDICATOR_COLUMNS = ["source_period", "revised", "first_published", "last_published"]
 
 
-def catalogue_sql(ks: list[Kpi], by: tuple[str, ...]) -> str:
-    """Numerator and denominator of catalogue KPIs over table `procedures` (the catalogue as of now)."""
+def catalogue_sql(ks: list[Kpi], by: tuple[str, ...], judged: Sequence[tuple[str, datetime]] | None = None) -> str:
+    """Numerator and denominator of catalogue KPIs per period: the catalogue as of each judgement time.
+
+    judged: (period label, T) pairs; None = one row for 'now' (current_localtimestamp()). The KPI
+    filters run over `procedures` columns, online_level and active taken from the history as of T."""
+    if judged is None:
+        times = "SELECT 'now' AS period, current_localtimestamp() AS t"
+    else:
+        times = "VALUES " + ", ".join(
+            "('" + label.replace("'", "''") + f"', TIMESTAMP '{t.isoformat(sep=' ')}')" for label, t in judged)
     dims = "sector, " if "sector" in by else ""
     aggs = ", ".join(f"count(*) FILTER (WHERE {k.numerator_filter}) AS {k.code}__n, "
                      f"count(*) FILTER (WHERE {k.denominator_filter}) AS {k.code}__d" for k in ks)
-    return f"SELECT {dims}{aggs} FROM procedures GROUP BY ALL"
+    return (f"WITH judged (period, t) AS ({times}), "
+            "history AS (SELECT procedure_code, online_level, active, valid_from, valid_to FROM procedure_levels "
+            "UNION ALL SELECT procedure_code, online_level, active, NULL, NULL FROM procedures p "
+            "WHERE NOT EXISTS (SELECT 1 FROM procedure_levels l WHERE l.procedure_code = p.procedure_code)) "
+            f"SELECT judged.period, {dims}{aggs} FROM judged "
+            "JOIN history h ON (h.valid_from IS NULL OR h.valid_from < judged.t) AND (h.valid_to IS NULL OR h.valid_to >= judged.t) "
+            "JOIN (SELECT * EXCLUDE (online_level, active) FROM procedures) USING (procedure_code) GROUP BY ALL")
 
 
-def catalogue_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], period: Period, label: str,
-                     by: tuple[str, ...]) -> pd.DataFrame:
-    rel = con.execute(catalogue_sql(ks, by))
+def catalogue_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], periods: Period | Sequence[Period], label: str,
+                     by: tuple[str, ...], now: datetime | None = None) -> pd.DataFrame:
+    """One row per KPI and period (and sector when `by` has it), each period judged at min(end, now).
+
+    now: the query's clock (default: Hanoi's wall clock)."""
+    plist = [periods] if isinstance(periods, Period) else list(dict.fromkeys(periods))
+    now = now or datetime.now(config.TZ).replace(tzinfo=None)
+    rel = con.execute(catalogue_sql(ks, by, [(p.label, p.judged_at(now)) for p in plist]))
     names = [d[0] for d in rel.description]
-    out = []
+    rows: dict[str, list[dict]] = {}
     for r in rel.fetchall():
         row = dict(zip(names, r, strict=True))
-        for k in ks:
-            n, d = row[f"{k.code}__n"], row[f"{k.code}__d"]
-            out.append({"kpi": k.code, "period": period.label, "unit_code": label,
-                        **({"sector": row["sector"]} if "sector" in by else {}),
-                        "value": 100.0 * n / d if d else None, "numerator": n, "denominator": d})
-    return pd.DataFrame(out)
+        rows.setdefault(row["period"], []).append(row)
+    out = []
+    for p in plist:
+        found = rows.get(p.label) or ([] if "sector" in by else [{"period": p.label}])  # nothing in force: N/A
+        for row in sorted(found, key=lambda x: str(x.get("sector"))):
+            for k in ks:
+                n, d = row.get(f"{k.code}__n", 0), row.get(f"{k.code}__d", 0)
+                out.append({"kpi": k.code, "period": p.label, "unit_code": label,
+                            **({"sector": row["sector"]} if "sector" in by else {}),
+                            "value": 100.0 * n / d if d else None, "numerator": n, "denominator": d})
+    return pd.DataFrame(out, columns=["kpi", "period", "unit_code", *(["sector"] if "sector" in by else []),
+                                      "value", "numerator", "denominator"])
 
 
 def indicator_sql(codes: list[str], units: list[str] | None, lo=None, hi=None) -> str:

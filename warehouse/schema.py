@@ -170,6 +170,11 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[], str]]] = [
         "no personal data in quarantine or run records; run warnings",
         lambda: _purge_personal_data_sql(),
     ),
+    (
+        4,
+        "procedure history: online level and activity with validity dates",
+        lambda: _procedure_levels_sql(),
+    ),
 ]
 
 
@@ -188,6 +193,29 @@ def _purge_personal_data_sql() -> str:
         WHERE split_part(error, ':', 1) IN ('no_profile', 'corrupt_file', 'internal_error');
         ALTER TABLE ingest_runs ADD COLUMN warnings VARCHAR;   -- JSON list of texts, NULL when none
         """
+
+
+def _procedure_levels_sql() -> str:
+    # the catalogue's dating rule is the reference loader's (it reads the file); imported here, once
+    from warehouse.reference import procedure_levels_fill_sql
+
+    return """
+        -- The history of each procedure's state, so catalogue KPIs can be judged as of any time.
+        -- A row holds the online level (Decree 42/2022: full = toàn trình, partial = một phần, none)
+        -- and whether the procedure is in force, over [valid_from, valid_to): valid_to is exclusive
+        -- and NULL while the state lasts. A withdrawn procedure ends with an open row with
+        -- active = FALSE and its last level, as `procedures` keeps it with active = FALSE. Rows are
+        -- appended by warehouse.reference (a change takes effect on the day it is loaded); days
+        -- before that are never rewritten. `procedures` keeps the state today.
+        CREATE TABLE procedure_levels (
+            procedure_code  VARCHAR NOT NULL,
+            online_level    VARCHAR NOT NULL,   -- full | partial | none
+            active          BOOLEAN NOT NULL,
+            valid_from      DATE NOT NULL,
+            valid_to        DATE,               -- exclusive; NULL = still in force
+            PRIMARY KEY (procedure_code, valid_from)
+        );
+        """ + procedure_levels_fill_sql()
 
 
 LATEST_VERSION = MIGRATIONS[-1][0]
