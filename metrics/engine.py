@@ -133,9 +133,7 @@ def _values(ctx: _Ctx, codes: list[str], periods: list[Period]) -> pd.DataFrame:
         current = [p for p in periods if p.is_current(ctx.now)]
         if current and len(current) < len(periods):  # past periods from the memo, the current one fresh
             past = [p for p in periods if p not in current]
-            # catalogue KPIs are reported once, at the last period
-            early = [c for c in codes if ctx.reg.kpis[c].type != KpiType.CATALOGUE]
-            df = pd.concat([_values(ctx, early, past), _values(ctx, codes, current)], ignore_index=True)
+            df = pd.concat([_values(ctx, codes, past), _values(ctx, codes, current)], ignore_index=True)
             ctx.memo[memo_key] = df
             return df
         if not current:
@@ -179,7 +177,8 @@ def _compute_values(ctx: _Ctx, codes: list[str], periods: list[Period]) -> pd.Da
         frames.append(pd.DataFrame(block))
     cat = [reg.kpis[c] for c in order if reg.kpis[c].type == KpiType.CATALOGUE]
     if cat:
-        frames.append(sources.catalogue_values(ctx.con, cat, periods[-1], ctx.sel.label, by))
+        # one value per period, from each procedure's dated levels as of the period's judgement time
+        frames.append(sources.catalogue_values(ctx.con, cat, periods, ctx.sel.label, by, ctx.now))
     ind = [reg.kpis[c] for c in order if reg.kpis[c].type == KpiType.INDICATOR]
     if ind:
         frames.append(sources.indicator_values(ctx.con, ind, periods, ctx.sel.units, ctx.sel.label, by))
