@@ -68,6 +68,86 @@ def formula_text(reg: Registry, code: str) -> str:
     return text
 
 
+RULES = {
+    "vi": {
+        "received_date": "Nhóm hồ sơ: theo ngày tiếp nhận (hồ sơ tiếp nhận trong kỳ, kể cả hồ sơ sau đó bị rút).",
+        "finished_date": "Nhóm hồ sơ: theo ngày kết thúc (hồ sơ hoàn thành, trả kết quả hoặc từ chối trong kỳ; "
+                         "hồ sơ rút không bao giờ kết thúc).",
+        "snapshot": "Đếm tại thời điểm đánh giá T: cuối kỳ với kỳ đã qua, hiện tại với kỳ đang diễn ra.",
+        "catalogue": "Danh mục thủ tục tại thời điểm đánh giá của kỳ, theo lịch sử mức độ trực tuyến của từng thủ tục.",
+        "indicator": "Số liệu công bố của kỳ; lần công bố sau thay thế lần trước (vẫn lưu, có đánh dấu sửa đổi).",
+        "net": "Số ngày làm việc sau ngày tiếp nhận đến hết ngày kết thúc, trừ số ngày chờ công dân bổ sung "
+               "(thời gian của cơ quan giải quyết).",
+        "due": "Hạn trả được lùi thêm số ngày chờ bổ sung.",
+        "supp": "Quá 1 lần yêu cầu bổ sung tính là trễ hạn.",
+        "withdrawn": "Hồ sơ rút trước T không tính; hồ sơ rút sau T là đang giải quyết tại T (kỳ đã đóng không đổi).",
+        "waiting": "Hồ sơ đang chờ công dân bổ sung không tính là quá hạn, ở mọi thời điểm đánh giá.",
+        "small": "Tỷ lệ trên ít hơn {n} {what} được đánh dấu “ít dữ liệu”: không đánh giá tiến độ, không tô màu, "
+                 "xếp riêng.",
+        "what_ratings": "lượt đánh giá", "what_dossiers": "hồ sơ",
+        "partial": "Kỳ chưa kết thúc được hiển thị là tạm tính, không bao giờ dùng để đánh giá tiến độ.",
+        "rules": "Cách tính",
+    },
+    "en": {
+        "received_date": "Cohort: by receipt date (dossiers received in the period, withdrawn ones included).",
+        "finished_date": "Cohort: by finish date (dossiers completed, returned or rejected in the period; a "
+                         "withdrawn dossier never finishes).",
+        "snapshot": "Counted at the judgement time T: the end of a past period, now for the current one.",
+        "catalogue": "The procedure catalogue as of the period's judgement time, from each procedure's level history.",
+        "indicator": "The period's published figure; a later publication replaces an earlier one (kept, marked revised).",
+        "net": "Working days after the receipt day up to the finish day, minus the days waiting for the citizen's "
+               "supplement (the office's time).",
+        "due": "The due time is pushed back by the supplement waiting days.",
+        "supp": "More than one supplement request counts as late.",
+        "withdrawn": "Dossiers withdrawn before T do not count; one withdrawn after T was in flight at T (a closed "
+                     "period does not change).",
+        "waiting": "Dossiers waiting for the citizen's supplement are not overdue, at every judgement time.",
+        "small": "A rate over fewer than {n} {what} is marked “few data”: not judged, not coloured, ranked apart.",
+        "what_ratings": "ratings", "what_dossiers": "dossiers",
+        "partial": "A period not yet over is shown as to date and never judged.",
+        "rules": "How it counts",
+    },
+}
+
+
+def reading_rules(code: str, lang: str = "vi") -> list[str]:
+    """How a KPI counts, in words, from its declaration: cohort, net supplement days, withdrawn and
+    waiting dossiers, the small-n rule. The dictionary and the KPI page show these."""
+    from .evaluate import measures_for
+
+    reg = get_registry()
+    k, w = reg.kpi(code), RULES[lang]
+    if k.type == KpiType.CATALOGUE:
+        return [w["catalogue"], w["partial"]]
+    if k.type == KpiType.INDICATOR:
+        return [w["indicator"]]
+    used = [reg.measures[m] for m in measures_for(reg, [code])]
+    out = [w[k.time]] if k.type != KpiType.DERIVED else []
+    if k.type == KpiType.DERIVED:
+        out += sorted({w[reg.kpis[d].time] for d in _inputs(reg, code)})
+    if any("processing_wd" in (m.expr or "") for m in used):
+        out.append(w["net"])
+    if any("effective_due_at" in (m.at or "") + (m.filter or "") for m in used):
+        out.append(w["due"])
+    if any("supplement_count <= 1" in (m.filter or "") for m in used):
+        out.append(w["supp"])
+    if any(m.kind == "stock" for m in used):
+        out.append(w["withdrawn"])
+    if any(m.kind == "stock" and "supplement_requested" in (m.filter or "") for m in used):
+        out.append(w["waiting"])
+    if k.min_n:
+        rated = any((m.filter or "").startswith("rating") for m in used)
+        out.append(w["small"].format(n=k.min_n, what=w["what_ratings" if rated else "what_dossiers"]))
+    out.append(w["partial"])
+    return out
+
+
+def _inputs(reg: Registry, code: str) -> set[str]:
+    from .evaluate import dependency_order
+
+    return {c for c in dependency_order(reg, [code]) if reg.kpis[c].type != KpiType.DERIVED}
+
+
 def metric_dictionary(lang: str = "vi") -> str:
     """The whole dictionary as Markdown: every KPI, the measures it is built from, and the 766 index layout."""
     reg = get_registry()
@@ -79,7 +159,8 @@ def metric_dictionary(lang: str = "vi") -> str:
                 f"- {t['type']}: {k.type.value}; {t['unit']}: {k.unit if lang == 'vi' else k.unit_en}; "
                 f"{t['direction']}: {t[k.direction]}",
                 f"- {t['time']}: {k.time}; {t['dims']}: {', '.join(k.dimensions) or '—'}",
-                f"- {t['source']}: {k.source}; {t['legal']}: {k.legal_basis}", ""]
+                f"- {t['source']}: {k.source}; {t['legal']}: {k.legal_basis}", "",
+                f"**{RULES[lang]['rules']}.**", "", *[f"- {r}" for r in reading_rules(code, lang)], ""]
         targets = reg.targets_for(code)
         out.append(f"**{t['targets']}:** {'' if targets else t['none']}")
         if targets:
