@@ -157,3 +157,16 @@ def test_annual_indicator_judged_from_two_annual_points(tmp_path):
     assert p["ratio"] == pytest.approx(observed / required, rel=2e-3)
     assert p["status"] == "on_track" and p["method"] == "cagr" and not math.isnan(p["projected"])
     c.close()
+
+
+def test_counting_rules_in_words_come_from_the_declarations():
+    from metrics.doc import reading_rules
+
+    sat = reading_rules("satisfaction", "en")
+    assert sat[0].startswith("Cohort: by finish date") and "fewer than 10 ratings" in sat[1]
+    late = reading_rules("overdue_backlog", "vi")
+    assert any("chờ công dân bổ sung không tính là quá hạn" in r for r in late)
+    assert any("rút sau T" in r for r in late)
+    assert not any("Quá 1 lần" in r for r in late)  # that rule is the on-time rate's
+    assert any("Quá 1 lần" in r for r in reading_rules("on_time_rate", "vi"))
+    assert any("trừ số ngày chờ công dân bổ sung" in r for r in reading_rules("processing_time_mean", "vi"))
