@@ -5,7 +5,6 @@ Pure functions of their arguments (rows, frames, language) returning Dash compon
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import quote
 
 import dash_ag_grid as dag
@@ -22,13 +21,51 @@ PLAIN_CONFIG = {"displaylogo": False, "displayModeBar": False}
 COMPARISON = {">=": "≥", "<=": "≤"}
 
 
-def status_badge(status, lang: str, small: bool = False, label: str | None = None) -> html.Span:
-    """Icon + label + colour: the status never rests on colour alone."""
+def status_badge(status, lang: str, small: bool = False, label: str | None = None, reason=None,
+                 value=None) -> html.Span:
+    """Icon + label + colour: the status never rests on colour alone. `reason` and `value` (a metrics row's
+    status_reason and value) turn "no data" beside a value into what is missing (theme.status_label)."""
     key = status_key(status) if status is not None and not fmt.is_na(status) else "no_data"
     return html.Span(
         [html.Span(className=f"status-icon icon-{key}", **{"aria-hidden": "true"}),
-         html.Span(label or status_label(status, lang), className="status-label")],
+         html.Span(label or status_label(status, lang, reason, value), className="status-label")],
         className=f"status status-{key}" + (" status-sm" if small else ""))
+
+
+def row_badge(row: dict, lang: str, small: bool = False) -> html.Span:
+    """status_badge of a metrics row."""
+    return status_badge(row.get("status"), lang, small, reason=row.get("status_reason"), value=row.get("value"))
+
+
+def n_word(k, lang: str) -> str:
+    """What a KPI's n counts: ratings (satisfaction KPIs) or dossiers."""
+    rated = any(str(m).startswith("rated") for m in (k.denominator or ()))
+    return t("word_ratings" if rated else "word_dossiers", lang)
+
+
+def n_text(row: dict, k, lang: str, numerator: str = "numerator", denominator: str = "denominator") -> str:
+    """The count a rate or mean stands on: '412 / 530 hồ sơ' under a ratio, 'n = 530' under a mean or a
+    median; '' for counts, catalogue, indicator and derived KPIs."""
+    if k.source != "dossiers" or k.type.value not in ("ratio", "mean", "median"):
+        return ""
+    den = row.get(denominator)
+    if den is None or fmt.is_na(den):
+        return ""
+    if k.type.value == "ratio" and numerator and not fmt.is_na(row.get(numerator)) and row.get(numerator) is not None:
+        return fmt.hover_fraction(row.get(numerator), den, n_word(k, lang), lang)
+    return t("n_eq", lang, n=fmt.number(den, 0, lang))
+
+
+def partial_text(period_label, as_of, lang: str) -> str:
+    """'Tháng 12/2026 — tạm tính đến 01/12' / 'December 2026 — to date, 01/12'."""
+    return t("partial_period", lang, period=fmt.period(period_label, lang, long=True), date=fmt.day_month(as_of))
+
+
+def period_text(row: dict, lang: str) -> str:
+    """The period a judged value is for: 'Lũy kế T1–T11/2026' for a year to date, else the period."""
+    if row.get("basis") == "year_to_date" and ".." in str(row.get("period") or ""):
+        return t("ytd", lang, months=fmt.months_span(row["period"], lang))
+    return fmt.period(row.get("period"), lang)
 
 
 def empty_state(text: str, kind: str = "info") -> html.Div:
@@ -53,9 +90,11 @@ def target_text(row: dict, unit: str, lang: str) -> str:
 
 
 def kpi_card(row: dict, name: str, unit: str, lang: str, href: str, spark=None, extra: str | None = None,
-             card_id: str | None = None) -> dcc.Link:
-    """One question per card: value large, target and deadline, status (icon + word + colour), change
-    since the previous period, a sparkline with the target line, the value projected at the deadline."""
+             card_id: str | None = None, k=None) -> dcc.Link:
+    """One question per card: the value on its target's basis (the year to date for an annual target) large,
+    its n, target and deadline, status (icon + word + colour), the last complete month beside it, the month
+    to date labelled as partial (never judged), a sparkline of complete months with the target line, the
+    value projected at the deadline. `row`: metrics.standing's row; `k`: the KPI (for its n)."""
     status = row.get("status")
     key = status_key(status) if status is not None and not fmt.is_na(status) else "no_data"
     value_text = fmt.value(row.get("value"), unit, lang, with_unit=False)
@@ -66,26 +105,46 @@ def kpi_card(row: dict, name: str, unit: str, lang: str, href: str, spark=None, 
         target_line = f"{t('target', lang)} {target_text(row, unit, lang)}"
         if not fmt.is_na(deadline) and deadline is not None:
             target_line += " · " + t("deadline", lang, date=fmt.day(deadline))
-    if not fmt.is_na(row.get("change")) and row.get("change") is not None:
-        change_line = t("change_prev", lang, change=fmt.change(row["change"], unit, lang),
-                        period=previous_period(row.get("period"), lang))
+    n_line = n_text(row, k, lang) if k is not None else ""
+    if n_line and row.get("few_data") is True:
+        n_line += f" · {t('few_data_mark', lang)}"
+    month_line = None
+    if row.get("last_month_period") and row.get("basis") == "year_to_date":
+        lm = fmt.value(row.get("last_month_value"), unit, lang)
+        n = row.get("last_month_n")
+        lm += f" ({t('n_eq', lang, n=fmt.number(n, 0, lang))})" if n is not None and not fmt.is_na(n) else ""
+        month_line = t("last_month_line", lang, period=fmt.period(row["last_month_period"], lang, long=True), value=lm)
+    elif not fmt.is_na(row.get("change")) and row.get("change") is not None:
+        month_line = t("change_prev", lang, change=fmt.change(row["change"], unit, lang),
+                       period=previous_period(row.get("period"), lang))
     else:
-        change_line = t("no_change", lang)
+        month_line = t("no_change", lang)
+    partial_line = None
+    if row.get("current_period"):
+        cur = fmt.value(row.get("current_value"), unit, lang)
+        n = row.get("current_n")
+        cur += f" ({t('n_eq', lang, n=fmt.number(n, 0, lang))})" if n is not None and not fmt.is_na(n) else ""
+        partial_line = html.Div([html.Span(className="status-icon icon-partial", **{"aria-hidden": "true"}),
+                                 f"{partial_text(row['current_period'], row.get('current_as_of'), lang)}: {cur}"],
+                                className="kpi-partial")
     if not fmt.is_na(row.get("projected")) and row.get("projected") is not None and deadline is not None:
         projection = t("projected", lang, date=fmt.day(deadline), value=fmt.value(row["projected"], unit, lang))
-    elif status in (None, "achieved") or fmt.is_na(row.get("target")):
+    elif status in (None, "achieved", "few_data", "partial") or fmt.is_na(row.get("target")):
         projection = ""
     else:
         projection = t("projected_na", lang)
     body = [
         html.Div([html.Span(name, className="kpi-name"),
-                  html.Span(fmt.period(row.get("period"), lang), className="kpi-period")], className="kpi-head"),
+                  html.Span(period_text(row, lang), className="kpi-period")], className="kpi-head"),
         html.Div([html.Span([html.Span(value_text, className="kpi-value"),
                              html.Span(suffix, className="kpi-suffix") if suffix else None]),
-                  status_badge(status, lang)], className="kpi-main"),
+                  row_badge(row, lang)], className="kpi-main"),
+        html.Div(n_line, className="kpi-n") if n_line else None,
         html.Div(target_line, className="kpi-target"),
-        html.Div(change_line, className="kpi-change"),
+        html.Div(month_line, className="kpi-month"),
+        partial_line,
     ]
+    body = [b for b in body if b is not None]
     if extra:
         body.append(html.Div(extra, className="kpi-extra"))
     if spark is not None:  # SVG markup (figures.make_sparkline_svg); decorative: the numbers are in the text
@@ -107,44 +166,68 @@ def previous_period(label, lang: str) -> str:
         return ""
 
 
-def ranking_list(df: pd.DataFrame, lang: str, unit: str, target: float | None, href: str, max_rows: int = 126):
-    """The league table of units, worst first: rank, name (a link), bar, value, status icon + label.
+def _few(df: pd.DataFrame) -> pd.Series:
+    return df["few_data"].fillna(False).astype(bool) if "few_data" in df else pd.Series(False, index=df.index)
 
-    `df`: code, name, value, status (sorted worst first by the caller). Links keep it keyboard-reachable.
+
+def ranking_list(df: pd.DataFrame, lang: str, unit: str, target: float | None, href: str, max_rows: int = 126,
+                 few_heading: str | None = None, few_rows: int = 40):
+    """The league table of units, worst first: rank, name (a link), bar, value, n, status icon + label.
+    Units with few data (`few_data`) are not ranked or coloured: they follow in a group of their own under
+    `few_heading`.
+
+    `df`: code, name, value, status, n, few_data (sorted worst first by the caller, few data last). Links
+    keep it keyboard-reachable.
     """
     values = [float(v) for v in df["value"] if not fmt.is_na(v)]
     top = max(values + ([float(target)] if target is not None and not fmt.is_na(target) else []) + [1e-9])
     if unit == "%":
         top = max(top, 100.0)
-    rows = []
-    for i, r in enumerate(df.head(max_rows).itertuples(index=False), start=1):
-        width = 0 if fmt.is_na(r.value) else max(0.0, float(r.value)) / top * 100
-        key = status_key(r.status) if r.status is not None and not fmt.is_na(r.status) else "no_data"
+    few = _few(df)
+
+    def row(i, r, apart: bool):
+        v = 0 if fmt.is_na(r["value"]) else max(0.0, float(r["value"]))
+        width = min(100.0, v / top * 100)
+        key = "few_data" if apart else (status_key(r["status"]) if r["status"] is not None
+                                        and not fmt.is_na(r["status"]) else "no_data")
         marker = None
         if target is not None and not fmt.is_na(target):
             marker = html.Span(className="rank-target", style={"left": f"{float(target) / top * 100:.2f}%"})
-        rows.append(html.Li([
-            html.Span(str(i), className="rank-n"),
-            dcc.Link(r.name, href=href.format(code=r.code), className="rank-name"),
+        n = r.get("n")
+        return html.Li([
+            html.Span("–" if apart else str(i), className="rank-n"),
+            dcc.Link(r["name"], href=href.format(code=r["code"]), className="rank-name"),
             html.Span([html.Span(className=f"rank-bar bar-{key}", style={"width": f"{width:.2f}%"}), marker],
                       className="rank-track", **{"aria-hidden": "true"}),
-            html.Span(fmt.value(r.value, unit, lang, with_unit=False), className="rank-value"),
-            status_badge(r.status, lang, small=True),
-        ], className="rank-row"))
+            html.Span(fmt.value(r["value"], unit, lang, with_unit=False), className="rank-value"),
+            html.Span(t("n_eq", lang, n=fmt.number(n, 0, lang)) if n is not None and not fmt.is_na(n) else "",
+                      className="rank-nn"),
+            status_badge("few_data" if apart else r["status"], lang, small=True, reason=r.get("status_reason"),
+                         value=r["value"]),
+        ], className="rank-row rank-few" if apart else "rank-row")
+
+    rows = [row(i, r, False) for i, r in enumerate(df[~few].head(max_rows).to_dict("records"), start=1)]
+    apart = df[few]
+    if not apart.empty:
+        rows.append(html.Li(few_heading or t("status_few_data", lang), className="rank-group", role="presentation"))
+        rows += [row(0, r, True) for r in apart.head(few_rows).to_dict("records")]
     return html.Ol(rows, className="rank-list")
 
 
 def severity(status) -> int:
-    return STATUS_SEVERITY.get(status_key(status), 5) if status is not None and not fmt.is_na(status) else 6
+    return STATUS_SEVERITY.get(status_key(status), 5) if status is not None and not fmt.is_na(status) else 8
 
 
 def sort_worst_first(df: pd.DataFrame, direction: str) -> pd.DataFrame:
-    """Units ordered worst first by value (N/A last), ties by code."""
+    """Units ordered worst first by value (N/A last), ties by code; units with few data after all the others
+    (ranked apart), in the same order among themselves."""
     d = df.copy()
+    d["_few"] = _few(d)
     d["_na"] = d["value"].isna()
     d["_v"] = pd.to_numeric(d["value"], errors="coerce")
-    d = d.sort_values(["_na", "_v", "code"], ascending=[True, direction == "higher", True], kind="stable")
-    return d.drop(columns=["_na", "_v"]).reset_index(drop=True)
+    d = d.sort_values(["_few", "_na", "_v", "code"], ascending=[True, True, direction == "higher", True],
+                      kind="stable")
+    return d.drop(columns=["_few", "_na", "_v"]).reset_index(drop=True)
 
 
 def section(title, children, title_id: str | None = None, class_name: str = "", actions=None) -> html.Section:
@@ -181,21 +264,54 @@ def num_col(field: str, header: str, lang: str, decimals: int = 0, suffix: str =
             "valueFormatter": {"function": f"R57num(params.value, {decimals}, '{lang}', '{suffix}')"}, **kw}
 
 
-def period_options(today: date, lang: str, months: int = 12) -> list[dict]:
-    """Months (newest first), then quarters, then years: the periods a user picks from."""
+def period_options(now, lang: str, months: int = 12) -> list[dict]:
+    """The periods a user picks from: the month, quarter and year to date first, each labelled as partial
+    with its date ("Tháng 12/2026 — tạm tính đến 01/12"), then complete months (newest first), quarters and
+    years. The default is the last complete month (default_period). `now`: a datetime (or a date: midnight)."""
+    from datetime import datetime as _dt
+
     from metrics.periods import Grain, period_at, previous
 
-    out, p = [], period_at(today, Grain.MONTH)
+    now = now if isinstance(now, _dt) else _dt.combine(now, _dt.min.time())
+    today = now.date()
+    month, quarter, year = (period_at(today, g) for g in (Grain.MONTH, Grain.QUARTER, Grain.YEAR))
+    complete = []
+    p = previous(month)
     for _ in range(months):
-        out.append(p.label)
+        complete.append(p.label)
         p = previous(p)
-    q = period_at(today, Grain.QUARTER)
+    quarters, q = [], previous(quarter)
     for _ in range(4):
-        out.append(q.label)
+        quarters.append(q.label)
         q = previous(q)
-    y = period_at(today, Grain.YEAR)
-    out += [y.label, previous(y).label]
-    return [{"label": fmt.period(label, lang, long=True), "value": label} for label in out]
+    years = [previous(year).label]
+    out = [{"label": partial_text(month.label, now, lang), "value": month.label}]
+    out += [{"label": fmt.period(label, lang, long=True), "value": label} for label in complete]
+    out.append({"label": partial_text(quarter.label, now, lang), "value": quarter.label})
+    out += [{"label": fmt.period(label, lang, long=True), "value": label} for label in quarters]
+    out.append({"label": partial_text(year.label, now, lang), "value": year.label})
+    out += [{"label": fmt.period(label, lang, long=True), "value": label} for label in years]
+    return out
+
+
+def default_period(now) -> str:
+    """The last complete month: what every page shows until a user picks another period."""
+    from datetime import datetime as _dt
+
+    from metrics.periods import last_complete
+
+    now = now if isinstance(now, _dt) else _dt.combine(now, _dt.min.time())
+    return last_complete(now).label
+
+
+def is_partial(label, now) -> bool:
+    """Whether the period `label` is not over at `now` (the month, quarter or year to date)."""
+    from metrics.periods import PeriodError, parse_label
+
+    try:
+        return parse_label(str(label)).is_current(now)
+    except (PeriodError, ValueError):
+        return False
 
 
 def unit_options(units: pd.DataFrame, lang: str, with_city: bool = False) -> list[dict]:

@@ -89,6 +89,11 @@ def current_version(reader: Reader, now: datetime) -> str | None:
 
 
 def local_now() -> datetime:
+    """The dashboard's clock: Hanoi wall-clock time, or R57_NOW when set (config.frozen_now). Every
+    callback reads it once and hands it to the views, which hand it to the metrics API."""
+    frozen = config.frozen_now()
+    if frozen is not None:
+        return frozen
     from metrics.engine import local_now as now
 
     return now()

@@ -163,15 +163,34 @@ def make_trend_figure(df: pd.DataFrame, lang: str = "vi", unit: str = "%", targe
     data = []
     for i, name in enumerate(series):
         d = df[df["series"] == name] if "series" in df else df
-        hovers = d["hover"] if "hover" in d else [""] * len(d)
-        hover = [f"{fmt.period(p, lang)}: {fmt.value(v, unit, lang)}" + (f"<br>{h}" if h else "")
-                 for p, v, h in zip(d["period"], d["value"], hovers, strict=True)]
-        data.append({"type": "scatter", "x": _dates(d["period_start"]), "y": _values(d), "name": name,
-                     "mode": "lines+markers", "customdata": hover,
+        partial = d["partial"].fillna(False).astype(bool) if "partial" in d else pd.Series(False, index=d.index)
+        hovers = d["hover"] if "hover" in d else pd.Series([""] * len(d), index=d.index)
+        hover = [f"{fmt.period(p, lang)}{' (' + t('partial_short', lang) + ')' if part else ''}: "
+                 f"{fmt.value(v, unit, lang)}" + (f"<br>{h}" if h else "")
+                 for p, v, h, part in zip(d["period"], d["value"], hovers, partial, strict=True)]
+        hover = pd.Series(hover, index=d.index)
+        color = SERIES[i % len(SERIES)]
+        done = d[~partial]
+        data.append({"type": "scatter", "x": _dates(done["period_start"]), "y": _values(done), "name": name,
+                     "mode": "lines+markers", "customdata": list(hover[~partial]),
                      "hovertemplate": f"<b>{name}</b><br>%{{customdata}}<extra></extra>",
-                     "line": {"color": SERIES[i % len(SERIES)], "width": 3 if i == 0 else 2,
+                     "line": {"color": color, "width": 3 if i == 0 else 2,
                               "dash": "solid" if i == 0 else "dot"},
                      "marker": {"size": 6 if i == 0 else 4}, "connectgaps": False})
+        if partial.any():
+            # the period to date: a few days are not a fall or a rise; drawn apart (dashed, hollow), labelled
+            part = pd.concat([done.dropna(subset=["value"]).tail(1), d[partial]])
+            label = t("partial_short", lang)
+            data.append({"type": "scatter", "x": _dates(part["period_start"]), "y": _values(part),
+                         "name": f"{name} ({label})", "showlegend": False,
+                         "mode": "lines+markers+text" if i == 0 else "lines+markers",
+                         "text": ["" if j < len(part) - int(partial.sum()) else label for j in range(len(part))],
+                         "textposition": "top center", "textfont": {"size": 11, "color": MUTED},
+                         "customdata": list(hover[part.index]),
+                         "hovertemplate": f"<b>{name}</b><br>%{{customdata}}<extra></extra>",
+                         "line": {"color": color, "width": 1.5, "dash": "dash"},
+                         "marker": {"size": 8 if i == 0 else 6, "symbol": "circle-open", "color": color,
+                                    "line": {"width": 2, "color": color}}, "connectgaps": False})
     t_shapes, t_notes = _target(target, comparison, unit, lang)
     m_shapes, m_notes = _marks(lang, df["period_start"].min(), df["period_start"].max(), baseline)
     return figure(
@@ -187,8 +206,11 @@ def make_trend_figure(df: pd.DataFrame, lang: str = "vi", unit: str = "%", targe
 def make_ranking_figure(df: pd.DataFrame, lang: str = "vi", unit: str = "%", target: float | None = None,
                         direction: str = "higher", height: int | None = None) -> go.Figure:
     """Horizontal bars of units (`code`, `name`, `value`, `status`), worst at the top; colour and
-    pattern by status, one legend entry per status with its label; the target as a line."""
+    pattern by status, one legend entry per status with its label; the target as a line. Units with
+    `few_data` are not drawn (the caller lists them apart)."""
     d = df.dropna(subset=["value"])
+    if "few_data" in d:  # a rate over a handful of dossiers is not a bar beside the others: listed apart
+        d = d[~d["few_data"].fillna(False).astype(bool)]
     if d.empty:
         return empty_figure(t("status_no_data", lang), lang, height or 200)
     d = d.sort_values("value", ascending=direction == "higher", kind="stable")

@@ -139,6 +139,33 @@ def period(label, lang: str = "vi", long: bool = False) -> str:
     return s
 
 
+def day_month(d) -> str:
+    """dd/mm (the date a partial period runs to: 'tạm tính đến 01/12')."""
+    if is_na(d) or d is None or d == "":
+        return ""
+    return pd.Timestamp(d).strftime("%d/%m")
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def months_span(label, lang: str = "vi") -> str:
+    """A range of whole months of one year ('2026-01-01..2026-11-30') as 'T1–T11/2026' / 'Jan–Nov 2026';
+    any other label as period() writes it."""
+    m = _RANGE.match(str(label)) if not is_na(label) and label is not None else None
+    if not m:
+        return period(label, lang)
+    a, b = pd.Timestamp(m[1]), pd.Timestamp(m[2])
+    whole = a.day == 1 and (b + pd.Timedelta(days=1)).day == 1 and a.year == b.year
+    if not whole:
+        return period(label, lang)
+    if lang == "vi":
+        return f"T{a.month}/{a.year}" if a.month == b.month else f"T{a.month}–T{b.month}/{a.year}"
+    if a.month == b.month:
+        return f"{_MONTHS_EN[a.month - 1]} {a.year}"
+    return f"{_MONTHS_EN[a.month - 1]}–{_MONTHS_EN[b.month - 1]} {a.year}"
+
+
 def separators(lang: str) -> str:
     """Plotly's layout.separators: decimal then thousands."""
     return ",." if lang == "vi" else ".,"

@@ -32,7 +32,9 @@ OV_RANK_VIEW = "ov-rank-view"
 OV_RANK = "ov-rank"
 OV_CHANGES_TITLE = "ov-changes-title"
 OV_CHANGES = "ov-changes"
-OV_TODAY = "ov-today"                # "received today" figure: the e2e live test watches it
+OV_TODAY = "ov-today"                # "received today so far" (partial, never compared): the e2e live test watches it
+OV_YESTERDAY = "ov-yesterday"        # dossiers received yesterday (compared with the day before)
+OV_COMPARE = "ov-compare"            # statuses and rates: the last complete month against the month before
 OV_DOWNLOAD = "ov-download"          # dcc.Download of the page's tables
 
 # --- wards ----------------------------------------------------------------------------------------

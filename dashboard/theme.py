@@ -20,7 +20,11 @@ CITY = "#5f6b76"
 SERIES = ["#0072B2", "#5f6b76", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
 TARGET = "#111111"
 
-STATUSES = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data")
+# judged statuses, then the ones that are not a judgement: no data, few data (a rate over fewer than the
+# KPI's min_n: grey, ranked apart), partial (the period is not over: shown, labelled, never judged)
+STATUSES = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data", "few_data",
+            "partial")
+JUDGED = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating")
 STATUS_COLORS = {
     "achieved": "#007a5a",
     "on_track": "#0072B2",
@@ -28,6 +32,8 @@ STATUS_COLORS = {
     "limited": "#D55E00",
     "deteriorating": "#9b1c1c",
     "no_data": "#8a949e",
+    "few_data": "#aeb6bd",
+    "partial": "#7b8794",
 }
 # bar fill patterns: the second channel besides colour in charts
 STATUS_PATTERNS = {
@@ -37,10 +43,12 @@ STATUS_PATTERNS = {
     "limited": "x",
     "deteriorating": "x",
     "no_data": ".",
+    "few_data": "-",
+    "partial": "|",
 }
 # worst first: how a league table sorts statuses
 STATUS_SEVERITY = {"deteriorating": 0, "limited": 1, "needs_acceleration": 2, "on_track": 3, "achieved": 4,
-                   "no_data": 5}
+                   "no_data": 5, "partial": 6, "few_data": 7}
 
 TWO_TIER_START = "2025-07-01"
 
@@ -49,10 +57,23 @@ def status_key(status) -> str:
     return status if status in STATUS_COLORS else "no_data"
 
 
-def status_label(status, lang: str) -> str:
+def status_label(status, lang: str, reason=None, value=None) -> str:
+    """The status in words. A status that is not a judgement says why: 'no_base:2024' -> "cần số liệu 2024
+    để đánh giá"; and "Chưa đủ dữ liệu / No data" never stands beside a value (`value` given and not N/A)."""
     if status is None or fmt.is_na(status):
         return t("status_none", lang)
-    return t(f"status_{status_key(status)}", lang)
+    key = status_key(status)
+    if key == "no_data":
+        if isinstance(reason, str) and reason.startswith("no_base:"):
+            return t("reason_no_base", lang, period=fmt.period(reason.split(":", 1)[1], lang))
+        if value is not None and not fmt.is_na(value):
+            return t("reason_not_judged", lang)
+    return t(f"status_{key}", lang)
+
+
+def row_status_label(row: dict, lang: str) -> str:
+    """status_label of a metrics row (its status, status_reason and value)."""
+    return status_label(row.get("status"), lang, row.get("status_reason"), row.get("value"))
 
 
 AXIS = {"gridcolor": GRID, "zeroline": False, "linecolor": "#c9d0d6", "ticks": "", "automargin": True,

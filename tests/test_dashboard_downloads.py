@@ -177,7 +177,7 @@ def test_xlsx_opens_with_openpyxl_vietnamese_intact(con) -> None:
     text = " | ".join(str(c) for row in cover for c in row)
     assert cover[0] == ["Nghị quyết 57 · Hà Nội — Chỉ tiêu của đơn vị so với thành phố và mục tiêu"]
     assert "DỮ LIỆU MẪU" in text and "16/03/2026 12:00" in text
-    assert ["Đơn vị", "Phường Cửa Nam (00073)"] in cover and ["Kỳ", "Tháng 03/2026"] in cover
+    assert ["Đơn vị", "Phường Cửa Nam (00073)"] in cover and ["Kỳ", "Tháng 03/2026 — tạm tính đến 16/03"] in cover  # the month to date, labelled
     assert ["Bản sao dữ liệu", "wh-1.duckdb"] in cover
     assert "Làm tròn: % và ngày làm việc 1 chữ số thập phân" in text
     definition = next(row for row in cover if row and row[0] == "on_time_rate")

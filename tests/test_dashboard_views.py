@@ -86,6 +86,11 @@ def text(component) -> str:
     return " ".join(out)
 
 
+def text_classes(component) -> str:
+    """Every className in a tree, space-joined."""
+    return " ".join(str(getattr(c, "className", "") or "") for c in walk(component))
+
+
 # --- overview ------------------------------------------------------------------------------------
 
 def test_overview_cards_one_per_target_with_api_values(con) -> None:
@@ -116,17 +121,29 @@ def test_overview_cards_in_english(con) -> None:
 
 def test_overview_ranking_worst_first_without_city_departments(con) -> None:
     title, body = overview.ranking(con, "on_time_rate", "vi", now=NOW)
-    assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in title and "Tháng 03/2026" in title
+    # the last complete month, never the month to date
+    assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in title and "Tháng 02/2026" in title
     links = [c for c in walk(body) if isinstance(c, dcc.Link)]
     hrefs = [link.href for link in links]
     assert hrefs and all(h.startswith("/ward?unit=") for h in hrefs[:-1])
     assert "/ward?unit=01" not in hrefs
     q = metrics.query(con, "on_time_rate", by="unit_code", now=NOW)
-    q = q[q["unit_code"] != "01"].dropna(subset=["value"])
-    worst = q.sort_values(["value", "unit_code"]).iloc[0]["unit_code"]
+    assert q["period"].unique().tolist() == ["2026-02"]
+    q = q[(q["unit_code"] != "01") & ~q["few_data"].astype(bool)].dropna(subset=["value"])
+    worst = q.sort_values(["value", "unit_code"]).iloc[0]["unit_code"]  # worst of the units judged
     assert hrefs[0] == f"/ward?unit={worst}"
-    assert len(hrefs) == overview.RANK_ROWS + 1  # the worst 30, then a link to every unit on the KPI page
+    # the worst 30 judged, then (apart, under a heading, not coloured) up to 15 units with few data, then a link
+    # to every unit on the KPI page
+    per_unit = metrics.query(con, "on_time_rate", by="unit_code", now=NOW)
+    n_few = int(per_unit.loc[per_unit["unit_code"] != "01", "few_data"].astype(bool).sum())
+    assert n_few > 0
+    assert len(hrefs) == overview.RANK_ROWS + min(n_few, overview.FEW_ROWS) + 1
     assert hrefs[-1] == "/kpi?kpi=on_time_rate"
+    heading = [c for c in walk(body) if getattr(c, "className", "") == "rank-group"]
+    assert len(heading) == 1 and "Ít dữ liệu (dưới 30 hồ sơ)" in heading[0].children
+    few_rows = [c for c in walk(body) if getattr(c, "className", "") == "rank-row rank-few"]
+    assert few_rows and all("bar-few_data" in text_classes(r) and "status-few_data" in text_classes(r)
+                            for r in few_rows)
 
 
 def test_overview_ranking_lower_is_better_and_unknown_kpi(con) -> None:
@@ -175,7 +192,12 @@ def test_wards_grid_has_every_unit_and_departments_apart(con) -> None:
     mine = next(r for r in rows if r["code"] == WARD)
     assert mine["on_time_rate"] == pytest.approx(q["value"].iloc[0])
     assert mine["status_label"] in {"Đã đạt", "Đúng tiến độ", "Cần đẩy nhanh", "Tiến triển hạn chế", "Đang xấu đi",
-                                    "Chưa đủ dữ liệu"}
+                                    "Chưa đủ dữ liệu", "Tạm tính", "Ít dữ liệu"}
+    assert mine["on_time_n"] == q["n"].iloc[0]
+    # March is the month to date on 16 March: shown, never judged
+    assert {r["status"] for r in rows} <= {"partial", "no_data"}
+    default, _ = wards.rows(con, "vi", None, now=NOW)
+    assert {r["href"].rsplit("=", 1)[1] for r in default} == {"2026-02"}
     assert len(wards.rows(con, "en", "2026-03", "xa", now=NOW)[0]) == 75
     assert len(wards.rows(con, "en", "2026-03", "phuong", now=NOW)[0]) == 51
     quarter, _ = wards.rows(con, "en", "2026-Q1", now=NOW)
@@ -185,8 +207,8 @@ def test_wards_grid_has_every_unit_and_departments_apart(con) -> None:
 def test_wards_columns_format_numbers_per_language() -> None:
     vi = {c["field"]: c for c in wards.column_defs("vi")}
     en = {c["field"]: c for c in wards.column_defs("en")}
-    assert vi["on_time_rate"]["valueFormatter"]["function"] == "R57num(params.value, 1, 'vi', '%')"
-    assert en["received"]["valueFormatter"]["function"] == "R57num(params.value, 0, 'en', '')"
+    assert vi["on_time_rate"]["valueFormatter"]["function"].endswith("R57num(params.value, 1, 'vi', '%')")
+    assert en["received"]["valueFormatter"]["function"].endswith("R57num(params.value, 0, 'en', '')")
     assert vi["status_order"]["cellRenderer"] == "StatusBadge" and vi["name"]["cellRenderer"] == "UnitLink"
 
 
@@ -220,7 +242,10 @@ def test_ward_overdue_list_most_urgent_first_ids_only(con) -> None:
 
 def test_ward_trend_procedures_channels_and_index(con) -> None:
     fig = ward.trend_figure(con, WARD, "on_time_rate", "vi", now=NOW)
-    assert [d.name for d in fig.data] == ["Phường Cửa Nam", "Toàn thành phố"]
+    assert [d.name for d in fig.data if d.showlegend is not False] == ["Phường Cửa Nam", "Toàn thành phố"]
+    partial = [d for d in fig.data if d.showlegend is False]  # March to date, drawn apart and labelled
+    assert partial and partial[0].marker.symbol == "circle-open" and partial[0].line.dash == "dash"
+    assert partial[0].text[-1] == "tạm tính"
     procs = ward.procedures(con, WARD, "vi", "2026-03", now=NOW)
     assert procs and procs[0]["received"] >= procs[-1]["received"]
     assert procs[0]["name"] != procs[0]["code"]  # named from the catalogue
@@ -259,9 +284,9 @@ def test_kpi_page_parts(con) -> None:
     assert "Vì sao trạng thái là" in words and "Văn phòng UBND thành phố Hà Nội" in words
     assert "lượt đánh giá" in words  # a satisfaction rate is shown with its number of ratings
     fig = kpi.trend_figure(con, "satisfaction", WARD, "month", "en", now=NOW)
-    assert [d.name for d in fig.data] == ["Cua Nam Ward", "City"]
+    assert [d.name for d in fig.data if d.showlegend is not False] == ["Cua Nam Ward", "City"]
     by_unit, label = kpi.units_figure(con, "on_time_rate", "vi", now=NOW)
-    assert label == "2026-03" and sum(len(d.y) for d in by_unit.data) <= 126
+    assert label == "2026-02" and sum(len(d.y) for d in by_unit.data) <= 126
     assert kpi.units_figure(con, "digital_economy_share", "vi", now=NOW)[0] is None  # a city-level indicator
     defs = kpi.definition("on_time_rate", "en")
     sql = next(c for c in walk(defs) if isinstance(c, html.Pre)).children
@@ -330,7 +355,10 @@ def test_callbacks_run_inside_the_app(app) -> None:
         assert ranking["key"] == "xep-hang" and isinstance(ranking["rows"], list)  # the clock of the day: maybe empty
         assert state == {"kpi": "satisfaction", "view": None}
         rows, options, _, state = _page("wards").fill("vi", None, "2026-03", "xa", "Sóc", {})
-        assert len(rows) == 75 and options["quickFilterText"] == "Sóc"
+        units = [r for r in rows if not r.get("heading")]
+        assert len(units) == 75 and options["quickFilterText"] == "Sóc"
+        assert len(rows) - len(units) == int(any(r["few_data"] for r in units))  # the heading of the few-data group
+        assert options["postSortRows"] == {"function": "R57fewApart(params)"}
         assert state == {"period": "2026-03", "type": "xa", "q": "Sóc"}
         assert _page("wards").open_unit({"colId": "received", "rowId": WARD}, "2026-03") == \
             f"/ward?unit={WARD}&period=2026-03"

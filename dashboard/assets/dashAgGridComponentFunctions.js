@@ -4,6 +4,7 @@ var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGrid
 
 dagcomponentfuncs.StatusBadge = function (props) {
   var data = props.data || {};
+  if (data.heading) { return null; }
   var key = data.status || 'no_data';
   return React.createElement('span', {className: 'status status-sm status-' + key}, [
     React.createElement('span', {key: 'i', className: 'status-icon icon-' + key, 'aria-hidden': 'true'}),

@@ -12,3 +12,15 @@ dagfuncs.R57num = function (value, decimals, lang, suffix) {
   });
   return text + (suffix || '');
 };
+
+/* The wards grid: units with few data (a rate over fewer than the KPI's min_n) are ranked apart, after the
+   others and under their heading row, whatever column the grid is sorted by. */
+dagfuncs.R57fewApart = function (params) {
+  var nodes = params.nodes, main = [], head = [], few = [];
+  nodes.forEach(function (n) {
+    var d = n.data || {};
+    if (d.heading) { head.push(n); } else if (d.few_data) { few.push(n); } else { main.push(n); }
+  });
+  var order = main.concat(few.length ? head : [], few, few.length ? [] : head);
+  for (var i = 0; i < order.length; i++) { nodes[i] = order[i]; }
+};

@@ -93,16 +93,18 @@ def fill(lang, _version, kpi, unit, grain):
     state = {"kpi": kpi, "unit": unit if unit and unit != "01" else None, "grain": grain if grain != "month" else None}
     name = data.kpi_name(kpi, lang)
 
+    now = data.local_now()
+
     def build(con):
-        fig, label, units_table = view.units_view(con, kpi, lang)
+        fig, label, units_table, apart = view.units_view(con, kpi, lang, now=now)
         if fig is None:
             units_box = empty_state(t("kp_units_na", lang) if label is None else
                                     t("ov_no_units", lang, period=fmt.period(label, lang, long=True)))
         else:
-            units_box = dcc.Graph(id=ids.KP_UNITS, figure=fig, config=GRAPH_CONFIG)
+            units_box = html.Div([dcc.Graph(id=ids.KP_UNITS, figure=fig, config=GRAPH_CONFIG), apart])
         units_title = t("kp_units", lang, kpi=name, period=fmt.period(label, lang, long=True)) if label else name
-        trend, trend_table = view.trend_view(con, kpi, unit, grain, lang)
-        return (name, view.header(con, kpi, unit, lang), t("kp_trend", lang, kpi=name), trend, units_title,
+        trend, trend_table = view.trend_view(con, kpi, unit, grain, lang, now=now)
+        return (name, view.header(con, kpi, unit, lang, now=now), t("kp_trend", lang, kpi=name), trend, units_title,
                 units_box, view.definition(kpi, lang), state, trend_table.to_store(),
                 units_table.to_store() if units_table is not None else None)
 

@@ -65,20 +65,22 @@ def words(lang):
             {} if has_map else {"display": "none"})
 
 
-def _targets(con):
-    """The targets' progress rows, shared by the cards and the changes (and by every viewer) per snapshot."""
-    return data.memo("overview.targets", lambda: view.target_rows(con))
+def _targets(con, now):
+    """The targets' standing, shared by the cards and the changes (and by every viewer) per snapshot and minute."""
+    return data.memo("overview.targets", lambda: view.target_rows(con, now=now))
 
 
 @callback(Output(ids.OV_CARDS, "children"), Output(downloads.store_id(PAGE, "targets"), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
 def cards(lang, _version):
     lang = lang_of(lang)
+    now = data.local_now()
 
     def build(con):
-        hist = data.memo("overview.series", lambda: view.series(con, data.r57_codes()))
-        rows = _targets(con)
-        return view.cards(con, lang, rows=rows, hist=hist), view.targets_table(rows, lang).to_store()
+        # complete months only: they change with the snapshot and the month, not with the minute
+        hist = data.memo("overview.series", lambda: view.series(con, data.r57_codes(), now=now), per="%Y-%m")
+        rows = _targets(con, now)
+        return view.cards(con, lang, now=now, rows=rows, hist=hist), view.targets_table(rows, lang).to_store()
 
     return render(lang, build, lambda s: (s, None))
 
@@ -86,12 +88,13 @@ def cards(lang, _version):
 @callback(Output(ids.OV_CHANGES, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
 def changes(lang, _version):
     lang = lang_of(lang)
+    now = data.local_now()
 
     def build(con):
-        rows = _targets(con)
-        # yesterday's statuses move slowly: computed once an hour per snapshot
-        earlier = data.memo("overview.yesterday", lambda: view.statuses_yesterday(con, rows), per="%Y-%m-%dT%H")
-        return view.changes(con, lang, rows_now=rows, earlier=earlier)
+        rows = _targets(con, now)
+        # a month ago's standing only changes with the snapshot and the month
+        earlier = data.memo("overview.earlier", lambda: view.earlier_rows(con, now=now), per="%Y-%m")
+        return view.changes(con, lang, now=now, rows_now=rows, earlier=earlier)
 
     return render(lang, build, lambda state: None)
 
@@ -103,13 +106,15 @@ def changes(lang, _version):
 def ranking(lang, _version, kpi, mode):
     lang = lang_of(lang)
     ctx = data.context()
+    now = data.local_now()
     state = {"kpi": kpi if kpi != view.DEFAULT_RANK else None, "view": mode if mode == "map" else None}
 
     def build(con):
         code = kpi if kpi in view.RANK_KPIS else view.DEFAULT_RANK
-        frame = data.memo("overview.units", lambda: view.unit_frame(con, code, lang), code, lang)
-        title, body = view.ranking(con, code, lang, mode, geojson=ctx.geojson, geojson_key=ctx.geojson_key,
-                                   frame=frame)
+        frame = data.memo("overview.units", lambda: view.unit_frame(con, code, lang, now=now), code, lang,
+                          per="%Y-%m-%d")
+        title, body = view.ranking(con, code, lang, mode, now=now, geojson=ctx.geojson,
+                                   geojson_key=ctx.geojson_key, frame=frame)
         return title, body, state, view.ranking_table(frame, code, lang).to_store()
 
     return render(lang, build, lambda s: ("", s, state, None))

@@ -12,7 +12,15 @@ from dash import Input, Output, State, callback, dcc, html
 
 from .. import data, downloads, ids
 from ..callbacks import render
-from ..components import GRAPH_CONFIG, PLAIN_CONFIG, grid, period_options, section, unit_options
+from ..components import (
+    GRAPH_CONFIG,
+    PLAIN_CONFIG,
+    default_period,
+    grid,
+    period_options,
+    section,
+    unit_options,
+)
 from ..i18n import lang_of, request_lang, t
 from ..views import overview as overview_view
 from ..views import ward as view
@@ -25,9 +33,9 @@ PAGE = "ward"
 
 def layout(unit: str | None = None, period: str | None = None, trend: str | None = None, **_):
     lang = request_lang()
-    today = data.local_now().date()
-    periods = period_options(today, lang)
-    period = period if period in {o["value"] for o in periods} else periods[0]["value"]
+    now = data.local_now()
+    periods = period_options(now, lang)
+    period = period if period in {o["value"] for o in periods} else default_period(now)
     known = set(data.wards()["unit_code"])
     unit = unit if unit in known else None
     trend = trend if trend in view.TREND_KPIS else view.TREND_KPIS[0]
@@ -92,7 +100,7 @@ def words(lang):
     lang = lang_of(lang)
     return [t(key, lang) for key in SECTIONS] + [
         t("wu_unit", lang), unit_options(data.units(), lang), t("wd_period", lang),
-        period_options(data.local_now().date(), lang),
+        period_options(data.local_now(), lang),
         [{"label": data.kpi_name(k, lang), "value": k} for k in view.TREND_KPIS],
         view.procedure_columns(lang), view.overdue_columns(lang), t("wu_index_components", lang),
         t("wu_choose", lang)]
@@ -108,10 +116,11 @@ def words(lang):
 def fill(lang, _version, unit, period):
     lang = lang_of(lang)
     hidden = {"display": "none"}
+    now = data.local_now()
 
     def pick(con):
-        """No unit chosen: the ten with the lowest on-time rate, as links."""
-        df, label = overview_view.unit_frame(con, "on_time_rate", lang)
+        """No unit chosen: the ten with the lowest on-time rate (last complete month, few-data units apart), as links."""
+        df, label = overview_view.unit_frame(con, "on_time_rate", lang, now=now)
         items = [html.Li(dcc.Link(f"{r.name} ({r.code})", href=f"/ward?unit={r.code}"))
                  for r in df.head(10).itertuples(index=False)]
         return html.Div([html.P(t("wu_pick", lang)), html.Ol(items, className="pick-list")], className="panel")
@@ -119,14 +128,15 @@ def fill(lang, _version, unit, period):
     def build(con):
         if not unit:
             return (t("nav_ward", lang), pick(con), hidden, {}, None, "", {}, [], [], "", "", None)
-        fig, table, total, index_table = view.index_766_view(con, unit, lang, period)
-        rows, n = view.overdue(con, unit, lang)
+        fig, table, total, index_table = view.index_766_view(con, unit, lang, period, now=now)
+        rows, n = view.overdue(con, unit, lang, now=now)
         name = data.unit_name(unit, lang)
         title = [name, html.Span(f" · {unit}", className="unit-meta")]
         note = "" if n <= len(rows) else t("wu_overdue_more", lang, shown=len(rows), n=n)
         overdue_title = t("wu_overdue", lang, n=n) if n else t("wu_overdue_none", lang)
         return (title, None, {}, fig, table, total,
-                view.channel_figure(con, unit, lang, period), view.procedures(con, unit, lang, period), rows,
+                view.channel_figure(con, unit, lang, period, now=now), view.procedures(con, unit, lang, period, now=now),
+                rows,
                 overdue_title, note, index_table.to_store())
 
     return render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], [], "", "", None))
@@ -157,10 +167,11 @@ def kpis(lang, _version, unit, period):
     lang = lang_of(lang)
     if not unit:
         return None, None
+    now = data.local_now()
 
     def build(con):
-        city = data.memo("ward.city", lambda: view.city_rows(con, period), period)
-        table, download = view.kpi_view(con, unit, lang, period, city=city)
+        city = data.memo("ward.city", lambda: view.city_rows(con, period, now=now), period)
+        table, download = view.kpi_view(con, unit, lang, period, now=now, city=city)
         return table, download.to_store()
 
     return render(lang, build, lambda s: (s, None))
@@ -174,5 +185,6 @@ def trend(lang, _version, unit, kpi, period):
     state = {"unit": unit, "period": period, "trend": kpi if kpi != view.TREND_KPIS[0] else None}
     if not unit:
         return {}, state
-    return render(lang, lambda con: (view.trend_figure(con, unit, kpi, lang), state),
+    now = data.local_now()
+    return render(lang, lambda con: (view.trend_figure(con, unit, kpi, lang, now=now), state),
                   lambda s: ({}, state))

@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from .. import data, downloads, ids
 from ..callbacks import render
-from ..components import grid, period_options
+from ..components import default_period, grid, period_options
 from ..i18n import lang_of, request_lang, t
 from ..views import wards as view
 
@@ -27,9 +27,9 @@ def _type_options(lang: str) -> list[dict]:
 
 def layout(period: str | None = None, type: str | None = None, q: str | None = None, **_):  # noqa: A002 (URL key)
     lang = request_lang()
-    today = data.local_now().date()
-    options = period_options(today, lang)
-    period = period if period in {o["value"] for o in options} else options[0]["value"]
+    now = data.local_now()
+    options = period_options(now, lang)
+    period = period if period in {o["value"] for o in options} else default_period(now)
     return html.Div([
         html.Div([html.H1(t("wd_title", lang), id=ids.WD_TITLE, className="page-title")],
                  className="page-head"),
@@ -55,7 +55,7 @@ def layout(period: str | None = None, type: str | None = None, q: str | None = N
         html.P(t("wd_note", lang), id=ids.WD_NOTE, className="note"),
         html.Div(id="wd-state"),
         grid(ids.WD_GRID, lang, height="calc(100vh - 270px)", getRowId="params.data.code",
-             dashGridOptions={"quickFilterText": q or "", "pinnedBottomRowData": []}),
+             dashGridOptions={"quickFilterText": q or "", "pinnedBottomRowData": [], **view.grid_options()}),
         dcc.Download(id=ids.WD_DOWNLOAD),
         dcc.Location(id=ids.WD_NAV, refresh="callback-nav"),
         dcc.Store(id={"type": ids.URL_STATE, "page": "wards"}),
@@ -69,7 +69,7 @@ def layout(period: str | None = None, type: str | None = None, q: str | None = N
           Input(ids.LANG, "data"))
 def words(lang):
     lang = lang_of(lang)
-    return (t("wd_title", lang), t("wd_period", lang), period_options(data.local_now().date(), lang),
+    return (t("wd_title", lang), t("wd_period", lang), period_options(data.local_now(), lang),
             t("wd_type", lang), _type_options(lang), t("wd_search", lang), t("wd_search_ph", lang),
             t("wd_note", lang), view.column_defs(lang))
 
@@ -81,11 +81,12 @@ def words(lang):
 def fill(lang, _version, period, unit_type, search, options):
     lang = lang_of(lang)
     state = {"period": period, "type": unit_type if unit_type != "all" else None, "q": search or None}
-    options = {**(options or {}), "quickFilterText": search or ""}
+    options = {**(options or {}), "quickFilterText": search or "", **view.grid_options()}
+    now = data.local_now()
 
     def build(con):
-        rows, pinned = view.rows(con, lang, period, unit_type)
-        return rows, {**options, "pinnedBottomRowData": pinned}, None, state
+        rows, pinned = view.rows(con, lang, period, unit_type, now=now)
+        return rows + view.heading_row(lang, rows), {**options, "pinnedBottomRowData": pinned}, None, state
 
     return render(lang, build, lambda s: ([], options, s, state))
 
@@ -97,7 +98,7 @@ def open_unit(cell, period):
     if not cell or cell.get("colId") == "name" or not cell.get("rowId") or cell.get("rowPinned"):
         return no_update
     code = str(cell["rowId"])
-    if code == "01":
+    if code == "01" or not code.isdigit():  # the departments' row, the heading of the few-data units
         return no_update
     return f"/ward?unit={code}&period={period}"
 

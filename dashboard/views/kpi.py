@@ -13,10 +13,11 @@ import config
 import metrics
 
 from .. import data, fmt
-from ..components import COMPARISON, status_badge, target_text
+from ..components import COMPARISON, n_word, partial_text, period_text, row_badge, target_text
 from ..downloads import Column, Table
 from ..figures import make_ranking_figure, make_trend_figure, months_back
 from ..i18n import t
+from ..theme import row_status_label
 from .overview import ranking_table, series, unit_frame
 from .ward import _fraction, _target_of, trend_frame
 
@@ -34,23 +35,35 @@ def resolve(code: str | None) -> tuple[str, str | None]:
 
 
 def _method(row: dict) -> str:
+    if row.get("method") in ("cagr", "linear"):
+        return row["method"]
     vals = [row.get("base_value"), row.get("value"), row.get("target")]
     return "cagr" if all(not fmt.is_na(v) and v is not None and float(v) > 0 for v in vals) else "linear"
 
 
 def why(row: dict, kpi: str, lang: str) -> str:
-    """The status in words: what was compared with what (DOMAIN.md §5)."""
+    """The status in words: what was compared with what (DOMAIN.md §5), or why nothing was judged."""
     unit = data.kpi_unit(kpi, lang)
     status = row.get("status")
-    period = fmt.period(row.get("period"), lang)
+    period = period_text(row, lang)
     target = target_text(row, unit, lang)
     if fmt.is_na(row.get("target")) or row.get("target") is None:
         return t("kp_no_target", lang)
     if fmt.is_na(row.get("value")) or row.get("value") is None:
         return t("why_no_value", lang, period=period)
     value = fmt.value(row["value"], unit, lang)
+    if status == "few_data":
+        k = data.kpi(kpi)
+        return t("why_few_data", lang, value=value, period=period, n=fmt.number(row.get("n") or 0, 0, lang),
+                 min_n=fmt.number(k.min_n or 0, 0, lang), word=n_word(k, lang))
+    if status == "partial":
+        return t("why_partial", lang, value=value, period=period)
     if status == "achieved":
         return t("why_achieved", lang, value=value, period=period, target=target)
+    reason = row.get("status_reason")
+    if isinstance(reason, str) and reason.startswith("no_base:"):
+        return t("why_needs_base", lang, value=value, period=period,
+                 base=fmt.period(reason.split(":", 1)[1], lang))
     if fmt.is_na(row.get("ratio")) or row.get("ratio") is None:
         return t("why_no_base", lang, value=value, period=period)
     text = t("why_ratio", lang, base=fmt.value(row.get("base_value"), unit, lang),
@@ -62,7 +75,10 @@ def why(row: dict, kpi: str, lang: str) -> str:
 
 def header(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, lang: str,
            now: datetime | None = None) -> html.Div:
-    """Value now, status, target (document, accountable unit, deadline), and why."""
+    """The value on its target's basis (year to date, last complete month or latest publication) with its n,
+    status, the last complete month and the month to date (partial) beside it, target (document, accountable
+    unit, deadline), and why."""
+    now = now or data.local_now()
     row = metrics.progress(con, kpi, unit=None if unit in (None, config.CITY_CODE) else unit, now=now)
     k = data.kpi(kpi)
     u = data.kpi_unit(kpi, lang)
@@ -78,20 +94,37 @@ def header(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, lang: str
             html.Dt(t("kp_target_doc", lang)), html.Dd(tg.document_vi if lang == "vi" else tg.document_en),
             html.Dt(t("kp_accountable", lang)), html.Dd(tg.accountable_unit),
         ]
-    status = row.get("status") if not fmt.is_na(row.get("target")) and row.get("target") is not None else None
+        if row.get("basis"):
+            target_bits += [html.Dt(t("col_basis", lang)), html.Dd(t(f"basis_{row['basis']}", lang))]
+    beside = []
+    if row.get("last_month_period") and row.get("basis") == "year_to_date":
+        lm = {"value": row.get("last_month_value"), "denominator": row.get("last_month_n")}
+        n = _fraction({**lm, "numerator": None}, kpi, lang)
+        beside.append(html.Div(t("last_month_line", lang, period=fmt.period(row["last_month_period"], lang, long=True),
+                                 value=fmt.value(row.get("last_month_value"), u, lang)) + (f" ({n})" if n else ""),
+                               className="kpi-month"))
+    if row.get("current_period"):
+        cur = {"value": row.get("current_value"), "denominator": row.get("current_n"), "numerator": None}
+        n = _fraction(cur, kpi, lang)
+        beside.append(html.Div([html.Span(className="status-icon icon-partial", **{"aria-hidden": "true"}),
+                                f"{partial_text(row['current_period'], row.get('current_as_of'), lang)}: "
+                                f"{fmt.value(row.get('current_value'), u, lang)}" + (f" ({n})" if n else "")],
+                               className="kpi-partial", id="kp-partial"))
+    has_target = not fmt.is_na(row.get("target")) and row.get("target") is not None
+    status = row.get("status") if has_target else None
+    label = row_status_label(row, lang) if status else t("status_none", lang)
     return html.Div([
         html.Div([
             html.Div([html.Span(fmt.value(row.get("value"), u, lang, with_unit=False), className="kpi-value"),
                       html.Span("" if u == "%" else u, className="kpi-suffix")]),
-            status_badge(status, lang) if status else None,
-            html.Span(f"{data.unit_name(unit, lang)} · {fmt.period(row.get('period'), lang, long=True)}",
-                      className="unit-meta"),
+            row_badge(row, lang) if status else None,
+            html.Span(f"{data.unit_name(unit, lang)} · {period_text(row, lang)}", className="unit-meta"),
             html.Span(frac, className="unit-meta") if frac else None,
-        ], className="unit-head mb-2"),
+        ], className="unit-head mb-1"),
+        html.Div(beside, className="mb-2") if beside else None,
         html.P(k.description(lang), className="mb-2"),
         html.Dl(target_bits, className="defs mb-2") if target_bits else html.P(t("kp_no_target", lang)),
-        html.Div([html.H3(t("kp_why", lang, status=(status and t(f"status_{status}", lang)) or t("status_none", lang)),
-                          className="sub-title"),
+        html.Div([html.H3(t("kp_why", lang, status=label), className="sub-title"),
                   html.P(why(row, kpi, lang), id="kp-why")]),
     ])
 
@@ -106,7 +139,8 @@ def trend_view(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain
                now: datetime | None = None):
     """trend_figure's figure and the points it draws as a downloadable table."""
     grain = grain if grain in GRAINS else "month"
-    today = (now or data.local_now()).date()
+    now = now or data.local_now()
+    today = now.date()  # the period to date is drawn apart, labelled (make_trend_figure)
     start = months_back(today, SPAN[grain]) if grain != "year" else date(today.year - 2, 1, 1)
     scopes = [(data.unit_name(unit, lang), unit)] if unit not in (None, config.CITY_CODE) else []
     scopes.append((t("city_label", lang), None))
@@ -123,8 +157,10 @@ def trend_view(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain
         if df.empty:
             continue
         frames.append(trend_frame(label, df, kpi, lang))
-        records += [{"series": label, "period": fmt.period(r.get("period"), lang), "value": r.get("value"),
-                     "numerator": r.get("numerator"), "denominator": r.get("denominator")}
+        records += [{"series": label, "period": fmt.period(r.get("period"), lang),
+                     "partial": t("yes", lang) if r.get("partial") is True else "", "value": r.get("value"),
+                     "numerator": r.get("numerator"), "denominator": r.get("denominator"), "n": r.get("n"),
+                     "few_data": t("yes", lang) if r.get("few_data") is True else ""}
                     for r in df.to_dict("records")]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["series", "period", "period_start", "value", "hover"])
@@ -132,8 +168,10 @@ def trend_view(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain
     fig = make_trend_figure(df, lang, unit_word, target, comparison, baseline, height=340)
     name = data.kpi_name(kpi, lang)
     columns = [Column("series", t("col_series", lang)), Column("period", t("col_period", lang)),
+               Column("partial", t("col_partial", lang)),
                Column("value", f"{name} ({unit_word})", unit_word), Column("numerator", t("col_numerator", lang)),
-               Column("denominator", t("col_denominator", lang))]
+               Column("denominator", t("col_denominator", lang)), Column("n", t("col_n", lang)),
+               Column("few_data", t("col_few_data", lang))]
     filters = {t("f_page", lang): t("nav_kpi", lang), t("f_kpi", lang): name,
                t("f_unit", lang): data.unit_name(unit, lang), t("f_grain", lang): t(f"grain_{grain}", lang)}
     if target is not None:
@@ -144,35 +182,48 @@ def trend_view(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain
 
 
 def units_figure(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetime | None = None):
-    """All wards and communes for the current period (or latest publication), worst at the top; None if the
-    KPI has no per-unit figures. Returns (figure or None, period label)."""
+    """All wards and communes for the last complete month (or latest publication), worst at the top; None
+    if the KPI has no per-unit figures. Returns (figure or None, period label)."""
     if not data.has_units(kpi):
         return None, None
     return units_view(con, kpi, lang, now)[:2]
 
 
 def units_view(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetime | None = None):
-    """units_figure's (figure or None, period label) and its units as a downloadable table (or None)."""
+    """units_figure's (figure or None, period label), its units as a downloadable table (or None), and the
+    units with few data, which are not drawn as bars: a line naming them with their n (or None)."""
     if not data.has_units(kpi):
-        return None, None, None
-    frame = unit_frame(con, kpi, lang, now=now)
+        return None, None, None, None
+    frame = unit_frame(con, kpi, lang, now=now or data.local_now())
     df, label = frame
     if df.empty:
-        return None, label, None
+        return None, label, None, None
     table = ranking_table(frame, kpi, lang, page=t("nav_kpi", lang))
     df = df.assign(hover=[_fraction(r, kpi, lang) for r in df.to_dict("records")])
     target = None if df["target"].isna().all() else float(df["target"].dropna().iloc[0])
-    return make_ranking_figure(df, lang, data.kpi_unit(kpi, lang), target, data.kpi(kpi).direction), label, table
+    few = df[df["few_data"].astype(bool)]
+    apart = None
+    if not few.empty:
+        k = data.kpi(kpi)
+        names = ", ".join(f"{r['name']} ({t('n_eq', lang, n=fmt.number(r['n'], 0, lang))})"
+                          for r in few.to_dict("records"))
+        apart = html.P([html.Span(className="status-icon icon-few_data", **{"aria-hidden": "true"}), " ",
+                        t("few_data_not_drawn", lang, n=fmt.number(k.min_n or 0, 0, lang), word=n_word(k, lang),
+                          units=names)], className="few-list", id="kp-few")
+    fig = make_ranking_figure(df, lang, data.kpi_unit(kpi, lang), target, data.kpi(kpi).direction)
+    return fig, label, table, apart
 
 
 def definition(kpi: str, lang: str) -> html.Div:
-    """Definition, formula, unit, direction, legal basis, and the SQL that defines it (metrics.explain)."""
+    """Definition, formula, unit, direction, legal basis; how dossiers are counted (cohort, supplement days,
+    withdrawn and waiting dossiers, the small-n rule), read from the registry; the SQL that defines it."""
     k = data.kpi(kpi)
     formula = k.formula or _formula_words(k)
     try:
         sql = metrics.explain(kpi)
     except Exception as exc:  # an unexplainable KPI still shows its definition
         sql = f"-- {exc}"
+    rules = counting_rules(kpi, lang)
     return html.Div([
         html.Dl([
             html.Dt(t("kp_definition", lang)), html.Dd(k.description(lang)),
@@ -180,9 +231,67 @@ def definition(kpi: str, lang: str) -> html.Div:
             html.Dt(t("kp_unit_of", lang)), html.Dd(data.kpi_unit(kpi, lang)),
             html.Dt(t("kp_direction", lang)), html.Dd(t(f"dir_{k.direction}", lang)),
             html.Dt(t("kp_legal", lang)), html.Dd(k.legal_basis),
-        ], className="defs mb-3"),
+            *[part for key, words in rules for part in (html.Dt(t(key, lang)), html.Dd(words))],
+        ], className="defs mb-3", id="kp-rules"),
         html.Details([html.Summary(t("kp_sql", lang)), html.Pre(sql, className="sql")]),
     ])
+
+
+def _measures(kpi: str) -> list:
+    """The measures a dossier KPI is built from (through derived formulas too)."""
+    from metrics.evaluate import formula_names
+
+    reg = data.registry()
+    k = reg.kpi(kpi)
+    if k.formula:
+        plain, base = formula_names(k.formula, code=kpi)
+        return [m for dep in sorted(plain | base) for m in _measures(dep)]
+    return [reg.measures[m] for m in (*k.numerator, *k.denominator, *k.current_numerator) if m in reg.measures]
+
+
+def counting_rules(kpi: str, lang: str) -> list[tuple[str, str]]:
+    """How a KPI counts, in words, from its registry entry and its measures (never written per KPI): the
+    cohort (by receipt date, by finish date, in flight at the judgement time), whether supplement days are
+    net, how withdrawn and waiting dossiers count, and the small-n rule."""
+    k = data.kpi(kpi)
+    if k.source == "catalogue":
+        return [("kp_cohort", t("cohort_catalogue", lang))]
+    if k.source == "indicator":
+        return [("kp_cohort", t("cohort_indicator", lang))]
+    ms = _measures(kpi)
+    times = {m.time for m in ms if m.kind in ("flow", "histogram") and m.time}
+    stock = [m for m in ms if m.kind in ("stock", "current")]
+    cohort = [t(f"cohort_{x}", lang) for x in ("received_date", "finished_date") if x in times]
+    if stock:
+        cohort.append(t("cohort_stock", lang))
+    text = " ".join(f"{m.filter or ''} {m.at or ''} {m.expr or ''}" for m in ms)
+    if "processing_wd" in text:
+        supplement = t("supplement_net_days", lang)
+    elif "effective_due_at" in text:
+        supplement = t("supplement_due", lang)
+    else:
+        supplement = t("supplement_na", lang)
+    if "supplement_count" in text:
+        supplement += " " + t("supplement_count_rule", lang)
+    withdrawn = []
+    if "received_date" in times:
+        withdrawn.append(t("withdrawn_received", lang))
+    if "finished_date" in times:
+        withdrawn.append(t("withdrawn_finished", lang))
+    if stock:
+        withdrawn.append(t("withdrawn_stock", lang))
+    if any("supplement_requested" in f"{m.filter or ''} {m.at or ''}" for m in stock):
+        waiting = t("waiting_not_overdue", lang)
+    elif stock:
+        waiting = t("waiting_in_flight", lang)
+    else:
+        waiting = t("waiting_na", lang)
+    small = (t("small_n_rule", lang, n=fmt.number(k.min_n, 0, lang), word=n_word(k, lang)) if k.min_n
+             else t("small_n_na", lang))
+    out = [("kp_cohort", "; ".join(cohort) + "." if cohort else t("cohort_derived", lang)),
+           ("kp_supplement", supplement), ("kp_withdrawn", " ".join(withdrawn) or t("waiting_na", lang)),
+           ("kp_waiting", waiting), ("kp_small_n", small)]
+    return out
 
 
 def _formula_words(k) -> str:

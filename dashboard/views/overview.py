@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import duckdb
 import pandas as pd
@@ -17,14 +17,17 @@ from ..components import (
     GRAPH_CONFIG,
     empty_state,
     kpi_card,
+    n_word,
+    partial_text,
+    period_text,
     ranking_list,
+    row_badge,
     sort_worst_first,
-    status_badge,
 )
 from ..downloads import Column, Table
 from ..figures import make_choropleth_figure, make_sparkline_svg, months_back
 from ..i18n import t
-from ..theme import status_label
+from ..theme import row_status_label, status_label
 
 # KPIs a leader can rank the units by (per-unit figures exist for each)
 RANK_KPIS = ("on_time_rate", "overdue_backlog", "online_share", "full_online_share", "satisfaction",
@@ -33,6 +36,7 @@ RANK_KPIS = ("on_time_rate", "overdue_backlog", "online_share", "full_online_sha
 DEFAULT_RANK = "on_time_rate"
 SPARK_MONTHS = 18
 RANK_ROWS = 30  # the worst 30 (a wall screen shows about 15); every unit is on the KPI page
+FEW_ROWS = 15   # then at most 15 of the units with few data, apart, under their heading
 OVERDUE_TOP = 5
 
 
@@ -42,40 +46,34 @@ def _now(now: datetime | None) -> datetime:
 
 def target_rows(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
                 codes: list[str] | None = None) -> list[dict]:
-    """Where each target stands, as metrics.progress says: the current month for dossier and catalogue
-    KPIs (asked in one query: progress() is that query's row), the latest publication for indicators."""
+    """Where each target stands, as metrics.standing says: on its target's basis (the year to date of
+    complete months for an annual target, the latest publication for indicators), with the last complete
+    month and the month to date (partial, never judged) beside it."""
     codes = codes or data.r57_codes()
-    plain = [c for c in codes if not data.is_indicator(c)]
-    rows = {}
-    if plain:
-        rows = {r["kpi"]: r for r in metrics.query(con, plain, grain="month", now=now).to_dict("records")}
-    return [rows.get(c) or metrics.progress(con, c, now=now) for c in codes]
+    return metrics.standing(con, codes, now=_now(now))
 
 
-def _status_yesterday(con: duckdb.DuckDBPyConnection, codes: list[str], rows: list[dict],
-                      before: datetime) -> dict[str, str | None]:
-    """Each KPI's status as of `before`. An indicator whose latest publication is older than that and whose
-    period has ended is judged the same then as now, so only the others are computed again."""
-    out, again = {}, []
-    for code, row in zip(codes, rows, strict=True):
-        published = row.get("last_published")
-        ended = row.get("period_end") is not None and pd.Timestamp(row["period_end"]) <= pd.Timestamp(before)
-        if data.is_indicator(code) and ended and not fmt.is_na(published) and published is not None \
-                and pd.Timestamp(published) < pd.Timestamp(before):
-            out[code] = row.get("status")
-        else:
-            again.append(code)
-    for code, row in zip(again, target_rows(con, now=before, codes=again) if again else [], strict=True):
-        out[code] = row.get("status")
-    return out
+def earlier_rows(con: duckdb.DuckDBPyConnection, now: datetime | None = None,
+                 codes: list[str] | None = None) -> list[dict]:
+    """The targets as they stood one complete month earlier: metrics.standing at the start of the last
+    complete month (the year to date through the month before it, that month beside it). Statuses change
+    only between complete periods, so this is what "what changed" compares with."""
+    from metrics.periods import last_complete
+
+    start = datetime.combine(last_complete(_now(now)).start, time())
+    return target_rows(con, now=start, codes=codes)
 
 
 def series(con: duckdb.DuckDBPyConnection, codes: list[str], now: datetime | None = None,
            months: int = SPARK_MONTHS, units=None) -> pd.DataFrame:
-    """Monthly values of `codes` over the last `months` months; an indicator keeps one point per
-    publication period (its month rows repeat the quarter or year that contains them)."""
-    today = _now(now).date()
-    df = metrics.query(con, codes, grain="month", periods=(months_back(today, months), today), units=units, now=now)
+    """Monthly values of `codes` over the last `months` complete months (the month to date is left out:
+    a few days are not a point of a trend); an indicator keeps one point per publication period (its
+    month rows repeat the quarter or year that contains them)."""
+    from metrics.periods import last_complete
+
+    last = last_complete(_now(now))
+    df = metrics.query(con, codes, grain="month", periods=(months_back(last.start, months - 1), last.start),
+                       units=units, now=_now(now))
     if df.empty:
         return df
     src = df["source_period"]
@@ -84,8 +82,6 @@ def series(con: duckdb.DuckDBPyConnection, codes: list[str], now: datetime | Non
 
 
 def _card_extra(row: dict, lang: str) -> str | None:
-    if row.get("kpi") == "satisfaction" and not fmt.is_na(row.get("denominator")):
-        return t("ratings", lang, n=fmt.number(row["denominator"], 0, lang))
     if row.get("revised") is True:
         return f"✎ {t('revised', lang)} {fmt.day(row.get('last_published'))}"
     if not fmt.is_na(row.get("last_published")) and row.get("last_published") is not None:
@@ -95,7 +91,7 @@ def _card_extra(row: dict, lang: str) -> str | None:
 
 def cards(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None,
           codes: list[str] | None = None, rows: list[dict] | None = None, hist: pd.DataFrame | None = None) -> list:
-    """The target cards, each linking to its KPI page (rows: their progress; hist: their monthly series)."""
+    """The target cards, each linking to its KPI page (rows: their standing; hist: their monthly series)."""
     codes = codes or data.r57_codes()
     rows = rows if rows is not None else target_rows(con, now=now, codes=codes)
     hist = hist if hist is not None else series(con, codes, now=now)
@@ -107,37 +103,73 @@ def cards(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None
         target = None if fmt.is_na(row.get("target")) else float(row["target"])
         spark = make_sparkline_svg(s, target)
         out.append(html.Div(kpi_card(row, data.kpi_name(code, lang), unit, lang, f"/kpi?kpi={code}", spark,
-                                     _card_extra(row, lang)), className="card-cell"))
+                                     _card_extra(row, lang), k=data.kpi(code)), className="card-cell"))
     return out
+
+
+UNIT_COLUMNS = ["code", "name", "value", "status", "status_reason", "numerator", "denominator", "n", "few_data",
+                "target", "revised"]
 
 
 def unit_frame(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetime | None = None,
                period: str | None = None) -> tuple[pd.DataFrame, str | None]:
-    """Per-unit values of one KPI (wards and communes only, worst first) and the period they are for:
-    the current month for dossier KPIs, the latest publication for indicators (unless `period` is given)."""
+    """Per-unit values of one KPI (wards and communes only, worst first, units with few data after the
+    others) and the period they are for: the last complete month for dossier KPIs, the latest publication
+    for indicators (unless `period` is given)."""
     grain = "month"
     if period is None and data.is_indicator(kpi):
-        period, grain = metrics.progress(con, kpi, now=now).get("period"), None
+        period, grain = metrics.progress(con, kpi, now=_now(now)).get("period"), None
     elif period is not None and data.is_indicator(kpi):
         grain = None
-    df = metrics.query(con, kpi, grain=grain, periods=period, by="unit_code", now=now)
+    df = metrics.query(con, kpi, grain=grain, periods=period, by="unit_code", now=_now(now))
     if df.empty:
-        return pd.DataFrame(columns=["code", "name", "value", "status", "numerator", "denominator"]), period
+        return pd.DataFrame(columns=UNIT_COLUMNS), period
     label = df["period"].iloc[0]
     names = data.unit_names(lang)
     df = df[df["unit_code"] != config.CITY_CODE]  # city departments are not a ward: kept out of the league
+    df = _inherit_n(con, kpi, df, grain, period, now)
     out = pd.DataFrame({"code": df["unit_code"], "name": [names.get(c, c) for c in df["unit_code"]],
                         "value": pd.to_numeric(df["value"], errors="coerce"), "status": df["status"],
-                        "numerator": df["numerator"], "denominator": df["denominator"],
+                        "status_reason": df["status_reason"], "numerator": df["numerator"],
+                        "denominator": df["denominator"], "n": df["n"],
+                        "few_data": df["few_data"].fillna(False).astype(bool),
                         "target": df["target"], "revised": df["revised"]})
     return sort_worst_first(out, data.kpi(kpi).direction), label
+
+
+def _inherit_n(con, kpi: str, df: pd.DataFrame, grain, period, now) -> pd.DataFrame:
+    """A derived KPI (a reduction computed from a mean) has no n of its own: each unit takes the smallest n of
+    its components and is few data when any of them is, so that a mean over 3 dossiers does not rank as a
+    −128 % reduction."""
+    k = data.kpi(kpi)
+    if not k.formula or df.empty:
+        return df
+    from metrics.evaluate import formula_names
+
+    deps = sorted(d for d in formula_names(k.formula, code=kpi)[0] if data.kpi(d).min_n)
+    if not deps:
+        return df
+    q = metrics.query(con, deps, grain=grain, periods=period, by="unit_code", now=_now(now))
+    if q.empty:
+        return df
+    q = q.assign(_n=pd.to_numeric(q["n"], errors="coerce"), _few=q["few_data"].fillna(False).astype(bool))
+    agg = q.groupby("unit_code").agg(n=("_n", "min"), few=("_few", "any"))
+    n = df["unit_code"].map(agg["n"])
+    few = df["unit_code"].map(agg["few"]).fillna(False).astype(bool)
+    return df.assign(n=[None if fmt.is_na(x) else int(x) for x in n], few_data=few)
+
+
+def few_heading(kpi: str, lang: str) -> str:
+    """The heading of the units ranked apart: 'Ít dữ liệu (dưới 30 hồ sơ): không xếp hạng, không tô màu'."""
+    k = data.kpi(kpi)
+    return t("few_data_group", lang, n=fmt.number(k.min_n or 0, 0, lang), word=n_word(k, lang))
 
 
 def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "rank", now: datetime | None = None,
             geojson: dict | None = None, geojson_key: str = "properties.unit_code",
             frame: tuple[pd.DataFrame, str | None] | None = None) -> tuple[str, object]:
-    """The ranking title and body: the league list (worst first) or, with boundaries, a choropleth.
-    `frame`: unit_frame(kpi) when the caller already has it."""
+    """The ranking title and body: the league list (worst first; units with few data apart, under their
+    own heading) or, with boundaries, a choropleth. `frame`: unit_frame(kpi) when the caller already has it."""
     kpi = kpi if kpi in RANK_KPIS else DEFAULT_RANK
     df, label = frame if frame is not None else unit_frame(con, kpi, lang, now=now)
     name, unit = data.kpi_name(kpi, lang), data.kpi_unit(kpi, lang)
@@ -148,10 +180,11 @@ def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "ra
         return title, empty_state(t("ov_no_units", lang, period=fmt.period(label, lang, long=True)))
     target = None if have["target"].isna().all() else float(have["target"].dropna().iloc[0])
     if view == "map" and geojson is not None:
-        fig = make_choropleth_figure(df, geojson, geojson_key, lang, unit, data.kpi(kpi).direction, height=None)
+        judged = df[~df["few_data"].astype(bool)] if "few_data" in df else df
+        fig = make_choropleth_figure(judged, geojson, geojson_key, lang, unit, data.kpi(kpi).direction, height=None)
         return title, dcc.Graph(figure=fig, config=GRAPH_CONFIG, responsive=True, className="rank-map",
                                 style={"height": "100%", "minHeight": "360px"})
-    body = [ranking_list(df, lang, unit, target, "/ward?unit={code}", RANK_ROWS)]
+    body = [ranking_list(df, lang, unit, target, "/ward?unit={code}", RANK_ROWS, few_heading(kpi, lang), FEW_ROWS)]
     if len(df) > RANK_ROWS:
         body.append(dcc.Link(t("ov_all_units", lang, n=len(df)), href=f"/kpi?kpi={kpi}", className="rank-more"))
     if target is not None:
@@ -161,21 +194,30 @@ def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "ra
     return title, html.Div(body, className="rank-box", tabIndex="-1")
 
 
-def statuses_yesterday(con: duckdb.DuckDBPyConnection, rows_now: list[dict], now: datetime | None = None) -> dict:
-    """The targets' statuses as of this time yesterday (kpi -> status)."""
-    return _status_yesterday(con, data.r57_codes(), rows_now, _now(now) - timedelta(days=1))
+def statuses_yesterday(con: duckdb.DuckDBPyConnection, rows_now: list[dict] | None = None,
+                       now: datetime | None = None) -> list[dict]:
+    """Kept for callers of the old name: the targets one complete month earlier (earlier_rows)."""
+    return earlier_rows(con, now=now)
 
 
 def changes(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None,
-            rows_now: list[dict] | None = None, earlier: dict | None = None) -> html.Div:
-    """Since yesterday: dossiers received today, the overdue backlog and what became overdue in the last
-    24 hours, KPIs whose status changed (status now vs. this time yesterday), new indicator publications."""
+            rows_now: list[dict] | None = None, earlier: list[dict] | None = None) -> html.Div:
+    """What changed, like with like: dossiers received yesterday against the day before (today so far is
+    shown apart, labelled as partial, never compared); the open overdue backlog now and what became overdue
+    in the last 24 hours; the targets' statuses and the rates of the last complete month against the month
+    before (statuses change only between complete periods); new indicator publications since yesterday."""
+    from metrics.periods import last_complete, previous
+
     now_ = _now(now)
-    today, yesterday = now_.date(), now_.date() - timedelta(days=1)
-    rec = metrics.query(con, "received", grain="day", periods=[yesterday.isoformat(), today.isoformat()], now=now)
+    today = now_.date()
+    yesterday, before_yesterday = today - timedelta(days=1), today - timedelta(days=2)
+    rec = metrics.query(con, "received", grain="day", periods=[before_yesterday.isoformat(), yesterday.isoformat(),
+                                                               today.isoformat()], now=now_)
     by_day = dict(zip(rec["period"], rec["value"], strict=True))
-    received_today = by_day.get(today.isoformat())
-    overdue = metrics.overdue_list(con, now=now, limit=None)
+    n_yesterday = by_day.get(yesterday.isoformat()) or 0
+    n_before = by_day.get(before_yesterday.isoformat()) or 0
+    n_today = by_day.get(today.isoformat()) or 0
+    overdue = metrics.overdue_list(con, now=now_, limit=None)
     names = data.unit_names(lang)
     fresh = overdue[pd.to_datetime(overdue["effective_due_at"]) >= now_ - timedelta(days=1)]
     where = ""
@@ -185,28 +227,42 @@ def changes(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = No
             f"{names.get(c, c) if c != config.CITY_CODE else t('unit_departments', lang)} ({n})"
             for c, n in top.items()))
     codes = data.r57_codes()
-    rows_now = rows_now if rows_now is not None else target_rows(con, now=now)
-    before = now_ - timedelta(days=1)
-    earlier = earlier if earlier is not None else _status_yesterday(con, codes, rows_now, before)
-    status_items = []
-    for code, row in zip(codes, rows_now, strict=True):
-        prev = earlier.get(code)
-        cur = row.get("status")
-        if (prev or "no_data") != (cur or "no_data"):
+    rows_now = rows_now if rows_now is not None else target_rows(con, now=now_)
+    earlier = earlier if earlier is not None else earlier_rows(con, now=now_)
+    last = last_complete(now_)
+    month_before = previous(last)
+    pair = {"a": fmt.period(month_before.label, lang), "b": fmt.period(last.label, lang)}
+    status_items, rate_items = [], []
+    for code, row, prev in zip(codes, rows_now, earlier, strict=True):
+        was, cur = prev.get("status") or "no_data", row.get("status") or "no_data"
+        if was != cur:
             status_items.append(html.Li([dcc.Link(data.kpi_name(code, lang), href=f"/kpi?kpi={code}"), ": ",
-                                         status_badge(prev, lang, small=True), html.Span(" → ", className="arrow"),
-                                         status_badge(cur, lang, small=True)]))
+                                         row_badge(prev, lang, small=True), html.Span(" → ", className="arrow"),
+                                         row_badge(row, lang, small=True)]))
+        v1, v0 = row.get("last_month_value"), prev.get("last_month_value")
+        if row.get("last_month_period") and not fmt.is_na(v1) and v1 is not None:
+            unit = data.kpi_unit(code, lang)
+            delta = "" if fmt.is_na(v0) or v0 is None else f" ({fmt.change(float(v1) - float(v0), unit, lang)})"
+            rate_items.append(html.Li([dcc.Link(data.kpi_name(code, lang), href=f"/kpi?kpi={code}"),
+                                       f": {fmt.value(v1, unit, lang)}{delta}"]))
+    since = datetime.combine(yesterday, time())
     pubs = [html.Li([dcc.Link(data.kpi_name(c, lang), href=f"/kpi?kpi={c}"),
                      f" · {fmt.period(r.get('period'), lang)} · {fmt.moment(r.get('last_published'))}",
                      html.Span(" ✎ " + t("revised", lang), className="revised") if r.get("revised") is True else None])
             for c, r in zip(codes, rows_now, strict=True)
             if not fmt.is_na(r.get("last_published")) and r.get("last_published") is not None
-            and pd.Timestamp(r["last_published"]) >= pd.Timestamp(before)]
+            and pd.Timestamp(r["last_published"]) >= pd.Timestamp(since)]
+    diff = n_yesterday - n_before
     blocks = [
-        html.Div([html.Div(t("ov_received_today", lang), className="stat-label"),
-                  html.Div(fmt.number(received_today or 0, 0, lang), id=ids.OV_TODAY, className="stat-value"),
-                  html.Div(t("ov_received_yesterday", lang, n=fmt.number(by_day.get(yesterday.isoformat()) or 0,
-                                                                           0, lang)), className="stat-note")],
+        html.Div([html.Div(t("ov_received_yesterday_title", lang, date=fmt.day_month(yesterday)), className="stat-label"),
+                  html.Div(fmt.number(n_yesterday, 0, lang), id=ids.OV_YESTERDAY, className="stat-value"),
+                  html.Div(t("ov_received_before", lang, date=fmt.day_month(before_yesterday),
+                             n=fmt.number(n_before, 0, lang), change=fmt.change(diff, "", lang)),
+                           className="stat-note"),
+                  html.Div([html.Span(className="status-icon icon-partial", **{"aria-hidden": "true"}),
+                            t("ov_received_today_partial", lang, time=fmt.clock(now_)), " ",
+                            html.Strong(fmt.number(n_today, 0, lang), id=ids.OV_TODAY)],
+                           className="stat-note kpi-partial")],
                  className="stat"),
         html.Div([html.Div(t("ov_overdue_now", lang), className="stat-label"),
                   html.Div(fmt.number(len(overdue), 0, lang), className="stat-value stat-bad" if len(overdue)
@@ -214,10 +270,14 @@ def changes(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = No
                   html.Div([t("ov_new_overdue", lang, n=fmt.number(len(fresh), 0, lang)),
                             html.Br() if where else None, where], className="stat-note")], className="stat"),
     ]
-    status_block = html.Div([html.H3(t("ov_status_changes", lang), className="sub-title"),
-                             html.Ul(status_items, className="change-list") if status_items
-                             else html.P(t("ov_no_status_change", lang), className="muted")])
-    out = [html.Div(blocks, className="stats"), status_block]
+    compare = html.Div([
+        html.H3(t("ov_status_changes", lang, **pair), className="sub-title"),
+        html.Ul(status_items, className="change-list") if status_items
+        else html.P(t("ov_no_status_change", lang, **pair), className="muted"),
+        html.H3(t("ov_rates_changes", lang, **pair), className="sub-title") if rate_items else None,
+        html.Ul(rate_items, className="change-list") if rate_items else None,
+    ], id=ids.OV_COMPARE)
+    out = [html.Div(blocks, className="stats"), compare]
     if not overdue.empty:
         top = overdue["unit_code"].value_counts().head(OVERDUE_TOP)
         out.append(html.Div([html.H3(t("ov_overdue_units", lang), className="sub-title"), html.Ol([
@@ -233,49 +293,74 @@ def changes(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = No
 # --- the page's tables as downloads (the same rows the cards and the ranking are drawn from) ----------
 
 def targets_table(rows: list[dict], lang: str, codes: list[str] | None = None, page: str | None = None) -> Table:
-    """The target cards as a table: one row per target, the numbers each card shows (`rows`: their progress)."""
+    """The target cards as a table: one row per target, the numbers each card shows (`rows`: their standing):
+    the judged value on its basis with its n, the last complete month, and the month to date (partial)."""
     codes = codes or data.r57_codes()
     records = []
     for code, row in zip(codes, rows, strict=True):
         has_target = not fmt.is_na(row.get("target")) and row.get("target") is not None
         published = row.get("last_published")
+        ytd = row.get("basis") == "year_to_date"
         records.append({
-            "kpi": code, "name": data.kpi_name(code, lang), "period": fmt.period(row.get("period"), lang),
-            "value": row.get("value"), "unit": data.kpi_unit(code, lang),
+            "kpi": code, "name": data.kpi_name(code, lang), "period": period_text(row, lang),
+            "basis": t(f"basis_{row['basis']}", lang) if row.get("basis") else "",
+            "value": row.get("value"), "unit": data.kpi_unit(code, lang), "n": row.get("n"),
+            "few_data": t("yes", lang) if row.get("few_data") is True else "",
             "comparison": COMPARISON.get(row.get("target_comparison"), "") if has_target else "",
             "target": row.get("target") if has_target else None,
             "deadline": fmt.day(row.get("target_deadline")) if has_target else "",
-            "status": status_label(row.get("status"), lang), "change": row.get("change"),
+            "status": row_status_label(row, lang) if has_target else status_label(None, lang),
+            "change": None if ytd else row.get("change"),
             "projected": row.get("projected"), "numerator": row.get("numerator"),
             "denominator": row.get("denominator"),
+            "last_month": fmt.period(row.get("last_month_period"), lang),
+            "last_month_value": row.get("last_month_value"),
+            "current": partial_text(row["current_period"], row.get("current_as_of"), lang)
+            if row.get("current_period") else "",
+            "current_value": row.get("current_value"), "current_n": row.get("current_n"),
             "published": fmt.day(published) if published is not None and not fmt.is_na(published) else "",
             "revised": t("yes", lang) if row.get("revised") is True else ""})
     columns = [Column("kpi", t("col_kpi_code", lang)), Column("name", t("col_kpi", lang)),
-               Column("period", t("col_period", lang)), Column("value", t("col_value", lang), unit_field="unit"),
-               Column("unit", t("col_unit_word", lang)), Column("comparison", t("col_comparison", lang)),
+               Column("period", t("col_period", lang)), Column("basis", t("col_basis", lang)),
+               Column("value", t("col_value", lang), unit_field="unit"),
+               Column("unit", t("col_unit_word", lang)), Column("n", t("col_n", lang)),
+               Column("few_data", t("col_few_data", lang)), Column("comparison", t("col_comparison", lang)),
                Column("target", t("col_target", lang), unit_field="unit"), Column("deadline", t("col_deadline", lang)),
                Column("status", t("col_status_word", lang)),
                Column("change", t("col_change", lang), unit_field="unit"),
                Column("projected", t("col_projected", lang), unit_field="unit"),
                Column("numerator", t("col_numerator", lang)), Column("denominator", t("col_denominator", lang)),
+               Column("last_month", t("col_last_month", lang)),
+               Column("last_month_value", t("col_last_month_value", lang), unit_field="unit"),
+               Column("current", t("col_current", lang)),
+               Column("current_value", t("col_current_value", lang), unit_field="unit"),
+               Column("current_n", t("col_current_n", lang)),
                Column("published", t("col_published", lang)), Column("revised", t("col_revised", lang))]
     title = page or t("ov_title", lang)
     return Table("muc-tieu", title, columns, records, list(codes), {t("f_page", lang): title})
 
 
 def ranking_table(frame: tuple[pd.DataFrame, str | None], kpi: str, lang: str, page: str | None = None) -> Table:
-    """Every unit of a ranking (unit_frame), in its order (worst first), with the values it shows."""
+    """Every unit of a ranking (unit_frame), in its order (worst first; units with few data after the others,
+    unranked, in a group of their own), with the values it shows."""
     df, label = frame
     unit = data.kpi_unit(kpi, lang)
-    records = [{"rank": i, "code": r["code"], "name": r["name"], "value": r["value"],
-                "status": status_label(r["status"], lang), "numerator": r.get("numerator"),
-                "denominator": r.get("denominator"), "target": r.get("target"),
-                "revised": t("yes", lang) if r.get("revised") is True else ""}
-               for i, r in enumerate(df.to_dict("records"), start=1)]
+    records, rank = [], 0
+    for r in df.to_dict("records"):
+        few = r.get("few_data") is True
+        rank += 0 if few else 1
+        records.append({
+            "rank": None if few else rank, "group": t("group_few_data" if few else "group_ranked", lang),
+            "code": r["code"], "name": r["name"], "value": r["value"],
+            "status": status_label("few_data" if few else r["status"], lang, r.get("status_reason"), r["value"]),
+            "numerator": r.get("numerator"), "denominator": r.get("denominator"), "n": r.get("n"),
+            "target": r.get("target"), "revised": t("yes", lang) if r.get("revised") is True else ""})
     name = data.kpi_name(kpi, lang)
-    columns = [Column("rank", t("col_rank", lang)), Column("code", t("col_code", lang)),
+    columns = [Column("rank", t("col_rank", lang)), Column("group", t("col_group_rank", lang)),
+               Column("code", t("col_code", lang)),
                Column("name", t("col_unit", lang)), Column("value", f"{name} ({unit})", unit),
-               Column("status", t("col_status_word", lang)), Column("numerator", t("col_numerator", lang)),
+               Column("status", t("col_status_word", lang)), Column("n", t("col_n", lang)),
+               Column("numerator", t("col_numerator", lang)),
                Column("denominator", t("col_denominator", lang)), Column("target", t("col_target", lang), unit),
                Column("revised", t("col_revised", lang))]
     filters = {t("f_page", lang): page or t("ov_title", lang), t("f_kpi", lang): name,

@@ -12,11 +12,20 @@ from dash import dcc, html
 import metrics
 
 from .. import data, fmt
-from ..components import COMPARISON, num_col, status_badge, target_text
+from ..components import (
+    COMPARISON,
+    default_period,
+    is_partial,
+    n_text,
+    num_col,
+    partial_text,
+    row_badge,
+    target_text,
+)
 from ..downloads import Column, Table
 from ..figures import make_channel_figure, make_index766_figure, make_trend_figure, months_back
 from ..i18n import t
-from ..theme import status_label
+from ..theme import row_status_label
 
 WARD_KPIS = ("on_time_rate", "overdue_backlog", "received", "processing_time_mean", "processing_time_median",
              "online_share", "full_online_share", "online_payment_share", "digitisation", "data_reuse",
@@ -27,31 +36,29 @@ TREND_MONTHS = 18
 OVERDUE_LIMIT = 500
 
 
-def _today(now: datetime | None):
-    return (now or data.local_now()).date()
-
-
 def trend_frame(label: str, df: pd.DataFrame, kpi: str, lang: str) -> pd.DataFrame:
-    """One series of a trend chart from a metrics.query frame: period, value and the hover fraction."""
+    """One series of a trend chart from a metrics.query frame: period, value, the hover fraction, and
+    whether the period is partial (not over: drawn apart, labelled "tạm tính")."""
+    partial = df["partial"].fillna(False).astype(bool) if "partial" in df else False
     return pd.DataFrame({
         "series": label, "period": df["period"], "period_start": pd.to_datetime(df["period_start"]),
         "value": pd.to_numeric(df["value"], errors="coerce"),
-        "hover": [_fraction(r, kpi, lang) for r in df.to_dict("records")]})
+        "hover": [_fraction(r, kpi, lang) for r in df.to_dict("records")], "partial": partial})
 
 
 def _fraction(row, code: str, lang: str) -> str:
-    """'412 / 530 hồ sơ' under a ratio; 'n = 530' under a mean; nothing under a count."""
-    k = data.kpi(code)
-    if k.source != "dossiers" or fmt.is_na(row.get("denominator")) or row.get("denominator") is None:
-        return ""
-    word = t("ratings", lang, n="").strip() if code == "satisfaction" else ("hồ sơ" if lang == "vi" else "dossiers")
-    if k.type.value == "ratio":
-        return fmt.hover_fraction(row.get("numerator"), row["denominator"], word, lang)
-    return f"n = {fmt.number(row['denominator'], 0, lang)}"
+    """'412 / 530 hồ sơ' under a ratio; 'n = 530' under a mean; nothing under a count; '· ít dữ liệu'
+    after a rate over fewer than the KPI's min_n."""
+    text = n_text(row, data.kpi(code), lang)
+    if text and row.get("few_data") is True:
+        text += f" · {t('few_data_mark', lang)}"
+    return text
 
 
 def city_rows(con: duckdb.DuckDBPyConnection, period: str | None = None, now: datetime | None = None) -> dict:
-    """The whole city's values of the ward KPIs (kpi -> query row), 5G coverage at its latest publication."""
+    """The whole city's values of the ward KPIs (kpi -> query row), 5G coverage at its latest publication.
+    period None: the last complete month."""
+    now = now or data.local_now()
     c = metrics.query(con, list(WARD_KPIS), grain=None, periods=period, now=now)
     return {**{r["kpi"]: r for r in c.to_dict("records")},
             "coverage_5g": metrics.progress(con, "coverage_5g", now=now)}
@@ -66,10 +73,17 @@ def kpi_table(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str 
 
 def kpi_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
              now: datetime | None = None, city: dict | None = None) -> tuple[html.Div, Table]:
-    """The KPI table and the same rows as a downloadable table (one query for both)."""
+    """The KPI table and the same rows as a downloadable table (one query for both). period None: the last
+    complete month; a period not over yet is labelled as partial with its date, and never judged."""
+    now = now or data.local_now()
     u = metrics.query(con, list(WARD_KPIS), grain=None, periods=period, units=unit, now=now)
     city = city if city is not None else city_rows(con, period, now)
     rows = [metrics.progress(con, "coverage_5g", unit=unit, now=now)]
+    shown = period or (u["period"].iloc[0] if not u.empty else None)
+    note = None
+    if shown is not None and is_partial(shown, now):
+        note = html.P([html.Span(className="status-icon icon-partial", **{"aria-hidden": "true"}), " ",
+                       partial_text(shown, now, lang)], className="note kpi-partial", id="wu-partial-note")
     head = html.Thead(html.Tr([html.Th(t("wu_col_kpi", lang)), html.Th(t("wu_col_unit", lang), className="num"),
                                html.Th(t("wu_col_city", lang), className="num"),
                                html.Th(t("wu_col_target", lang)), html.Th(t("wu_col_status", lang)),
@@ -88,43 +102,54 @@ def kpi_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str |
                      html.Div(frac, className="muted small") if frac else None], className="num"),
             html.Td(fmt.value(cr.get("value"), unit_word, lang), className="num"),
             html.Td(target_text(r, unit_word, lang), className="nowrap"),
-            html.Td(status_badge(r.get("status"), lang, small=True) if has_target else ""),
+            html.Td(row_badge(r, lang, small=True) if has_target else ""),
             html.Td(fmt.change(r.get("change"), unit_word, lang) if not fmt.is_na(r.get("change")) else "",
                     className="num"),
-        ]))
+        ], className="row-few" if r.get("few_data") is True else None))
         records.append({
             "kpi": code, "name": data.kpi_name(code, lang), "period": fmt.period(r.get("period"), lang),
+            "partial": t("yes", lang) if r.get("partial") is True else "",
             "value": r.get("value"), "unit": unit_word,
             "numerator": r.get("numerator") if frac and data.kpi(code).type.value == "ratio" else None,
-            "denominator": r.get("denominator") if frac else None, "city": cr.get("value"),
+            "denominator": r.get("denominator") if frac else None, "n": r.get("n"),
+            "few_data": t("yes", lang) if r.get("few_data") is True else "", "city": cr.get("value"),
             "comparison": COMPARISON.get(r.get("target_comparison"), "") if has_target else "",
             "target": r.get("target") if has_target else None,
-            "status": status_label(r.get("status"), lang) if has_target else "", "change": r.get("change")})
+            "status": row_status_label(r, lang) if has_target else "", "change": r.get("change")})
     name = data.unit_name(unit, lang)
     columns = [Column("kpi", t("col_kpi_code", lang)), Column("name", t("col_kpi", lang)),
-               Column("period", t("col_period", lang)), Column("value", f"{name} ({unit})", unit_field="unit"),
-               Column("unit", t("col_unit_word", lang)), Column("numerator", t("col_numerator", lang)),
-               Column("denominator", t("col_denominator", lang)),
+               Column("period", t("col_period", lang)),
+               Column("value", f"{name} ({unit})", unit_field="unit"),
+               Column("unit", t("col_unit_word", lang)), Column("partial", t("col_partial", lang)),
+               Column("numerator", t("col_numerator", lang)),
+               Column("denominator", t("col_denominator", lang)), Column("n", t("col_n", lang)),
+               Column("few_data", t("col_few_data", lang)),
                Column("city", t("col_city_value", lang), unit_field="unit"),
                Column("comparison", t("col_comparison", lang)),
                Column("target", t("col_target", lang), unit_field="unit"),
                Column("status", t("col_status_word", lang)),
                Column("change", t("col_change", lang), unit_field="unit")]
     table = Table("chi-tieu-don-vi", t("wu_kpis", lang), columns, records, [r["kpi"] for r in records],
-                  _filters(unit, period, lang), f"{unit}-{period or ''}")
-    return html.Div(html.Table([head, html.Tbody(body)], className="kpi-table"), className="table-scroll"), table
+                  _filters(unit, shown, lang, now), f"{unit}-{shown or ''}")
+    return html.Div([note, html.Div(html.Table([head, html.Tbody(body)], className="kpi-table"),
+                                    className="table-scroll")]), table
 
 
-def _filters(unit: str, period: str | None, lang: str) -> dict[str, str]:
+def _filters(unit: str, period: str | None, lang: str, now: datetime | None = None) -> dict[str, str]:
+    now = now or data.local_now()
+    shown = ""
+    if period:
+        shown = partial_text(period, now, lang) if is_partial(period, now) else fmt.period(period, lang, long=True)
     return {t("f_page", lang): t("nav_ward", lang), t("f_unit", lang): f"{data.unit_name(unit, lang)} ({unit})",
-            t("f_period", lang): fmt.period(period, lang, long=True) if period else ""}
+            t("f_period", lang): shown}
 
 
 def trend_figure(con: duckdb.DuckDBPyConnection, unit: str, kpi: str, lang: str, now: datetime | None = None):
     """The unit against the whole city, month by month, with the target, the two-tier start and the baseline."""
     kpi = kpi if kpi in TREND_KPIS else TREND_KPIS[0]
-    today = _today(now)
-    span = (months_back(today, TREND_MONTHS), today)
+    now = now or data.local_now()
+    today = now.date()
+    span = (months_back(today, TREND_MONTHS), today)  # the month to date is drawn apart (make_trend_figure)
     u = metrics.query(con, kpi, grain="month", periods=span, units=unit, now=now)
     c = metrics.query(con, kpi, grain="month", periods=span, now=now)
     frames = []
@@ -161,6 +186,7 @@ def _target_of(df: pd.DataFrame, kpi: str):
 def procedures(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
                now: datetime | None = None) -> list[dict]:
     """Per procedure: received, on-time rate, mean working days, overdue backlog; most received first."""
+    now = now or data.local_now()
     codes = ["received", "on_time_rate", "processing_time_mean", "overdue_backlog"]
     df = metrics.query(con, codes, grain=None, periods=period, units=unit, by="procedure_code", now=now)
     if df.empty:
@@ -194,6 +220,7 @@ def procedure_columns(lang: str) -> list[dict]:
 def channel_figure(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
                    now: datetime | None = None):
     """The unit's channel mix beside the city's."""
+    now = now or data.local_now()
     frames = []
     for label, units in ((data.unit_name(unit, lang), unit), (t("city_label", lang), None)):
         df = metrics.query(con, "received", grain=None, periods=period, units=units, by="channel", now=now)
@@ -212,6 +239,8 @@ def index_766(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str 
 def index_766_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
                    now: datetime | None = None):
     """index_766's figure, table and total line, and the component table's rows as a downloadable table."""
+    now = now or data.local_now()
+    period = period or default_period(now)  # metrics.index766's own default is the month to date
     df = metrics.index766(con, units=unit, period=period, now=now)
     name_col = "group_name_vi" if lang == "vi" else "group_name_en"
     points = "điểm" if lang == "vi" else "points"
@@ -255,6 +284,7 @@ def index_766_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period:
 def overdue(con: duckdb.DuckDBPyConnection, unit: str, lang: str, now: datetime | None = None,
             limit: int = OVERDUE_LIMIT) -> tuple[list[dict], int]:
     """Open overdue dossiers, most urgent first (as metrics.overdue_list orders them), and how many there are."""
+    now = now or data.local_now()
     df = metrics.overdue_list(con, units=unit, now=now, limit=None)
     n = len(df)
     df = df.head(limit)

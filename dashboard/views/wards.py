@@ -11,10 +11,10 @@ import config
 import metrics
 
 from .. import data, fmt
-from ..components import num_col, severity
+from ..components import default_period, is_partial, n_word, num_col, partial_text, severity
 from ..downloads import Column, Table
 from ..i18n import t
-from ..theme import status_label
+from ..theme import row_status_label, status_label
 
 MAIN_KPIS = ("received", "on_time_rate", "overdue_backlog", "online_share", "full_online_share", "satisfaction",
              "processing_time_mean")
@@ -22,17 +22,22 @@ PERCENT = {"on_time_rate", "online_share", "full_online_share", "satisfaction"}
 
 
 def current_period(now: datetime | None = None) -> str:
-    from metrics.periods import Grain, period_at
+    """The period the grid shows until a user picks another: the last complete month."""
+    return default_period(now or data.local_now())
 
-    return period_at((now or data.local_now()).date(), Grain.MONTH).label
+
+HEADING = "few-data"  # row id of the heading above the units ranked apart
 
 
 def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, unit_type: str | None = None,
          now: datetime | None = None) -> tuple[list[dict], list[dict]]:
     """Grid rows (one per ward/commune, in code order) and the pinned row of the city departments.
 
-    period: a label as the user picked it ('2026-11', '2026-Q3', '2026'); default the current month.
+    period: a label as the user picked it ('2026-11', '2026-Q3', '2026'); default the last complete month.
+    A unit whose on-time rate stands on fewer dossiers than the KPI's min_n is marked few data: grey, not
+    judged, and ranked apart (after the others, under heading_row()).
     """
+    now = now or data.local_now()
     period = period or current_period(now)
     q = metrics.query(con, list(MAIN_KPIS), grain=None, periods=period, by="unit_code", now=now)
     idx = metrics.index766(con, period=period, now=now)
@@ -40,13 +45,17 @@ def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, u
     units = data.units()
     col = "name" if lang == "vi" else "name_en"
     by_unit: dict[str, dict] = {}
-    for r in q.itertuples(index=False):
-        rec = by_unit.setdefault(r.unit_code, {})
-        rec[r.kpi] = None if fmt.is_na(r.value) else float(r.value)
-        if r.kpi == "on_time_rate":
-            rec["status"] = r.status if isinstance(r.status, str) else "no_data"
-        if r.kpi == "satisfaction":
-            rec["ratings"] = None if fmt.is_na(r.denominator) else float(r.denominator)
+    for r in q.to_dict("records"):
+        rec = by_unit.setdefault(r["unit_code"], {})
+        rec[r["kpi"]] = None if fmt.is_na(r["value"]) else float(r["value"])
+        if r["kpi"] == "on_time_rate":
+            rec["status"] = r["status"] if isinstance(r["status"], str) else "no_data"
+            rec["status_label"] = row_status_label(r, lang) if isinstance(r["status"], str) else status_label(
+                "no_data", lang)
+            rec["on_time_n"] = None if r["n"] is None or fmt.is_na(r["n"]) else int(r["n"])
+            rec["few_data"] = r["few_data"] is True
+        if r["kpi"] == "satisfaction":
+            rec["ratings"] = None if fmt.is_na(r["denominator"]) else float(r["denominator"])
     out, pinned = [], []
     for u in units.itertuples(index=False):
         if u.unit_type == "city":
@@ -59,22 +68,53 @@ def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, u
         out.append({
             "code": u.unit_code, "name": getattr(u, col), "type": t(f"type_{u.unit_type}", lang),
             "href": f"/ward?unit={u.unit_code}&period={period}",
-            **{k: rec.get(k) for k in MAIN_KPIS}, "ratings": rec.get("ratings"),
-            "status": status, "status_label": status_label(status, lang), "status_order": severity(status),
+            **{k: rec.get(k) for k in MAIN_KPIS}, "ratings": rec.get("ratings"), "on_time_n": rec.get("on_time_n"),
+            "few_data": rec.get("few_data", False),
+            "status": status, "status_label": rec.get("status_label") or status_label(status, lang),
+            "status_order": severity(status),
             "index766": None if score is None or fmt.is_na(score) else float(score),
         })
     dept = by_unit.get(config.CITY_CODE)
     if dept:
         pinned.append({"code": config.CITY_CODE, "name": t("unit_departments", lang), "type": "", "href": None,
                        **{k: dept.get(k) for k in MAIN_KPIS}, "ratings": dept.get("ratings"),
+                       "on_time_n": dept.get("on_time_n"), "few_data": dept.get("few_data", False),
                        "status": dept.get("status", "no_data"),
-                       "status_label": status_label(dept.get("status", "no_data"), lang),
+                       "status_label": dept.get("status_label") or status_label(dept.get("status", "no_data"), lang),
                        "status_order": severity(dept.get("status")), "index766": None})
     return out, pinned
 
 
+def heading_row(lang: str, rows: list[dict]) -> list[dict]:
+    """The heading row of the units ranked apart (few data), when there are any: the grid keeps it right
+    above them whatever the sort (R57fewApart in assets/dashAgGridFunctions.js)."""
+    if not any(r.get("few_data") for r in rows):
+        return []
+    k = data.kpi("on_time_rate")
+    text = t("few_data_group", lang, n=fmt.number(k.min_n or 0, 0, lang), word=n_word(k, lang))
+    return [{"code": HEADING, "name": text, "heading": True, "few_data": True, "href": None, "type": "",
+             "status": "", "status_label": "", "status_order": 99}]
+
+
+def grid_options() -> dict:
+    """Grid options of the wards grid: few-data units after the others under their heading, greyed."""
+    return {"postSortRows": {"function": "R57fewApart(params)"},
+            "rowClassRules": {"row-heading": "params.data && params.data.heading === true",
+                              "row-few": "params.data && params.data.few_data === true && !params.data.heading"}}
+
+
+def _blank_heading(col: dict) -> dict:
+    """A numeric column that leaves the heading row's cells empty (not N/A)."""
+    f = col["valueFormatter"]["function"]
+    return {**col, "valueFormatter": {"function": f"params.data && params.data.heading ? '' : {f}"}}
+
+
 def column_defs(lang: str) -> list[dict]:
     """Columns with words and number formats in the language; status sorts by severity, filters by its label."""
+    return [_blank_heading(c) if "valueFormatter" in c else c for c in _column_defs(lang)]
+
+
+def _column_defs(lang: str) -> list[dict]:
     name = {k: data.kpi_name(k, lang) for k in MAIN_KPIS}
     return [
         {"field": "code", "headerName": t("col_code", lang), "width": 96, "pinned": "left"},
@@ -83,6 +123,7 @@ def column_defs(lang: str) -> list[dict]:
         {"field": "type", "headerName": t("col_type", lang), "width": 100},
         num_col("received", name["received"], lang, 0, width=120),
         num_col("on_time_rate", name["on_time_rate"], lang, 1, "%", minWidth=130, flex=1, sort="asc"),
+        num_col("on_time_n", t("col_on_time_n", lang), lang, 0, width=110),
         {"field": "status_order", "headerName": t("col_status", lang), "cellRenderer": "StatusBadge",
          "minWidth": 175, "flex": 1, "filter": "agTextColumnFilter",
          "filterValueGetter": {"function": "params.data.status_label"},
@@ -106,14 +147,20 @@ def table(lang: str, rows: list[dict], period: str | None, unit_type: str | None
                Column("type", t("col_type", lang)),
                Column("received", name["received"], unit["received"]),
                Column("on_time_rate", name["on_time_rate"], unit["on_time_rate"]),
-               Column("status_label", t("col_status", lang)),
+               Column("on_time_n", t("col_on_time_n", lang)),
+               Column("status_label", t("col_status", lang)), Column("group", t("col_group_rank", lang)),
                *[Column(k, name[k], unit[k]) for k in ("overdue_backlog", "online_share", "full_online_share",
                                                        "satisfaction")],
                Column("ratings", t("col_ratings", lang)),
                Column("processing_time_mean", name["processing_time_mean"], unit["processing_time_mean"]),
                Column("index766", t("col_index766", lang), "điểm" if lang == "vi" else "points")]
-    period = period or current_period()
-    filters = {t("f_page", lang): t("wd_title", lang), t("f_period", lang): fmt.period(period, lang, long=True),
+    now = data.local_now()
+    period = period or current_period(now)
+    shown = partial_text(period, now, lang) if is_partial(period, now) else fmt.period(period, lang, long=True)
+    # the heading row is the screen's furniture, not data; few-data units keep their place after the others
+    rows = [{**r, "group": t("group_few_data" if r.get("few_data") else "group_ranked", lang)}
+            for r in rows if not r.get("heading")]
+    filters = {t("f_page", lang): t("wd_title", lang), t("f_period", lang): shown,
                t("f_type", lang): t(f"type_{unit_type if unit_type in ('phuong', 'xa') else 'all'}", lang)}
     if search:
         filters[t("f_search", lang)] = search
