@@ -1,6 +1,12 @@
 """Read API, versioned under /api/v1: KPIs with definitions, values with targets and status, units,
 overdue dossiers, ingest status; plus the token-protected push ingest.
 
+/values without period/from/to answers the last complete period of the grain (on 1 December, month
+grain: November), judged once and for all; period=current gives the period to date, each row
+`partial: true` with its `as_of`, never judged. Every row carries partial, as_of, n, few_data and
+status_reason, and so do the exports. One clock per request (query_clock) serves the cost check and
+the query.
+
 Every answer is JSON. Bad parameters get a 400 that says what was wrong, never a 500; what a bad
 request sent is echoed back clipped (ECHO_CHARS per value). A request may ask for at most
 MAX_PERIODS[grain] periods, counted by arithmetic before anything is computed, so a range of

@@ -148,7 +148,9 @@ def _table(df: pd.DataFrame, unit_name: str, unit_code: str, period: str, lang: 
         lines.append([k.name(lang), label, _value(r["value"], u, lang) + ("" if u == "%" else f" {u}"),
                       nd, n, target, _date(r["target_deadline"]), words.get(r["status"], "") if r["status"] else "",
                       _value(r["projected"], u, lang) if r["projected"] is not None else "",
-                      _value(r["change"], u, lang, signed=True) if r["change"] is not None else ""])
+                      # a partial period against a whole one is no change: not shown
+                      _value(r["change"], u, lang, signed=True)
+                      if r["change"] is not None and not r.get("partial") else ""])
     head = HEADERS[lang]
     widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h) for i, h in enumerate(head)]
     title = (f"Chỉ tiêu Nghị quyết 57 — {unit_name} ({unit_code}) — {period}" if lang == "vi"

@@ -77,7 +77,7 @@ class ReportData:
     unit_name: str
     lang: str
     generated_at: datetime          # Hanoi wall-clock time, naive
-    as_of: datetime                 # judgement time of the month: min(end of month, now)
+    as_of: datetime                 # judgement time of the month: its end (a report covers a complete month)
     demo: bool
     data_updated: datetime | None
     targets: Table
