@@ -312,3 +312,27 @@ def test_report_workbook_marks_few_data_without_colour(con, few_unit, tmp_path):
         status = r[t_head.index("Trạng thái")]
         if status.value and ("Ít dữ liệu" in status.value or "Tạm tính" in status.value):
             assert status.fill.fgColor.rgb in (None, "00000000")  # not judged: no status colour
+
+
+def test_cli_command_at_the_frozen_clock(wh):
+    """`python app.py kpis` on the warehouse at R57_NOW = 1 December 14:00: November by default; the
+    month to date with --period current, partial, with its as_of."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "R57_DATA_DIR": str(wh[0].data_dir), "R57_NOW": "2026-12-01T14:00"}
+
+    def run(*args: str) -> list[dict]:
+        out = subprocess.run([sys.executable, str(root / "app.py"), "kpis", "--warehouse", str(wh[0].warehouse),
+                              "--format", "json", *args], cwd=root, env=env, capture_output=True, text=True,
+                             check=True, timeout=120).stdout
+        return json.loads(out)
+
+    rows = run()
+    assert {(r["period"], r["partial"]) for r in rows} == {(NOVEMBER, False)}
+    current = [r for r in run("--period", "current", "--unit", "00073") if r["kpi"] == "on_time_rate"]
+    assert [(r["period"], r["partial"], r["as_of"], r["status"]) for r in current] == [
+        ("2026-12", True, "2026-12-01T14:00:00", "partial")]
