@@ -52,40 +52,25 @@ def _open_writer_or_explain(settings: Settings):
 # --- ingest ----------------------------------------------------------------------------------------
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Load the named files now; with no paths, process the inbox once, exactly as a scheduler tick."""
-    from ingest.runner import ingest_files, quarantine_summary
-    from service.jobs import refresh_derived
-    from warehouse.db import publish_snapshot
-
-    settings = _settings(args)
-    paths = [Path(p) for p in args.paths]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        sys.exit(f"No such file: {', '.join(missing)}")
-    if not paths:
-        return _ingest_inbox_once(settings, args)
-    con = _open_writer_or_explain(settings)
-    reports = ingest_files(con, paths, args.source, channel="cli", limits=settings.ingest)
-    if any(r.changed for r in reports):
-        refresh_derived(con)
-        publish_snapshot(con, settings)
-    out = [{**r.as_dict(), "quarantine": quarantine_summary(con, r.run_id, lang=args.lang, limit=args.show)}
-           for r in reports]
-    con.close()
-    _print_reports(out, args)
-    return 1 if any(r.status == "failed" for r in reports) else 0
-
-
-def _ingest_inbox_once(settings: Settings, args: argparse.Namespace) -> int:
+    """Load the named files now; with no paths, process the inbox once, exactly as a scheduler tick.
+    Both go through the one write sequence (Writer.load: ingest -> refresh -> publish)."""
     import duckdb
 
     from ingest.runner import quarantine_summary
     from service.jobs import run_inbox
     from service.writer import Writer
 
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        sys.exit(f"No such file: {', '.join(missing)}")
     writer = Writer(settings)
     try:
-        reports = run_inbox(writer, "dossiers") + run_inbox(writer, "indicators")
+        if paths:  # a user's own files: loaded, not moved
+            reports = writer.load(paths, args.source, channel="cli", archive=False)
+        else:
+            reports = run_inbox(writer, "dossiers") + run_inbox(writer, "indicators")
         with writer.session() as con:
             out = [{**r.as_dict(), "quarantine": quarantine_summary(con, r.run_id, lang=args.lang, limit=args.show)}
                    for r in reports]
@@ -93,10 +78,11 @@ def _ingest_inbox_once(settings: Settings, args: argparse.Namespace) -> int:
         if "lock" not in str(exc).lower():
             raise
         sys.exit(f"The warehouse {settings.warehouse} is open in another process (a running `app.py serve` "
-                 "or `app.py scheduler`), which processes the inbox itself.")
+                 f"or `app.py scheduler`). Drop the file into {settings.dossier_inbox} instead, or stop "
+                 "that process first.")
     finally:
         writer.close()  # makes a publication that was deferred by the minimum interval
-    if not out and not args.json:
+    if not paths and not out and not args.json:
         print(f"Nothing waiting in {settings.dossier_inbox} or {settings.indicator_inbox}.")
     _print_reports(out, args)
     return 1 if any(r.status == "failed" for r in reports) else 0

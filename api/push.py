@@ -113,21 +113,21 @@ def _ingest_now(settings, writer, name: str, data: bytes) -> Response:
 def _load(settings, writer, path: Path, data: bytes) -> Response:
     """Load the staged body and refresh what depends on it in one writer session; publish after it
     (outside: the writer coalesces publications and may defer this one)."""
-    from ingest.runner import ingest_file, quarantine_summary
-    from service.jobs import refresh_derived
+    from ingest.runner import quarantine_summary
+    from service.writer import PublishFailed
 
     lang = request.args.get("lang", "en")
     report = None
     try:
         path.write_bytes(data)
+        try:
+            (report,) = writer.load([path], "dossiers", channel="push")
+        except PublishFailed as exc:
+            report = exc.reports[0]
+            raise
         with writer.session() as con:
-            report = ingest_file(con, path, "dossiers", channel="push", archive_root=settings.data_dir)
-            if report.changed:
-                refresh_derived(con)
             quarantined = quarantine_summary(con, report.run_id, lang=lang if lang in ("vi", "en") else "en",
                                              limit=1000)
-        if report.changed:
-            writer.publish()
     except Exception:
         log.exception("push %s failed (run %s)", path.name, report.run_id if report else "not recorded")
         return _failed(path.name, report)

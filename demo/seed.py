@@ -55,9 +55,9 @@ def seed_demo(con: duckdb.DuckDBPyConnection, settings: Settings, days: int | No
         ind_reports = ingest_files(con, [ind], "indicators", channel="demo", now=now)
     set_meta(con, "demo", "true")
     set_meta(con, "demo_seeded_at", now.strftime("%Y-%m-%d %H:%M:%S"))
-    from service.jobs import refresh_derived
+    from metrics.aggregates import refresh
 
-    refresh_derived(con)
+    refresh(con)
     con.execute("CHECKPOINT")
     totals.update({
         "start": start.isoformat(), "days": n_days, "seconds": round(time.perf_counter() - started, 1),

@@ -1,24 +1,15 @@
-"""Ingest jobs: load what waits in an inbox, refresh derived aggregates, publish a snapshot (coalesced)."""
+"""Ingest jobs: load what waits in an inbox through the one write sequence (Writer.load)."""
 
 from __future__ import annotations
 
 import logging
 import time
 
-import duckdb
-
-from ingest.runner import RunReport, discover, ingest_files
+from ingest.runner import RunReport, discover
 
 from .writer import Writer
 
 log = logging.getLogger(__name__)
-
-
-def refresh_derived(con: duckdb.DuckDBPyConnection) -> dict:
-    """Bring the metrics layer's aggregates up to date with the dossiers just loaded."""
-    from metrics.aggregates import refresh  # the metrics layer owns its aggregates
-
-    return refresh(con)
 
 
 def run_inbox(writer: Writer, source: str) -> list[RunReport]:
@@ -30,11 +21,7 @@ def run_inbox(writer: Writer, source: str) -> list[RunReport]:
     if not files:
         return []
     started = time.perf_counter()
-    with writer.session() as con:
-        reports = ingest_files(con, files, source, channel="inbox", archive_root=settings.data_dir)
-        if any(r.changed for r in reports):
-            refresh_derived(con)
-            writer.publish()  # coalesced: at most one copy per publish_min_interval_s
+    reports = writer.load(files, source, channel="inbox")
     for r in reports:
         log.info("%s %s: %s read=%d ins=%d upd=%d quar=%d%s", source, r.file, r.status, r.rows_read,
                  r.inserted, r.updated, r.quarantined, f" error={r.error}" if r.error else "")

@@ -18,13 +18,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from config import Settings
 from warehouse.db import open_writer, publish_snapshot
+
+if TYPE_CHECKING:
+    from ingest.runner import RunReport
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,14 @@ def ensure_aggregates(con: duckdb.DuckDBPyConnection) -> dict | None:
     log.warning("metrics aggregates are %s at writer start (a refresh was interrupted?): rebuilding",
                 "missing" if state is None else "stale")
     return refresh(con, full=state is None)  # logs what it did
+
+
+class PublishFailed(RuntimeError):
+    """The files loaded (`reports`) but the snapshot could not be published: readers see them later."""
+
+    def __init__(self, reports: list[RunReport]) -> None:
+        super().__init__("loaded, but publishing the snapshot failed")
+        self.reports = reports
 
 
 class Writer:
@@ -75,6 +88,26 @@ class Writer:
         except Exception:  # queries stay correct on the raw path; the next ingest refreshes again
             log.exception("could not rebuild the metrics aggregates at writer start; queries use raw rows")
         return con
+
+    def load(self, paths: Iterable[Path], source: str, channel: str, archive: bool = True) -> list[RunReport]:
+        """The one write sequence: ingest the files (each in its own transaction, a bad one recorded
+        and set aside), refresh the metrics aggregates if anything changed, publish (coalesced).
+        `archive`: move what was read to processed/ or failed/ (inbox and push; not a user's own files)."""
+        from ingest.runner import ingest_files
+        from metrics.aggregates import refresh  # the metrics layer owns its aggregates
+
+        with self.session() as con:
+            reports = ingest_files(con, paths, source, channel=channel, limits=self.settings.ingest,
+                                   archive_root=self.settings.data_dir if archive else None)
+            changed = any(r.changed for r in reports)
+            if changed:
+                refresh(con)
+        if changed:
+            try:
+                self.publish()  # outside the session: a publication may be deferred (coalesced)
+            except Exception as exc:  # loaded and committed: the caller must still learn what loaded
+                raise PublishFailed(reports) from exc
+        return reports
 
     def publish(self) -> bool:
         """Publish a snapshot now, or soon if the last one is younger than the minimum interval.
