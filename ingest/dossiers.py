@@ -7,6 +7,7 @@ file twice changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +46,15 @@ class FileResult:
 
 
 REQUIRED_CANONICAL = ("dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "status")
+@dataclass
+class Prepared:
+    """A file read and checked, nothing written: `write(run_id)` does the writes (in the caller's
+    transaction) and returns the filled result."""
+
+    result: FileResult
+    write: Callable[[int], FileResult]
+
+
 # canonical columns, as loaded (good rows) or masked (quarantined rows): all the archive keeps
 ARCHIVE_COLUMNS = ("dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at",
                    "completed_at", "status", "cross_agency", "supplement_count", "supplement_days", "rating",
@@ -92,12 +102,12 @@ def no_profile_message(headers: list[str]) -> str:
             "Use the canonical column names or add a profile in ingest/profiles/ (README)")
 
 
-def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_id: int,
-                      now: datetime, file_label: str, limits: IngestLimits) -> FileResult:
-    """Validate and upsert one file inside the caller's transaction; raise UnreadableFile if unreadable.
+def prepare_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, now: datetime,
+                         file_label: str, limits: IngestLimits) -> Prepared:
+    """Read, map and check one file (no writes yet; raises UnreadableFile if it cannot be read).
 
-    Leaves `_checked` behind for the caller's archive (`FileResult.archive_sql`); the caller drops
-    every temporary table when done.
+    The returned `write` quarantines and upserts inside the caller's transaction. `_checked` stays
+    for the caller's archive (`FileResult.archive_sql`); the caller drops every temporary table.
     """
     headers = read_headers(path, fmt, limits)
     try:
@@ -112,19 +122,22 @@ def load_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_
                         warnings=list(read.warnings), archive_sql=ARCHIVE_SQL)
     _resolve_unit_spellings(con)
     _mask_quarantined(con)
-    con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
-    _quarantine_rows(con, run_id, file_label, read)
-    result.quarantined = con.execute("SELECT count(*) FROM _checked WHERE len(problems) > 0").fetchall()[0][0]
-    result.quarantined += len({r.line for r in read.rejected})
-    for code, n in con.execute(
-        "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _checked) "
-        "GROUP BY 1 ORDER BY 2 DESC"
-    ).fetchall():
-        result.reasons[code] = n
-    if read.rejected:
-        result.reasons["malformed_line"] = result.reasons.get("malformed_line", 0) + len(read.rejected)
-    _upsert(con, run_id, result)
-    return result
+
+    def write(run_id: int) -> FileResult:
+        _quarantine_rows(con, run_id, file_label, read)
+        result.quarantined = con.execute("SELECT count(*) FROM _checked WHERE len(problems) > 0").fetchall()[0][0]
+        result.quarantined += len({r.line for r in read.rejected})
+        for code, n in con.execute(
+            "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _checked) "
+            "GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall():
+            result.reasons[code] = n
+        if read.rejected:
+            result.reasons["malformed_line"] = result.reasons.get("malformed_line", 0) + len(read.rejected)
+        _upsert(con, run_id, result)
+        return result
+
+    return Prepared(result, write)
 
 
 def _check(con: duckdb.DuckDBPyConnection, profile: Profile, have: set[str], now: datetime,

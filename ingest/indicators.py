@@ -14,7 +14,7 @@ import duckdb
 
 from config import IngestLimits
 
-from .dossiers import FileResult, _ts, insert_rejected
+from .dossiers import FileResult, Prepared, _ts, insert_rejected
 from .privacy import mask_sql
 from .readers import UnreadableFile, materialize, read_headers
 from .validate import lit, parse_ts
@@ -28,8 +28,9 @@ ALIASES = {
 }
 
 
-def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, run_id: int,
-                        now: datetime, file_label: str, limits: IngestLimits) -> FileResult:
+def prepare_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, now: datetime,
+                           file_label: str, limits: IngestLimits) -> Prepared:
+    """Read and check one indicator file; `write(run_id)` quarantines and upserts (caller's transaction)."""
     headers = read_headers(path, fmt, limits)
     by_canon = {ALIASES.get(h, h): h for h in headers}
     missing = [c for c in REQUIRED if c not in by_canon]
@@ -80,53 +81,56 @@ def load_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, ru
         ], lambda x: x IS NOT NULL) AS problems
         FROM t
     """)
-    con.execute("BEGIN TRANSACTION")  # staging done: from here on, writes (see runner)
-    record_id = "concat_ws('/', indicator_code, unit_raw, period)"
-    con.execute(f"""
-        INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name,
-                                bad_value, quarantined_at)
-        SELECT {run_id}, 'indicators', {lit(file_label)}, _line, {mask_sql(record_id, "record_id")},
-               p.code, p.col, {mask_sql('p.val', 'sql:p.col')}, current_localtimestamp()
-        FROM (SELECT *, unnest(problems) AS p FROM _ind WHERE len(problems) > 0)
-    """)
-    insert_rejected(con, run_id, "indicators", file_label, read.rejected)
-    result.quarantined = con.execute("SELECT count(*) FROM _ind WHERE len(problems) > 0").fetchall()[0][0] + len(read.rejected)
-    result.reasons = dict(con.execute(
-        "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _ind) GROUP BY 1"
-    ).fetchall())
-    if read.rejected:
-        result.reasons["malformed_line"] = len(read.rejected)
 
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _ind_good AS
-        SELECT indicator_code, unit_code, period, grain,
-               CASE grain WHEN 'year' THEN make_date(CAST(period[1:4] AS INTEGER), 1, 1)
-                          WHEN 'quarter' THEN make_date(CAST(period[1:4] AS INTEGER), 3 * CAST(period[7] AS INTEGER) - 2, 1)
-                          ELSE make_date(CAST(period[1:4] AS INTEGER), CAST(period[6:7] AS INTEGER), 1) END AS period_start,
-               value, source, published_at
-        FROM _ind WHERE len(problems) = 0
-        QUALIFY row_number() OVER (PARTITION BY indicator_code, unit_code, period, published_at ORDER BY _line DESC) = 1
-    """)
-    counts = dict(con.execute("""
-        SELECT CASE WHEN i.indicator_code IS NULL THEN 'insert'
-                    WHEN i.value IS DISTINCT FROM g.value OR i.source IS DISTINCT FROM g.source THEN 'update'
-                    ELSE 'keep' END, count(*)
-        FROM _ind_good g LEFT JOIN indicators i USING (indicator_code, unit_code, period, published_at)
-        GROUP BY 1
-    """).fetchall())
-    result.inserted, result.updated, result.unchanged = counts.get("insert", 0), counts.get("update", 0), counts.get("keep", 0)
-    con.execute(f"""
-        INSERT INTO indicators
-        SELECT indicator_code, unit_code, period, grain, period_start,
-               CAST(period_start + CASE grain WHEN 'year' THEN INTERVAL 1 YEAR WHEN 'quarter' THEN INTERVAL 3 MONTH
-                                             ELSE INTERVAL 1 MONTH END AS DATE),
-               value, source, published_at, {run_id}
-        FROM _ind_good
-        ON CONFLICT (indicator_code, unit_code, period, published_at)
-        DO UPDATE SET value = excluded.value, source = excluded.source, ingest_run_id = excluded.ingest_run_id
-        WHERE indicators.value IS DISTINCT FROM excluded.value OR indicators.source IS DISTINCT FROM excluded.source
-    """)
-    return result
+    def write(run_id: int) -> FileResult:
+        record_id = "concat_ws('/', indicator_code, unit_raw, period)"
+        con.execute(f"""
+            INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name,
+                                    bad_value, quarantined_at)
+            SELECT {run_id}, 'indicators', {lit(file_label)}, _line, {mask_sql(record_id, "record_id")},
+                   p.code, p.col, {mask_sql('p.val', 'sql:p.col')}, current_localtimestamp()
+            FROM (SELECT *, unnest(problems) AS p FROM _ind WHERE len(problems) > 0)
+        """)
+        insert_rejected(con, run_id, "indicators", file_label, read.rejected)
+        result.quarantined = con.execute("SELECT count(*) FROM _ind WHERE len(problems) > 0").fetchall()[0][0] + len(read.rejected)
+        result.reasons = dict(con.execute(
+            "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _ind) GROUP BY 1"
+        ).fetchall())
+        if read.rejected:
+            result.reasons["malformed_line"] = len(read.rejected)
+
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _ind_good AS
+            SELECT indicator_code, unit_code, period, grain,
+                   CASE grain WHEN 'year' THEN make_date(CAST(period[1:4] AS INTEGER), 1, 1)
+                              WHEN 'quarter' THEN make_date(CAST(period[1:4] AS INTEGER), 3 * CAST(period[7] AS INTEGER) - 2, 1)
+                              ELSE make_date(CAST(period[1:4] AS INTEGER), CAST(period[6:7] AS INTEGER), 1) END AS period_start,
+                   value, source, published_at
+            FROM _ind WHERE len(problems) = 0
+            QUALIFY row_number() OVER (PARTITION BY indicator_code, unit_code, period, published_at ORDER BY _line DESC) = 1
+        """)
+        counts = dict(con.execute("""
+            SELECT CASE WHEN i.indicator_code IS NULL THEN 'insert'
+                        WHEN i.value IS DISTINCT FROM g.value OR i.source IS DISTINCT FROM g.source THEN 'update'
+                        ELSE 'keep' END, count(*)
+            FROM _ind_good g LEFT JOIN indicators i USING (indicator_code, unit_code, period, published_at)
+            GROUP BY 1
+        """).fetchall())
+        result.inserted, result.updated, result.unchanged = counts.get("insert", 0), counts.get("update", 0), counts.get("keep", 0)
+        con.execute(f"""
+            INSERT INTO indicators
+            SELECT indicator_code, unit_code, period, grain, period_start,
+                   CAST(period_start + CASE grain WHEN 'year' THEN INTERVAL 1 YEAR WHEN 'quarter' THEN INTERVAL 3 MONTH
+                                                 ELSE INTERVAL 1 MONTH END AS DATE),
+                   value, source, published_at, {run_id}
+            FROM _ind_good
+            ON CONFLICT (indicator_code, unit_code, period, published_at)
+            DO UPDATE SET value = excluded.value, source = excluded.source, ingest_run_id = excluded.ingest_run_id
+            WHERE indicators.value IS DISTINCT FROM excluded.value OR indicators.source IS DISTINCT FROM excluded.source
+        """)
+        return result
+
+    return Prepared(result, write)
 
 
 # what the archive keeps of an indicator file: loaded rows as read, quarantined rows masked

@@ -15,7 +15,8 @@ import os
 import shutil
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,17 +25,30 @@ import duckdb
 
 from config import TZ, IngestLimits
 
-from .dossiers import FileResult, load_dossier_file
-from .indicators import load_indicator_file
+from .dossiers import FileResult, Prepared, prepare_dossier_file
+from .indicators import prepare_indicator_file
 from .readers import UnreadableFile, file_format, hash_and_check
 from .reasons import describe
 
 log = logging.getLogger(__name__)
 
-SOURCES: dict[str, Callable[..., FileResult]] = {
-    "dossiers": load_dossier_file,
-    "indicators": load_indicator_file,
+# source -> reader: read and check a file (no writes), returning the writes to make
+SOURCES: dict[str, Callable[..., Prepared]] = {
+    "dossiers": prepare_dossier_file,
+    "indicators": prepare_indicator_file,
 }
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One file's writes: all of them, or none."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 @dataclass
@@ -104,15 +118,12 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, source: str, channel
         if _already_loaded(con, source, file_hash):
             report.status = "duplicate"
         else:
-            # The loader stages the file (reads may fail and abort a transaction), then opens the
-            # transaction in which it writes; the run record joins that transaction.
-            try:
-                result = loader(con, path, fmt, run_id, now, path.name, limits)
+            # reading and checking stage outside any transaction (a read error must not abort one);
+            # the writes and the run record then commit together
+            prepared = loader(con, path, fmt, now, path.name, limits)
+            with transaction(con):
+                result = prepared.write(run_id)
                 _record(con, report, result, path, file_hash, channel, now, started)
-                con.execute("COMMIT")
-            except BaseException:
-                _rollback(con)
-                raise
             try:
                 _archive_loaded(con, path, archive_root, source, result)
             except (OSError, duckdb.Error) as exc:  # loaded and committed: the next tick discards the file
@@ -152,13 +163,6 @@ def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
         "UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary"
     ).fetchall():
         con.execute(f'DROP {kind} IF EXISTS "{name}"')
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.TransactionException:
-        pass  # failed before the transaction began: nothing to undo
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, source: str, file_hash: str) -> bool:

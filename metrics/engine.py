@@ -289,6 +289,8 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     out["n"] = [_n(reg.kpis[k], den) for k, den in zip(out["kpi"], out["denominator"], strict=True)]
     out["few_data"] = [n is not None and reg.kpis[k].min_n is not None and 0 < n < reg.kpis[k].min_n
                        for k, n in zip(out["kpi"], out["n"], strict=True)]
+    # hours of a month against a whole one is no change: like is compared with like only
+    out["change"] = [None if part else c for part, c in zip(out["partial"], out["change"], strict=True)]
     targets.apply(reg, out, labels, ctx.keys, now, lambda cs, p: _values(ctx, cs, [p]))
     for c in ("target", "ratio", "projected", "base_value", "revised"):
         out[c] = [as_number(x) if c != "revised" else (None if x is None or x != x else bool(x)) for x in out[c]]

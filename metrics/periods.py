@@ -142,8 +142,13 @@ def parse_label(label: str) -> Period:
 
 
 def previous(p: Period) -> Period:
-    """The period of the same grain (or the same length, for a range) just before `p`."""
+    """The period of the same grain (or the same length, for a range) just before `p`; for a year to
+    date (a range from 1 January within one year) the same dates a year before."""
     if p.grain == RANGE:
+        if p.start.month == p.start.day == 1 and p.end <= date(p.start.year + 1, 1, 1):
+            end = p.end.replace(year=p.end.year - 1, day=min(p.end.day, 28)) if p.end.month == 2 else \
+                p.end.replace(year=p.end.year - 1)
+            return range_period(p.start.replace(year=p.start.year - 1), end)
         return range_period(p.start - (p.end - p.start), p.start)
     return period_at(p.start - timedelta(days=1), p.grain)
 

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 import pandas as pd
 
 from .periods import Period, previous, years
-from .registry import Basis, Registry, Target
+from .registry import Basis, KpiType, Registry, Target
 from .status import Status, as_number, assess
 
 # Progress is never annualised over less than this: one complete month (a base inside the period
@@ -82,7 +82,9 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
         if rows["few_data"][i]:
             out["status"][i], out["status_reason"][i] = Status.FEW_DATA.value, "few_data"
             continue
-        t1 = years(rows["as_of"][i])
+        k = reg.kpis[rows["kpi"][i]]
+        # a publication describes its whole period: judged at its end, so R does not move by the hour
+        t1 = years(period.end) if k.type == KpiType.INDICATOR else years(rows["as_of"][i])
         bp = bv = t0 = None
         if t.baseline is not None and t.baseline.value is not None:
             bp, bv = str(t.baseline.date), t.baseline.value
@@ -97,7 +99,6 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
         prev = previous(period)
         if bv is None and rows["previous"][i] is not None:
             bp, bv, t0 = prev.label, rows["previous"][i], years(prev.judged_at(now))
-        k = reg.kpis[rows["kpi"][i]]
         pr = assess(rows["value"][i], t1, t.value, _deadline_years(t), t.comparison, k.direction, bv, t0, k.bounds)
         out["base_period"][i], out["base_value"][i] = bp, bv
         out["status"][i], out["ratio"][i], out["projected"][i] = pr.status.value, pr.ratio, pr.projected

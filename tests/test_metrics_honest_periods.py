@@ -170,3 +170,19 @@ def test_counting_rules_in_words_come_from_the_declarations():
     assert not any("Quá 1 lần" in r for r in late)  # that rule is the on-time rate's
     assert any("Quá 1 lần" in r for r in reading_rules("on_time_rate", "vi"))
     assert any("trừ số ngày chờ công dân bổ sung" in r for r in reading_rules("processing_time_mean", "vi"))
+
+
+def test_previous_of_a_year_to_date_is_the_same_dates_a_year_before():
+    from metrics.periods import previous
+
+    assert previous(year_to_date(datetime(2026, 12, 1, 8))).label == "2025-01-01..2025-11-30"
+    assert previous(year_to_date(datetime(2026, 3, 1, 8))).label == "2025-01-01..2025-02-28"
+
+
+def test_an_indicator_status_does_not_move_by_the_hour(tmp_path):
+    """A publication for a period not over yet is judged at its period's end, not at now."""
+    c = build(tmp_path)
+    a = metrics.progress(c, "coverage_5g", now=datetime(2026, 3, 16, 0, 0))
+    b = metrics.progress(c, "coverage_5g", now=datetime(2026, 3, 16, 23, 0))
+    assert (a["ratio"], a["projected"], a["status"]) == (b["ratio"], b["projected"], b["status"])
+    c.close()

@@ -173,13 +173,13 @@ def test_indicator_latest_publication_and_revision(con):
 
 
 def test_targets_status_and_change(con):
-    """On-time March to date: 50 % against 100 % by end-2026, change from February 50 - 57.14; March is
-    not over at NOW, so it is shown and never judged (status 'partial', no R, no projection).
+    """On-time March to date: 50 % against 100 % by end-2026, February 57.14 % beside it; March is not
+    over at NOW, so it is shown and never judged (status 'partial', no R, no projection, no change).
     5G: 40 % (2025-Q3 baseline) -> 62.2 %: on track (a publication: never partial)."""
     r = one(con, "on_time_rate", "2026-03")
     assert (r["target"], r["target_comparison"], str(r["target_deadline"])) == (100.0, ">=", "2026-12-31")
     assert (r["status"], r["ratio"], r["projected"], r["partial"]) == ("partial", None, None, True)
-    assert r["change"] == approx(50 - 400 / 7)
+    assert r["change"] is None and r["previous"] == approx(400 / 7)  # hours of March are no change on February
     r = one(con, "coverage_5g", "2026-03")
     assert r["status"] == "on_track" and r["base_value"] == 40.0 and r["base_period"] == "2025-Q3"
     assert r["projected"] == 100.0  # bounded at 100 %
