@@ -330,9 +330,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging(verbose=args.verbose)
     return args.func(args) or 0
+
+
+def _logging(verbose: bool) -> None:
+    """One line per ingest run and per report, stamped in Hanoi time (as the screen shows it)."""
+    from datetime import datetime
+
+    from config import TZ
+
+    handler = logging.StreamHandler()
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    formatter.converter = lambda ts: datetime.fromtimestamp(ts, TZ).timetuple()
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    if not verbose:  # APScheduler logs every job execution (every few seconds) at INFO
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -262,5 +262,5 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
     result.update(seconds=round(time.perf_counter() - started, 3), last_run_id=latest_run)
     for k in ("horizon", "dirty_from"):
         result[k] = str(result[k]) if result[k] else None
-    log.info("metrics aggregates refreshed: %s", result)
+    log.debug("metrics aggregates refreshed: %s", result)
     return result

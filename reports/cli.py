@@ -21,14 +21,21 @@ def add_arguments(sp: argparse.ArgumentParser) -> None:
                     help="default both (repeatable)")
     sp.add_argument("--no-charts", action="store_true", help="skip chart rendering (no headless browser)")
     sp.add_argument("--json", action="store_true", help="print the manifest records as JSON")
+    # the scheduler's low-priority child (reports.jobs.run_low_priority): the monthly run or the retry tick
+    sp.add_argument("--scheduled", choices=("monthly", "retry"), default=None, help=argparse.SUPPRESS)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     """Make the reports asked for; exit code 1 when any of them failed (the manifest says why)."""
     from .data import ReportError
-    from .jobs import ALL, generate_monthly, list_reports
+    from .jobs import ALL, generate_monthly, list_reports, monthly_job, retry_job
 
     now = datetime.now(config.TZ)
+    if args.scheduled:  # one line per report made, for the parent's log
+        files = monthly_job(settings) if args.scheduled == "monthly" else retry_job(settings)
+        for f in files:
+            print(f.name)
+        return 0
     units = ALL if args.all_units else (args.unit or [])
     try:
         generate_monthly(settings, args.month, now, units=units, langs=tuple(args.lang or ["vi"]),

@@ -225,20 +225,60 @@ def report_trigger():
     return CronTrigger(timezone=config.TZ, **SCHEDULE)
 
 
+LOW_PRIORITY_NICE = 10       # reports yield the CPU to ingest ticks and web requests
+DETACHED_TIMEOUT_S = 4 * 3600
+
+
+def run_low_priority(settings: Settings, which: str) -> int:
+    """Run the monthly or retry job in a child process at low CPU priority and wait for it.
+
+    A catch-up of 127 reports renders PDFs and charts for minutes: on threads of the scheduler's
+    process it would compete with the ingest ticks (and, under `make run`, with the web server) for
+    the interpreter; a niced child reads the published snapshot and leaves them their interval.
+    Returns the child's exit code (0: every report made)."""
+    import os
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, str(config.ROOT / "app.py"), "report", "--scheduled", which]
+    if settings.warehouse is not None:
+        cmd += ["--warehouse", str(settings.warehouse)]
+    env = {**os.environ, "R57_DATA_DIR": str(settings.data_dir)}
+    started = _time.perf_counter()
+    try:
+        done = subprocess.run(cmd, env=env, timeout=DETACHED_TIMEOUT_S, capture_output=True, text=True,
+                              preexec_fn=lambda: os.nice(LOW_PRIORITY_NICE), check=False)
+    except subprocess.TimeoutExpired:
+        log.error("report job %s still running after %d s: stopped; the retry job tries again", which,
+                  DETACHED_TIMEOUT_S)
+        return -1
+    lines = [ln for ln in done.stdout.splitlines() if ln.strip()]
+    log.info("report job %s: %d report(s), exit %d, %.0f s", which, len(lines), done.returncode,
+             _time.perf_counter() - started)
+    if done.returncode not in (0, 1):  # 1 = some report failed: the manifest says which, the retry job retries
+        log.error("report job %s failed: %s", which, (done.stderr or "").strip().splitlines()[-1:])
+    return done.returncode
+
+
 def add_report_job(scheduler, settings: Settings, reader_factory: ReaderFactory | None = None, *,
                    units: Iterable[str] | str | None = ALL, langs: Sequence[str] = ("vi",),
-                   retry_every_s: float = RETRY_EVERY_S) -> list[str]:
-    """Add the monthly report job and its retry job to an APScheduler 3 scheduler; returns the job ids."""
+                   retry_every_s: float = RETRY_EVERY_S, detached: bool = False) -> list[str]:
+    """Add the monthly report job and its retry job to an APScheduler 3 scheduler; returns the job ids.
+
+    `detached`: each run is a low-priority child process (`run_low_priority`), as the scheduler of
+    the ingest process uses it; otherwise the jobs run on the scheduler's threads (tests)."""
     factory = reader_factory or default_reader_factory(settings)
     unit_list = units if isinstance(units, str) or units is None else list(units)
-    scheduler.add_job(monthly_job, report_trigger(), id="monthly_reports", name="monthly_reports",
-                      kwargs={"settings": settings, "reader_factory": factory, "units": unit_list,
-                              "langs": tuple(langs)},
+    if detached:
+        monthly, monthly_kwargs = run_low_priority, {"settings": settings, "which": "monthly"}
+        retry, retry_kwargs = run_low_priority, {"settings": settings, "which": "retry"}
+    else:
+        common = {"settings": settings, "reader_factory": factory, "units": unit_list, "langs": tuple(langs)}
+        monthly, monthly_kwargs, retry, retry_kwargs = monthly_job, common, retry_job, common
+    scheduler.add_job(monthly, report_trigger(), id="monthly_reports", name="monthly_reports", kwargs=monthly_kwargs,
                       # a process started late on the 1st still runs it; the retry job covers later starts
                       misfire_grace_time=6 * 3600, coalesce=True, max_instances=1, replace_existing=True)
-    scheduler.add_job(retry_job, "interval", seconds=retry_every_s, id="reports_retry", name="reports_retry",
-                      kwargs={"settings": settings, "reader_factory": factory, "units": unit_list,
-                              "langs": tuple(langs)},
-                      next_run_time=datetime.now(config.TZ) + timedelta(minutes=5),
+    scheduler.add_job(retry, "interval", seconds=retry_every_s, id="reports_retry", name="reports_retry",
+                      kwargs=retry_kwargs, next_run_time=datetime.now(config.TZ) + timedelta(minutes=5),
                       coalesce=True, max_instances=1, replace_existing=True)
     return ["monthly_reports", "reports_retry"]

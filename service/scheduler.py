@@ -97,10 +97,10 @@ def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], obj
                       next_run_time=_now())
     if reports:
         from reports.jobs import add_report_job
-        from warehouse.db import Reader
 
-        # 1st of the month 07:00 Hanoi, for the previous month; an hourly tick retries failures
-        add_report_job(sched, s, Reader(s).cursor)
+        # 1st of the month 07:00 Hanoi, for the previous month; an hourly tick retries failures and
+        # catches up; each run is a low-priority child process, one report at a time
+        add_report_job(sched, s, detached=True)
     return sched
 
 

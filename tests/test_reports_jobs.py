@@ -140,3 +140,57 @@ def test_add_report_job_registers_the_schedule(settings, factory):
         assert sched.get_job("reports_retry").trigger.interval.total_seconds() == jobs.RETRY_EVERY_S
     finally:
         sched.shutdown(wait=False)
+
+
+def test_the_ingest_process_runs_reports_in_a_low_priority_child(settings, monkeypatch):
+    """The scheduler's report jobs are child processes at a lower CPU priority (never threads that
+    compete with ingest ticks and, under `make run`, the web server); the child runs the same jobs."""
+    from service.scheduler import build_scheduler
+    from service.writer import Writer
+
+    sched = build_scheduler(Writer(settings))
+    try:
+        for job_id, which in (("monthly_reports", "monthly"), ("reports_retry", "retry")):
+            job = sched.get_job(job_id)
+            assert job.func is jobs.run_low_priority and job.kwargs["which"] == which
+    finally:
+        sched.remove_all_jobs()
+    seen = {}
+
+    def fake_run(cmd, **kw):
+        import os
+        import subprocess
+
+        seen["cmd"] = cmd
+        pid = os.fork()
+        if pid == 0:  # what the child would be: its niceness after preexec_fn
+            kw["preexec_fn"]()
+            os._exit(os.getpriority(os.PRIO_PROCESS, 0))
+        _, status = os.waitpid(pid, 0)
+        seen["nice"] = os.waitstatus_to_exitcode(status)
+        return subprocess.CompletedProcess(cmd, 0, "a.pdf\nb.xlsx\n", "")
+
+    monkeypatch.setattr("subprocess.run", fake_run)
+    assert jobs.run_low_priority(settings, "retry") == 0
+    assert seen["cmd"][3:5] == ["--scheduled", "retry"]
+    import os
+    assert seen["nice"] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + jobs.LOW_PRIORITY_NICE)
+
+
+def test_the_scheduled_child_command_runs_the_retry_tick(settings, report_wh):  # noqa: F811
+    """`app.py report --scheduled retry` with nothing due: no report, exit 0."""
+    import subprocess
+    import sys
+
+    base, _ = report_wh
+    from reports import manifest
+    from reports.data import previous_month
+
+    month = previous_month(datetime.now(TZ).replace(tzinfo=None))  # the month the tick would catch up
+    manifest.update(settings, manifest.record_id(month, config.CITY_CODE, "vi"),
+                    lambda old: {"month": month, "unit_code": config.CITY_CODE, "lang": "vi", "status": "ok",
+                                 "attempts": 1})
+    env = {"PATH": "/usr/bin:/bin", "R57_DATA_DIR": str(settings.data_dir)}
+    done = subprocess.run([sys.executable, str(config.ROOT / "app.py"), "report", "--scheduled", "retry",
+                           "--warehouse", str(base.warehouse)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
