@@ -211,7 +211,11 @@ def _derived(ctx: _Ctx, code: str, keys: list[tuple], results: dict[str, dict[st
         baselines[dep] = col
     value = evaluate_formula(k.formula, {c: results[c]["value"] for c in plain}, baselines)
     nan = np.full(len(keys), np.nan)
-    return {"value": value, "numerator": nan, "denominator": nan}
+    # what the value stands on: the smallest count among its inputs (a reduction over 3 dossiers is noise)
+    counts = [results[c]["denominator"] for c in plain if not np.all(np.isnan(results[c]["denominator"]))]
+    with np.errstate(invalid="ignore"):
+        den = np.fmin.reduce(counts) if counts else nan
+    return {"value": value, "numerator": nan, "denominator": den}
 
 
 def _codes(reg: Registry, kpis: str | Sequence[str] | None) -> list[str]:
@@ -299,9 +303,9 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
 
 
 def _n(k, denominator) -> int | None:
-    """How many dossiers (or ratings) a rate or mean stands on: its denominator; None for counts,
-    catalogue, indicator and derived KPIs."""
-    if k.type not in (KpiType.RATIO, KpiType.MEAN, KpiType.MEDIAN):
+    """How many dossiers (or ratings) a rate, mean or derived value stands on: its denominator (for a
+    derived KPI the smallest among its inputs); None for counts, catalogue and indicator KPIs."""
+    if k.type not in (KpiType.RATIO, KpiType.MEAN, KpiType.MEDIAN, KpiType.DERIVED):
         return None
     d = as_number(denominator)
     return None if d is None else int(d)

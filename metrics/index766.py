@@ -16,7 +16,7 @@ import pandas as pd
 
 import config
 
-from .periods import Grain, Period, parse_label, period_at
+from .periods import Grain, Period, last_complete, parse_label
 from .registry import KpiType, get_registry
 
 COLUMNS = ["unit_code", "period", "row_type", "group", "group_name_vi", "group_name_en", "kpi", "rate",
@@ -36,7 +36,7 @@ def index766(con: duckdb.DuckDBPyConnection, units: str | Iterable[str] | None =
              now: datetime | None = None) -> pd.DataFrame:
     """One row per unit and component, group ('group' rows) and total ('total' row), for one period.
 
-    period: a label (default: the current month). units None = every unit in scope with data.
+    period: a label (default: the last complete month). units None = every unit in scope with data.
     The catalogue components (service coverage) are city-wide: every unit gets the city's value.
     """
     from .engine import kpi_values, local_now, selection
@@ -44,7 +44,7 @@ def index766(con: duckdb.DuckDBPyConnection, units: str | Iterable[str] | None =
     reg = get_registry()
     layout = reg.index766
     now = now or local_now()
-    p = period if isinstance(period, Period) else (parse_label(period) if period else period_at(now.date(), Grain.MONTH))
+    p = period if isinstance(period, Period) else (parse_label(period) if period else last_complete(now, Grain.MONTH))
     codes = sorted({c.kpi for g in layout.groups for c in g.components})
     per_unit = [c for c in codes if reg.kpis[c].type != KpiType.CATALOGUE]
     city = [c for c in codes if reg.kpis[c].type == KpiType.CATALOGUE]

@@ -128,7 +128,8 @@ class Kpi(_Frozen):
         object.__setattr__(self, "source", self.source or source)
         object.__setattr__(self, "dimensions", self.dimensions if self.dimensions is not None else dims)
         object.__setattr__(self, "unit_en", self.unit_en or self.unit)
-        if self.min_n is None and source == "dossiers" and t in (KpiType.RATIO, KpiType.MEAN, KpiType.MEDIAN):
+        if self.min_n is None and source == "dossiers" and t in (KpiType.RATIO, KpiType.MEAN, KpiType.MEDIAN,
+                                                                 KpiType.DERIVED):
             object.__setattr__(self, "min_n", DEFAULT_MIN_N)
         bad = [d for d in self.dimensions if d not in DOSSIER_DIMENSIONS]
         if bad:

@@ -186,3 +186,11 @@ def test_an_indicator_status_does_not_move_by_the_hour(tmp_path):
     b = metrics.progress(c, "coverage_5g", now=datetime(2026, 3, 16, 23, 0))
     assert (a["ratio"], a["projected"], a["status"]) == (b["ratio"], b["projected"], b["status"])
     c.close()
+
+
+def test_a_derived_value_stands_on_its_smallest_input(con):
+    """Cross-agency reduction, Phường Cửa Nam, February: the cross-agency dossiers finished are D03 and
+    D04 (land procedure DD-01): n = 2 < 30, so the reduction is few data, never a bar of -128 %."""
+    r = one(metrics.query(con, ["cross_agency_reduction"], periods="2026-02", units="00073", now=NOW),
+            kpi="cross_agency_reduction")
+    assert (r["n"], r["few_data"], r["status"]) == (2, True, "few_data")
