@@ -127,7 +127,6 @@ def unit_frame(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetim
     label = df["period"].iloc[0]
     names = data.unit_names(lang)
     df = df[df["unit_code"] != config.CITY_CODE]  # city departments are not a ward: kept out of the league
-    df = _inherit_n(con, kpi, df, grain, period, now)
     out = pd.DataFrame({"code": df["unit_code"], "name": [names.get(c, c) for c in df["unit_code"]],
                         "value": pd.to_numeric(df["value"], errors="coerce"), "status": df["status"],
                         "status_reason": df["status_reason"], "numerator": df["numerator"],
@@ -135,28 +134,6 @@ def unit_frame(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetim
                         "few_data": df["few_data"].fillna(False).astype(bool),
                         "target": df["target"], "revised": df["revised"]})
     return sort_worst_first(out, data.kpi(kpi).direction), label
-
-
-def _inherit_n(con, kpi: str, df: pd.DataFrame, grain, period, now) -> pd.DataFrame:
-    """A derived KPI (a reduction computed from a mean) has no n of its own: each unit takes the smallest n of
-    its components and is few data when any of them is, so that a mean over 3 dossiers does not rank as a
-    −128 % reduction."""
-    k = data.kpi(kpi)
-    if not k.formula or df.empty:
-        return df
-    from metrics.evaluate import formula_names
-
-    deps = sorted(d for d in formula_names(k.formula, code=kpi)[0] if data.kpi(d).min_n)
-    if not deps:
-        return df
-    q = metrics.query(con, deps, grain=grain, periods=period, by="unit_code", now=_now(now))
-    if q.empty:
-        return df
-    q = q.assign(_n=pd.to_numeric(q["n"], errors="coerce"), _few=q["few_data"].fillna(False).astype(bool))
-    agg = q.groupby("unit_code").agg(n=("_n", "min"), few=("_few", "any"))
-    n = df["unit_code"].map(agg["n"])
-    few = df["unit_code"].map(agg["few"]).fillna(False).astype(bool)
-    return df.assign(n=[None if fmt.is_na(x) else int(x) for x in n], few_data=few)
 
 
 def few_heading(kpi: str, lang: str) -> str:
