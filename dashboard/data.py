@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from threading import Lock
 
 import duckdb
 import pandas as pd
+from cachetools import LRUCache
 
 import config
 from config import Settings
@@ -200,22 +200,20 @@ class Memo:
     """Bounded, thread-safe results keyed by everything they depend on (the snapshot included).
 
     Keys hold the snapshot path, so a new snapshot is a new key and nothing stale is served; no
-    user's choice changes another user's result, it only fills the memo sooner.
+    user's choice changes another user's result, it only fills the memo sooner (cachetools' LRU).
     """
 
     def __init__(self, size: int = 256) -> None:
-        self.size, self.items, self.lock = size, OrderedDict(), Lock()
+        self.items: LRUCache = LRUCache(maxsize=size)
+        self.lock = Lock()
 
     def get(self, key: tuple, compute: Callable[[], object]):
         with self.lock:
             if key in self.items:
-                self.items.move_to_end(key)
                 return self.items[key]
         value = compute()
         with self.lock:
             self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
         return value
 
 

@@ -15,7 +15,6 @@ whose scope is a subset). In `units`, '01' means "every unit in scope".
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +23,7 @@ from threading import Lock
 import duckdb
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 
 import config
 
@@ -100,25 +100,21 @@ class _PastMemo:
 
     A past period's values depend only on the data (never on `now`), so they are reused until a
     refresh changes data on or before the period's end (AggState.version_before); the key holds the
-    viewer's unit selection, so nothing leaks between viewers. Bounded and thread-safe (Dash serves
-    callbacks from threads).
+    viewer's unit selection, so nothing leaks between viewers. Bounded (cachetools' LRU) and
+    thread-safe (Dash serves callbacks from threads).
     """
 
     def __init__(self, size: int = 512) -> None:
-        self.size, self.items, self.lock = size, OrderedDict(), Lock()
+        self.items: LRUCache = LRUCache(maxsize=size)
+        self.lock = Lock()
 
     def get(self, key):
         with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
+            return self.items.get(key)
 
     def put(self, key, value) -> None:
         with self.lock:
             self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
 
 
 _PAST = _PastMemo()

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_incrementing
 
 import config
 from config import Settings
@@ -90,36 +91,39 @@ def run_one(settings: Settings, month: str, unit_code: str = config.CITY_CODE, l
                 "status": "running", "trigger": trigger, "started_at": _iso(started), "prior_attempts": prior,
                 "attempts": prior, "formats": list(formats)}
     manifest.update(settings, rid, begin)
-    error = None
-    for attempt in range(1, attempts + 1):
-        con = None
+
+    def attempt() -> list[Path]:
+        con = factory()
         try:
-            con = factory()
             if con is None:
                 raise ReportError("no warehouse snapshot to read yet: ingest data (or run `app.py demo`) first")
-            files = build_report(con, month, settings.reports_dir, unit_code, lang, now, formats, charts)
-        except Exception as exc:  # recorded in the manifest and retried; the next report still runs
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            log.warning("report %s attempt %d/%d failed: %s", rid, attempt, attempts, error)
-            manifest.update(settings, rid, lambda old, e=error: {**(old or {}), "attempts": old["attempts"] + 1,
-                                                                  "error": e})
-            if attempt < attempts and backoff_s > 0:
-                _time.sleep(backoff_s * attempt)
-            continue
+            return build_report(con, month, settings.reports_dir, unit_code, lang, now, formats, charts)
         finally:
             if con is not None:
                 con.close()
+
+    def failed(state: RetryCallState) -> None:  # recorded in the manifest; the next try or report still runs
+        exc = state.outcome.exception()
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        log.warning("report %s attempt %d/%d failed: %s", rid, state.attempt_number, attempts, error)
+        manifest.update(settings, rid, lambda old: {**(old or {}), "attempts": old["attempts"] + 1, "error": error})
+
+    retrying = Retrying(stop=stop_after_attempt(attempts), wait=wait_incrementing(start=backoff_s, increment=backoff_s),
+                        retry=retry_if_exception_type(Exception), after=failed, sleep=_time.sleep, reraise=True)
+    try:
+        files = retrying(attempt)
+    except Exception as exc:
         finished = local(datetime.now(config.TZ))
-        manifest.update(settings, rid, lambda old, f=files, end=finished: {
-            **old, "status": "ok", "error": None, "attempts": old["attempts"] + 1, "files": [p.name for p in f],
-            "finished_at": _iso(end), "duration_s": round((end - started).total_seconds(), 2),
-            "generated_for": _iso(now)})
-        return files
+        manifest.update(settings, rid, lambda old: {**old, "status": "failed", "finished_at": _iso(finished),
+                                                    "duration_s": round((finished - started).total_seconds(), 2)})
+        log.error("report %s failed after %d attempts: %s: %s", rid, attempts, type(exc).__name__, str(exc)[:300])
+        return []
     finished = local(datetime.now(config.TZ))
-    manifest.update(settings, rid, lambda old: {**old, "status": "failed", "finished_at": _iso(finished),
-                                                "duration_s": round((finished - started).total_seconds(), 2)})
-    log.error("report %s failed after %d attempts: %s", rid, attempts, error)
-    return []
+    manifest.update(settings, rid, lambda old: {
+        **old, "status": "ok", "error": None, "attempts": old["attempts"] + 1, "files": [p.name for p in files],
+        "finished_at": _iso(finished), "duration_s": round((finished - started).total_seconds(), 2),
+        "generated_for": _iso(now)})
+    return files
 
 
 def generate_monthly(settings: Settings, month: str | None = None, now: datetime | None = None, *,

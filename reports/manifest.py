@@ -8,13 +8,14 @@ read-modify-write under an flock, written to a temporary file and renamed: reade
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+
+from filelock import FileLock
 
 from config import Settings
 
@@ -34,13 +35,10 @@ def record_id(month: str, unit_code: str, lang: str) -> str:
 
 @contextmanager
 def _locked(settings: Settings) -> Iterator[None]:
+    """Serialise manifest updates across the processes that make reports (filelock; flock underneath)."""
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.reports_dir / ".manifest.lock").open("a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with FileLock(settings.reports_dir / ".manifest.lock", thread_local=False):
+        yield
 
 
 def _read(path: Path) -> dict:

@@ -12,13 +12,13 @@ monthly reports, and any extra ones the caller passes (the demo live feed).
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from filelock import FileLock, Timeout
 
 from config import TZ, Settings
 
@@ -35,34 +35,26 @@ _HELD: set[SchedulerLock] = set()
 
 
 class SchedulerLock:
-    """An flock held for the life of the process (released by the OS if it dies)."""
+    """An exclusive file lock (filelock; flock underneath) held for the life of the process, released
+    by the OS if it dies. Another process's attempt fails at once instead of waiting."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fh = None
+        self._lock = FileLock(path, thread_local=False, blocking=False)
 
     def acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self.path.open("a+")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
+            self._lock.acquire()
+        except Timeout:
             return False
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        self._fh = fh
         _HELD.add(self)
         return True
 
     def release(self) -> None:
         _HELD.discard(self)
-        if self._fh is not None:
-            fcntl.flock(self._fh, fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
+        if self._lock.is_locked:
+            self._lock.release()
 
 
 def in_reloader_parent() -> bool:
