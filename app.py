@@ -107,7 +107,7 @@ def _print_report(item: dict, lang: str) -> None:
     values = (item["rows_read"], item["inserted"], item["updated"], item["unchanged"], item["quarantined"])
     print("  " + ", ".join(f"{lab} {val:,}" for lab, val in zip(labels, values, strict=True)))
     if item["reasons"]:
-        from ingest.reasons import title
+        from warehouse.reasons import title
 
         print("  " + ("Lý do cách ly (số dòng):" if vi else "Quarantine reasons (rows):"))
         for code, n in item["reasons"].items():

@@ -10,9 +10,10 @@ table, the archived copy of a loaded file and, by migration, what older versions
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from functools import lru_cache
+
+from warehouse.reasons import DIGITS_TOKEN, TEXT_TOKEN
 
 from .vocab import (
     APPLICANT_TYPES,
@@ -99,22 +100,6 @@ def mask_sql(value: str, column: str) -> str:
         kept = f"WHEN {_keeps(v, kind)} THEN {v}" if kind else ""
     return f"""(CASE WHEN {v} IS NULL THEN NULL {kept}
         WHEN regexp_full_match({v}, {_lit(DIGITS_ONLY)})
-             THEN '<digits, ' || length(regexp_replace({v}, '[^0-9]', '', 'g')) || '>'
-        ELSE '<text, ' || length({v}) || ' chars>' END)"""
-
-
-_MASKED = re.compile(r"<(digits), (\d+)>|<(text), (\d+) chars>")
-
-
-def is_masked(value: str | None) -> bool:
-    return isinstance(value, str) and _MASKED.fullmatch(value) is not None
-
-
-def masked_words(value: str, lang: str) -> str:
-    """A masked value in the reader's language: `<dãy số, 10 chữ số>`, `<văn bản, 13 ký tự>`."""
-    m = _MASKED.fullmatch(value)
-    if m is None or lang != "vi":
-        return value
-    if m.group(1):
-        return f"<dãy số, {m.group(2)} chữ số>"
-    return f"<văn bản, {m.group(4)} ký tự>"
+             THEN {_lit(DIGITS_TOKEN.split('{n}')[0])} || length(regexp_replace({v}, '[^0-9]', '', 'g'))
+                  || {_lit(DIGITS_TOKEN.split('{n}')[1])}
+        ELSE {_lit(TEXT_TOKEN.split('{n}')[0])} || length({v}) || {_lit(TEXT_TOKEN.split('{n}')[1])} END)"""

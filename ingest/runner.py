@@ -24,11 +24,11 @@ from pathlib import Path
 import duckdb
 
 from config import TZ, IngestLimits
+from warehouse.reasons import describe
 
 from .dossiers import FileResult, Prepared, prepare_dossier_file
 from .indicators import prepare_indicator_file
 from .readers import UnreadableFile, file_format, hash_and_check
-from .reasons import describe
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from ingest.reasons import describe
+from .reasons import describe
 
 # Beyond this age a source's data is called stale (dashboards show a banner).
 STALE_AFTER_S = {"dossiers": 15 * 60, "indicators": 40 * 24 * 3600}

@@ -6,7 +6,26 @@ can be improved without touching stored data.
 
 from __future__ import annotations
 
-from .privacy import is_masked, masked_words
+import re
+
+# What a rejected value is replaced by when it cannot be kept (ingest.privacy writes them in SQL)
+DIGITS_TOKEN, TEXT_TOKEN = "<digits, {n}>", "<text, {n} chars>"
+_MASKED = re.compile(r"<(digits), (\d+)>|<(text), (\d+) chars>")
+
+
+def is_masked(value) -> bool:
+    return isinstance(value, str) and _MASKED.fullmatch(value) is not None
+
+
+def masked_words(value: str, lang: str) -> str:
+    """A masked value in the reader's language: `<dãy số, 10 chữ số>`, `<văn bản, 13 ký tự>`."""
+    m = _MASKED.fullmatch(value)
+    if m is None or lang != "vi":
+        return value
+    if m.group(1):
+        return f"<dãy số, {m.group(2)} chữ số>"
+    return f"<văn bản, {m.group(4)} ký tự>"
+
 
 REASONS: dict[str, tuple[str, str]] = {
     # rows
