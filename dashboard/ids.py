@@ -1,4 +1,4 @@
-"""Component ids, one place, prefixed per page (STYLE.md: ids in dashboard/ids.py)."""
+"""Component ids, one place, prefixed per page."""
 
 # --- shell (dashboard/app.py) ---------------------------------------------------------------------
 LANG = "shell-lang"                  # dcc.Store(storage_type='local'): 'vi' | 'en'

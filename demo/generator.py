@@ -2,7 +2,7 @@
 
 Every dossier is drawn from a random stream keyed by (seed, receipt day), so a day's dossiers do not
 depend on the range, the chunking or `now`: only their status does (a dossier received before `now`
-but finished after it is still open). Rates move with time the way DOMAIN.md describes: more online
+but finished after it is still open). Rates move with time the way docs/domain.md describes: more online
 filing and fewer late dossiers after the two-tier start on 1 July 2025, faster cross-agency
 processing against the 2024-07..2025-06 baseline, and a few weak units carrying an overdue backlog.
 """

@@ -16,7 +16,7 @@ from warehouse.db import set_meta
 
 log = logging.getLogger(__name__)
 
-# The cross-agency baseline (DOMAIN.md §4) starts here; the demo starts with it so that every
+# The cross-agency baseline (docs/domain.md §4) starts here; the demo starts with it so that every
 # Resolution 57 KPI, the processing-time reduction included, has the data it is measured against.
 DEMO_START = date(2024, 7, 1)
 

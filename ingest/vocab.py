@@ -6,12 +6,12 @@ CHANNELS = ("online_full", "online_partial", "in_person", "postal")
 STATUSES = (
     "received", "processing", "supplement_requested", "completed", "returned", "rejected", "withdrawn",
 )
-# A dossier is finished at the first of completed / returned / rejected (DOMAIN.md §4).
+# A dossier is finished at the first of completed / returned / rejected (docs/domain.md §4).
 FINISHED_STATUSES = ("completed", "returned", "rejected")
 OPEN_STATUSES = ("received", "processing", "supplement_requested")
 APPLICANT_TYPES = ("citizen", "business")
 
-# Status words seen in một cửa systems and the national sync (DOMAIN.md §7), for every profile.
+# Status words seen in một cửa systems and the national sync (docs/domain.md §7), for every profile.
 STATUS_WORDS = {
     "Mới tiếp nhận": "received",
     "Tiếp nhận": "received",
@@ -31,7 +31,7 @@ STATUS_WORDS = {
 TRUE_WORDS = ("1", "true", "t", "yes", "y", "có", "x", "đã", "đúng")
 FALSE_WORDS = ("0", "false", "f", "no", "n", "không", "chưa", "sai")
 
-# Date formats tried in order after ISO 8601; exports use local dd/mm/yyyy (DOMAIN.md §7).
+# Date formats tried in order after ISO 8601; exports use local dd/mm/yyyy (docs/domain.md §7).
 DATE_FORMATS = (
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",

@@ -1,4 +1,4 @@
-"""The overdue list: open dossiers past their due time as of now, most overdue first (actionable, DOMAIN.md §4)."""
+"""The overdue list: open dossiers past their due time as of now, most overdue first (actionable, docs/domain.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Progress towards a target (DOMAIN.md §5, Open SDG's ProgressMeasure after Eurostat): pure functions of numbers.
+"""Progress towards a target (docs/domain.md §5, Open SDG's ProgressMeasure after Eurostat): pure functions of numbers.
 
 CAGR(v1, v0, t1, t0) = (v1/v0)^(1/(t1-t0)) - 1. R = d * CAGR_observed / |CAGR_required|, with
 CAGR_required = CAGR(target, base, deadline, base time) and d = +1 when higher is better, -1 when

@@ -1,4 +1,4 @@
-"""Progress status (DOMAIN.md §5): each class, the CAGR and linear forms, projection, and periods."""
+"""Progress status (docs/domain.md §5): each class, the CAGR and linear forms, projection, and periods."""
 
 from __future__ import annotations
 
