@@ -23,6 +23,7 @@ import sys
 import threading
 from pathlib import Path
 
+import config
 from config import Settings, load_settings
 
 log = logging.getLogger("r57")
@@ -169,7 +170,7 @@ def start_writer_side(settings: Settings, demo: bool, live: bool):
             log.info("empty warehouse: seeding demo data (about a minute)")
             seed_demo(con, settings)
     writer.publish()
-    extra = {"demo_live": _live_job(settings, float(os.environ.get("R57_LIVE_INTERVAL", 5)))} if live else None
+    extra = {"demo_live": _live_job(settings, settings.live_interval_s)} if live else None
     sched, lock = start_scheduler(writer, extra)
     return writer, sched
 
@@ -210,14 +211,15 @@ def create_server(settings: Settings | None = None):
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.debug:  # before the writer starts: the reloader's watcher process must not take it
-        os.environ["R57_DEBUG"] = "1"
+        config.mark_reloader_debug()
     writer = None
     if not args.no_scheduler:
         writer, _ = start_writer_side(settings, demo=args.demo, live=args.live)
     app = build_web(settings, writer)
-    print(f"Dashboard on http://{args.host}:{args.port}/", flush=True)
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"Dashboard on http://{host}:{port}/", flush=True)
     try:
-        app.run(host=args.host, port=args.port, debug=args.debug, use_reloader=args.debug)
+        app.run(host=host, port=port, debug=args.debug, use_reloader=args.debug)
     finally:
         if writer is not None:
             writer.close()  # a publication deferred by the minimum interval is made before exit
@@ -273,8 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("serve", help="run the dashboard (and, unless --no-scheduler, the ingest scheduler)")
     wh(sp)
-    sp.add_argument("--host", default=os.environ.get("R57_HOST", "127.0.0.1"))
-    sp.add_argument("--port", type=int, default=int(os.environ.get("R57_PORT", 8050)))
+    sp.add_argument("--host", default=None, help="default 127.0.0.1 or $R57_HOST")
+    sp.add_argument("--port", type=int, default=None, help="default 8050 or $R57_PORT")
     sp.add_argument("--demo", action="store_true", help="seed demo data when the warehouse is empty")
     sp.add_argument("--live", action="store_true", help="demo live mode: drop a dossier batch every few seconds")
     sp.add_argument("--no-scheduler", action="store_true", help="web only: read snapshots, never write")

@@ -33,6 +33,15 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def reloader_debug() -> bool:
+    """`serve --debug` marks its processes so (R57_DEBUG=1) before Flask's reloader forks the watcher."""
+    return os.environ.get("R57_DEBUG") == "1"
+
+
+def mark_reloader_debug() -> None:
+    os.environ["R57_DEBUG"] = "1"
+
+
 def frozen_now() -> datetime | None:
     """R57_NOW ('2026-12-01T08:00', Hanoi local time): a fixed clock for the dashboard (demos, screenshots,
     browser tests of the 1st of a month); unset in production. Read on every call."""
@@ -62,6 +71,15 @@ class Settings:
     indicator_interval_s: float = field(default_factory=lambda: _env_float("R57_INDICATOR_INTERVAL", 600))
     api_token: str | None = field(default_factory=lambda: os.environ.get("R57_API_TOKEN") or None)
     ingest: IngestLimits = field(default_factory=IngestLimits)
+    # web: how often pages look for a new snapshot; optional unit boundaries for the overview's map
+    refresh_s: float = field(default_factory=lambda: _env_float("R57_REFRESH_S", 30))
+    geojson: Path | None = field(default_factory=lambda: _env_path("R57_GEOJSON", None) if os.environ.get("R57_GEOJSON") else None)
+    geojson_key: str = field(default_factory=lambda: os.environ.get("R57_GEOJSON_KEY") or "properties.unit_code")
+    host: str = field(default_factory=lambda: os.environ.get("R57_HOST") or "127.0.0.1")
+    port: int = field(default_factory=lambda: _env_int("R57_PORT", 8050))
+    live_interval_s: float = field(default_factory=lambda: _env_float("R57_LIVE_INTERVAL", 5))  # demo feed
+    report_font: Path | None = field(default_factory=lambda: _env_path("R57_REPORT_FONT", None)
+                                     if os.environ.get("R57_REPORT_FONT") else None)
     # snapshots: a hard cap on copies kept on disk (at least 2), and the least time between two publications
     keep_snapshots: int = field(default_factory=lambda: _env_int("R57_KEEP_SNAPSHOTS", 3))
     publish_min_interval_s: float = field(default_factory=lambda: _env_float("R57_PUBLISH_MIN_INTERVAL", 2))

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from threading import Lock
 
 import duckdb
@@ -44,16 +42,15 @@ class Context:
 
 
 def build_context(settings: Settings, refresh_s: float | None = None) -> Context:
-    refresh = refresh_s if refresh_s is not None else float(os.environ.get("R57_REFRESH_S") or DEFAULT_REFRESH_S)
-    geo_path = os.environ.get("R57_GEOJSON")
+    refresh = refresh_s if refresh_s is not None else settings.refresh_s
     geojson = None
-    if geo_path:
+    if settings.geojson is not None:
         try:
-            geojson = json.loads(Path(geo_path).expanduser().read_text(encoding="utf-8"))
+            geojson = json.loads(settings.geojson.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:  # a bad file must not stop the dashboard: fall back to the ranking
-            log.warning("R57_GEOJSON=%s could not be read (%s); showing the ranking view instead", geo_path, exc)
-    return Context(settings, Reader(settings), max(1.0, refresh), geojson,
-                   os.environ.get("R57_GEOJSON_KEY", "properties.unit_code"))
+            log.warning("R57_GEOJSON=%s could not be read (%s); showing the ranking view instead",
+                        settings.geojson, exc)
+    return Context(settings, Reader(settings), max(1.0, refresh), geojson, settings.geojson_key)
 
 
 def context() -> Context:

@@ -20,6 +20,7 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from filelock import FileLock, Timeout
 
+import config
 from config import TZ, Settings
 
 from .jobs import run_inbox
@@ -59,7 +60,7 @@ class SchedulerLock:
 
 def in_reloader_parent() -> bool:
     """True in the watcher process of Flask's debug reloader, which must not schedule anything."""
-    return os.environ.get("R57_DEBUG") == "1" and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+    return config.reloader_debug() and os.environ.get("WERKZEUG_RUN_MAIN") != "true"  # Werkzeug's own marker
 
 
 def _safe(name: str, fn: Callable[[], object]) -> Callable[[], None]:
