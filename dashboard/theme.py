@@ -1,4 +1,4 @@
-"""The visual language in one place: status palette (colour + icon + pattern + label), fonts, chart base.
+"""The visual language of the screen: the status palette (presentation.palette), its labels, fonts, chart base.
 
 Colours come from the Okabe–Ito set, chosen to survive colour blindness and a projector; status is
 never shown by colour alone: every use carries the icon (CSS class icon-<status>) or a bar pattern,
@@ -8,6 +8,8 @@ and the label.
 from __future__ import annotations
 
 import plotly.graph_objects as go
+
+from presentation import palette
 
 from . import fmt
 from .i18n import t
@@ -20,35 +22,16 @@ CITY = "#5f6b76"
 SERIES = ["#0072B2", "#5f6b76", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
 TARGET = "#111111"
 
-# judged statuses, then the ones that are not a judgement: no data, few data (a rate over fewer than the
-# KPI's min_n: grey, ranked apart), partial (the period is not over: shown, labelled, never judged)
-STATUSES = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data", "few_data",
-            "partial")
-JUDGED = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating")
-STATUS_COLORS = {
-    "achieved": "#007a5a",
-    "on_track": "#0072B2",
-    "needs_acceleration": "#c78a00",
-    "limited": "#D55E00",
-    "deteriorating": "#9b1c1c",
-    "no_data": "#8a949e",
-    "few_data": "#aeb6bd",
-    "partial": "#7b8794",
-}
+# the one status palette (presentation/palette.py), shared with the PDF and Excel reports: judged statuses,
+# then the ones that are not a judgement: no data, few data (a rate over fewer than the KPI's min_n: grey,
+# ranked apart), partial (the period is not over: shown, labelled, never judged)
+STATUSES = palette.STATUSES
+JUDGED = palette.JUDGED
+STATUS_COLORS = palette.colours()
 # bar fill patterns: the second channel besides colour in charts
-STATUS_PATTERNS = {
-    "achieved": "",
-    "on_track": "",
-    "needs_acceleration": "/",
-    "limited": "x",
-    "deteriorating": "x",
-    "no_data": ".",
-    "few_data": "-",
-    "partial": "|",
-}
+STATUS_PATTERNS = palette.patterns()
 # worst first: how a league table sorts statuses
-STATUS_SEVERITY = {"deteriorating": 0, "limited": 1, "needs_acceleration": 2, "on_track": 3, "achieved": 4,
-                   "no_data": 5, "partial": 6, "few_data": 7}
+STATUS_SEVERITY = palette.severity()
 
 TWO_TIER_START = "2025-07-01"
 

@@ -1,8 +1,9 @@
 """Turn metrics frames into files an analyst opens in Excel, or loads in their own tools.
 
-Rounding (the same rule as the dashboard's cards and tables): a KPI `value` in % or working days keeps
-1 decimal, counts 0 (1 when not whole, e.g. a projected count) and points 2; numerator and
-denominator are exact counts. Exported numbers come from the same `metrics.query` call as the screen.
+Rounding (the same rule as the dashboard's cards and tables, presentation.fmt): a KPI `value` keeps the
+decimals of the KPI's display metadata (kpis.yaml; by default % and working days 1, counts 0 (1 when
+not whole, e.g. a projected count) and points 2); numerator and denominator are exact counts.
+Exported numbers come from the same `metrics.query` call as the screen.
 
 Rows not judged like the others are marked, never coloured: `few_data` (a rate over fewer than its
 KPI's min_n) and `partial` (a period not over, figures to `as_of`) are columns of every export, and
@@ -21,12 +22,13 @@ from datetime import datetime
 
 import pandas as pd
 
+from presentation import fmt
+
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "parquet": "application/vnd.apache.parquet",
 }
-DECIMALS = {"%": 1, "ngày làm việc": 1, "working days": 1, "điểm": 2, "points": 2}
 ROUNDED_COLUMNS = ("value", "target", "projected", "change", "previous", "base_value")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}  # xlsxwriter Workbook options
@@ -55,22 +57,31 @@ def neutralised_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def decimals_for(unit: str | None, value=None) -> int:
-    places = DECIMALS.get((unit or "").strip(), 0 if unit else 2)
-    if places == 0 and value is not None and value == value and float(value) != round(float(value)):
-        return 1  # a non-whole count (a projection, a mean) keeps 1 decimal, as the screen writes it
-    return places
+def decimals_for(unit: str | None, value=None, kpi: str | None = None) -> int:
+    """Decimals of an exported value: the KPI's display decimals when its code is known, else its unit's
+    (presentation.fmt.decimals_for); a value without a unit keeps 2."""
+    if kpi:
+        from metrics.registry import get_registry
+
+        k = get_registry().kpis.get(kpi)
+        if k is not None:
+            return fmt.decimals_for(unit, value, k)
+    if not (unit or "").strip():
+        return 2
+    return fmt.decimals_for(unit, value)
 
 
 def rounded(df: pd.DataFrame) -> pd.DataFrame:
-    """Round value-like columns per row by the KPI's unit, as the dashboard shows them."""
+    """Round value-like columns per row by the KPI's display decimals (its unit's when there is no `kpi`
+    column), as the dashboard shows them."""
     out = df.copy()
     if "unit" not in out:
         return out
+    kpis = out["kpi"].tolist() if "kpi" in out else [None] * len(out)
     for col in ROUNDED_COLUMNS:
         if col in out:
-            out[col] = [None if v is None or v != v else round(float(v), decimals_for(u, v))
-                        for v, u in zip(out[col], out["unit"], strict=True)]
+            out[col] = [fmt.rounded(v, decimals_for(u, v, k))
+                        for v, u, k in zip(out[col], out["unit"], kpis, strict=True)]
     return out
 
 

@@ -46,28 +46,31 @@ def _na(x) -> bool:
 
 
 def fmt_number(x, decimals: int = 0, lang: str = "vi") -> str:
-    """Thousands and decimal separators as the language writes them (vi: 1.234,5; en: 1,234.5); N/A for None."""
-    if _na(x):
-        return "N/A"
-    text = f"{float(x):,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".") if lang == "vi" else text
+    """Thousands and decimal separators as the language writes them (vi: 1.234,5; en: 1,234.5); N/A for None.
+
+    The CLI is a surface: it writes numbers with presentation.fmt (imported here, not at the top, so the
+    metrics package never imports the layer above it at import time)."""
+    from presentation.fmt import number
+
+    return number(x, decimals, lang)
 
 
-def _value(x, unit: str, lang: str, signed: bool = False) -> str:
+def _value(x, k, lang: str, signed: bool = False) -> str:
+    """A KPI value (or, signed, a change) as the CLI table writes it, to the KPI's display decimals."""
+    from presentation.fmt import change, value
+
     if _na(x):
         return "N/A"
-    decimals = 1 if unit in ("%", "ngày làm việc", "working days", "điểm", "points") or float(x) != int(float(x)) else 0
-    text = fmt_number(x, decimals, lang)
-    if signed and float(x) > 0:
-        text = "+" + text
-    suffix = " %" if unit == "%" else ""
-    if signed and unit == "%":
-        suffix = (" điểm %" if lang == "vi" else " pp")
-    return text + suffix
+    unit = k.unit if lang == "vi" else k.unit_en
+    if signed:
+        return change(x, unit, lang, kpi=k)
+    return value(x, unit, lang, kpi=k)
 
 
 def _date(d) -> str:
-    return "" if _na(d) else pd.Timestamp(d).strftime("%d/%m/%Y")
+    from presentation.fmt import day
+
+    return "" if _na(d) else day(d)
 
 
 def period_text(label: str, lang: str = "vi", partial: bool = False, as_of=None) -> str:
@@ -135,21 +138,20 @@ def _table(df: pd.DataFrame, unit_name: str, unit_code: str, period: str, lang: 
     for r in df.to_dict("records"):
         r = {key: (None if _na(v) else v) for key, v in r.items()}
         k = reg.kpis[r["kpi"]]
-        u = k.unit if lang == "vi" else k.unit_en
         nd = ""
         if r["numerator"] is not None and r["denominator"] is not None:
             nd = f"{fmt_number(r['numerator'], 0 if float(r['numerator']).is_integer() else 1, lang)} / " \
                  f"{fmt_number(r['denominator'], 0, lang)}"
         elif r["denominator"] is not None:
             nd = f"n = {fmt_number(r['denominator'], 0, lang)}"
-        target = f"{r['target_comparison']} {_value(r['target'], u, lang)}" if r["target"] is not None else ""
+        target = f"{r['target_comparison']} {_value(r['target'], k, lang)}" if r["target"] is not None else ""
         n = "" if r.get("n") is None else fmt_number(r["n"], 0, lang) + (" *" if r.get("few_data") else "")
         label = period_text(r["period"], lang, bool(r.get("partial")), r.get("as_of"))
-        lines.append([k.name(lang), label, _value(r["value"], u, lang) + ("" if u == "%" else f" {u}"),
+        lines.append([k.name(lang), label, _value(r["value"], k, lang),
                       nd, n, target, _date(r["target_deadline"]), words.get(r["status"], "") if r["status"] else "",
-                      _value(r["projected"], u, lang) if r["projected"] is not None else "",
+                      _value(r["projected"], k, lang) if r["projected"] is not None else "",
                       # a partial period against a whole one is no change: not shown
-                      _value(r["change"], u, lang, signed=True)
+                      _value(r["change"], k, lang, signed=True)
                       if r["change"] is not None and not r.get("partial") else ""])
     head = HEADERS[lang]
     widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h) for i, h in enumerate(head)]

@@ -47,6 +47,48 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# --- display metadata: how a KPI is written and where it appears (presentation/ reads it) -------------
+DisplayKind = Literal["percent", "count", "days", "points", "number"]
+# the surfaces a KPI can be listed on: overview target cards, the overview's ranking choices, the ward
+# page's KPI table and trend choices, the wards grid's columns, the report's target table and trend chart
+Surface = Literal["overview", "ranking", "ward", "ward_trend", "wards_grid", "report", "report_trend"]
+SURFACES: tuple[str, ...] = ("overview", "ranking", "ward", "ward_trend", "wards_grid", "report", "report_trend")
+KIND_DECIMALS = {"percent": 1, "count": 0, "days": 1, "points": 2, "number": 0}
+_UNIT_KINDS = {"%": "percent", "ngày làm việc": "days", "working days": "days", "điểm": "points",
+               "points": "points", "hồ sơ": "count", "dossiers": "count"}
+
+
+def kind_of_unit(unit: str | None) -> str:
+    """The display kind a unit implies when a KPI does not declare one: % -> percent, working days ->
+    days, points -> points, dossiers -> count, anything else ('sản phẩm', 'nhóm') -> number."""
+    return _UNIT_KINDS.get((unit or "").strip(), "number")
+
+
+def decimals_of_unit(unit: str | None) -> int:
+    """The decimals a unit implies (Decision 766 points: 2; % and working days: 1; counts: 0)."""
+    return KIND_DECIMALS[kind_of_unit(unit)]
+
+
+class Display(_Frozen):
+    """How a KPI is shown: decimals, kind (percent, count, days, points, number) and the surfaces it is on.
+
+    Omitted fields default from the unit (kind_of_unit, KIND_DECIMALS); `show` defaults to nowhere but the
+    KPI page and the KPI lists (dictionary, API, CLI), which show every KPI.
+    """
+
+    decimals: int | None = None
+    kind: DisplayKind | None = None
+    show: tuple[Surface, ...] = ()
+
+    @model_validator(mode="after")
+    def _shape(self) -> Display:
+        if self.decimals is not None and not 0 <= self.decimals <= 4:
+            raise ValueError("display.decimals must be between 0 and 4")
+        if len(set(self.show)) != len(self.show):
+            raise ValueError("display.show lists a surface twice")
+        return self
+
+
 class Measure(_Frozen):
     """What is counted over dossier rows: a flow on a date, a histogram, or a stock at a moment T."""
 
@@ -110,6 +152,7 @@ class Kpi(_Frozen):
     # small numbers: a rate over fewer than min_n (its denominator) is marked "ít dữ liệu", never
     # judged, coloured or ranked like the others; default 30 dossiers for dossier rates and means
     min_n: int | None = None
+    display: Display = Display()
 
     @model_validator(mode="after")
     def _shape(self) -> Kpi:
@@ -134,11 +177,23 @@ class Kpi(_Frozen):
         bad = [d for d in self.dimensions if d not in DOSSIER_DIMENSIONS]
         if bad:
             raise ValueError(f"unknown dimensions {bad}; expected some of {list(DOSSIER_DIMENSIONS)}")
+        kind = self.display.kind or kind_of_unit(self.unit)
+        decimals = self.display.decimals if self.display.decimals is not None else KIND_DECIMALS[kind]
+        object.__setattr__(self, "display", Display(decimals=decimals, kind=kind, show=self.display.show))
         return self
 
     @property
     def is_percent(self) -> bool:
-        return self.unit == "%"
+        """Whether values are percentages (0..100): written '72,9 %', changes in percentage points."""
+        return self.display.kind == "percent"
+
+    @property
+    def decimals(self) -> int:
+        """Decimals every surface rounds this KPI's values to (display.decimals, default from the unit)."""
+        return int(self.display.decimals or 0)
+
+    def shown_on(self, surface: str) -> bool:
+        return surface in self.display.show
 
     def name(self, lang: str = "vi") -> str:
         return self.name_vi if lang == "vi" else self.name_en
@@ -254,6 +309,12 @@ class Registry(_Frozen):
 
     def targets_for(self, code: str) -> list[Target]:
         return [t for t in self.targets if t.kpi == code]
+
+    def shown_on(self, surface: str) -> list[str]:
+        """The KPI codes listed on `surface` (see SURFACES), in the registry's order."""
+        if surface not in SURFACES:
+            raise KeyError(f"unknown surface '{surface}'; known: {', '.join(SURFACES)}")
+        return [c for c, k in self.kpis.items() if surface in k.display.show]
 
 
 # --- loading ---------------------------------------------------------------------------------------

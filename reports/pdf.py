@@ -6,7 +6,6 @@ named by R57_REPORT_FONT; DejaVu also serves as the fallback for status symbols 
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +13,8 @@ from functools import cache
 from pathlib import Path
 
 from fpdf import FPDF, FontFace
+
+from presentation import palette
 
 from .charts import Chart
 from .data import ReportData, Table
@@ -28,7 +29,7 @@ from .fmt import (
     is_na,
     month_label,
 )
-from .text import STATUS_COLOURS, STATUS_ORDER, STATUS_SYMBOLS, UNCOLOURED, reason_text, status_label, t
+from .text import STATUS_ORDER, STATUS_SYMBOLS, UNCOLOURED, reason_text, status_label, t
 
 NOTO = Path("/usr/share/fonts/truetype/noto")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
@@ -61,8 +62,10 @@ def _has_glyphs(path: Path, text: str) -> bool:
 @cache
 def find_fonts() -> Fonts:
     """The first Unicode font present (R57_REPORT_FONT, Noto Sans, DejaVu Sans); FontMissing says how to get one."""
-    env = os.environ.get("R57_REPORT_FONT")
-    candidates = ([(Path(env), Path(env.replace("Regular", "Bold")))] if env else []) + FONT_CANDIDATES
+    from config import load_settings
+
+    env = load_settings().report_font
+    candidates = ([(env, Path(str(env).replace("Regular", "Bold")))] if env else []) + FONT_CANDIDATES
     for regular, bold in candidates:
         if regular.is_file() and _has_glyphs(regular, "Phường Cửa Nam ĐÂƯỠ"):
             bold = bold if bold.is_file() else regular
@@ -80,10 +83,6 @@ def find_fonts() -> Fonts:
 def _nfc(text: object) -> str:
     # exports sometimes carry decomposed accents; the font has the composed letters
     return unicodedata.normalize("NFC", str(text))
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return int(hex_colour[0:2], 16), int(hex_colour[2:4], 16), int(hex_colour[4:6], 16)
 
 
 class _Pdf(FPDF):
@@ -215,7 +214,7 @@ def _status_face(status: str | None) -> FontFace | None:
         return None
     if status in UNCOLOURED:  # not judged: a word and a symbol, never a status colour
         return FontFace(color=(90, 90, 90))
-    return FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=_rgb(STATUS_COLOURS.get(status, "9E9E9E")))
+    return FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=palette.style(status).rgb)
 
 
 def _target_text(r: dict, lang: str) -> str:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from metrics.cli import STATUS_WORDS
+from presentation import palette
 
-# A status is never colour alone: a symbol and a word go with it (STYLE.md, "Status palette").
-# The symbols follow Open SDG's progress icons; ASCII stand-ins are used where no font has the glyph.
-# 'few_data' (a rate over fewer than its KPI's min_n) and 'partial' (a period not over) are not judged:
-# they have a word and a symbol but no colour (UNCOLOURED), and are ranked apart.
-STATUS_SYMBOLS = {"achieved": "✔", "on_track": "↑", "needs_acceleration": "↗", "limited": "→",
-                  "deteriorating": "↓", "no_data": "○", "few_data": "◌", "partial": "◐"}
-STATUS_ASCII = {"achieved": "OK", "on_track": "^", "needs_acceleration": "/", "limited": "->",
-                "deteriorating": "v", "no_data": "-", "few_data": "n<", "partial": "~"}
-STATUS_COLOURS = {"achieved": "1B7837", "on_track": "5AAE61", "needs_acceleration": "E08214",
-                  "limited": "D6604D", "deteriorating": "B2182B", "no_data": "9E9E9E"}
-UNCOLOURED = ("few_data", "partial")
+# A status is never colour alone: a symbol and a word go with it. Symbols, colours and which statuses are
+# left uncoloured come from the one status palette (presentation/palette.py), the screen's: the symbols
+# follow Open SDG's progress icons, with ASCII stand-ins where no font has the glyph. 'few_data' and
+# 'partial' are not judged: a word and a symbol but no colour (UNCOLOURED), and ranked apart.
+STATUS_SYMBOLS = palette.symbols()
+STATUS_ASCII = palette.symbols(ascii_only=True)
+STATUS_COLOURS = palette.report_colours()
+UNCOLOURED = palette.UNCOLOURED
 STATUS_ORDER = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data", "few_data")
 
 TEXT: dict[str, dict[str, str]] = {

@@ -66,13 +66,13 @@ def test_trend_marks_target_two_tier_start_and_baseline() -> None:
     fig = make_trend_figure(df, "vi", "%", target=100, comparison=">=", baseline=(date(2025, 7, 1), date(2025, 10, 1)))
     assert len(fig.data) == 1 and fig.data[0].name == "Phường Cửa Nam"
     assert "412 / 530 hồ sơ" in fig.data[0].customdata[0]
-    assert "90,0%" in fig.data[0].customdata[0]
+    assert "90,0 %" in fig.data[0].customdata[0]
     lines = _shapes(fig, "line")
     assert any(s.y0 == 100 and s.y1 == 100 for s in lines)  # target
     assert any(str(s.x0).startswith("2025-07-01") for s in lines)  # two-tier start, 1 July 2025
     assert any(s.type == "rect" for s in fig.layout.shapes)  # baseline band
     texts = [a.text for a in fig.layout.annotations]
-    assert "Mục tiêu ≥ 100,0%" in texts and "Kỳ gốc" in texts
+    assert "Mục tiêu ≥ 100,0 %" in texts and "Kỳ gốc" in texts
     assert fig.layout.xaxis.tickformat == "%m/%Y"
 
 

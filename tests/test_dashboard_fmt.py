@@ -28,7 +28,7 @@ def test_number(x, decimals, lang, expected) -> None:
 
 
 def test_value_by_unit() -> None:
-    assert fmt.value(72.88, "%", "vi") == "72,9%"
+    assert fmt.value(72.88, "%", "vi") == "72,9 %"
     assert fmt.value(72.88, "%", "en") == "72.9%"
     assert fmt.value(1234, "hồ sơ", "vi") == "1.234 hồ sơ"
     assert fmt.value(1234, "dossiers", "en", with_unit=False) == "1,234"
@@ -55,11 +55,11 @@ def test_dates_are_day_month_year() -> None:
 
 
 @pytest.mark.parametrize(("seconds", "vi", "en"), [
-    (40, "40 giây trước", "40 s ago"),
-    (0, "0 giây trước", "0 s ago"),
-    (125, "2 phút trước", "2 min ago"),
-    (7300, "2 giờ trước", "2 h ago"),
-    (200000, "2 ngày trước", "2 d ago"),
+    (40, "40 giây trước", "40 seconds ago"),
+    (0, "0 giây trước", "0 seconds ago"),
+    (125, "2 phút trước", "2 minutes ago"),
+    (7300, "2 giờ trước", "2 hours ago"),
+    (200000, "2 ngày trước", "2 days ago"),
 ])
 def test_ago(seconds, vi, en) -> None:
     assert fmt.ago(seconds, "vi") == vi

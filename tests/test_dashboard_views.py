@@ -223,7 +223,7 @@ def test_ward_kpi_table_against_city_and_target(con) -> None:
     c = metrics.query(con, "on_time_rate", grain=None, periods="2026-03", now=NOW).iloc[0]
     assert fmt.value(u["value"], "%", "vi") in words and fmt.value(c["value"], "%", "vi") in words
     assert f"{fmt.number(u['numerator'], 0, 'vi')} / {fmt.number(u['denominator'], 0, 'vi')} hồ sơ" in words
-    assert "≥ 100,0%" in words
+    assert "≥ 100,0 %" in words
 
 
 def test_ward_overdue_list_most_urgent_first_ids_only(con) -> None:
