@@ -97,7 +97,7 @@ def kpi_card(row: dict, name: str, unit: str, lang: str, href: str, spark=None, 
     value projected at the deadline. `row`: metrics.standing's row; `k`: the KPI (for its n)."""
     status = row.get("status")
     key = status_key(status) if status is not None and not fmt.is_na(status) else "no_data"
-    value_text = fmt.value(row.get("value"), unit, lang, with_unit=False)
+    value_text = fmt.value(row.get("value"), unit, lang, with_unit=False, kpi=k)
     suffix = "" if unit == "%" or fmt.is_na(row.get("value")) else unit
     deadline = row.get("target_deadline")
     target_line = ""
@@ -110,25 +110,25 @@ def kpi_card(row: dict, name: str, unit: str, lang: str, href: str, spark=None, 
         n_line += f" · {t('few_data_mark', lang)}"
     month_line = None
     if row.get("last_month_period") and row.get("basis") == "year_to_date":
-        lm = fmt.value(row.get("last_month_value"), unit, lang)
+        lm = fmt.value(row.get("last_month_value"), unit, lang, kpi=k)
         n = row.get("last_month_n")
         lm += f" ({t('n_eq', lang, n=fmt.number(n, 0, lang))})" if n is not None and not fmt.is_na(n) else ""
         month_line = t("last_month_line", lang, period=fmt.period(row["last_month_period"], lang, long=True), value=lm)
     elif not fmt.is_na(row.get("change")) and row.get("change") is not None:
-        month_line = t("change_prev", lang, change=fmt.change(row["change"], unit, lang),
+        month_line = t("change_prev", lang, change=fmt.change(row["change"], unit, lang, kpi=k),
                        period=previous_period(row.get("period"), lang))
     else:
         month_line = t("no_change", lang)
     partial_line = None
     if row.get("current_period"):
-        cur = fmt.value(row.get("current_value"), unit, lang)
+        cur = fmt.value(row.get("current_value"), unit, lang, kpi=k)
         n = row.get("current_n")
         cur += f" ({t('n_eq', lang, n=fmt.number(n, 0, lang))})" if n is not None and not fmt.is_na(n) else ""
         partial_line = html.Div([html.Span(className="status-icon icon-partial", **{"aria-hidden": "true"}),
                                  f"{partial_text(row['current_period'], row.get('current_as_of'), lang)}: {cur}"],
                                 className="kpi-partial")
     if not fmt.is_na(row.get("projected")) and row.get("projected") is not None and deadline is not None:
-        projection = t("projected", lang, date=fmt.day(deadline), value=fmt.value(row["projected"], unit, lang))
+        projection = t("projected", lang, date=fmt.day(deadline), value=fmt.value(row["projected"], unit, lang, kpi=k))
     elif status in (None, "achieved", "few_data", "partial") or fmt.is_na(row.get("target")):
         projection = ""
     else:
@@ -171,7 +171,7 @@ def _few(df: pd.DataFrame) -> pd.Series:
 
 
 def ranking_list(df: pd.DataFrame, lang: str, unit: str, target: float | None, href: str, max_rows: int = 126,
-                 few_heading: str | None = None, few_rows: int = 40):
+                 few_heading: str | None = None, few_rows: int = 40, k=None):
     """The league table of units, worst first: rank, name (a link), bar, value, n, status icon + label.
     Units with few data (`few_data`) are not ranked or coloured: they follow in a group of their own under
     `few_heading`.
@@ -199,7 +199,7 @@ def ranking_list(df: pd.DataFrame, lang: str, unit: str, target: float | None, h
             dcc.Link(r["name"], href=href.format(code=r["code"]), className="rank-name"),
             html.Span([html.Span(className=f"rank-bar bar-{key}", style={"width": f"{width:.2f}%"}), marker],
                       className="rank-track", **{"aria-hidden": "true"}),
-            html.Span(fmt.value(r["value"], unit, lang, with_unit=False), className="rank-value"),
+            html.Span(fmt.value(r["value"], unit, lang, with_unit=False, kpi=k), className="rank-value"),
             html.Span(t("n_eq", lang, n=fmt.number(n, 0, lang)) if n is not None and not fmt.is_na(n) else "",
                       className="rank-nn"),
             status_badge("few_data" if apart else r["status"], lang, small=True, reason=r.get("status_reason"),
@@ -262,6 +262,16 @@ def num_col(field: str, header: str, lang: str, decimals: int = 0, suffix: str =
     """A numeric column formatted in the browser as the language writes numbers; sorts on the number."""
     return {"field": field, "headerName": header, "type": "numericColumn", "filter": "agNumberColumnFilter",
             "valueFormatter": {"function": f"R57num(params.value, {decimals}, '{lang}', '{suffix}')"}, **kw}
+
+
+def kpi_col(code: str, lang: str, header: str | None = None, **kw) -> dict:
+    """num_col for a KPI: its name, its display decimals and, for a percentage, the % as presentation.fmt
+    writes it ('72,9 %', '72.9%')."""
+    from . import data
+
+    k = data.kpi(code)
+    suffix = ("%" if lang == "en" else " %") if k.is_percent else ""
+    return num_col(code, header or k.name(lang), lang, k.decimals, suffix, **kw)
 
 
 def period_options(now, lang: str, months: int = 12) -> list[dict]:

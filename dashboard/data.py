@@ -118,8 +118,10 @@ def kpi_unit(code: str, lang: str) -> str:
 
 
 def r57_codes() -> list[str]:
-    """The Resolution 57 targets (KPIs tagged r57), in registry order."""
-    return [c for c, k in registry().kpis.items() if "r57" in k.tags and not k.auxiliary]
+    """The overview's target cards: kpis.yaml display.show `overview` (the Resolution 57 targets), registry order."""
+    from presentation.surfaces import codes
+
+    return codes("overview")
 
 
 def indicator_codes() -> list[str]:

@@ -32,16 +32,19 @@ import pandas as pd
 
 import config
 import metrics
+from presentation.ranking import best_first_position, rank_records, target_row
+from presentation.surfaces import SurfaceCodes
 from warehouse.health import freshness, is_demo
 
 from .fmt import fmt_count, fmt_date, is_na, local, month_label
 from .text import t
 
-TREND_KPIS = ("on_time_rate", "online_share", "satisfaction", "cross_agency_reduction")
+# the trend chart's KPIs: kpis.yaml display.show `report_trend` (the target table's: `report`)
+TREND_KPIS = SurfaceCodes("report_trend")
 RANKING_KPIS = ("on_time_rate", "online_share", "received", "satisfaction", "overdue_backlog")
 OLDEST_OVERDUE = 20          # dossier ids listed in the overdue summary
 TREND_MONTHS = 12
-TWO_TIER_START = date(2025, 7, 1)   # marked on trend charts (STYLE.md)
+TWO_TIER_START = date(2025, 7, 1)   # marked on trend charts (the start of the two-tier government)
 
 
 class ReportError(ValueError):
@@ -172,8 +175,8 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = 
 
 
 def target_kpis(reg) -> list[str]:
-    """Every KPI with a declared target, in the registry's order (satisfaction_online among them)."""
-    return list(dict.fromkeys(tg.kpi for tg in reg.targets))
+    """The target table's KPIs: kpis.yaml display.show `report` (every KPI with a declared target), registry order."""
+    return reg.shown_on("report")
 
 
 def _basis_text(r: dict, lang: str) -> str:
@@ -206,16 +209,14 @@ def _targets(con, reg, month: str, units: str | None, lang: str, judged: datetim
         m = by_month.get(c, {})
         k = reg.kpis[c]
         unit = k.unit if lang == "vi" else k.unit_en
-        target = r.get("target")
-        if is_na(target):  # no data row: show the registry's target all the same
-            tg = reg.targets_for(c)[0]
-            target, comparison, deadline = tg.value, tg.comparison, tg.deadline
-        else:
-            comparison, deadline = r.get("target_comparison"), r.get("target_deadline")
+        # the row's own target, or (no data row) the registry's for this unit and year: the overview's rule
+        tg = target_row(reg, c, r, units, int(month[:4]))
+        target, comparison, deadline = tg["target"], tg["comparison"], tg["deadline"]
         source = r.get("source_period")
         period = source if not is_na(source) else r.get("period", month)
         indicator = k.source == "indicator"
-        row = {"kpi": c, "name": k.name(lang), "unit": unit, "basis": r.get("basis"), "period": period,
+        row = {"kpi": c, "name": k.name(lang), "unit": unit, "decimals": k.decimals, "basis": r.get("basis"),
+               "period": period,
                "value": r.get("value"),
                # an indicator's numerator/denominator are population weights, not counts to show
                "numerator": None if indicator else r.get("numerator"),
@@ -291,16 +292,18 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
         row["note"] = "; ".join(notes)
         rows.append(row)
     ranks: dict[str, tuple[int, int] | None] = {}
-    for kpi in ("online_share", "on_time_rate"):  # the table ends sorted by the on-time rate
-        rows.sort(key=lambda r, k=kpi: (RANK_GROUPS.index(_group(r[k], r[f"few_{k}"])), -(r[k] or 0), r["unit_code"]))
-        ranked = [r for r in rows if _group(r[kpi], r[f"few_{kpi}"]) == "ranked"]
-        for r in rows:
-            r[f"rank_{kpi}"] = None
-            r[f"group_{kpi}"] = _group(r[kpi], r[f"few_{kpi}"])
-        for i, r in enumerate(ranked, 1):
-            r[f"rank_{kpi}"] = i
+    reg = metrics.get_registry()
+    for kpi in ("online_share", "on_time_rate"):  # the table ends in the on-time rate's order
+        # the one ranking (presentation.ranking), the dashboard's: worst first, few data apart, no data last
+        ordered = rank_records(rows, reg.kpi(kpi).direction, value=kpi, few=f"few_{kpi}", code="unit_code")
+        for r in ordered:
+            r[f"rank_{kpi}"], r[f"group_{kpi}"] = r.pop("rank"), r.pop("group")
+        rows = ordered
+        ranked = sum(1 for r in rows if r[f"group_{kpi}"] == "ranked")
         mine = next((r for r in rows if r["unit_code"] == code), None)
-        ranks[kpi] = (mine[f"rank_{kpi}"], len(ranked)) if mine and mine[f"rank_{kpi}"] else None
+        # the ward's sentence counts from the best ("ranks 3rd of 120"), the table from the worst
+        ranks[kpi] = ((best_first_position(mine[f"rank_{kpi}"], ranked), ranked)
+                      if mine and mine[f"rank_{kpi}"] else None)
     for r in rows:
         r["rank"] = r["rank_on_time_rate"]
         r["group"] = r["group_on_time_rate"]

@@ -297,15 +297,15 @@ def _targets(pdf: _Pdf, data: ReportData) -> None:
         reason = reason_text(r.get("status_reason"), lang)
         month = ""
         if not is_na(r.get("month_value")):
-            month = fmt_value(r["month_value"], r["unit"], lang)
+            month = fmt_value(r["month_value"], r["unit"], lang, decimals=r.get("decimals"))
             if r.get("month_few_data"):
                 month += f" ({t(lang, 'few_data')}, n = {fmt_count(r.get('month_n'), lang)})"
         if reason:
             reasons.append(f"{r['name']}: {reason}")
-        cells.append([r["name"], r.get("basis_text") or str(r["period"] or ""), fmt_value(r["value"], r["unit"], lang),
+        cells.append([r["name"], r.get("basis_text") or str(r["period"] or ""), fmt_value(r["value"], r["unit"], lang, decimals=r.get("decimals")),
                       _nd_text(r, lang), _target_text(r, lang), fmt_date(r["target_deadline"]), status,
-                      fmt_value(r["projected"], r["unit"], lang) if not is_na(r["projected"]) else "",
-                      month, fmt_change(r["change"], r["unit"], lang)])
+                      fmt_value(r["projected"], r["unit"], lang, decimals=r.get("decimals")) if not is_na(r["projected"]) else "",
+                      month, fmt_change(r["change"], r["unit"], lang, r.get("decimals"))])
         styles.append([None] * 6 + [_status_face(r["status"])] + [None, None, None])
     pdf.table_of(table, cells, styles, size=7.5, align=["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT",
                                                          "RIGHT", "RIGHT", "RIGHT"])

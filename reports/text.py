@@ -45,7 +45,8 @@ TEXT: dict[str, dict[str, str]] = {
                         "giá trạng thái.",
         "legend": "Chú giải trạng thái",
         "trend_note": "Đường nét đứt: mục tiêu. Mỗi điểm là giá trị của một tháng.",
-        "ranking_note": "Xếp hạng theo tỷ lệ hồ sơ giải quyết đúng hạn của tháng báo cáo, cao xuống thấp; đơn vị ít dữ "
+        "ranking_note": "Xếp hạng theo tỷ lệ hồ sơ giải quyết đúng hạn của tháng báo cáo, thấp lên cao (đơn vị cần chú ý "
+                        "nhất đứng đầu, như bảng điều khiển); đơn vị ít dữ "
                         "liệu (dưới 30 hồ sơ xét) xếp riêng sau các đơn vị khác, không có thứ hạng, không tô màu; đơn "
                         "vị không có dữ liệu xếp cuối. Không gồm hồ sơ do các sở, ngành thành phố giải quyết (mã 01).",
         "few_data": "ít dữ liệu", "few_data_n": "ít dữ liệu ({what} n = {n})",
@@ -55,7 +56,8 @@ TEXT: dict[str, dict[str, str]] = {
         "h_basis": "Kỳ đánh giá", "h_month_value": "Tháng {month}", "h_month_change": "Thay đổi so với tháng trước",
         "h_month_status": "Trạng thái tháng", "h_n": "n", "h_few": "Ít dữ liệu", "h_reason": "Lý do",
         "h_note": "Ghi chú", "no_data_reasons": "Chưa đủ dữ liệu để đánh giá tiến độ —",
-        "rank_of": "{unit} xếp thứ {rank}/{n} về tỷ lệ đúng hạn và thứ {rank2}/{n} về tỷ lệ hồ sơ trực tuyến.",
+        "rank_of": "{unit} xếp thứ {rank}/{n} về tỷ lệ đúng hạn và thứ {rank2}/{n} về tỷ lệ hồ sơ trực tuyến "
+                   "(thứ 1: cao nhất).",
         "overdue_units_note": "Hồ sơ quá hạn tồn đọng tại thời điểm đánh giá của tháng ({as_of}), theo đơn vị.",
         "overdue_oldest_note": "Các hồ sơ đang quá hạn lâu nhất tại thời điểm lập báo cáo ({now}); chỉ mã hồ sơ, "
                                "không có thông tin cá nhân.",
@@ -113,7 +115,8 @@ TEXT: dict[str, dict[str, str]] = {
                         "over fewer than 30 dossiers (10 ratings), not judged.",
         "legend": "Status legend",
         "trend_note": "Dashed line: target. Each point is one month's value.",
-        "ranking_note": "Ranked by the report month's on-time rate, highest first; units with few data (under 30 "
+        "ranking_note": "Ranked by the report month's on-time rate, lowest first (the units needing attention on top, "
+                        "as on the dashboard); units with few data (under 30 "
                         "dossiers judged) are listed apart after the others, unranked and not coloured; units without "
                         "data come last. Dossiers handled by city departments (code 01) are left out.",
         "few_data": "few data", "few_data_n": "few data ({what} n = {n})",
@@ -123,7 +126,7 @@ TEXT: dict[str, dict[str, str]] = {
         "h_basis": "Basis", "h_month_value": "Month {month}", "h_month_change": "Change from the month before",
         "h_month_status": "Month status", "h_n": "n", "h_few": "Few data", "h_reason": "Reason",
         "h_note": "Note", "no_data_reasons": "Not enough data to measure progress —",
-        "rank_of": "{unit} ranks {rank}/{n} for the on-time rate and {rank2}/{n} for the online share.",
+        "rank_of": "{unit} ranks {rank}/{n} for the on-time rate and {rank2}/{n} for the online share (1st: highest).",
         "overdue_units_note": "Overdue backlog at the month's judgement time ({as_of}), by unit.",
         "overdue_oldest_note": "The longest-overdue open dossiers at generation time ({now}); dossier ids only, no "
                                "personal data.",

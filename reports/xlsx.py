@@ -52,11 +52,13 @@ class _Formats:
 
 
 def _write(ws, row: int, col: int, value, kind: str, f: _Formats, unit: str | None = None,
-           highlight: bool = False, status: str | None = None) -> None:
-    """One cell: a number rounded as the PDF shows it, a date, or text; N/A as an empty cell."""
-    fmt = f.num(excel_number_format(kind, unit), highlight, status)
+           highlight: bool = False, status: str | None = None, decimals: int | None = None) -> None:
+    """One cell: a number rounded as the PDF shows it (the KPI's display `decimals` for value and change
+    columns), a date, or text; N/A as an empty cell."""
+    places = decimals if kind in ("value", "change") else None
+    fmt = f.num(excel_number_format(kind, unit, places), highlight, status)
     if kind in ("pct", "count", "days", "value", "change"):
-        v = rounded(value, "%" if kind == "pct" else ("hồ sơ" if kind == "count" else unit))
+        v = rounded(value, "%" if kind == "pct" else ("hồ sơ" if kind == "count" else unit), places)
         if v is None:
             ws.write_blank(row, col, None, fmt)
         else:
@@ -81,7 +83,7 @@ def _sheet_table(ws, top: int, columns: list[tuple[str, str, str]], rows: list[d
         for j, (key, _, kind) in enumerate(columns):
             unit = r.get(unit_key) if unit_key else None
             status = r.get("status") if key == "status_text" and r.get("status") in STATUS_COLOURS else None
-            _write(ws, top + i, j, r.get(key), kind, f, unit, bool(r.get("highlight")), status)
+            _write(ws, top + i, j, r.get(key), kind, f, unit, bool(r.get("highlight")), status, r.get("decimals"))
     if rows:
         ws.autofilter(top, 0, top + len(rows), len(columns) - 1)
     ws.freeze_panes(top + 1, 0)

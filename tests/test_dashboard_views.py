@@ -207,7 +207,7 @@ def test_wards_grid_has_every_unit_and_departments_apart(con) -> None:
 def test_wards_columns_format_numbers_per_language() -> None:
     vi = {c["field"]: c for c in wards.column_defs("vi")}
     en = {c["field"]: c for c in wards.column_defs("en")}
-    assert vi["on_time_rate"]["valueFormatter"]["function"].endswith("R57num(params.value, 1, 'vi', '%')")
+    assert vi["on_time_rate"]["valueFormatter"]["function"].endswith("R57num(params.value, 1, 'vi', ' %')")
     assert en["received"]["valueFormatter"]["function"].endswith("R57num(params.value, 0, 'en', '')")
     assert vi["status_order"]["cellRenderer"] == "StatusBadge" and vi["name"]["cellRenderer"] == "UnitLink"
 
@@ -263,9 +263,9 @@ def test_kpi_why_in_words() -> None:
            "target_deadline": "2026-12-31", "status": "needs_acceleration", "ratio": 0.82, "base_value": 90.2,
            "base_period": "2025-Q3", "projected": 94.1}
     assert kpi.why(row, "satisfaction", "vi") == (
-        "Từ 90,2% (Quý 3/2025) đến 93,8% (03/2026): tốc độ thực tế bằng 0,82 lần tốc độ cần để đạt ≥ 95,0% vào "
+        "Từ 90,2 % (Quý 3/2025) đến 93,8 % (03/2026): tốc độ thực tế bằng 0,82 lần tốc độ cần để đạt ≥ 95,0 % vào "
         "31/12/2026 (R = 0,82; đúng tiến độ khi R ≥ 0,95, cần đẩy nhanh 0,6–0,95, hạn chế 0–0,6, xấu đi khi R < 0). "
-        "Theo xu hướng này, đến hạn sẽ đạt khoảng 94,1%. Phương pháp: tốc độ tăng trưởng kép (CAGR), theo Open SDG.")
+        "Theo xu hướng này, đến hạn sẽ đạt khoảng 94,1 %. Phương pháp: tốc độ tăng trưởng kép (CAGR), theo Open SDG.")
     assert kpi.why({**row, "status": "achieved", "value": 96.0}, "satisfaction", "en") == (
         "The value 96.0% (03/2026) already meets the target ≥ 95.0%.")
     assert kpi.why({**row, "value": None}, "satisfaction", "en").startswith("There is no value for 03/2026")

@@ -172,9 +172,9 @@ def test_xlsx_numbers_equal_metrics_query(report_wh, city_files):
         assert row["Hồ sơ xét"] == look[("on_time_rate", code)]["denominator"]
         assert row["Trực tuyến (%)"] == round(look[("online_share", code)]["value"], 1)
         assert row["Tiếp nhận"] == look[("received", code)]["value"]
-    # ranks follow the on-time rate, highest first
+    # ranks follow the on-time rate, worst (lowest) first, as the dashboard ranks (presentation.ranking)
     rates = [r["Đúng hạn (%)"] for r in _table(wb["Xếp hạng phường xã"], "Hạng") if r["Hạng"] is not None]
-    assert rates == sorted(rates, reverse=True)
+    assert rates == sorted(rates)
     overdue = {r["Mã"]: r["Quá hạn tồn đọng"] for r in _table(wb["Quá hạn theo đơn vị"], "Mã")}
     expected = {u: v["value"] for (k, u), v in look.items() if k == "overdue_backlog" and v["value"]}
     total = overdue.pop(None, overdue.pop("", None))   # the closing row: the city's own figure, not a sum

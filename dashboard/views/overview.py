@@ -10,6 +10,8 @@ from dash import dcc, html
 
 import config
 import metrics
+from presentation.ranking import rank_frame, target_row
+from presentation.surfaces import SurfaceCodes
 
 from .. import data, fmt, ids
 from ..components import (
@@ -22,18 +24,15 @@ from ..components import (
     period_text,
     ranking_list,
     row_badge,
-    sort_worst_first,
 )
 from ..downloads import Column, Table
 from ..figures import make_choropleth_figure, make_sparkline_svg, months_back
 from ..i18n import t
 from ..theme import row_status_label, status_label
 
-# KPIs a leader can rank the units by (per-unit figures exist for each)
-RANK_KPIS = ("on_time_rate", "overdue_backlog", "online_share", "full_online_share", "satisfaction",
-             "processing_time_mean", "online_payment_share", "digitisation", "data_reuse", "cross_agency_reduction",
-             "coverage_5g")
 DEFAULT_RANK = "on_time_rate"
+# KPIs a leader can rank the units by: those with `ranking` in kpis.yaml's display.show (the default first)
+RANK_KPIS = SurfaceCodes("ranking", first=DEFAULT_RANK)
 SPARK_MONTHS = 18
 RANK_ROWS = 30  # the worst 30 (a wall screen shows about 15); every unit is on the KPI page
 FEW_ROWS = 15   # then at most 15 of the units with few data, apart, under their heading
@@ -126,14 +125,15 @@ def unit_frame(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetim
         return pd.DataFrame(columns=UNIT_COLUMNS), period
     label = df["period"].iloc[0]
     names = data.unit_names(lang)
-    df = df[df["unit_code"] != config.CITY_CODE]  # city departments are not a ward: kept out of the league
     out = pd.DataFrame({"code": df["unit_code"], "name": [names.get(c, c) for c in df["unit_code"]],
                         "value": pd.to_numeric(df["value"], errors="coerce"), "status": df["status"],
                         "status_reason": df["status_reason"], "numerator": df["numerator"],
                         "denominator": df["denominator"], "n": df["n"],
                         "few_data": df["few_data"].fillna(False).astype(bool),
                         "target": df["target"], "revised": df["revised"]})
-    return sort_worst_first(out, data.kpi(kpi).direction), label
+    # the one ranking (presentation.ranking): worst first, few data apart, no data last, '01' left out
+    ranked = rank_frame(out, data.kpi(kpi).direction)
+    return ranked[[*UNIT_COLUMNS, "rank", "group"]], label
 
 
 def few_heading(kpi: str, lang: str) -> str:
@@ -161,7 +161,8 @@ def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "ra
         fig = make_choropleth_figure(judged, geojson, geojson_key, lang, unit, data.kpi(kpi).direction, height=None)
         return title, dcc.Graph(figure=fig, config=GRAPH_CONFIG, responsive=True, className="rank-map",
                                 style={"height": "100%", "minHeight": "360px"})
-    body = [ranking_list(df, lang, unit, target, "/ward?unit={code}", RANK_ROWS, few_heading(kpi, lang), FEW_ROWS)]
+    body = [ranking_list(df, lang, unit, target, "/ward?unit={code}", RANK_ROWS, few_heading(kpi, lang), FEW_ROWS,
+                         k=data.kpi(kpi))]
     if len(df) > RANK_ROWS:
         body.append(dcc.Link(t("ov_all_units", lang, n=len(df)), href=f"/kpi?kpi={kpi}", className="rank-more"))
     if target is not None:
@@ -274,8 +275,10 @@ def targets_table(rows: list[dict], lang: str, codes: list[str] | None = None, p
     the judged value on its basis with its n, the last complete month, and the month to date (partial)."""
     codes = codes or data.r57_codes()
     records = []
+    reg = data.registry()
     for code, row in zip(codes, rows, strict=True):
-        has_target = not fmt.is_na(row.get("target")) and row.get("target") is not None
+        tg = target_row(reg, code, row)
+        has_target = tg["has_target"]
         published = row.get("last_published")
         ytd = row.get("basis") == "year_to_date"
         records.append({
@@ -283,9 +286,9 @@ def targets_table(rows: list[dict], lang: str, codes: list[str] | None = None, p
             "basis": t(f"basis_{row['basis']}", lang) if row.get("basis") else "",
             "value": row.get("value"), "unit": data.kpi_unit(code, lang), "n": row.get("n"),
             "few_data": t("yes", lang) if row.get("few_data") is True else "",
-            "comparison": COMPARISON.get(row.get("target_comparison"), "") if has_target else "",
-            "target": row.get("target") if has_target else None,
-            "deadline": fmt.day(row.get("target_deadline")) if has_target else "",
+            "comparison": COMPARISON.get(tg["comparison"], "") if has_target else "",
+            "target": tg["target"],
+            "deadline": fmt.day(tg["deadline"]) if has_target else "",
             "status": row_status_label(row, lang) if has_target else status_label(None, lang),
             "change": None if ytd else row.get("change"),
             "projected": row.get("projected"), "numerator": row.get("numerator"),
@@ -322,12 +325,13 @@ def ranking_table(frame: tuple[pd.DataFrame, str | None], kpi: str, lang: str, p
     unranked, in a group of their own), with the values it shows."""
     df, label = frame
     unit = data.kpi_unit(kpi, lang)
-    records, rank = [], 0
+    records = []
     for r in df.to_dict("records"):
         few = r.get("few_data") is True
-        rank += 0 if few else 1
+        rank = r.get("rank")
         records.append({
-            "rank": None if few else rank, "group": t("group_few_data" if few else "group_ranked", lang),
+            "rank": None if rank is None or fmt.is_na(rank) else int(rank),
+            "group": t("group_few_data" if few else "group_ranked", lang),
             "code": r["code"], "name": r["name"], "value": r["value"],
             "status": status_label("few_data" if few else r["status"], lang, r.get("status_reason"), r["value"]),
             "numerator": r.get("numerator"), "denominator": r.get("denominator"), "n": r.get("n"),

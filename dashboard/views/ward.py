@@ -10,12 +10,14 @@ import pandas as pd
 from dash import dcc, html
 
 import metrics
+from presentation.surfaces import SurfaceCodes
 
 from .. import data, fmt
 from ..components import (
     COMPARISON,
     default_period,
     is_partial,
+    kpi_col,
     n_text,
     num_col,
     partial_text,
@@ -27,11 +29,12 @@ from ..figures import make_channel_figure, make_index766_figure, make_trend_figu
 from ..i18n import t
 from ..theme import row_status_label
 
-WARD_KPIS = ("on_time_rate", "overdue_backlog", "received", "processing_time_mean", "processing_time_median",
-             "online_share", "full_online_share", "online_payment_share", "digitisation", "data_reuse",
-             "satisfaction", "cross_agency_reduction")
-TREND_KPIS = ("on_time_rate", "overdue_backlog", "received", "online_share", "full_online_share", "satisfaction",
-              "processing_time_mean", "digitisation", "data_reuse", "online_payment_share", "cross_agency_reduction")
+MAIN_KPI = "on_time_rate"
+# the KPI table's rows and the trend chart's choices: kpis.yaml display.show `ward` and `ward_trend`
+WARD_KPIS = SurfaceCodes("ward", first=MAIN_KPI)
+TREND_KPIS = SurfaceCodes("ward_trend", first=MAIN_KPI)
+# the procedures grid: what is counted per procedure (dossier KPIs with a procedure breakdown)
+PROCEDURE_KPIS = ("received", "on_time_rate", "processing_time_mean", "overdue_backlog")
 TREND_MONTHS = 18
 OVERDUE_LIMIT = 500
 
@@ -91,19 +94,19 @@ def kpi_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str |
     body, records = [], []
     for r in u.to_dict("records") + rows:
         code = r["kpi"]
-        unit_word = data.kpi_unit(code, lang)
+        unit_word, k = data.kpi_unit(code, lang), data.kpi(code)
         cr = city.get(code) or {}
         frac = _fraction(r, code, lang)
         period_note = f" ({fmt.period(r.get('period'), lang)})" if data.is_indicator(code) else ""
         has_target = not fmt.is_na(r.get("target"))
         body.append(html.Tr([
             html.Td(dcc.Link(data.kpi_name(code, lang), href=f"/kpi?kpi={code}&unit={unit}")),
-            html.Td([html.Strong(fmt.value(r.get("value"), unit_word, lang)), period_note,
+            html.Td([html.Strong(fmt.value(r.get("value"), unit_word, lang, kpi=k)), period_note,
                      html.Div(frac, className="muted small") if frac else None], className="num"),
-            html.Td(fmt.value(cr.get("value"), unit_word, lang), className="num"),
+            html.Td(fmt.value(cr.get("value"), unit_word, lang, kpi=k), className="num"),
             html.Td(target_text(r, unit_word, lang), className="nowrap"),
             html.Td(row_badge(r, lang, small=True) if has_target else ""),
-            html.Td(fmt.change(r.get("change"), unit_word, lang) if not fmt.is_na(r.get("change")) else "",
+            html.Td(fmt.change(r.get("change"), unit_word, lang, kpi=k) if not fmt.is_na(r.get("change")) else "",
                     className="num"),
         ], className="row-few" if r.get("few_data") is True else None))
         records.append({
@@ -187,7 +190,7 @@ def procedures(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str
                now: datetime | None = None) -> list[dict]:
     """Per procedure: received, on-time rate, mean working days, overdue backlog; most received first."""
     now = now or data.local_now()
-    codes = ["received", "on_time_rate", "processing_time_mean", "overdue_backlog"]
+    codes = list(PROCEDURE_KPIS)
     df = metrics.query(con, codes, grain=None, periods=period, units=unit, by="procedure_code", now=now)
     if df.empty:
         return []
@@ -210,10 +213,7 @@ def procedure_columns(lang: str) -> list[dict]:
         {"field": "name", "headerName": t("col_procedure", lang), "flex": 3, "minWidth": 260, "wrapText": True,
          "autoHeight": True, "cellStyle": {"lineHeight": "1.35", "paddingTop": "4px", "paddingBottom": "4px"}},
         {"field": "sector", "headerName": t("col_sector", lang), "width": 140},
-        num_col("received", data.kpi_name("received", lang), lang, 0, width=120),
-        num_col("on_time_rate", data.kpi_name("on_time_rate", lang), lang, 1, "%", width=140),
-        num_col("processing_time_mean", data.kpi_name("processing_time_mean", lang), lang, 1, width=140),
-        num_col("overdue_backlog", data.kpi_name("overdue_backlog", lang), lang, 0, width=120),
+        *[kpi_col(c, lang, width=140 if data.kpi(c).decimals else 120) for c in PROCEDURE_KPIS],
     ]
 
 
@@ -326,7 +326,7 @@ def overdue_table(lang: str, rows: list[dict], unit: str | None) -> Table:
 
 def procedures_table(lang: str, rows: list[dict], unit: str | None, period: str | None) -> Table:
     """The procedures grid as a downloadable table (`rows` as the grid shows them)."""
-    codes = ["received", "on_time_rate", "processing_time_mean", "overdue_backlog"]
+    codes = list(PROCEDURE_KPIS)
     columns = [Column("code", t("col_code", lang)), Column("name", t("col_procedure", lang)),
                Column("sector", t("col_sector", lang)),
                *[Column(k, data.kpi_name(k, lang), data.kpi_unit(k, lang)) for k in codes]]

@@ -9,16 +9,20 @@ import pandas as pd
 
 import config
 import metrics
+from presentation.fmt import decimals_for
+from presentation.surfaces import SurfaceCodes
 
 from .. import data, fmt
-from ..components import default_period, is_partial, n_word, num_col, partial_text, severity
+from ..components import default_period, is_partial, kpi_col, n_word, num_col, partial_text, severity
 from ..downloads import Column, Table
 from ..i18n import t
 from ..theme import row_status_label, status_label
 
-MAIN_KPIS = ("received", "on_time_rate", "overdue_backlog", "online_share", "full_online_share", "satisfaction",
-             "processing_time_mean")
-PERCENT = {"on_time_rate", "online_share", "full_online_share", "satisfaction"}
+# the grid's KPI columns: kpis.yaml display.show `wards_grid`, in the registry's order. The main KPI carries
+# the row's status and n; the ratings column follows satisfaction (its denominator is a count of ratings).
+MAIN_KPI = "on_time_rate"
+RATINGS_KPI = "satisfaction"
+MAIN_KPIS = SurfaceCodes("wards_grid")
 
 
 def current_period(now: datetime | None = None) -> str:
@@ -48,13 +52,13 @@ def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, u
     for r in q.to_dict("records"):
         rec = by_unit.setdefault(r["unit_code"], {})
         rec[r["kpi"]] = None if fmt.is_na(r["value"]) else float(r["value"])
-        if r["kpi"] == "on_time_rate":
+        if r["kpi"] == MAIN_KPI:
             rec["status"] = r["status"] if isinstance(r["status"], str) else "no_data"
             rec["status_label"] = row_status_label(r, lang) if isinstance(r["status"], str) else status_label(
                 "no_data", lang)
             rec["on_time_n"] = None if r["n"] is None or fmt.is_na(r["n"]) else int(r["n"])
             rec["few_data"] = r["few_data"] is True
-        if r["kpi"] == "satisfaction":
+        if r["kpi"] == RATINGS_KPI:
             rec["ratings"] = None if fmt.is_na(r["denominator"]) else float(r["denominator"])
     out, pinned = [], []
     for u in units.itertuples(index=False):
@@ -90,7 +94,7 @@ def heading_row(lang: str, rows: list[dict]) -> list[dict]:
     above them whatever the sort (R57fewApart in assets/dashAgGridFunctions.js)."""
     if not any(r.get("few_data") for r in rows):
         return []
-    k = data.kpi("on_time_rate")
+    k = data.kpi(MAIN_KPI)
     text = t("few_data_group", lang, n=fmt.number(k.min_n or 0, 0, lang), word=n_word(k, lang))
     return [{"code": HEADING, "name": text, "heading": True, "few_data": True, "href": None, "type": "",
              "status": "", "status_label": "", "status_order": 99}]
@@ -115,26 +119,27 @@ def column_defs(lang: str) -> list[dict]:
 
 
 def _column_defs(lang: str) -> list[dict]:
-    name = {k: data.kpi_name(k, lang) for k in MAIN_KPIS}
+    kpis = []
+    for code in MAIN_KPIS:
+        wide = {"width": 120} if code == "received" else {"minWidth": 120, "flex": 1}
+        if code == MAIN_KPI:
+            kpis += [kpi_col(code, lang, minWidth=130, flex=1, sort="asc"),
+                     num_col("on_time_n", t("col_on_time_n", lang), lang, 0, width=110),
+                     {"field": "status_order", "headerName": t("col_status", lang), "cellRenderer": "StatusBadge",
+                      "minWidth": 175, "flex": 1, "filter": "agTextColumnFilter",
+                      "filterValueGetter": {"function": "params.data.status_label"},
+                      "tooltipValueGetter": {"function": "params.data.status_label"}}]
+        else:
+            kpis.append(kpi_col(code, lang, **wide))
+        if code == RATINGS_KPI:
+            kpis.append(num_col("ratings", t("col_ratings", lang), lang, 0, width=110))
     return [
         {"field": "code", "headerName": t("col_code", lang), "width": 96, "pinned": "left"},
         {"field": "name", "headerName": t("col_unit", lang), "minWidth": 190, "flex": 2, "pinned": "left",
          "cellRenderer": "UnitLink", "filter": "agTextColumnFilter"},
         {"field": "type", "headerName": t("col_type", lang), "width": 100},
-        num_col("received", name["received"], lang, 0, width=120),
-        num_col("on_time_rate", name["on_time_rate"], lang, 1, "%", minWidth=130, flex=1, sort="asc"),
-        num_col("on_time_n", t("col_on_time_n", lang), lang, 0, width=110),
-        {"field": "status_order", "headerName": t("col_status", lang), "cellRenderer": "StatusBadge",
-         "minWidth": 175, "flex": 1, "filter": "agTextColumnFilter",
-         "filterValueGetter": {"function": "params.data.status_label"},
-         "tooltipValueGetter": {"function": "params.data.status_label"}},
-        num_col("overdue_backlog", name["overdue_backlog"], lang, 0, minWidth=120, flex=1),
-        num_col("online_share", name["online_share"], lang, 1, "%", minWidth=120, flex=1),
-        num_col("full_online_share", name["full_online_share"], lang, 1, "%", minWidth=120, flex=1),
-        num_col("satisfaction", name["satisfaction"], lang, 1, "%", minWidth=110, flex=1),
-        num_col("ratings", t("col_ratings", lang), lang, 0, width=110),
-        num_col("processing_time_mean", name["processing_time_mean"], lang, 1, minWidth=120, flex=1),
-        num_col("index766", t("col_index766", lang), lang, 2, minWidth=120, flex=1),
+        *kpis,
+        num_col("index766", t("col_index766", lang), lang, decimals_for("điểm"), minWidth=120, flex=1),
     ]
 
 
@@ -143,16 +148,16 @@ def table(lang: str, rows: list[dict], period: str | None, unit_type: str | None
     """The grid as a downloadable table: `rows` as the grid shows them (downloads.grid_rows), the grid's columns."""
     name = {k: data.kpi_name(k, lang) for k in MAIN_KPIS}
     unit = {k: data.kpi_unit(k, lang) for k in MAIN_KPIS}
+    kpis: list[Column] = []
+    for k in MAIN_KPIS:
+        kpis.append(Column(k, name[k], unit[k]))
+        if k == MAIN_KPI:
+            kpis += [Column("on_time_n", t("col_on_time_n", lang)), Column("status_label", t("col_status", lang)),
+                     Column("group", t("col_group_rank", lang))]
+        if k == RATINGS_KPI:
+            kpis.append(Column("ratings", t("col_ratings", lang)))
     columns = [Column("code", t("col_code", lang)), Column("name", t("col_unit", lang)),
-               Column("type", t("col_type", lang)),
-               Column("received", name["received"], unit["received"]),
-               Column("on_time_rate", name["on_time_rate"], unit["on_time_rate"]),
-               Column("on_time_n", t("col_on_time_n", lang)),
-               Column("status_label", t("col_status", lang)), Column("group", t("col_group_rank", lang)),
-               *[Column(k, name[k], unit[k]) for k in ("overdue_backlog", "online_share", "full_online_share",
-                                                       "satisfaction")],
-               Column("ratings", t("col_ratings", lang)),
-               Column("processing_time_mean", name["processing_time_mean"], unit["processing_time_mean"]),
+               Column("type", t("col_type", lang)), *kpis,
                Column("index766", t("col_index766", lang), "điểm" if lang == "vi" else "points")]
     now = data.local_now()
     period = period or current_period(now)
