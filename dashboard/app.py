@@ -18,7 +18,7 @@ from dash import ALL, Input, Output, State, dcc, html, no_update
 from config import Settings, load_settings
 
 from . import data, downloads, fmt, ids
-from .i18n import DEFAULT_LANG, request_lang, t
+from .i18n import COOKIE, DEFAULT_LANG, LANGS, request_lang, t
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,14 +46,38 @@ function(states) {
 }
 """
 
+# `<html lang>`, the cookie and the browser title in step with the language. Inputs: the store (a click on
+# VI/EN) and the switch (on load, sync_language sets it from the stored choice while leaving the store as
+# it is, so the store alone never fires this on load).
 HTML_LANG_JS = """
-function(lang) {
-    lang = lang || 'vi';
+function(stored, switched) {
+    const lang = (switched === 'en' || switched === 'vi') ? switched : (stored === 'en' ? 'en' : 'vi');
     document.documentElement.lang = lang;
     document.cookie = 'r57_lang=' + lang + '; path=/; max-age=31536000; SameSite=Lax';
+    const titles = %s;
+    const path = window.location.pathname.replace(/\\/+$/, '') || '/';
+    document.title = (titles[path] || titles['*'])[lang];
     return lang;
 }
 """
+
+
+def page_title(path: str, lang: str) -> str:
+    """'R57 · Chỉ tiêu' / 'R57 · KPI': the browser title of a page in the language."""
+    from .pages import title_text
+
+    for href, key, _ in NAV:
+        if href == (path.rstrip("/") or "/"):
+            return title_text(key, lang)
+    return "R57 · " + ("Hanoi" if lang == "en" else "Hà Nội")
+
+
+def _titles_js() -> str:
+    import json
+
+    titles = {href: {lang: page_title(href, lang) for lang in LANGS} for href, _, _ in NAV}
+    titles["*"] = {lang: page_title("", lang) for lang in LANGS}
+    return json.dumps(titles, ensure_ascii=False)
 
 
 def _navbar(lang: str) -> html.Header:
@@ -148,7 +172,8 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
 
     app.clientside_callback(URL_STATE_JS, Output(ids.URL_SINK, "data"),
                             Input({"type": ids.URL_STATE, "page": ALL}, "data"))
-    app.clientside_callback(HTML_LANG_JS, Output("shell-html-lang", "data"), Input(ids.LANG, "data"))
+    app.clientside_callback(HTML_LANG_JS % _titles_js(), Output("shell-html-lang", "data"), Input(ids.LANG, "data"),
+                            Input(ids.LANG_SWITCH, "value"))
 
     # every page's download menus: their label follows the language; a chart item saves the chart on screen
     @app.callback(Output({"type": ids.DL_MENU, "page": ALL, "name": ALL}, "label"), Input(ids.LANG, "data"))
@@ -177,11 +202,35 @@ def _register_report_files(server, settings: Settings) -> None:
     server.add_url_rule(FILES_URL + "<path:name>", "r57_report_file", report_file, methods=["GET"])
 
 
+class _App(dash.Dash):
+    """Dash with the page's language on its first response: `<html lang>` and the title (from the cookie,
+    then Accept-Language; i18n.request_lang), so a screen reader and the browser tab are right before any
+    script runs."""
+
+    def interpolate_index(self, **kwargs):
+        import flask
+
+        lang = request_lang()
+        kwargs["title"] = page_title(flask.request.path, lang)
+        return super().interpolate_index(**kwargs).replace("<html>", f'<html lang="{lang}">', 1)
+
+
+def _remember_language(response):
+    """The first page load sets the language cookie (what request_lang chose), so every later request, the
+    layout's and the callbacks', sees the same language."""
+    import flask
+
+    if (response.mimetype == "text/html" and COOKIE not in flask.request.cookies
+            and not flask.request.path.startswith(("/_dash", "/assets", "/_favicon"))):
+        response.set_cookie(COOKIE, request_lang(), max_age=31536000, path="/", samesite="Lax")
+    return response
+
+
 def create_app(settings: Settings | None = None, refresh_s: float | None = None) -> dash.Dash:
     """The dashboard over `settings.warehouse`'s published snapshots (read-only; never writes)."""
     settings = settings or load_settings()
     ctx = data.build_context(settings, refresh_s)
-    app = dash.Dash(
+    app = _App(
         "dashboard",
         use_pages=True,
         pages_folder=str(HERE / "pages"),
@@ -194,6 +243,7 @@ def create_app(settings: Settings | None = None, refresh_s: float | None = None)
     )
     app.server.config[data.CONTEXT_KEY] = ctx
     app.layout = _layout(ctx)
+    app.server.after_request(_remember_language)
     _register_shell_callbacks(app, ctx)
     _register_report_files(app.server, settings)  # a Flask route: before warm_up (no set-up after the first request)
     return app

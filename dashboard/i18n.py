@@ -438,11 +438,15 @@ COOKIE = "r57_lang"
 
 
 def request_lang() -> str:
-    """The language of the current page request (its cookie), Vietnamese outside a request or by default."""
+    """The language of the current page request: its cookie, then its Accept-Language; Vietnamese outside a
+    request or by default."""
     try:
         import flask
 
-        return lang_of(flask.request.cookies.get(COOKIE))
+        chosen = flask.request.cookies.get(COOKIE)
+        if chosen in LANGS:
+            return chosen
+        return lang_of(flask.request.accept_languages.best_match(LANGS, default=DEFAULT_LANG))
     except RuntimeError:  # no request: start-up, tests
         return DEFAULT_LANG
 

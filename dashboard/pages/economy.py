@@ -13,8 +13,9 @@ from ..callbacks import render
 from ..components import empty_state, section
 from ..i18n import lang_of, request_lang, t
 from ..views import economy as view
+from . import title
 
-dash.register_page(__name__, path="/economy", name="Kinh tế & hạ tầng", title="R57 · Kinh tế & hạ tầng", order=4)
+dash.register_page(__name__, path="/economy", name="Kinh tế & hạ tầng", title=title("nav_economy"), order=4)
 
 
 def layout(**_):

@@ -13,8 +13,9 @@ from ..callbacks import render
 from ..components import grid, section
 from ..i18n import lang_of, request_lang, t
 from ..views import health as view
+from . import title
 
-dash.register_page(__name__, path="/health", name="Chất lượng dữ liệu", title="R57 · Chất lượng dữ liệu", order=5)
+dash.register_page(__name__, path="/health", name="Chất lượng dữ liệu", title=title("nav_health"), order=5)
 
 PAGE = "health"
 

@@ -12,11 +12,13 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from .. import data, downloads, fmt, ids
 from ..callbacks import render
-from ..components import GRAPH_CONFIG, empty_state, section, unit_options
+from ..components import GRAPH_CONFIG, empty_state, ranking_list, section, unit_options
 from ..i18n import lang_of, request_lang, t
 from ..views import kpi as view
+from ..views import overview as overview_view
+from . import title
 
-dash.register_page(__name__, path="/kpi", name="Chỉ tiêu", title="R57 · Chỉ tiêu", order=3)
+dash.register_page(__name__, path="/kpi", name="Chỉ tiêu", title=title("nav_kpi"), order=3)
 
 PAGE = "kpi"
 
@@ -40,7 +42,7 @@ def layout(kpi: str | None = None, unit: str | None = None, grain: str | None = 
             html.Div([html.Label(t("kp_kpi", lang), id=ids.KP_KPI_LABEL, htmlFor=ids.KP_KPI,
                                  className="control-label"),
                       dcc.Dropdown(id=ids.KP_KPI, value=code, options=_kpi_options(lang), clearable=False)],
-                     className="control control-wide", style={"minWidth": "380px"}),
+                     className="control control-wide control-kpi-pick"),
             html.Div([html.Label(t("kp_unit", lang), id=ids.KP_UNIT_LABEL, htmlFor=ids.KP_UNIT,
                                  className="control-label"),
                       dcc.Dropdown(id=ids.KP_UNIT, value=unit, clearable=False,
@@ -101,7 +103,11 @@ def fill(lang, _version, kpi, unit, grain):
             units_box = empty_state(t("kp_units_na", lang) if label is None else
                                     t("ov_no_units", lang, period=fmt.period(label, lang, long=True)))
         else:
-            units_box = html.Div([dcc.Graph(id=ids.KP_UNITS, figure=fig, config=GRAPH_CONFIG), apart])
+            # the bars on a wide screen; on a phone the same units as a list (names in full, no labels to overlap)
+            units_box = html.Div([html.Div([dcc.Graph(id=ids.KP_UNITS, figure=fig, config=GRAPH_CONFIG), apart],
+                                           className="wide-only"),
+                                  html.Div(_unit_list(con, kpi, lang, now), className="phone-only unit-cards",
+                                           id="kp-unit-list")])
         units_title = t("kp_units", lang, kpi=name, period=fmt.period(label, lang, long=True)) if label else name
         trend, trend_table = view.trend_view(con, kpi, unit, grain, lang, now=now)
         return (name, view.header(con, kpi, unit, lang, now=now), t("kp_trend", lang, kpi=name), trend, units_title,
@@ -109,6 +115,17 @@ def fill(lang, _version, kpi, unit, grain):
                 units_table.to_store() if units_table is not None else None)
 
     return render(lang, build, lambda s: (name, s, "", {}, "", None, view.definition(kpi, lang), state, None, None))
+
+
+def _unit_list(con, kpi: str, lang: str, now):
+    """Every unit of the KPI as the overview's ranking list, worst first, few-data units apart (the same
+    frame as the overview's ranking: shared per snapshot and day)."""
+    df, _ = data.memo("overview.units", lambda: overview_view.unit_frame(con, kpi, lang, now=now), kpi, lang,
+                      per="%Y-%m-%d")
+    have = df["target"].dropna() if "target" in df else []
+    target = float(have.iloc[0]) if len(have) else None
+    return ranking_list(df, lang, data.kpi_unit(kpi, lang), target, "/ward?unit={code}", len(df),
+                        overview_view.few_heading(kpi, lang), len(df))
 
 
 @callback(Output(ids.KP_DOWNLOAD, "data"), Input(downloads.items(PAGE), "n_clicks"), State(ids.LANG, "data"),

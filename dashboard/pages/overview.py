@@ -14,8 +14,9 @@ from ..callbacks import render
 from ..components import section
 from ..i18n import lang_of, request_lang, t
 from ..views import overview as view
+from . import title
 
-dash.register_page(__name__, path="/", name="Tổng quan", title="R57 · Tổng quan", order=0)
+dash.register_page(__name__, path="/", name="Tổng quan", title=title("nav_overview"), order=0)
 
 PAGE = "overview"
 

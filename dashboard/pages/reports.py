@@ -18,8 +18,9 @@ from .. import data, downloads, ids
 from ..components import empty_state, grid, section, unit_options
 from ..i18n import lang_of, request_lang, t
 from ..views import reports as view
+from . import title
 
-dash.register_page(__name__, path="/reports", name="Báo cáo", title="R57 · Báo cáo", order=6)
+dash.register_page(__name__, path="/reports", name="Báo cáo", title=title("nav_reports"), order=6)
 
 PAGE = "reports"
 LIST_BOX = "rp-list-box"

@@ -24,8 +24,9 @@ from ..components import (
 from ..i18n import lang_of, request_lang, t
 from ..views import overview as overview_view
 from ..views import ward as view
+from . import title
 
-dash.register_page(__name__, path="/ward", name="Đơn vị", title="R57 · Đơn vị", order=2)
+dash.register_page(__name__, path="/ward", name="Đơn vị", title=title("nav_ward"), order=2)
 
 SECTIONS = ("wu_kpis", "wu_trend", "wu_procs", "wu_channels", "wu_index")
 PAGE = "ward"

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from .. import data, downloads, ids
+from .. import data, downloads, fmt, ids
 from ..callbacks import render
-from ..components import default_period, grid, period_options
+from ..components import default_period, grid, period_options, ranking_list, sort_worst_first
 from ..i18n import lang_of, request_lang, t
 from ..views import wards as view
+from . import title
 
-dash.register_page(__name__, path="/wards", name="Phường, xã", title="R57 · Phường, xã", order=1)
+dash.register_page(__name__, path="/wards", name="Phường, xã", title=title("nav_wards"), order=1)
 
 PAGE, TABLE = "wards", "wards"
+CARDS = "wd-cards"  # the phone's list of the units (the grid is for wider screens)
 
 
 def _type_options(lang: str) -> list[dict]:
@@ -48,14 +51,17 @@ def layout(period: str | None = None, type: str | None = None, q: str | None = N
                                  className="control-label"),
                       dcc.Input(id=ids.WD_SEARCH, type="search", value=q or "", debounce=0.3,
                                 placeholder=t("wd_search_ph", lang), className="form-control")],
-                     className="control control-wide"),
+                     className="control control-wide control-search"),
             html.Div(downloads.menu(PAGE, lang, table=TABLE), className="control control-download",
                      id=ids.WD_EXPORT),
         ], className="filters"),
         html.P(t("wd_note", lang), id=ids.WD_NOTE, className="note"),
         html.Div(id="wd-state"),
-        grid(ids.WD_GRID, lang, height="calc(100vh - 270px)", getRowId="params.data.code",
-             dashGridOptions={"quickFilterText": q or "", "pinnedBottomRowData": [], **view.grid_options()}),
+        # a wide screen gets the grid; a phone the units as a list (name, on-time rate, bar, status), worst first
+        html.Div(grid(ids.WD_GRID, lang, height="calc(100vh - 270px)", getRowId="params.data.code",
+                      dashGridOptions={"quickFilterText": q or "", "pinnedBottomRowData": [], **view.grid_options()}),
+                 className="wide-only"),
+        html.Div(id=CARDS, className="phone-only unit-cards"),
         dcc.Download(id=ids.WD_DOWNLOAD),
         dcc.Location(id=ids.WD_NAV, refresh="callback-nav"),
         dcc.Store(id={"type": ids.URL_STATE, "page": "wards"}),
@@ -74,8 +80,29 @@ def words(lang):
             t("wd_note", lang), view.column_defs(lang))
 
 
+def _cards(rows: list[dict], lang: str, period: str, search: str | None) -> list:
+    """The phone's view of the grid: every unit (the search applied as the grid's quick filter would) with its
+    on-time rate, bar and status, worst first, the units with few data apart under the grid's heading."""
+    q = (search or "").strip().lower()
+    units = [r for r in rows if not r.get("heading") and (not q or q in f"{r['code']} {r['name']}".lower())]
+    if not units:
+        return []
+    df = sort_worst_first(pd.DataFrame({
+        "code": [r["code"] for r in units], "name": [r["name"] for r in units],
+        "value": [r.get("on_time_rate") for r in units], "status": [r.get("status") for r in units],
+        "n": [r.get("on_time_n") for r in units], "few_data": [bool(r.get("few_data")) for r in units]}),
+        data.kpi("on_time_rate").direction)
+    df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    heading = view.heading_row(lang, units)
+    title = t("ov_rank_title", lang, n=int(df["value"].notna().sum()), kpi=data.kpi_name("on_time_rate", lang),
+              period=fmt.period(period, lang, long=True))
+    return [html.P(title, className="unit-cards-note"),
+            ranking_list(df, lang, "%", None, "/ward?unit={code}&period=" + str(period), len(df),
+                         heading[0]["name"] if heading else None, len(df))]
+
+
 @callback(Output(ids.WD_GRID, "rowData"), Output(ids.WD_GRID, "dashGridOptions"), Output("wd-state", "children"),
-          Output({"type": ids.URL_STATE, "page": "wards"}, "data"),
+          Output({"type": ids.URL_STATE, "page": "wards"}, "data"), Output(CARDS, "children"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WD_PERIOD, "value"),
           Input(ids.WD_TYPE, "value"), Input(ids.WD_SEARCH, "value"), State(ids.WD_GRID, "dashGridOptions"))
 def fill(lang, _version, period, unit_type, search, options):
@@ -86,9 +113,10 @@ def fill(lang, _version, period, unit_type, search, options):
 
     def build(con):
         rows, pinned = view.rows(con, lang, period, unit_type, now=now)
-        return rows + view.heading_row(lang, rows), {**options, "pinnedBottomRowData": pinned}, None, state
+        return (rows + view.heading_row(lang, rows), {**options, "pinnedBottomRowData": pinned}, None, state,
+                _cards(rows, lang, period, search))
 
-    return render(lang, build, lambda s: ([], options, s, state))
+    return render(lang, build, lambda s: ([], options, s, state, []))
 
 
 @callback(Output(ids.WD_NAV, "href"), Input(ids.WD_GRID, "cellClicked"), State(ids.WD_PERIOD, "value"),

@@ -32,6 +32,8 @@ def pytest_setup_options():
     for arg in ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1920,1080",
                 "--hide-scrollbars", "--lang=vi-VN"):
         options.add_argument(arg)
+    # headless Chromium sends Accept-Language: en-US whatever --lang says; the dashboard reads it (after its cookie)
+    options.add_argument("--accept-lang=vi-VN,vi")
     return options
 
 
