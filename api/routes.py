@@ -275,12 +275,17 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
     def openapi():
         return _answer(spec(request.host_url.rstrip("/")))
 
+    def _display(item: dict) -> dict:
+        """A KPI item with its display metadata (kpis.yaml): decimals, kind, and the surfaces it is on."""
+        k = metrics.get_registry().kpi(item["kpi"])
+        return {**item, "decimals": k.decimals, "display_kind": k.display.kind, "show": list(k.display.show)}
+
     @bp.get("/kpis")
     @cached
     def kpis():
         lang = _lang()
         df = metrics.list_kpis(lang=lang)
-        items = records(df[~df["auxiliary"].astype(bool)] if "auxiliary" in df else df)
+        items = [_display(i) for i in records(df[~df["auxiliary"].astype(bool)] if "auxiliary" in df else df)]
         return _answer({"kpis": items, "count": len(items)})
 
     @bp.get("/kpis/<code>")
@@ -291,7 +296,7 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         row = df[df["kpi"] == code]
         if row.empty:
             return error(404, f"unknown KPI '{clip(code)}'", known=sorted(df["kpi"]))
-        item = records(row)[0]
+        item = _display(records(row)[0])
         item["sql"] = metrics.explain(code)
         return _answer(item)
 
