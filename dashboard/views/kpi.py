@@ -42,7 +42,7 @@ def _method(row: dict) -> str:
 
 
 def why(row: dict, kpi: str, lang: str) -> str:
-    """The status in words: what was compared with what (DOMAIN.md §5), or why nothing was judged."""
+    """The status in words: what was compared with what (docs/domain.md §5), or why nothing was judged."""
     unit = data.kpi_unit(kpi, lang)
     status = row.get("status")
     period = period_text(row, lang)
