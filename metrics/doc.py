@@ -68,84 +68,120 @@ def formula_text(reg: Registry, code: str) -> str:
     return text
 
 
-RULES = {
+# How a KPI counts, in words; `reading_rules` picks them from the KPI's declaration and measures.
+RULES: dict[str, dict[str, str]] = {
     "vi": {
-        "received_date": "Nhóm hồ sơ: theo ngày tiếp nhận (hồ sơ tiếp nhận trong kỳ, kể cả hồ sơ sau đó bị rút).",
-        "finished_date": "Nhóm hồ sơ: theo ngày kết thúc (hồ sơ hoàn thành, trả kết quả hoặc từ chối trong kỳ; "
-                         "hồ sơ rút không bao giờ kết thúc).",
-        "snapshot": "Đếm tại thời điểm đánh giá T: cuối kỳ với kỳ đã qua, hiện tại với kỳ đang diễn ra.",
-        "catalogue": "Danh mục thủ tục tại thời điểm đánh giá của kỳ, theo lịch sử mức độ trực tuyến của từng thủ tục.",
-        "indicator": "Số liệu công bố của kỳ; lần công bố sau thay thế lần trước (vẫn lưu, có đánh dấu sửa đổi).",
-        "net": "Số ngày làm việc sau ngày tiếp nhận đến hết ngày kết thúc, trừ số ngày chờ công dân bổ sung "
-               "(thời gian của cơ quan giải quyết).",
-        "due": "Hạn trả được lùi thêm số ngày chờ bổ sung.",
-        "supp": "Quá 1 lần yêu cầu bổ sung tính là trễ hạn.",
-        "withdrawn": "Hồ sơ rút trước T không tính; hồ sơ rút sau T là đang giải quyết tại T (kỳ đã đóng không đổi).",
-        "waiting": "Hồ sơ đang chờ công dân bổ sung không tính là quá hạn, ở mọi thời điểm đánh giá.",
-        "small": "Tỷ lệ trên ít hơn {n} {what} được đánh dấu “ít dữ liệu”: không đánh giá tiến độ, không tô màu, "
-                 "xếp riêng.",
-        "what_ratings": "lượt đánh giá", "what_dossiers": "hồ sơ",
-        "partial": "Kỳ chưa kết thúc được hiển thị là tạm tính, không bao giờ dùng để đánh giá tiến độ.",
-        "rules": "Cách tính",
+        "kp_cohort": "Nhóm hồ sơ được tính", "kp_supplement": "Thời gian chờ bổ sung", "kp_withdrawn": "Hồ sơ rút",
+        "kp_waiting": "Hồ sơ chờ công dân bổ sung", "kp_small_n": "Quy tắc ít dữ liệu",
+        "cohort_received_date": "theo ngày tiếp nhận: hồ sơ được tính vào kỳ có ngày tiếp nhận",
+        "cohort_finished_date": "theo ngày hoàn thành: hồ sơ được tính vào kỳ có ngày hoàn thành",
+        "cohort_stock": "hồ sơ đang giải quyết tại thời điểm đánh giá T = min(cuối kỳ, hiện tại)",
+        "cohort_catalogue": "Danh mục thủ tục hành chính tại thời điểm đánh giá của kỳ, theo lịch sử mức độ "
+                            "trực tuyến của từng thủ tục (không phải hồ sơ).",
+        "cohort_indicator": "Số liệu công bố theo kỳ của cơ quan thống kê hoặc sở, ngành (không phải hồ sơ); lần "
+                            "công bố sau thay thế lần trước (vẫn lưu, có đánh dấu sửa đổi).",
+        "cohort_derived": "Tính từ các chỉ tiêu thành phần.",
+        "supplement_net_days": "Số ngày làm việc là ngày ròng: đã trừ thời gian chờ công dân bổ sung.",
+        "supplement_due": "Hạn trả được lùi thêm bằng thời gian chờ công dân bổ sung.",
+        "supplement_na": "Không áp dụng (chỉ tiêu không đo thời hạn hay thời gian).",
+        "supplement_count_rule": "Hồ sơ phải yêu cầu bổ sung quá 1 lần là trễ hạn.",
+        "withdrawn_received": "Tính theo ngày tiếp nhận: hồ sơ rút sau đó vẫn được tính.",
+        "withdrawn_finished": "Hồ sơ rút không có ngày hoàn thành nên không được tính là hoàn thành.",
+        "withdrawn_stock": "Hồ sơ rút trước T không tính; rút sau T vẫn là đang giải quyết tại T, nên tháng đã "
+                           "đóng không thay đổi.",
+        "waiting_not_overdue": "Hồ sơ đang chờ công dân bổ sung không tính là quá hạn (cùng một quy tắc ở mọi "
+                               "thời điểm).",
+        "waiting_in_flight": "Hồ sơ đang chờ công dân bổ sung là đang giải quyết; hạn trả đã cộng thời gian chờ.",
+        "waiting_na": "Không áp dụng.",
+        "small_n_rule": "Dưới {n} {word} (mẫu số), giá trị được ghi “ít dữ liệu”: không đánh giá, không tô màu, "
+                        "xếp riêng sau các đơn vị khác.",
+        "small_n_na": "Không áp dụng (chỉ tiêu đếm, danh mục hoặc số liệu công bố).",
+        "word_ratings": "lượt đánh giá", "word_dossiers": "hồ sơ", "rules": "Cách tính",
     },
     "en": {
-        "received_date": "Cohort: by receipt date (dossiers received in the period, withdrawn ones included).",
-        "finished_date": "Cohort: by finish date (dossiers completed, returned or rejected in the period; a "
-                         "withdrawn dossier never finishes).",
-        "snapshot": "Counted at the judgement time T: the end of a past period, now for the current one.",
-        "catalogue": "The procedure catalogue as of the period's judgement time, from each procedure's level history.",
-        "indicator": "The period's published figure; a later publication replaces an earlier one (kept, marked revised).",
-        "net": "Working days after the receipt day up to the finish day, minus the days waiting for the citizen's "
-               "supplement (the office's time).",
-        "due": "The due time is pushed back by the supplement waiting days.",
-        "supp": "More than one supplement request counts as late.",
-        "withdrawn": "Dossiers withdrawn before T do not count; one withdrawn after T was in flight at T (a closed "
-                     "period does not change).",
-        "waiting": "Dossiers waiting for the citizen's supplement are not overdue, at every judgement time.",
-        "small": "A rate over fewer than {n} {what} is marked “few data”: not judged, not coloured, ranked apart.",
-        "what_ratings": "ratings", "what_dossiers": "dossiers",
-        "partial": "A period not yet over is shown as to date and never judged.",
-        "rules": "How it counts",
+        "kp_cohort": "Which dossiers count", "kp_supplement": "Supplement waiting time",
+        "kp_withdrawn": "Withdrawn dossiers", "kp_waiting": "Dossiers waiting for the citizen",
+        "kp_small_n": "Small-number rule",
+        "cohort_received_date": "by receipt date: a dossier counts in the period it was received in",
+        "cohort_finished_date": "by finish date: a dossier counts in the period it was finished in",
+        "cohort_stock": "dossiers in flight at the judgement time T = min(end of period, now)",
+        "cohort_catalogue": "The procedure catalogue as of the period's judgement time, from each procedure's "
+                            "level history (not dossiers).",
+        "cohort_indicator": "Figures published per period by the statistics office or a department (not "
+                            "dossiers); a later publication replaces an earlier one (kept, marked revised).",
+        "cohort_derived": "Computed from its component KPIs.",
+        "supplement_net_days": "Working days are net: the days waiting for the citizen's supplement are left out.",
+        "supplement_due": "The due time is pushed back by the days waiting for the citizen's supplement.",
+        "supplement_na": "Not applicable (the KPI measures no deadline or duration).",
+        "supplement_count_rule": "A dossier asked for a supplement more than once is late.",
+        "withdrawn_received": "Counted by receipt date: a dossier withdrawn later still counts.",
+        "withdrawn_finished": "A withdrawn dossier has no finish date, so it never counts as finished.",
+        "withdrawn_stock": "A dossier withdrawn before T does not count; one withdrawn after T was in flight at "
+                           "T, so a closed month does not change.",
+        "waiting_not_overdue": "A dossier waiting for the citizen's supplement is not overdue (one rule at every "
+                               "judgement time).",
+        "waiting_in_flight": "A dossier waiting for the citizen's supplement is in flight; its due time includes "
+                             "the waiting days.",
+        "waiting_na": "Not applicable.",
+        "small_n_rule": "Under {n} {word} (the base), a value is marked “few data”: not judged, not coloured, "
+                        "ranked apart after the other units.",
+        "small_n_na": "Not applicable (a count, a catalogue share or a published figure).",
+        "word_ratings": "ratings", "word_dossiers": "dossiers", "rules": "How it counts",
     },
 }
 
 
-def reading_rules(code: str, lang: str = "vi") -> list[str]:
-    """How a KPI counts, in words, from its declaration: cohort, net supplement days, withdrawn and
-    waiting dossiers, the small-n rule. The dictionary and the KPI page show these."""
-    from .evaluate import measures_for
-
-    reg = get_registry()
-    k, w = reg.kpi(code), RULES[lang]
-    if k.type == KpiType.CATALOGUE:
-        return [w["catalogue"], w["partial"]]
-    if k.type == KpiType.INDICATOR:
-        return [w["indicator"]]
-    used = [reg.measures[m] for m in measures_for(reg, [code])]
-    out = [w[k.time]] if k.type != KpiType.DERIVED else []
-    if k.type == KpiType.DERIVED:
-        out += sorted({w[reg.kpis[d].time] for d in _inputs(reg, code)})
-    if any("processing_wd" in (m.expr or "") for m in used):
-        out.append(w["net"])
-    if any("effective_due_at" in (m.at or "") + (m.filter or "") for m in used):
-        out.append(w["due"])
-    if any("supplement_count <= 1" in (m.filter or "") for m in used):
-        out.append(w["supp"])
-    if any(m.kind == "stock" for m in used):
-        out.append(w["withdrawn"])
-    if any(m.kind == "stock" and "supplement_requested" in (m.filter or "") for m in used):
-        out.append(w["waiting"])
-    if k.min_n:
-        rated = any((m.filter or "").startswith("rating") for m in used)
-        out.append(w["small"].format(n=k.min_n, what=w["what_ratings" if rated else "what_dossiers"]))
-    out.append(w["partial"])
-    return out
+def n_word(code: str, lang: str = "vi") -> str:
+    """What a KPI's n counts: ratings (the satisfaction KPIs) or dossiers."""
+    k = get_registry().kpi(code)
+    rated = any(str(m).startswith("rated") for m in (k.denominator or ()))
+    return RULES[lang]["word_ratings" if rated else "word_dossiers"]
 
 
-def _inputs(reg: Registry, code: str) -> set[str]:
-    from .evaluate import dependency_order
+def _measures(reg: Registry, code: str) -> list:
+    """The measures a dossier KPI is built from (through derived formulas too)."""
+    from .evaluate import formula_names
 
-    return {c for c in dependency_order(reg, [code]) if reg.kpis[c].type != KpiType.DERIVED}
+    k = reg.kpi(code)
+    if k.formula:
+        plain, base = formula_names(k.formula, code=code)
+        return [m for dep in sorted(plain | base) for m in _measures(reg, dep)]
+    return [reg.measures[m] for m in (*k.numerator, *k.denominator, *k.current_numerator) if m in reg.measures]
+
+
+def reading_rules(code: str, lang: str = "vi") -> list[tuple[str, str]]:
+    """How a KPI counts, as (aspect, words), from its declaration and its measures — never written per
+    KPI: the cohort (by receipt date, by finish date, in flight at T), whether supplement days are net,
+    how withdrawn and waiting dossiers count, the small-n rule. The dictionary and the KPI page show it."""
+    reg, w = get_registry(), RULES[lang]
+    k = reg.kpi(code)
+    if k.source == "catalogue":
+        return [(w["kp_cohort"], w["cohort_catalogue"])]
+    if k.source == "indicator":
+        return [(w["kp_cohort"], w["cohort_indicator"])]
+    ms = _measures(reg, code)
+    times = {m.time for m in ms if m.kind in ("flow", "histogram") and m.time}
+    stock = [m for m in ms if m.kind in ("stock", "current")]
+    cohort = [w[f"cohort_{x}"] for x in ("received_date", "finished_date") if x in times]
+    if stock:
+        cohort.append(w["cohort_stock"])
+    text = " ".join(f"{m.filter or ''} {m.at or ''} {m.expr or ''}" for m in ms)
+    supplement = (w["supplement_net_days"] if "processing_wd" in text
+                  else w["supplement_due"] if "effective_due_at" in text else w["supplement_na"])
+    if "supplement_count" in text:
+        supplement += " " + w["supplement_count_rule"]
+    withdrawn = [w[key] for key, on in (("withdrawn_received", "received_date" in times),
+                                        ("withdrawn_finished", "finished_date" in times),
+                                        ("withdrawn_stock", bool(stock))) if on]
+    if any("supplement_requested" in f"{m.filter or ''} {m.at or ''}" for m in stock):
+        waiting = w["waiting_not_overdue"]
+    else:
+        waiting = w["waiting_in_flight"] if stock else w["waiting_na"]
+    small = w["small_n_rule"].format(n=f"{k.min_n:,}".replace(",", "." if lang == "vi" else ","),
+                                     word=n_word(code, lang)) if k.min_n else w["small_n_na"]
+    return [(w["kp_cohort"], "; ".join(cohort) + "." if cohort else w["cohort_derived"]),
+            (w["kp_supplement"], supplement), (w["kp_withdrawn"], " ".join(withdrawn) or w["waiting_na"]),
+            (w["kp_waiting"], waiting), (w["kp_small_n"], small)]
 
 
 def metric_dictionary(lang: str = "vi") -> str:
@@ -160,7 +196,7 @@ def metric_dictionary(lang: str = "vi") -> str:
                 f"{t['direction']}: {t[k.direction]}",
                 f"- {t['time']}: {k.time}; {t['dims']}: {', '.join(k.dimensions) or '—'}",
                 f"- {t['source']}: {k.source}; {t['legal']}: {k.legal_basis}", "",
-                f"**{RULES[lang]['rules']}.**", "", *[f"- {r}" for r in reading_rules(code, lang)], ""]
+                f"**{RULES[lang]['rules']}.**", "", *[f"- {a}: {r}" for a, r in reading_rules(code, lang)], ""]
         targets = reg.targets_for(code)
         out.append(f"**{t['targets']}:** {'' if targets else t['none']}")
         if targets:

@@ -354,7 +354,7 @@ def test_callbacks_run_inside_the_app(app) -> None:
         title, body, state, ranking = _page("overview").ranking("vi", None, "satisfaction", "rank")
         assert ranking["key"] == "xep-hang" and isinstance(ranking["rows"], list)  # the clock of the day: maybe empty
         assert state == {"kpi": "satisfaction", "view": None}
-        rows, options, _, state = _page("wards").fill("vi", None, "2026-03", "xa", "Sóc", {})
+        rows, options, _, state, phone_cards = _page("wards").fill("vi", None, "2026-03", "xa", "Sóc", {})
         units = [r for r in rows if not r.get("heading")]
         assert len(units) == 75 and options["quickFilterText"] == "Sóc"
         assert len(rows) - len(units) == int(any(r["few_data"] for r in units))  # the heading of the few-data group

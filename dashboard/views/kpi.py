@@ -11,6 +11,7 @@ from dash import html
 
 import config
 import metrics
+from metrics.doc import formula_text, reading_rules
 
 from .. import data, fmt
 from ..components import COMPARISON, n_word, partial_text, period_text, row_badge, target_text
@@ -218,12 +219,12 @@ def definition(kpi: str, lang: str) -> html.Div:
     """Definition, formula, unit, direction, legal basis; how dossiers are counted (cohort, supplement days,
     withdrawn and waiting dossiers, the small-n rule), read from the registry; the SQL that defines it."""
     k = data.kpi(kpi)
-    formula = k.formula or _formula_words(k)
+    formula = formula_text(data.registry(), kpi)
     try:
         sql = metrics.explain(kpi)
     except Exception as exc:  # an unexplainable KPI still shows its definition
         sql = f"-- {exc}"
-    rules = counting_rules(kpi, lang)
+    rules = reading_rules(kpi, lang)  # metrics owns how a KPI counts; the page shows it
     return html.Div([
         html.Dl([
             html.Dt(t("kp_definition", lang)), html.Dd(k.description(lang)),
@@ -231,76 +232,9 @@ def definition(kpi: str, lang: str) -> html.Div:
             html.Dt(t("kp_unit_of", lang)), html.Dd(data.kpi_unit(kpi, lang)),
             html.Dt(t("kp_direction", lang)), html.Dd(t(f"dir_{k.direction}", lang)),
             html.Dt(t("kp_legal", lang)), html.Dd(k.legal_basis),
-            *[part for key, words in rules for part in (html.Dt(t(key, lang)), html.Dd(words))],
+            *[part for aspect, words in rules for part in (html.Dt(aspect), html.Dd(words))],
         ], className="defs mb-3", id="kp-rules"),
         html.Details([html.Summary(t("kp_sql", lang)), html.Pre(sql, className="sql")]),
     ])
 
 
-def _measures(kpi: str) -> list:
-    """The measures a dossier KPI is built from (through derived formulas too)."""
-    from metrics.evaluate import formula_names
-
-    reg = data.registry()
-    k = reg.kpi(kpi)
-    if k.formula:
-        plain, base = formula_names(k.formula, code=kpi)
-        return [m for dep in sorted(plain | base) for m in _measures(dep)]
-    return [reg.measures[m] for m in (*k.numerator, *k.denominator, *k.current_numerator) if m in reg.measures]
-
-
-def counting_rules(kpi: str, lang: str) -> list[tuple[str, str]]:
-    """How a KPI counts, in words, from its registry entry and its measures (never written per KPI): the
-    cohort (by receipt date, by finish date, in flight at the judgement time), whether supplement days are
-    net, how withdrawn and waiting dossiers count, and the small-n rule."""
-    k = data.kpi(kpi)
-    if k.source == "catalogue":
-        return [("kp_cohort", t("cohort_catalogue", lang))]
-    if k.source == "indicator":
-        return [("kp_cohort", t("cohort_indicator", lang))]
-    ms = _measures(kpi)
-    times = {m.time for m in ms if m.kind in ("flow", "histogram") and m.time}
-    stock = [m for m in ms if m.kind in ("stock", "current")]
-    cohort = [t(f"cohort_{x}", lang) for x in ("received_date", "finished_date") if x in times]
-    if stock:
-        cohort.append(t("cohort_stock", lang))
-    text = " ".join(f"{m.filter or ''} {m.at or ''} {m.expr or ''}" for m in ms)
-    if "processing_wd" in text:
-        supplement = t("supplement_net_days", lang)
-    elif "effective_due_at" in text:
-        supplement = t("supplement_due", lang)
-    else:
-        supplement = t("supplement_na", lang)
-    if "supplement_count" in text:
-        supplement += " " + t("supplement_count_rule", lang)
-    withdrawn = []
-    if "received_date" in times:
-        withdrawn.append(t("withdrawn_received", lang))
-    if "finished_date" in times:
-        withdrawn.append(t("withdrawn_finished", lang))
-    if stock:
-        withdrawn.append(t("withdrawn_stock", lang))
-    if any("supplement_requested" in f"{m.filter or ''} {m.at or ''}" for m in stock):
-        waiting = t("waiting_not_overdue", lang)
-    elif stock:
-        waiting = t("waiting_in_flight", lang)
-    else:
-        waiting = t("waiting_na", lang)
-    small = (t("small_n_rule", lang, n=fmt.number(k.min_n, 0, lang), word=n_word(k, lang)) if k.min_n
-             else t("small_n_na", lang))
-    out = [("kp_cohort", "; ".join(cohort) + "." if cohort else t("cohort_derived", lang)),
-           ("kp_supplement", supplement), ("kp_withdrawn", " ".join(withdrawn) or t("waiting_na", lang)),
-           ("kp_waiting", waiting), ("kp_small_n", small)]
-    return out
-
-
-def _formula_words(k) -> str:
-    if k.numerator and k.denominator:
-        return f"({' + '.join(k.numerator)}) / ({' + '.join(k.denominator)})"
-    if k.numerator:
-        return " + ".join(k.numerator)
-    if k.numerator_filter:
-        return f"count(procedures WHERE {k.numerator_filter}) / count(procedures WHERE {k.denominator_filter})"
-    if k.indicator:
-        return f"indicator '{k.indicator}'" + (f" ({k.aggregation})" if k.aggregation != "none" else "")
-    return ""
