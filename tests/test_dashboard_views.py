@@ -261,7 +261,7 @@ def test_ward_trend_procedures_channels_and_index(con) -> None:
 def test_kpi_why_in_words() -> None:
     row = {"kpi": "satisfaction", "period": "2026-03", "value": 93.8, "target": 95.0, "target_comparison": ">=",
            "target_deadline": "2026-12-31", "status": "needs_acceleration", "ratio": 0.82, "base_value": 90.2,
-           "base_period": "2025-Q3", "projected": 94.1}
+           "base_period": "2025-Q3", "projected": 94.1, "method": "cagr"}  # metrics says which method
     assert kpi.why(row, "satisfaction", "vi") == (
         "Từ 90,2 % (Quý 3/2025) đến 93,8 % (03/2026): tốc độ thực tế bằng 0,82 lần tốc độ cần để đạt ≥ 95,0 % vào "
         "31/12/2026 (R = 0,82; đúng tiến độ khi R ≥ 0,95, cần đẩy nhanh 0,6–0,95, hạn chế 0–0,6, xấu đi khi R < 0). "
@@ -273,7 +273,8 @@ def test_kpi_why_in_words() -> None:
         "There is a value 93.8% (03/2026) but no base value")
     assert kpi.why({**row, "target": None}, "satisfaction", "en") == (
         "This KPI has no target in the target registry (targets.yaml).")
-    assert kpi.why({**row, "base_value": 0.0}, "satisfaction", "en").endswith("(the base is zero or negative).")
+    assert kpi.why({**row, "base_value": 0.0, "method": "linear"}, "satisfaction", "en").endswith(
+        "(the base is zero or negative).")
 
 
 def test_kpi_page_parts(con) -> None:

@@ -36,10 +36,8 @@ def resolve(code: str | None) -> tuple[str, str | None]:
 
 
 def _method(row: dict) -> str:
-    if row.get("method") in ("cagr", "linear"):
-        return row["method"]
-    vals = [row.get("base_value"), row.get("value"), row.get("target")]
-    return "cagr" if all(not fmt.is_na(v) and v is not None and float(v) > 0 for v in vals) else "linear"
+    """The progress method metrics used for this row (targets.apply says; never re-derived here)."""
+    return row["method"] if row.get("method") in ("cagr", "linear") else "linear"
 
 
 def why(row: dict, kpi: str, lang: str) -> str:
