@@ -2,7 +2,8 @@
 previous month's statuses (the year to date through November, November beside it) and the month to date
 only as labelled partial; the ranking is November's, with the units with few data apart.
 
-Screenshots of the overview on the 1st (vi and en, 1920×1080, and 390 px wide) go to docs/screenshots/.
+Screenshots of the overview on the 1st (vi and en, 1920×1080, and 390 px wide) go to test-artifacts/screenshots/
+(docs/screenshots/ holds the curated ones, taken on the full demo).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .conftest import ROOT
 pytestmark = pytest.mark.browser
 
 FIRST = datetime(2026, 12, 1, 8, 0)
-DOCS = ROOT / "docs" / "screenshots"
+DOCS = ROOT / "test-artifacts" / "screenshots"  # never overwrite the curated docs/screenshots in a test run
 
 
 @pytest.fixture(scope="module")
