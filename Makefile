@@ -34,6 +34,7 @@ browser-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-core poppler-utils >/dev/null; \
 	  else echo "chromium-driver missing and cannot apt-get install it: browser tests will be skipped"; fi; \
 	fi
+	@if command -v npm >/dev/null; then npm ci --prefix tests/e2e --no-audit --no-fund --silent; else echo "npm missing: the axe-core test will be skipped"; fi
 
 bench: install-test
 	$(BIN)/python bench/bench_ingest.py

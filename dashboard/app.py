@@ -85,7 +85,8 @@ def _navbar(lang: str) -> html.Header:
              for href, key, nid in NAV]
     switch = html.Div([
         html.Span(t("lang_label", lang), id="shell-lang-label", className="visually-hidden"),
-        dbc.RadioItems(id=ids.LANG_SWITCH, value=lang, inline=True, className="btn-group lang-switch",
+        dbc.RadioItems(id=ids.LANG_SWITCH, name=ids.LANG_SWITCH, value=lang, inline=True,
+                       className="btn-group lang-switch",
                        inputClassName="btn-check", labelClassName="btn btn-outline-light btn-sm",
                        labelCheckedClassName="active",
                        options=[{"label": "VI", "value": "vi"}, {"label": "EN", "value": "en"}]),
@@ -105,7 +106,7 @@ def _layout(ctx: data.Context):
         return html.Div([
             html.A(t("skip", lang), href=f"#{ids.MAIN}", className="skip-link", id=ids.SKIP),
             _navbar(lang),
-            html.Div(id=ids.BANNERS, className="banners"),
+            html.Aside(id=ids.BANNERS, className="banners"),  # a landmark (axe: region)
             html.Main(dash.page_container, id=ids.MAIN, className="shell-main", tabIndex="-1"),
             dcc.Store(id=ids.LANG, storage_type="local", data=lang),
             dcc.Store(id=ids.VERSION, data=data.current_version(ctx.reader, data.local_now())),

@@ -209,7 +209,7 @@ def ranking_list(df: pd.DataFrame, lang: str, unit: str, target: float | None, h
     rows = [row(i, r, False) for i, r in enumerate(df[~few].head(max_rows).to_dict("records"), start=1)]
     apart = df[few]
     if not apart.empty:
-        rows.append(html.Li(few_heading or t("status_few_data", lang), className="rank-group", role="presentation"))
+        rows.append(html.Li(few_heading or t("status_few_data", lang), className="rank-group"))
         rows += [row(0, r, True) for r in apart.head(few_rows).to_dict("records")]
     return html.Ol(rows, className="rank-list")
 
