@@ -9,7 +9,8 @@
    - a scrollable box (.scroll-box) whose content may be taller than the box is a Tab stop, a region named
      by its section's title, so it can be scrolled from the keyboard (axe: scrollable-region-focusable).
    - a Plotly chart whose figure carries layout.meta.a11y (dashboard/a11y.py: label) gets role="img" and that
-     aria-label, and, when it carries a table, a "Bảng số liệu / Data table" toggle under it. */
+     aria-label, and, when it carries a table, a "Bảng số liệu / Data table" toggle under it.
+   - Enter on a radio drawn as a button chooses it. */
 (function () {
   function dropdowns(root) {
     root.querySelectorAll('.dash-dropdown-focus-target').forEach(function (input) {
@@ -98,6 +99,16 @@
       if (next) { next.replaceWith(fresh); } else { gd.insertAdjacentElement('afterend', fresh); }
     });
   }
+
+  // Enter on a radio drawn as a button (VI/EN, Phường/Xã, ...) chooses it, as a click would (arrow keys
+  // already do; Enter is what a keyboard user tries on something that looks like a button)
+  document.addEventListener('keydown', function (e) {
+    const el = e.target;
+    if (e.key === 'Enter' && el instanceof HTMLInputElement && el.type === 'radio' && !el.checked) {
+      e.preventDefault();
+      el.click();
+    }
+  });
 
   let queued = false;
   function run() {

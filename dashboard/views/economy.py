@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 from dash import dcc, html
 
-from .. import data, downloads, fmt
+from .. import a11y, data, downloads, fmt
 from ..components import GRAPH_CONFIG, PLAIN_CONFIG
 from ..downloads import Column, Table
 from ..figures import make_choropleth_figure, make_indicator_figure, make_ranking_figure
@@ -50,6 +50,11 @@ def series_panels(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | Non
         ts = data.registry().targets_for(code)
         fig = make_indicator_figure(frame, lang, data.kpi_unit(code, lang), ts[0].value if ts else None,
                                     ts[0].comparison if ts else None)
+        drawn = frame.dropna(subset=["value"])
+        a11y.label(fig, a11y.summary(drawn, data.kpi_name(code, lang), t("city_label", lang), lang,
+                                     data.kpi_unit(code, lang), ts[0].value if ts else None,
+                                     ts[0].comparison if ts else None),
+                   a11y.trend_table(drawn, lang, data.kpi_unit(code, lang)), lang)
         revised = bool(frame["revised"].fillna(False).astype(bool).any()) if not frame.empty else False
         key, graph_id = f"series-{code}", f"ec-fig-{code}"
         out.append(html.Div(html.Div([
@@ -112,9 +117,13 @@ def coverage_5g_view(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | 
     df = df.assign(name=[f"{n} ✎" if r else n for n, r in zip(df["name"], revised, strict=True)],
                    hover=["✎ " + t("revised", lang) if r else "" for r in revised])
     target = None if df["target"].isna().all() else float(df["target"].dropna().iloc[0])
+    name = data.kpi_name("coverage_5g", lang)
+    text = a11y.ranking_summary(df, name, fmt.period(label, lang, long=True), lang, "%", target)
+    rows = a11y.ranking_table(df, lang, "%")
     if geojson is not None:
-        return title, make_choropleth_figure(df, geojson, geojson_key, lang, "%", "higher"), table
-    return title, make_ranking_figure(df, lang, "%", target, "higher"), table
+        return title, a11y.label(make_choropleth_figure(df, geojson, geojson_key, lang, "%", "higher"), text, rows,
+                                 lang), table
+    return title, a11y.label(make_ranking_figure(df, lang, "%", target, "higher"), text, rows, lang), table
 
 
 def graph(fig, graph_id: str):

@@ -13,7 +13,7 @@ import config
 import metrics
 from metrics.doc import formula_text, reading_rules
 
-from .. import data, fmt
+from .. import a11y, data, fmt
 from ..components import COMPARISON, n_word, partial_text, period_text, row_badge, target_text
 from ..downloads import Column, Table
 from ..figures import make_ranking_figure, make_trend_figure, months_back
@@ -166,6 +166,8 @@ def trend_view(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, grain
     target, comparison, baseline = _target_of(last, kpi)
     fig = make_trend_figure(df, lang, unit_word, target, comparison, baseline, height=340)
     name = data.kpi_name(kpi, lang)
+    a11y.label(fig, a11y.summary(df, name, data.unit_name(unit, lang), lang, unit_word, target, comparison),
+               a11y.trend_table(df, lang, unit_word), lang)
     columns = [Column("series", t("col_series", lang)), Column("period", t("col_period", lang)),
                Column("partial", t("col_partial", lang)),
                Column("value", f"{name} ({unit_word})", unit_word), Column("numerator", t("col_numerator", lang)),
@@ -210,6 +212,11 @@ def units_view(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetim
                         t("few_data_not_drawn", lang, n=fmt.number(k.min_n or 0, 0, lang), word=n_word(k, lang),
                           units=names)], className="few-list", id="kp-few")
     fig = make_ranking_figure(df, lang, data.kpi_unit(kpi, lang), target, data.kpi(kpi).direction)
+    drawn = df[~df["few_data"].astype(bool)]  # the bars: units with few data are listed apart (`apart`)
+    comparison = data.registry().targets_for(kpi)[0].comparison if data.registry().targets_for(kpi) else ">="
+    a11y.label(fig, a11y.ranking_summary(drawn, data.kpi_name(kpi, lang), fmt.period(label, lang, long=True), lang,
+                                         data.kpi_unit(kpi, lang), target, comparison),
+               a11y.ranking_table(drawn, lang, data.kpi_unit(kpi, lang)), lang)
     return fig, label, table, apart
 
 

@@ -13,7 +13,7 @@ import metrics
 from presentation.ranking import rank_frame, target_row
 from presentation.surfaces import SurfaceCodes
 
-from .. import data, fmt, ids
+from .. import a11y, data, fmt, ids
 from ..components import (
     COMPARISON,
     GRAPH_CONFIG,
@@ -159,6 +159,7 @@ def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "ra
     if view == "map" and geojson is not None:
         judged = df[~df["few_data"].astype(bool)] if "few_data" in df else df
         fig = make_choropleth_figure(judged, geojson, geojson_key, lang, unit, data.kpi(kpi).direction, height=None)
+        a11y.label(fig, a11y.ranking_summary(judged, name, fmt.period(label, lang, long=True), lang, unit, target))
         return title, dcc.Graph(figure=fig, config=GRAPH_CONFIG, responsive=True, className="rank-map",
                                 style={"height": "100%", "minHeight": "360px"})
     body = [ranking_list(df, lang, unit, target, "/ward?unit={code}", RANK_ROWS, few_heading(kpi, lang), FEW_ROWS,

@@ -12,7 +12,7 @@ from dash import dcc, html
 import metrics
 from presentation.surfaces import SurfaceCodes
 
-from .. import data, fmt
+from .. import a11y, data, fmt
 from ..components import (
     COMPARISON,
     default_period,
@@ -163,8 +163,10 @@ def trend_figure(con: duckdb.DuckDBPyConnection, unit: str, kpi: str, lang: str,
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["series", "period", "period_start", "value", "hover"])
     target, comparison, baseline = _target_of(u, kpi)
-    return make_trend_figure(df, lang, data.kpi_unit(kpi, lang), target, comparison, baseline,
-                             y_title=data.kpi_unit(kpi, lang))
+    measure = data.kpi_unit(kpi, lang)
+    fig = make_trend_figure(df, lang, measure, target, comparison, baseline, y_title=measure)
+    text = a11y.summary(df, data.kpi_name(kpi, lang), data.unit_name(unit, lang), lang, measure, target, comparison)
+    return a11y.label(fig, text, a11y.trend_table(df, lang, measure), lang)
 
 
 def _target_of(df: pd.DataFrame, kpi: str):
@@ -227,7 +229,8 @@ def channel_figure(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period:
         frames.append(pd.DataFrame({"series": label, "channel": df["channel"],
                                     "label": [t(f"channel_{c}", lang) for c in df["channel"]],
                                     "count": pd.to_numeric(df["value"], errors="coerce")}))
-    return make_channel_figure(pd.concat(frames, ignore_index=True), lang)
+    df = pd.concat(frames, ignore_index=True)
+    return a11y.label(make_channel_figure(df, lang), a11y.channel_summary(df, lang))
 
 
 def index_766(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
@@ -251,12 +254,14 @@ def index_766_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period:
     download = Table("chi-so-766", t("wu_index", lang), columns, [], [], _filters(unit, period, lang),
                      f"{unit}-{period or ''}")
     if df.empty:
-        return make_index766_figure(pd.DataFrame(), lang), None, "", download
+        return a11y.label(make_index766_figure(pd.DataFrame(), lang), a11y.index766_summary(None, lang)), None, "", \
+            download
     groups = df[df["row_type"] == "group"]
-    fig = make_index766_figure(pd.DataFrame({
+    bullets = pd.DataFrame({
         "name": [f"{int(g)}. {n}" for g, n in zip(groups["group"], groups[name_col], strict=True)],
         "score": groups["score"], "points_computable": groups["points_computable"],
-        "max_points": groups["max_points"]}), lang)
+        "max_points": groups["max_points"]})
+    fig = a11y.label(make_index766_figure(bullets, lang), a11y.index766_summary(bullets, lang))
     comp = df[df["row_type"] == "component"]
     rows = [html.Tr([html.Td(int(r["group"])), html.Td(data.kpi_name(r["kpi"], lang)),
                      html.Td(fmt.value(r["rate"], data.kpi_unit(r["kpi"], lang), lang), className="num"),

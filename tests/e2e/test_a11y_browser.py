@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 pytestmark = pytest.mark.browser
 
@@ -136,3 +137,146 @@ def test_axe_finds_no_critical_or_serious_violation_on_any_page(dash_duo, app, a
            for (name, lang, width), vs in found.items() for v in vs
            if (v["wcag"] and v["impact"] in BLOCKING) or v["id"] in LANDMARKS]
     assert bad == [], "critical/serious WCAG (or landmark) axe violations:\n" + "\n".join(bad)
+
+
+# every Plotly chart on the page: its container (itself or a role="img" wrapper), role, label, data table
+CHARTS_JS = """
+return Array.from(document.querySelectorAll('.js-plotly-plot')).map(function (gd) {
+  const box = gd.getAttribute('role') === 'img' ? gd : gd.closest('[role=img]');
+  const host = gd.closest('[id]');
+  const next = gd.nextElementSibling;
+  return {id: host ? host.id : '', role: box ? box.getAttribute('role') : '',
+          label: box ? (box.getAttribute('aria-label') || '').trim() : '',
+          table: !!(next && next.tagName === 'DETAILS') || !!(box && box.parentElement &&
+                 box.parentElement.querySelector(':scope > details.chart-table'))};
+});
+"""
+CHART_PAGES = [("/ward?unit=00073", "#wu-trend .js-plotly-plot", 3), ("/kpi?kpi=on_time_rate", "#kp-trend .js-plotly-plot", 2),
+               ("/economy", "#ec-series .js-plotly-plot", 2)]
+WITH_TABLE = ("wu-trend", "kp-trend", "kp-units")
+
+
+def test_every_chart_has_a_text_alternative_and_the_trends_a_data_table(dash_duo, app) -> None:
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    _viewport(driver, 1920, 1080)
+    seen, bad = {}, []
+    for lang in ("vi", "en"):
+        if lang == "en":
+            _set_language(dash_duo, "en")
+        for path, ready, at_least in CHART_PAGES:
+            driver.get(dash_duo.server_url + path)
+            dash_duo.wait_for_element(ready, timeout=30)
+            _settle(driver, quiet_s=0.8)
+            charts = driver.execute_script(CHARTS_JS)
+            assert len(charts) >= at_least, f"{path}: {len(charts)} charts"
+            for c in charts:
+                seen[(lang, c["id"])] = c["label"]
+                if c["role"] != "img" or not c["label"]:
+                    bad.append(f"{path} {lang} #{c['id']}: role={c['role']!r} label={c['label']!r}")
+                if c["id"] in WITH_TABLE and not c["table"]:
+                    bad.append(f"{path} {lang} #{c['id']}: no data table")
+    for (lang, gid), text in sorted(seen.items()):
+        print(f"  {lang} #{gid}: {text}")
+    assert bad == [], "\n".join(bad)
+    # the ward trend reads in the page's language, from the drawn numbers
+    assert seen[("vi", "wu-trend")].startswith("Tỷ lệ") and "mục tiêu" in seen[("vi", "wu-trend")]
+    assert "target" in seen[("en", "wu-trend")] and "," not in seen[("en", "wu-trend")].split(":")[1][:12]
+    # the data table opens by keyboard and holds the rows
+    _set_language(dash_duo, "vi")
+    driver.get(dash_duo.server_url + "/ward?unit=00073")
+    dash_duo.wait_for_element("#wu-trend details.chart-table", timeout=30)
+    summary = driver.find_element(By.CSS_SELECTOR, "#wu-trend details.chart-table > summary")
+    assert summary.text == "Bảng số liệu"
+    driver.execute_script("arguments[0].focus()", summary)
+    summary.send_keys(Keys.ENTER)
+    assert driver.execute_script("return document.querySelector('#wu-trend details.chart-table').open")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#wu-trend details.chart-table tbody tr")) >= 2
+
+
+# the focused element (a btn-check radio's label shows its focus), its outline and the colour behind it
+FOCUS_JS = """
+let el = document.activeElement;
+const shown = (el && el.classList.contains('btn-check') && el.nextElementSibling) ? el.nextElementSibling : el;
+const s = getComputedStyle(shown);
+let bg = 'rgba(0, 0, 0, 0)', p = shown.parentElement;
+while (p) {
+  const c = getComputedStyle(p).backgroundColor;
+  if (c && c !== 'transparent' && !/rgba\\(.*, 0\\)$/.test(c)) { bg = c; break; }
+  p = p.parentElement;
+}
+return {tag: el.tagName.toLowerCase(), id: el.id || '', cls: String(el.className || ''), name: el.name || '',
+        type: el.type || '', text: (shown.textContent || '').trim().slice(0, 40), href: el.getAttribute('href') || '',
+        outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0, color: s.outlineColor,
+        bg: bg === 'rgba(0, 0, 0, 0)' ? 'rgb(255, 255, 255)' : bg};
+"""
+
+
+def _rgb(css: str) -> tuple[float, float, float]:
+    import re
+
+    return tuple(float(x) for x in re.findall(r"[\d.]+", css)[:3])
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(rgb):
+        c = [x / 255 for x in rgb]
+        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    la, lb = lum(_rgb(a)), lum(_rgb(b))
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def test_keyboard_on_the_overview_reaches_the_switch_a_download_menu_and_the_ranking(dash_duo, app) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    _viewport(driver, 1920, 1080)
+    driver.get(dash_duo.server_url + "/")
+    dash_duo.wait_for_element("#ov-rank .rank-row", timeout=30)
+    _settle(driver)
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    ActionChains(driver).move_to_element_with_offset(driver.find_element(By.TAG_NAME, "body"), 0, 0).perform()
+    stops, weak = [], []
+    for _ in range(150):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        f = driver.execute_script(FOCUS_JS)
+        if f["tag"] == "body":
+            break
+        stops.append(f)
+        ratio = _contrast(f["color"], f["bg"]) if f["outline"] != "none" and f["width"] >= 2 else 0
+        if ratio < 3:
+            weak.append(f"{f['tag']}#{f['id']}.{f['cls'][:30]} '{f['text']}': outline {f['outline']} {f['width']}px "
+                        f"{f['color']} on {f['bg']} = {ratio:.2f}:1")
+        if len(stops) > 3 and f == stops[0]:
+            break
+    print(f"\n{len(stops)} Tab stops on the overview")
+    assert stops[0]["cls"].startswith("skip-link"), stops[0]
+    assert any(s["type"] == "radio" and s["name"] == "shell-lang-switch" for s in stops), "no language switch"
+    assert any("dl-toggle" in s["cls"] for s in stops), "no download menu"
+    assert sum("rank-name" in s["cls"] for s in stops) >= 5, "the ranking's links are not reached"
+    assert weak == [], "focus rings under 3:1:\n" + "\n".join(weak)
+
+    # a download menu opens from the keyboard and closes with Escape
+    toggle = driver.find_element(By.CSS_SELECTOR, ".dl-toggle")
+    driver.execute_script("arguments[0].focus()", toggle)
+    toggle.send_keys(Keys.ENTER)
+    dash_duo.wait_for_element(".dl-menu .dropdown-menu.show", timeout=5)
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    end = time.time() + 5
+    while time.time() < end and driver.find_elements(By.CSS_SELECTOR, ".dl-menu .dropdown-menu.show"):
+        time.sleep(0.1)
+    assert not driver.find_elements(By.CSS_SELECTOR, ".dl-menu .dropdown-menu.show")
+
+    # the language switch: arrow keys choose within the group; Enter on the other language chooses it
+    assert driver.execute_script("return document.documentElement.lang") == "vi"
+    en = driver.find_element(By.CSS_SELECTOR, "input[name='shell-lang-switch'][id$='_en']")
+    driver.execute_script("arguments[0].focus()", en)
+    assert not en.is_selected()
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    dash_duo.wait_for_text_to_equal("#nav-overview", NAV_WORDS["en"], timeout=10)
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    ActionChains(driver).send_keys(Keys.ARROW_LEFT).perform()
+    dash_duo.wait_for_text_to_equal("#nav-overview", NAV_WORDS["vi"], timeout=10)
+    assert driver.execute_script("return document.documentElement.lang") == "vi"
