@@ -39,7 +39,7 @@ class StatusStyle:
 PALETTE: dict[str, StatusStyle] = {s.key: s for s in (
     StatusStyle("achieved", "#007a5a", "achieved", "", 4, "✔", "OK", True),
     StatusStyle("on_track", "#0072B2", "on_track", "", 3, "↑", "^", True),
-    StatusStyle("needs_acceleration", "#c78a00", "needs_acceleration", "/", 2, "↗", "/", True),
+    StatusStyle("needs_acceleration", "#8c5800", "needs_acceleration", "/", 2, "↗", "/", True),  # issue 14: 6.0:1 on white
     StatusStyle("limited", "#D55E00", "limited", "x", 1, "→", "->", True),
     StatusStyle("deteriorating", "#9b1c1c", "deteriorating", "x", 0, "↓", "v", True),
     StatusStyle("no_data", "#8a949e", "no_data", ".", 5, "○", "-", False),
