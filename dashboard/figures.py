@@ -17,6 +17,7 @@ from . import fmt
 from .i18n import t
 from .theme import (
     MUTED,
+    REVISED,
     SERIES,
     STATUS_COLORS,
     STATUS_PATTERNS,
@@ -29,7 +30,7 @@ from .theme import (
 )
 
 CHANNEL_ORDER = ("online_full", "online_partial", "postal", "in_person")
-CHANNEL_COLORS = {"online_full": "#0072B2", "online_partial": "#56B4E9", "postal": "#E69F00", "in_person": "#8a949e"}
+CHANNEL_COLORS = {"online_full": "#0072B2", "online_partial": "#3A8FC7", "postal": "#B86E00", "in_person": "#6b7680"}
 COMPARISON = {">=": "≥", "<=": "≤"}
 
 
@@ -357,7 +358,7 @@ def make_indicator_figure(df: pd.DataFrame, lang: str = "vi", unit: str = "%", t
              "line": {"color": SERIES[0], "width": 2.5},
              "marker": {"size": [11 if r else 7 for r in revised],
                         "symbol": ["diamond" if r else "circle" for r in revised],
-                        "color": ["#E69F00" if r else SERIES[0] for r in revised],
+                        "color": [REVISED if r else SERIES[0] for r in revised],
                         "line": {"color": "#ffffff", "width": 1}}}
     t_shapes, t_notes = _target(target, comparison, unit, lang)
     m_shapes, m_notes = _marks(lang, d["period_start"].min(), d["period_start"].max(), None)

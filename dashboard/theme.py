@@ -19,7 +19,10 @@ INK = "#1f2933"
 MUTED = "#5f6b76"
 GRID = "#e4e7eb"
 CITY = "#5f6b76"
-SERIES = ["#0072B2", "#5f6b76", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
+# Okabe–Ito hues, the light ones darkened to >= 3:1 on white (WCAG 1.4.11 non-text contrast):
+# orange #E69F00 (2.25:1) -> #B86E00 (4.0:1), sky blue #56B4E9 (2.3:1) -> #3A8FC7 (3.5:1)
+SERIES = ["#0072B2", "#5f6b76", "#B86E00", "#009E73", "#CC79A7", "#3A8FC7", "#D55E00"]
+REVISED = "#B86E00"   # a revised publication's marker (a diamond, so not colour alone)
 TARGET = "#111111"
 
 # the one status palette (presentation/palette.py), shared with the PDF and Excel reports: judged statuses,

@@ -131,3 +131,12 @@ def test_the_screen_css_uses_the_palette() -> None:
         assert css.get(key) == style.colour.lower(), key
     focus = re.search(r":focus-visible \{ outline: 3px solid (#[0-9a-fA-F]{6})", (assets / "20_a11y.css").read_text())
     assert focus and contrast(focus.group(1), WHITE) >= 3.0 and contrast(focus.group(1), PAGE) >= 3.0
+
+
+def test_every_chart_series_and_channel_colour_is_at_least_3_to_1_on_white():
+    """Chart marks outside the status palette too (WCAG 1.4.11): series, channels, the revised marker."""
+    from dashboard.figures import CHANNEL_COLORS
+    from dashboard.theme import REVISED, SERIES
+
+    for colour in [*SERIES, *CHANNEL_COLORS.values(), REVISED]:
+        assert contrast(colour, WHITE) >= 3.0, colour
