@@ -7,6 +7,7 @@
     python app.py kpis ...         print KPIs with targets and statuses
     python app.py metrics-doc      write the metric dictionary
     python app.py report ...       make the monthly PDF/Excel reports now
+    python app.py users|tokens ... accounts and API tokens of the dashboard; `audit`: the audit log
 
 Production: `python app.py scheduler` once, plus `gunicorn -w 4 'app:create_server()'` for the web
 (README "Production layout").
@@ -265,6 +266,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return run(_settings(args), args)
 
 
+# --- access: users, API tokens, audit log (issue 10) ----------------------------------------------
+
+def cmd_access(args: argparse.Namespace) -> int:
+    from access.cli import run
+
+    return run(load_settings(warehouse=args.warehouse, app_db=args.app_db), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="app.py", description="Hanoi Resolution 57 KPI dashboard")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -327,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(sp)
     sp.set_defaults(func=cmd_report)
+
+    from access.cli import add_arguments as access_arguments
+
+    access_arguments(sub, wh, cmd_access)  # users …, tokens …, audit
     return p
 
 

@@ -16,6 +16,7 @@ the SQLite file, or under a PostgreSQL advisory lock.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -85,6 +86,9 @@ class AppDB:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        quiet = logging.getLogger("alembic")
+        if quiet.level == logging.NOTSET:  # Alembic's INFO lines are noise on every start
+            quiet.setLevel(logging.WARNING)
         if self.dialect == "sqlite" and self.sqlite_path is not None:
             from filelock import FileLock
 
