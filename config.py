@@ -88,6 +88,21 @@ class Settings:
     failed_retention_days: float = field(default_factory=lambda: _env_float("R57_FAILED_RETENTION_DAYS", 7))
     retention_interval_s: float = field(default_factory=lambda: _env_float("R57_RETENTION_INTERVAL", 86400))
 
+    # access (issue 10): the application database (users, sessions, tokens, audit), sign-in and limits
+    app_db: str | None = field(default_factory=lambda: os.environ.get("R57_APP_DB") or None)
+    auth: str = field(default_factory=lambda: (os.environ.get("R57_AUTH") or "on").lower())  # "off": dev only
+    roles_file: Path | None = field(default_factory=lambda: _env_path("R57_ROLES_FILE", None)
+                                    if os.environ.get("R57_ROLES_FILE") else None)
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("R57_SECRET_KEY") or None)
+    session_hours: float = field(default_factory=lambda: _env_float("R57_SESSION_HOURS", 12))
+    tls: bool = field(default_factory=lambda: os.environ.get("R57_TLS", "").lower() in ("1", "true", "yes"))
+    rate_limit: str = field(default_factory=lambda: os.environ.get("R57_RATE_LIMIT") or "100 per minute")
+    oidc_issuer: str | None = field(default_factory=lambda: os.environ.get("R57_OIDC_ISSUER") or None)
+    oidc_client_id: str | None = field(default_factory=lambda: os.environ.get("R57_OIDC_CLIENT_ID") or None)
+    oidc_client_secret: str | None = field(default_factory=lambda: os.environ.get("R57_OIDC_CLIENT_SECRET") or None)
+    oidc_role_claim: str = field(default_factory=lambda: os.environ.get("R57_OIDC_ROLE_CLAIM") or "r57_role")
+    oidc_units_claim: str = field(default_factory=lambda: os.environ.get("R57_OIDC_UNITS_CLAIM") or "r57_units")
+
     def __post_init__(self) -> None:
         if self.warehouse is None:
             default = self.data_dir / "warehouse.duckdb"
@@ -126,6 +141,18 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
+
+    @property
+    def app_db_url(self) -> str:
+        """R57_APP_DB, or a SQLite file beside the warehouse (one application database per warehouse)."""
+        if self.app_db:
+            return self.app_db
+        assert self.warehouse is not None
+        return f"sqlite:///{self.warehouse.parent / (self.warehouse.stem + '.app.sqlite3')}"
+
+    @property
+    def auth_enabled(self) -> bool:
+        return self.auth != "off"
 
     def with_warehouse(self, path: str | Path | None) -> Settings:
         if path is None:

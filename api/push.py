@@ -76,11 +76,21 @@ def _body_as_file() -> tuple[bytes, str] | Response:
 
 
 def push_dossiers(settings, writer) -> Response:
-    if not settings.api_token:
-        return _answer({"error": "push ingest is off: no API token is configured (set R57_API_TOKEN)"}, 403)
-    denied = _authorised(settings.api_token)
-    if denied is not None:
-        return denied
+    if settings.auth_enabled:  # the guard (access.web) has resolved the bearer token: it must allow push
+        from access import roles
+        from access.web import audit, viewer_or_nobody
+
+        if not viewer_or_nobody().may(roles.PUSH):
+            audit("push", outcome="denied")
+            return _answer({"error": "this token may not push: make one with `python app.py tokens add NAME --push`"},
+                           403)
+        audit("push", detail={"bytes": request.content_length})
+    else:  # sign-in off (development): the legacy shared token, R57_API_TOKEN
+        if not settings.api_token:
+            return _answer({"error": "push ingest is off: no API token is configured (set R57_API_TOKEN)"}, 403)
+        denied = _authorised(settings.api_token)
+        if denied is not None:
+            return denied
     if (request.content_length or 0) > MAX_BYTES:
         return too_large()
     got = _body_as_file()

@@ -32,8 +32,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 import config
 import metrics
+from access import roles
+from access import web as access_web
 from metrics.engine import local_now
 from metrics.periods import CURRENT, parse_label, resolve
+from presentation.words import localised_column, t
 from warehouse import health
 from warehouse.db import SnapshotRead
 
@@ -238,7 +241,7 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         def wrapper(*args, **kwargs):
             read = snapshot_read()
             snap, modified = (read.snapshot, read.published) if read is not None else ("none", None)
-            etag = hashlib.sha1(f"{snap}|{request.full_path}".encode()).hexdigest()[:20]
+            etag = hashlib.sha1(f"{snap}|{request.full_path}|{_scope_key()}".encode()).hexdigest()[:20]
             if not_modified(etag, modified):
                 return Response(status=304, headers={"ETag": f'"{etag}"'})
             try:
@@ -326,6 +329,7 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
             unknown = [clip(k) for k in kpi_codes if k not in known]
             if unknown:
                 raise BadRequest(f"unknown KPI {unknown}; see /api/v1/kpis")
+        _check_units(_list_arg("unit"))
         df = metrics.query(con, kpi_codes, grain=grain, periods=periods, units=_list_arg("unit"), by=by, now=now)
         filters = {"kpi": ",".join(kpi_codes or ["*"]), "grain": grain,
                    "period": f"{start}..{end}" if start else _period_filter(grain, period, now),
@@ -349,7 +353,7 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         df, filters = values_frame()
         df = rounded(df)
         con = cursor_or_503()
-        names = health.units_frame(con).set_index("unit_code")["name" if lang == "vi" else "name_en"]
+        names = health.units_frame(con).set_index("unit_code")[localised_column("name", lang)]
         df.insert(2, "unit_name", [names.get(u, "") for u in df["unit_code"]])
         stamp = local_now().strftime("%Y%m%d-%H%M")
         if fmt == "csv":
@@ -359,10 +363,11 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         else:
             kpis = metrics.list_kpis(lang=lang)
             defs = kpis[kpis["kpi"].isin(set(df["kpi"]))][["kpi", "name", "description", "unit", "legal_basis"]]
-            title = "Chỉ tiêu Nghị quyết 57 — Hà Nội" if lang == "vi" else "Resolution 57 KPIs — Hanoi"
+            title = t("export_title", lang)
             data = xlsx_bytes({"KPI": df}, filters, defs, local_now(), title, demo=health.is_demo(con), lang=lang)
         resp = Response(data, mimetype=EXPORT_FORMATS[fmt])
         resp.headers["Content-Disposition"] = f'attachment; filename="r57-kpi-{stamp}.{fmt}"'
+        access_web.audit("export", target=f"values.{fmt}", detail=filters)
         return resp
 
     @bp.get("/units")
@@ -373,8 +378,13 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
     @bp.get("/overdue")
     @cached
     def overdue():
+        denied = access_web.require(roles.DOSSIER_LISTS)
+        if denied is not None:
+            return denied
+        _check_units(_list_arg("unit"))
         con = cursor_or_503()
-        df = metrics.overdue_list(con, units=_list_arg("unit"))
+        df = metrics.overdue_list(con, units=_list_arg("unit"))  # narrowed to the viewer's scope (metrics.scope)
+        access_web.audit("overdue_view", target="/api/v1/overdue", detail={"unit": _list_arg("unit") or ["*"]})
         return _answer(_paginate(records(df)))
 
     @bp.get("/status")
@@ -389,12 +399,18 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
             "now": now.isoformat(),
             "snapshot": snapshot_read().snapshot,
             "freshness": records(health.freshness(con, now)),
-            "runs": records(health.ingest_runs(con, limit=_int_arg("runs", 20, 1, 500))),
+            # runs name the files other systems sent: for viewers of every unit only
+            "runs": (records(health.ingest_runs(con, limit=_int_arg("runs", 20, 1, 500)))
+                     if access_web.viewer_or_nobody().scope is None else []),
         })
 
     @bp.post("/dossiers")
     def push():
         return push_dossiers(settings, writer)
+
+    @bp.errorhandler(_OutOfScope)
+    def out_of_scope(exc):
+        return error(403, str(exc))
 
     @bp.errorhandler(_NoData)
     def no_data(_):
@@ -416,6 +432,24 @@ def _period_filter(grain: str, period: str | None, now: datetime) -> str:
     if period:
         return f"{label} (current, partial to {now:%Y-%m-%d %H:%M})"
     return f"{label} (last complete {grain})"
+
+
+class _OutOfScope(Exception):
+    pass
+
+
+def _scope_key() -> str:
+    scope = access_web.viewer_or_nobody().scope
+    return "*" if scope is None else ",".join(sorted(scope))
+
+
+def _check_units(units: list[str] | None) -> None:
+    """403 for a unit outside the viewer's scope (the city's aggregate, '01', is everyone's)."""
+    v = access_web.viewer_or_nobody()
+    outside = [u for u in units or [] if not v.sees(u)]
+    if outside:
+        access_web.audit("denied", outcome="denied", target=request.path, detail={"unit": outside[:10]})
+        raise _OutOfScope(f"unit {', '.join(clip(u) for u in outside[:10])} is outside your scope")
 
 
 def _lang() -> str:

@@ -15,6 +15,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, dcc, html, no_update
 
+from access import web as access_web
 from config import Settings, load_settings
 
 from . import data, downloads, fmt, ids
@@ -56,20 +57,42 @@ function(stored, switched) {
     document.cookie = 'r57_lang=' + lang + '; path=/; max-age=31536000; SameSite=Lax';
     const titles = %s;
     const path = window.location.pathname.replace(/\\/+$/, '') || '/';
-    document.title = (titles[path] || titles['*'])[lang];
+    // the page, then what it shows: the unit on /ward (?unit=), the KPI on /kpi (?kpi=), as page_title does
+    const query = new URLSearchParams(window.location.search);
+    const what = path === '/ward' ? titles.units[query.get('unit')] : path === '/kpi' ? titles.kpis[query.get('kpi')]
+        : null;
+    const title = (titles[path] || titles['*'])[lang] + (what ? ' · ' + what[lang] : '');
+    document.title = title;
+    // Dash Pages sets the page's bare title when it routes (its own clientside callback, in no set order
+    // with this one): set ours again after it
+    window.setTimeout(function () { if (document.title !== title) { document.title = title; } }, 0);
     return lang;
 }
 """
 
 
-def page_title(path: str, lang: str) -> str:
-    """'R57 · Chỉ tiêu' / 'R57 · KPI': the browser title of a page in the language."""
+def page_title(path: str, lang: str, query: dict | None = None) -> str:
+    """'R57 · Chỉ tiêu' / 'R57 · KPI': the browser title of a page in the language; with the query, what the
+    page shows too: 'R57 · Đơn vị · Phường Cửa Nam' (/ward?unit=00073), 'R57 · KPI · On-time rate'
+    (/kpi?kpi=on_time_rate). An unknown unit or KPI leaves the page's title alone."""
     from .pages import title_text
 
+    path = path.rstrip("/") or "/"
+    query = query or {}
     for href, key, _ in NAV:
-        if href == (path.rstrip("/") or "/"):
-            return title_text(key, lang)
-    return "R57 · " + ("Hanoi" if lang == "en" else "Hà Nội")
+        if href == path:
+            what = _title_names(lang)
+            name = (what["units"].get(query.get("unit")) if path == "/ward" else
+                    what["kpis"].get(query.get("kpi")) if path == "/kpi" else None)
+            return title_text(key, lang) + (f" · {name}" if name else "")
+    return t("page_title_brand", lang)
+
+
+def _title_names(lang: str) -> dict[str, dict[str, str]]:
+    """The names a title can carry: every ward and commune (the ward page's choices), every visible KPI."""
+    units = data.wards()
+    return {"units": dict(zip(units["unit_code"], units["name"] if lang == "vi" else units["name_en"], strict=True)),
+            "kpis": {code: data.kpi_name(code, lang) for code in data.visible_codes()}}
 
 
 def _titles_js() -> str:
@@ -77,6 +100,9 @@ def _titles_js() -> str:
 
     titles = {href: {lang: page_title(href, lang) for lang in LANGS} for href, _, _ in NAV}
     titles["*"] = {lang: page_title("", lang) for lang in LANGS}
+    names = {lang: _title_names(lang) for lang in LANGS}
+    for what in ("units", "kpis"):
+        titles[what] = {code: {lang: names[lang][what][code] for lang in LANGS} for code in names[LANGS[0]][what]}
     return json.dumps(titles, ensure_ascii=False)
 
 
@@ -96,8 +122,41 @@ def _navbar(lang: str) -> html.Header:
                   html.Span(t("app_title", lang), id=ids.BRAND, className="brand-text")],
                  href="/", className="brand"),
         dbc.Nav(links, id=ids.NAV_LINKS, className="shell-links", navbar=True),
-        html.Div([html.Span(id=ids.FRESHNESS, className="freshness"), switch], className="shell-right"),
+        html.Div([html.Span(id=ids.FRESHNESS, className="freshness"), switch, _account(lang)], className="shell-right"),
     ], className="shell-nav", id=ids.NAV, **{"aria-label": "R57"}), className="shell-header")
+
+
+def _account(lang: str):
+    """Who is signed in (name, role, scope), a link to change the password, and sign-out (a POST with the CSRF
+    token); with sign-in off, nothing here (the banner says so)."""
+    from access import pages as words
+    from access import roles as access_roles
+
+    v = data.viewer()
+    if v.kind != "user":
+        return html.Span()
+    try:
+        role = access_roles.get_role(v.role).label(lang)
+    except access_roles.RoleError:
+        role = v.role
+    scope = (words.w("scope_all", lang) if v.scope is None else
+             ", ".join(data.unit_name(u, lang) for u in sorted(v.units)))
+    return html.Div([
+        html.A(v.display_name or v.name, href="/account/password", className="shell-user",
+               title=words.w("signed_in_as", lang, name=v.display_name or v.name, role=role, scope=scope)),
+        html.Span(f"{role} · {scope}", className="visually-hidden"),
+        html.Form([html.Input(type="hidden", name="csrf_token", value=access_web.csrf_token()),
+                   html.Button(words.w("sign_out", lang), type="submit", className="btn btn-outline-light btn-sm")],
+                  action="/logout", method="POST", className="shell-signout"),
+    ], className="shell-account")
+
+
+def _auth_off_banner(lang: str):
+    from access import pages as words
+
+    if not access_web.auth_off_banner():
+        return None
+    return html.Div(words.w("auth_off", lang), className="banner banner-auth-off", role="alert")
 
 
 def _layout(ctx: data.Context):
@@ -107,6 +166,8 @@ def _layout(ctx: data.Context):
             html.A(t("skip", lang), href=f"#{ids.MAIN}", className="skip-link", id=ids.SKIP),
             _navbar(lang),
             html.Aside(id=ids.BANNERS, className="banners"),  # a landmark (axe: region)
+            html.Div(_auth_off_banner(lang), className="banners", role="region",
+                     **{"aria-label": "R57_AUTH"}),
             html.Main(dash.page_container, id=ids.MAIN, className="shell-main", tabIndex="-1"),
             dcc.Store(id=ids.LANG, storage_type="local", data=lang),
             dcc.Store(id=ids.VERSION, data=data.current_version(ctx.reader, data.local_now())),
@@ -173,8 +234,9 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
 
     app.clientside_callback(URL_STATE_JS, Output(ids.URL_SINK, "data"),
                             Input({"type": ids.URL_STATE, "page": ALL}, "data"))
+    # the title follows the page's filters too: URL_STATE_JS writes the address (?unit=, ?kpi=) first
     app.clientside_callback(HTML_LANG_JS % _titles_js(), Output("shell-html-lang", "data"), Input(ids.LANG, "data"),
-                            Input(ids.LANG_SWITCH, "value"))
+                            Input(ids.LANG_SWITCH, "value"), Input(ids.URL_SINK, "data"))
 
     # every page's download menus: their label follows the language; a chart item saves the chart on screen
     @app.callback(Output({"type": ids.DL_MENU, "page": ALL, "name": ALL}, "label"), Input(ids.LANG, "data"))
@@ -192,12 +254,21 @@ def _register_report_files(server, settings: Settings) -> None:
     refuses path parts, '..', hidden files and anything resolving outside the folder)."""
     import flask
 
-    from .views.reports import FILES_URL, file_path
+    from access import roles as access_roles
+
+    from .views.reports import FILES_URL, file_path, file_unit
 
     def report_file(name: str):
+        denied = access_web.require(access_roles.DOWNLOAD)
+        if denied is not None:
+            return denied
         path = file_path(settings, name)
         if path is None:
             flask.abort(404)
+        if not access_web.viewer_or_nobody().sees(file_unit(path)):
+            access_web.audit("report_download", outcome="denied", target=path.name)
+            flask.abort(404)  # another unit's report: as if it did not exist
+        access_web.audit("report_download", target=path.name)
         return flask.send_file(path, as_attachment=True, download_name=path.name, max_age=0)
 
     server.add_url_rule(FILES_URL + "<path:name>", "r57_report_file", report_file, methods=["GET"])
@@ -212,7 +283,7 @@ class _App(dash.Dash):
         import flask
 
         lang = request_lang()
-        kwargs["title"] = page_title(flask.request.path, lang)
+        kwargs["title"] = page_title(flask.request.path, lang, flask.request.args)
         return super().interpolate_index(**kwargs).replace("<html>", f'<html lang="{lang}">', 1)
 
 
@@ -245,6 +316,7 @@ def create_app(settings: Settings | None = None, refresh_s: float | None = None)
     app.server.config[data.CONTEXT_KEY] = ctx
     app.layout = _layout(ctx)
     app.server.after_request(_remember_language)
+    access_web.install(app.server, settings, app)  # sign-in, scope, security headers, rate limit (issue 10)
     _register_shell_callbacks(app, ctx)
     _register_report_files(app.server, settings)  # a Flask route: before warm_up (no set-up after the first request)
     return app

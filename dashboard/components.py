@@ -11,6 +11,8 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
+from presentation.words import localised_column
+
 from . import fmt
 from .i18n import grid_locale, t
 from .theme import STATUS_SEVERITY, status_key, status_label
@@ -89,6 +91,15 @@ def target_text(row: dict, unit: str, lang: str) -> str:
     return f"{sign} {fmt.value(row['target'], unit, lang)}".strip()
 
 
+def counted(unit: str, x, lang: str, kpi=None) -> str:
+    """The unit word for a count shown as 1 or −1: English says '+1 product', '1 dossier' (kpis.yaml writes
+    unit_en in the plural; Vietnamese has no plural). Whole numbers only: '1.0 points' stays plural."""
+    if lang != "en" or not unit or not unit.endswith("s") or x is None or fmt.is_na(x):
+        return unit
+    d = fmt.decimals_for(unit, x, kpi)
+    return unit[:-1] if d == 0 and abs(fmt.rounded(x, d) or 0) == 1 else unit
+
+
 def kpi_card(row: dict, name: str, unit: str, lang: str, href: str, spark=None, extra: str | None = None,
              card_id: str | None = None, k=None) -> dcc.Link:
     """One question per card: the value on its target's basis (the year to date for an annual target) large,
@@ -98,7 +109,7 @@ def kpi_card(row: dict, name: str, unit: str, lang: str, href: str, spark=None, 
     status = row.get("status")
     key = status_key(status) if status is not None and not fmt.is_na(status) else "no_data"
     value_text = fmt.value(row.get("value"), unit, lang, with_unit=False, kpi=k)
-    suffix = "" if unit == "%" or fmt.is_na(row.get("value")) else unit
+    suffix = "" if unit == "%" or fmt.is_na(row.get("value")) else counted(unit, row.get("value"), lang, k)
     deadline = row.get("target_deadline")
     target_line = ""
     if not fmt.is_na(row.get("target")):
@@ -115,7 +126,8 @@ def kpi_card(row: dict, name: str, unit: str, lang: str, href: str, spark=None, 
         lm += f" ({t('n_eq', lang, n=fmt.number(n, 0, lang))})" if n is not None and not fmt.is_na(n) else ""
         month_line = t("last_month_line", lang, period=fmt.period(row["last_month_period"], lang, long=True), value=lm)
     elif not fmt.is_na(row.get("change")) and row.get("change") is not None:
-        month_line = t("change_prev", lang, change=fmt.change(row["change"], unit, lang, kpi=k),
+        month_line = t("change_prev", lang, change=fmt.change(row["change"], counted(unit, row["change"], lang, k), lang,
+                                                              kpi=k),
                        period=previous_period(row.get("period"), lang))
     else:
         month_line = t("no_change", lang)
@@ -270,7 +282,7 @@ def kpi_col(code: str, lang: str, header: str | None = None, **kw) -> dict:
     from . import data
 
     k = data.kpi(code)
-    suffix = ("%" if lang == "en" else " %") if k.is_percent else ""
+    suffix = fmt.percent_sign(lang) if k.is_percent else ""
     return num_col(code, header or k.name(lang), lang, k.decimals, suffix, **kw)
 
 
@@ -326,8 +338,23 @@ def is_partial(label, now) -> bool:
 
 def unit_options(units: pd.DataFrame, lang: str, with_city: bool = False) -> list[dict]:
     """Wards and communes by name ('Phường Cửa Nam (00073)'), optionally the whole city first."""
-    col = "name" if lang == "vi" else "name_en"
+    from . import data
+
+    col = localised_column("name", lang)
     u = units[units["unit_type"] != "city"].sort_values(col)
+    u = u[[data.sees(c) for c in u["unit_code"]]]  # only the units the viewer may see (issue 10)
     opts = [{"label": f"{n} ({c})", "value": c} for c, n in zip(u["unit_code"], u[col], strict=True)]
     return ([{"label": t("unit_city", lang), "value": "01"}] if with_city else []) + opts
 
+
+
+def out_of_scope(lang: str):
+    """The empty state of a unit outside the viewer's scope: what they may see instead (issue 10)."""
+    from access import pages as words
+
+    from . import data
+
+    v = data.viewer()
+    scope = ", ".join(data.unit_name(u, lang) for u in sorted(v.units)) or "—"
+    return html.Div(html.P(words.w("out_of_scope", lang, scope=scope)), className="panel empty-state",
+                    role="status")

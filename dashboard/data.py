@@ -22,6 +22,7 @@ from cachetools import LRUCache
 
 import config
 from config import Settings
+from presentation.words import localised, localised_column
 from warehouse.db import Reader
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,31 @@ def local_now() -> datetime:
     return now()
 
 
+# --- the viewer -------------------------------------------------------------------------------------
+
+def viewer():
+    """Who is looking (access.web): their role, units and rights; the developer when sign-in is off."""
+    from access.web import viewer_or_nobody
+
+    return viewer_or_nobody()
+
+
+def sees(unit: str | None) -> bool:
+    """Whether the viewer may see rows of `unit` (the city's aggregate: everyone)."""
+    return viewer().sees(unit)
+
+
+def home_unit() -> str | None:
+    """The unit a scoped viewer's unit pages open on; None for a viewer of every unit."""
+    return viewer().home_unit
+
+
+def scope_key() -> str:
+    """The viewer's scope as part of a memo key: nothing computed for one scope is served to another."""
+    scope = viewer().scope
+    return "*" if scope is None else ",".join(sorted(scope))
+
+
 # --- the KPI registry -----------------------------------------------------------------------------
 
 def registry():
@@ -114,7 +140,7 @@ def kpi_name(code: str, lang: str) -> str:
 
 def kpi_unit(code: str, lang: str) -> str:
     k = kpi(code)
-    return k.unit if lang == "vi" else (k.unit_en or k.unit)
+    return k.unit_in(lang)
 
 
 def r57_codes() -> list[str]:
@@ -176,12 +202,12 @@ def unit_name(code: str | None, lang: str) -> str:
     row = units().loc[units()["unit_code"] == code]
     if row.empty:
         return str(code)
-    return row.iloc[0]["name"] if lang == "vi" else row.iloc[0]["name_en"]
+    return localised(row.iloc[0], "name", lang)
 
 
 def unit_names(lang: str) -> dict[str, str]:
     u = units()
-    return dict(zip(u["unit_code"], u["name"] if lang == "vi" else u["name_en"], strict=True))
+    return dict(zip(u["unit_code"], u[localised_column("name", lang)], strict=True))
 
 
 def procedures() -> pd.DataFrame:
@@ -190,7 +216,7 @@ def procedures() -> pd.DataFrame:
 
 def procedure_names(lang: str) -> dict[str, str]:
     p = procedures()
-    return dict(zip(p["procedure_code"], p["name_vi"] if lang == "vi" else p["name_en"], strict=True))
+    return dict(zip(p["procedure_code"], p[localised_column("name_vi", lang)], strict=True))
 
 
 # --- a small memo for results that only change with the snapshot ----------------------------------
@@ -229,4 +255,4 @@ def memo(name: str, compute: Callable[[], object], *parts, per: str = "%Y-%m-%dT
     snap = context().reader.snapshot_path
     if snap is None:
         return compute()
-    return MEMO.get((name, snap.name, local_now().strftime(per), *parts), compute)
+    return MEMO.get((name, snap.name, local_now().strftime(per), scope_key(), *parts), compute)

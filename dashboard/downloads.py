@@ -21,9 +21,6 @@ IMAGE_JS): the same figure, no server round trip.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 import dash
@@ -32,7 +29,9 @@ import pandas as pd
 from dash import dcc, no_update
 
 import exports
-from exports.tables import decimals_for
+from presentation import tables
+from presentation.excel import sheet_name  # noqa: F401  (the one sheet-name rule)
+from presentation.files import file_name
 
 from . import data, fmt, ids
 from .i18n import t
@@ -44,100 +43,32 @@ IMAGE_FORMATS = (("png", "PNG"), ("svg", "SVG"))
 DEFINITION_COLUMNS = ["kpi", "name", "description", "unit", "legal_basis"]  # as the API's exports
 
 
-@dataclass
-class Column:
-    """One column of a downloadable table.
+def Column(field: str, header: str, unit: str | None = None, unit_field: str | None = None,  # noqa: N802
+           kind: str | None = None, decimals: int | None = None) -> tables.Column:
+    """One column of a downloadable table (presentation.tables.Column, the one model).
 
     unit: the KPI unit word of every value in the column ('%', 'hồ sơ', 'điểm', ...): rounded as on screen;
-    unit_field: the row field that holds each row's unit (a table with one KPI per row);
-    neither: written as it is (text, exact counts).
+    unit_field: the row field that holds each row's unit (a table with one KPI per row: decimals from the
+    row's `kpi` display metadata); neither: written as it is (text, exact counts; dates as Excel dates).
     """
-
-    field: str
-    header: str
-    unit: str | None = None
-    unit_field: str | None = None
-
-    @property
-    def numeric(self) -> bool:
-        return self.unit is not None or self.unit_field is not None
+    return tables.Column(field, header, kind or tables.infer_kind([], unit, unit_field), decimals, unit, unit_field)
 
 
-@dataclass
-class Table:
-    """What a table shows, as data: the rows and columns the screen is drawn from, and what the file says about them."""
+class Table(tables.Table):
+    """What a table shows, as data (presentation.tables.Table, built in the pages' argument order): the rows and
+    columns the screen is drawn from, the KPIs defined on the cover, the filters (words -> words) and an ASCII
+    file-name part ('2026-11-00073')."""
 
-    key: str                              # stable, ASCII: ids and file names ('wards', 'procedures')
-    title: str                            # in the page's language: the sheet and the cover's title
-    columns: list[Column]
-    rows: list[dict]
-    kpis: list[str] = field(default_factory=list)          # KPIs defined on the cover
-    filters: dict[str, str] = field(default_factory=dict)  # words -> words, on the cover
-    stem: str = ""                        # ASCII file-name part for the filters ('2026-11-00073')
-
-    def to_store(self) -> dict:
-        """JSON for a dcc.Store (NaN as null)."""
-        return {"key": self.key, "title": self.title, "columns": [asdict(c) for c in self.columns],
-                "rows": [{k: _json(v) for k, v in r.items()} for r in self.rows], "kpis": list(self.kpis),
-                "filters": dict(self.filters), "stem": self.stem}
-
-    @classmethod
-    def from_store(cls, stored: dict) -> Table:
-        return cls(stored["key"], stored["title"], [Column(**c) for c in stored["columns"]], list(stored["rows"]),
-                   list(stored.get("kpis") or []), dict(stored.get("filters") or {}), stored.get("stem") or "")
+    def __init__(self, key: str, title: str, columns: list[tables.Column], rows: list[dict],
+                 kpis: list[str] | None = None, filters: dict[str, str] | None = None, stem: str = "") -> None:
+        super().__init__(title, list(columns), list(rows), key, kpis=list(kpis or []), filters=dict(filters or {}),
+                         stem=stem)
 
 
-def _json(v):
-    if v is None or fmt.is_na(v):
-        return None
-    if hasattr(v, "item"):  # numpy scalars
-        return v.item()
-    if isinstance(v, pd.Timestamp | datetime):
-        return v.isoformat()
-    return v
-
-
-def _number(v):
-    if v is None or v == "" or fmt.is_na(v):
-        return None
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def rounded_column(values: list, units: list) -> list:
-    """Values rounded by exports.rounded() for their units; whole numbers (0 decimals) as ints."""
-    frame = exports.rounded(pd.DataFrame({"unit": units, "value": [_number(v) for v in values]}, dtype=object))
-    out = []
-    for v, u in zip(frame["value"], units, strict=True):
-        whole = v is not None and not fmt.is_na(v) and decimals_for(u) == 0 and float(v).is_integer()
-        out.append(None if v is None or fmt.is_na(v) else int(v) if whole else float(v))
-    return out
-
-
-def frame(table: Table) -> pd.DataFrame:
-    """The table as a frame: its columns with the screen's headers, numbers rounded as on screen."""
-    cols: dict[str, list] = {}
-    for c in table.columns:
-        values = [r.get(c.field) for r in table.rows]
-        if c.numeric:
-            units = [r.get(c.unit_field) for r in table.rows] if c.unit_field else [c.unit] * len(values)
-            values = rounded_column(values, units)
-        else:  # text and exact counts (a whole float is a count: written without '.0')
-            values = [None if v is None or fmt.is_na(v) else int(v) if isinstance(v, float) and v.is_integer()
-                      else v for v in values]
-        header, n = c.header, 2
-        while header in cols:  # two columns with the same words: keep both
-            header, n = f"{c.header} ({n})", n + 1
-        cols[header] = values
-    # object columns: a count stays 27 (not 27.0) beside a missing value; a rate keeps its decimals
-    df = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in cols.items()}, columns=list(cols))
-    for col in df.columns:  # whole numbers without a missing value: an integer column (Parquet, Excel)
-        values = [v for v in df[col] if v is not None]
-        if values and len(values) == len(df) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            df[col] = df[col].astype("int64")
-    return df
+def frame(table: tables.Table) -> pd.DataFrame:
+    """The table as a frame: its columns with the screen's headers, numbers rounded as on screen
+    (presentation.tables: the KPI's display decimals, else its unit's), exact counts whole."""
+    return table.cells()
 
 
 def definitions(codes: list[str], lang: str) -> pd.DataFrame | None:
@@ -153,24 +84,12 @@ def definitions(codes: list[str], lang: str) -> pd.DataFrame | None:
     return d.sort_values("_o")[DEFINITION_COLUMNS].reset_index(drop=True)
 
 
-def _slug(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", str(text).replace("đ", "d").replace("Đ", "D"))
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return re.sub(r"[^A-Za-z0-9]+", "-", plain).strip("-").lower()
+def filename(table: tables.Table, fmt_: str, now: datetime) -> str:
+    """'r57-phuong-xa-2026-11-20261122-1430.csv': the table, its filters, when it was made (Hanoi time)."""
+    return file_name(table.key, fmt_, now, table.stem)
 
 
-def filename(table: Table, fmt_: str, now: datetime) -> str:
-    """'r57-phuong-xa-2026-11-20261122-1430.csv': the table, its filters, when it was made."""
-    parts = ["r57", table.key, _slug(table.stem) if table.stem else "", f"{now:%Y%m%d-%H%M}"]
-    return "-".join(p for p in parts if p) + f".{fmt_}"
-
-
-def sheet_name(title: str) -> str:
-    """An Excel sheet name: no []:*?/\\ and at most 31 characters."""
-    return re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31] or "Data"
-
-
-def table_bytes(table: Table, fmt_: str, lang: str, now: datetime, demo: bool = False,
+def table_bytes(table: tables.Table, fmt_: str, lang: str, now: datetime, demo: bool = False,
                 snapshot: str | None = None) -> bytes:
     """The file's bytes: CSV with a BOM, Parquet, or Excel with the cover (filters, time, definitions)."""
     df = frame(table)
@@ -183,11 +102,11 @@ def table_bytes(table: Table, fmt_: str, lang: str, now: datetime, demo: bool = 
     filters = {t("f_table", lang): table.title, **table.filters, t("f_rows", lang): fmt.number(len(df), 0, lang)}
     if snapshot:
         filters[t("f_snapshot", lang)] = snapshot
-    return exports.xlsx_bytes({sheet_name(table.title): df}, filters, definitions(table.kpis, lang), now,
-                              t("dl_title", lang, name=table.title), demo=demo, lang=lang)
+    return exports.xlsx_bytes({}, filters, definitions(table.kpis, lang), now, t("dl_title", lang, name=table.title),
+                              demo=demo, lang=lang, tables=[table.with_dates()])
 
 
-def send(table: Table | None, fmt_: str, lang: str):
+def send(table: tables.Table | None, fmt_: str, lang: str):
     """dcc.Download data for the table in `fmt_` (or no_update when there is nothing to send)."""
     if table is None or fmt_ not in exports.EXPORT_FORMATS:
         return no_update
@@ -230,13 +149,13 @@ def clicked() -> dict | None:
     return trig
 
 
-def stored(key: str) -> Table | None:
+def stored(key: str) -> tables.Table | None:
     """The table `key` from the triggering page's DL_DATA stores (a callback State with stores(page))."""
     for spec in dash.ctx.states_list or []:
         for item in spec if isinstance(spec, list) else [spec]:
             sid = item.get("id") if isinstance(item, dict) else None
             if isinstance(sid, dict) and sid.get("type") == ids.DL_DATA and sid.get("table") == key and item.get("value"):
-                return Table.from_store(item["value"])
+                return tables.Table.from_store(item["value"])
     return None
 
 
@@ -250,9 +169,17 @@ def grid_rows(shown: list | None, rows: list | None, options: dict | None = None
 def respond(lang: str, build) -> object:
     """Run `build(which) -> Table | None` for the clicked item and send its file; errors are logged, not raised
     (the page keeps working; the user sees no file)."""
+    from access import roles
+    from access.web import audit, viewer_or_nobody
+
     which = clicked()
     if which is None:
         return no_update
+    target = f"{which.get('page')}/{which.get('table')}.{which.get('fmt')}"
+    if not viewer_or_nobody().may(roles.DOWNLOAD):
+        audit("export", outcome="denied", target=target)
+        return no_update
+    audit("export", target=target)  # every download in the audit log (issue 10)
     try:
         return send(build(which), which["fmt"], lang)
     except Exception:

@@ -45,7 +45,7 @@ def overdue_list(con: duckdb.DuckDBPyConnection, units: str | Iterable[str] | No
     from .engine import local_now, selection
 
     now = now or local_now()
-    sel = selection(units, scope)
+    sel = selection(units, scope, aggregate=False)  # a dossier list is never an aggregate
     if sel is None:
         return pd.DataFrame(columns=["dossier_id", "unit_code", "unit_name", "procedure_code", "procedure_name_vi",
                                      "procedure_name_en", "received_at", "effective_due_at",

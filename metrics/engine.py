@@ -28,6 +28,7 @@ from cachetools import LRUCache
 import config
 
 from . import aggregates, measures, sources, targets
+from . import scope as rls
 from .evaluate import (
     dependency_order,
     dossier_kpi,
@@ -70,8 +71,13 @@ class _Ctx:
         return ["unit_code", *[b for b in self.by if b != "unit_code"]]
 
 
-def selection(units: str | Iterable[str] | None, scope: Iterable[str] | None) -> Selection | None:
-    """Units covered (intersected with the viewer's scope) and the unit_code label; None if nothing is visible."""
+def selection(units: str | Iterable[str] | None, scope: Iterable[str] | None, *,
+              aggregate: bool = True) -> Selection | None:
+    """Units covered (intersected with the viewer's scope) and the unit_code label; None if nothing is visible.
+
+    The request's viewer scope (metrics.scope) narrows `scope` unless this is a city-level aggregate:
+    `aggregate` False for anything broken down by unit or listing dossiers."""
+    scope = rls.effective(units, scope, aggregate=aggregate)
     allowed = None if scope is None else sorted({str(s) for s in scope})
     wanted = [units] if isinstance(units, str) else (None if units is None else [str(u) for u in units])
     if wanted is None or config.CITY_CODE in wanted:
@@ -246,7 +252,7 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     reg = get_registry()
     now = now or local_now()
     codes, by = _codes(reg, kpis), _by(by)
-    sel = selection(units, scope)
+    sel = selection(units, scope, aggregate="unit_code" not in _by(by))
     try:
         plist = resolve(grain, periods, now)
     except ValueError as exc:
@@ -317,7 +323,7 @@ def kpi_values(con: duckdb.DuckDBPyConnection, kpis: Sequence[str], period: Peri
     """KPI values for one period without targets or status (kpi, period, unit_code, by..., value, numerator, denominator)."""
     reg = get_registry()
     now = now or local_now()
-    sel = selection(units, scope)
+    sel = selection(units, scope, aggregate="unit_code" not in _by(by))
     if sel is None:
         return pd.DataFrame(columns=["kpi", "period", "unit_code", *VALUE_COLUMNS])
     ctx = _Ctx(con, reg, now, sel, _by(by), aggregates.read_state(con, reg))
@@ -331,7 +337,7 @@ def explain(kpi: str, grain: str | None = "month", periods=None, units: str | It
     now = now or local_now()
     k = reg.kpi(kpi)
     by = _by(by)
-    sel = selection(units, scope)
+    sel = selection(units, scope, aggregate="unit_code" not in _by(by))
     if sel is None:
         raise QueryError("none of the requested units is in the viewer's scope")
     plist = resolve(grain, periods, now) or [period_at(now.date(), Grain(grain or "month"))]

@@ -48,7 +48,7 @@ def index766(con: duckdb.DuckDBPyConnection, units: str | Iterable[str] | None =
     codes = sorted({c.kpi for g in layout.groups for c in g.components})
     per_unit = [c for c in codes if reg.kpis[c].type != KpiType.CATALOGUE]
     city = [c for c in codes if reg.kpis[c].type == KpiType.CATALOGUE]
-    sel = selection(units, scope)
+    sel = selection(units, scope, aggregate=False)  # per unit
     if sel is None:
         return pd.DataFrame(columns=COLUMNS)
     vals = kpi_values(con, per_unit, p, units=units, by=["unit_code"], scope=scope, now=now)

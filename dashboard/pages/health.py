@@ -8,7 +8,10 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from .. import downloads, ids
+from access import roles as access_roles
+from access import web as access_web
+
+from .. import data, downloads, ids
 from ..callbacks import render
 from ..components import grid, section
 from ..i18n import lang_of, request_lang, t
@@ -59,7 +62,14 @@ def fill(lang, _version):
 
     def build(con):
         reasons, reasons_table = view.reasons_view(con, lang)
-        return (view.freshness(con, lang), view.runs(con, lang), reasons, view.quarantine(con, lang),
+        # runs and quarantined lines name files and records that no unit can be said to own: shown to viewers
+        # of every unit with the right to see them (issue 10); the reasons' counts are the city's aggregate
+        v = data.viewer()
+        whole = v.scope is None and v.may(access_roles.QUARANTINE)
+        quarantine = view.quarantine(con, lang) if whole else []
+        if whole:
+            access_web.audit("quarantine_view", target="/health", detail={"rows": len(quarantine)})
+        return (view.freshness(con, lang), view.runs(con, lang) if whole else [], reasons, quarantine,
                 reasons_table.to_store())
 
     return render(lang, build, lambda s: (s, [], None, [], None))

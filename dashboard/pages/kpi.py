@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from .. import data, downloads, fmt, ids
 from ..callbacks import render
-from ..components import GRAPH_CONFIG, empty_state, ranking_list, section, unit_options
+from ..components import GRAPH_CONFIG, empty_state, out_of_scope, ranking_list, section, unit_options
 from ..i18n import lang_of, request_lang, t
 from ..views import kpi as view
 from ..views import overview as overview_view
@@ -50,7 +50,7 @@ def layout(kpi: str | None = None, unit: str | None = None, grain: str | None = 
                      className="control control-wide"),
             html.Div([html.Span(t("kp_grain", lang), id=ids.KP_GRAIN_LABEL, className="control-label"),
                       dbc.RadioItems(id=ids.KP_GRAIN, value=grain, inline=True, options=_grain_options(lang),
-                                     className="btn-group", inputClassName="btn-check",
+                                     name=ids.KP_GRAIN, className="btn-group", inputClassName="btn-check",
                                      labelClassName="btn btn-outline-secondary btn-sm",
                                      labelCheckedClassName="active")],
                      className="control", role="group", **{"aria-labelledby": ids.KP_GRAIN_LABEL}),
@@ -96,6 +96,8 @@ def fill(lang, _version, kpi, unit, grain):
     name = data.kpi_name(kpi, lang)
 
     now = data.local_now()
+    if unit and not data.sees(unit):  # another unit's figures: an explanation instead (issue 10)
+        return (name, out_of_scope(lang), "", {}, "", None, view.definition(kpi, lang), state, None, None)
 
     def build(con):
         fig, label, units_table, apart = view.units_view(con, kpi, lang, now=now)

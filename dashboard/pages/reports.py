@@ -13,6 +13,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 import config
+from access import roles as access_roles
+from access import web as access_web
 
 from .. import data, downloads, ids
 from ..components import empty_state, grid, section, unit_options
@@ -41,7 +43,7 @@ def layout(**_):
                  className="control control-wide"),
         html.Div([html.Span(t("rp_lang", lang), id=ids.RP_LANG_LABEL, className="control-label"),
                   dbc.RadioItems(id=ids.RP_LANG, value=lang, inline=True, options=view.lang_options(lang),
-                                 className="btn-group", inputClassName="btn-check",
+                                 name=ids.RP_LANG, className="btn-group", inputClassName="btn-check",
                                  labelClassName="btn btn-outline-secondary btn-sm", labelCheckedClassName="active")],
                  className="control", role="group", **{"aria-labelledby": ids.RP_LANG_LABEL}),
         html.Div(dbc.Button(t("rp_make", lang), id=ids.RP_MAKE, color="primary", size="sm"),
@@ -85,10 +87,14 @@ def make(n_clicks, month, unit, report_lang):
     """Queue the report and return at once; the list callback follows it."""
     if not n_clicks:
         return no_update
+    if not data.viewer().may(access_roles.QUEUE_REPORTS):  # analysts and admins (issue 10)
+        access_web.audit("report_request", outcome="denied", target=f"{month}/{unit}/{report_lang}")
+        return {"id": None, "error": "no_right"}
     if not view.valid_choice(month, unit, report_lang, data.local_now().date()):
         return {"id": None, "error": "bad_choice"}
     ctx = data.context()
     rid = view.request(ctx.settings, month, unit, report_lang, reader_factory=ctx.reader.cursor)
+    access_web.audit("report_request", target=rid)
     return {"id": rid, "at": datetime.now(config.TZ).replace(tzinfo=None).isoformat(timespec="seconds")}
 
 

@@ -10,6 +10,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from access import web as access_web
+
 from .. import data, downloads, ids
 from ..callbacks import render
 from ..components import (
@@ -17,6 +19,7 @@ from ..components import (
     PLAIN_CONFIG,
     default_period,
     grid,
+    out_of_scope,
     period_options,
     section,
     unit_options,
@@ -38,7 +41,7 @@ def layout(unit: str | None = None, period: str | None = None, trend: str | None
     periods = period_options(now, lang)
     period = period if period in {o["value"] for o in periods} else default_period(now)
     known = set(data.wards()["unit_code"])
-    unit = unit if unit in known else None
+    unit = unit if unit in known else data.home_unit()  # a ward chair opens on their ward
     trend = trend if trend in view.TREND_KPIS else view.TREND_KPIS[0]
     titles = {key: html.Span(t(key, lang), id=f"{ids.WU_SECTION_TITLES}-{key}") for key in SECTIONS}
     return html.Div([
@@ -129,8 +132,11 @@ def fill(lang, _version, unit, period):
     def build(con):
         if not unit:
             return (t("nav_ward", lang), pick(con), hidden, {}, None, "", {}, [], [], "", "", None)
+        if not data.sees(unit):  # another unit's page: an explanation, never its data (issue 10)
+            return (t("nav_ward", lang), out_of_scope(lang), hidden, {}, None, "", {}, [], [], "", "", None)
         fig, table, total, index_table = view.index_766_view(con, unit, lang, period, now=now)
         rows, n = view.overdue(con, unit, lang, now=now)
+        access_web.audit("overdue_view", target=unit, detail={"rows": n})
         name = data.unit_name(unit, lang)
         title = [name, html.Span(f" · {unit}", className="unit-meta")]
         note = "" if n <= len(rows) else t("wu_overdue_more", lang, shown=len(rows), n=n)
@@ -166,7 +172,7 @@ def download(_clicks, lang, _stores, overdue_shown, overdue_rows, procs_shown, p
           Input(ids.WU_PERIOD, "value"))
 def kpis(lang, _version, unit, period):
     lang = lang_of(lang)
-    if not unit:
+    if not unit or not data.sees(unit):
         return None, None
     now = data.local_now()
 
@@ -184,7 +190,7 @@ def kpis(lang, _version, unit, period):
 def trend(lang, _version, unit, kpi, period):
     lang = lang_of(lang)
     state = {"unit": unit, "period": period, "trend": kpi if kpi != view.TREND_KPIS[0] else None}
-    if not unit:
+    if not unit or not data.sees(unit):
         return {}, state
     now = data.local_now()
     return render(lang, lambda con: (view.trend_figure(con, unit, kpi, lang, now=now), state),

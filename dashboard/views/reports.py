@@ -57,7 +57,7 @@ def lang_options(lang: str) -> list[dict]:
 
 def valid_choice(month: str | None, unit: str | None, report_lang: str | None, today: date) -> bool:
     known = set(data.units()["unit_code"])
-    return (month in {o["value"] for o in month_options(today, "vi")} and unit in known
+    return (visible(unit) and month in {o["value"] for o in month_options(today, "vi")} and unit in known
             and report_lang in ("vi", "en"))
 
 
@@ -148,7 +148,7 @@ def records(settings: Settings) -> list[dict]:
     runs = list_reports(settings)
     known = {r.get("id") for r in runs}
     queued = [p for p in pending() if p["id"] not in known]
-    return queued + runs
+    return [r for r in queued + runs if visible(r.get("unit_code") or config.CITY_CODE)]
 
 
 def busy(settings: Settings, recs: list[dict] | None = None) -> bool:
@@ -241,6 +241,24 @@ def message(settings: Settings, started: dict | None, lang: str, recs: list[dict
 
 
 # --- the files ----------------------------------------------------------------------------------------
+
+def file_unit(path: Path) -> str:
+    """The unit a report file is about, from its name (reports.build.report_stem): the city's code or a unit's."""
+    stem = path.stem.removesuffix("-en")
+    who = stem.rsplit("-", 1)[-1]
+    return config.CITY_CODE if who == "pho" or not who.isdigit() else who
+
+
+def visible(unit: str | None) -> bool:
+    """Whether this request's viewer may have a report of `unit`: a unit's report within their scope; the
+    city's report (it ranks every ward) only with every unit in scope."""
+    from access.web import viewer_or_nobody
+
+    v = viewer_or_nobody()
+    if unit in (None, config.CITY_CODE):
+        return v.scope is None
+    return v.sees(unit)
+
 
 def file_path(settings: Settings, name: str) -> Path | None:
     """The report file `name` inside settings.reports_dir, or None: no path parts, no hidden or temporary
