@@ -10,7 +10,7 @@ Pure functions (no Dash callbacks, no data access):
   puts it on the chart's container as role="img" + aria-label whenever plotly draws it (so a figure returned
   by a callback into a Graph of a page's layout is labelled too), and draws the "Bảng số liệu / Data table"
   toggle from `table` under it.
-- trend_table, ranking_table: that table's head and rows (strings, written by the formatter).
+- trend_table, ranking_table, channel_table: that table's head and rows (strings, written by the formatter).
 - chart(graph, text, table, lang): the same for a Graph a view builds itself, in Dash components
   (html.Div(role="img", aria-label) around the graph, html.Details with the table under it).
 
@@ -29,13 +29,13 @@ WORDS = {
     "vi": {"month": "tháng", "quarter": "quý", "year": "năm", "week": "tuần", "from_to_up": "từ {a} lên {b}",
            "from_to_down": "từ {a} xuống {b}", "flat": "giữ ở {a}", "one": "{a}", "target": "mục tiêu {v}",
            "partial": "{p} (tạm tính): {v}", "no_data": "chưa có số liệu", "table": "Bảng số liệu",
-           "period": "Kỳ", "unit": "Đơn vị", "value": "Giá trị", "status": "Trạng thái",
+           "period": "Kỳ", "unit": "Đơn vị", "channel": "Kênh", "value": "Giá trị", "status": "Trạng thái",
            "units": "{n} phường, xã", "lowest": "thấp nhất {name} ({v})", "highest": "cao nhất {name} ({v})",
            "channels": "Kênh nộp hồ sơ", "index766": "Chỉ số 766 theo nhóm (điểm tính được / tối đa)"},
     "en": {"month": "months", "quarter": "quarters", "year": "years", "week": "weeks",
            "from_to_up": "up from {a} to {b}", "from_to_down": "down from {a} to {b}", "flat": "steady at {a}",
            "one": "{a}", "target": "target {v}", "partial": "{p} (to date): {v}", "no_data": "no data yet",
-           "table": "Data table", "period": "Period", "unit": "Unit", "value": "Value", "status": "Status",
+           "table": "Data table", "period": "Period", "unit": "Unit", "channel": "Channel", "value": "Value", "status": "Status",
            "units": "{n} wards and communes", "lowest": "lowest {name} ({v})", "highest": "highest {name} ({v})",
            "channels": "Submission channels", "index766": "Decision 766 index by group (computable points / max)"},
 }
@@ -161,7 +161,7 @@ def index766_summary(df: pd.DataFrame, lang: str) -> str:
     w = _w(lang)
     if df is None or df.empty:
         return f"{w['index766']}: {w['no_data']}"
-    most = "tối đa" if lang == "vi" else "max"
+    most = t("word_max", lang)
     parts = [f"{r['name']} {fmt.NA if fmt.is_na(r['score']) else fmt.number(r['score'], 2, lang)} / "
              f"{fmt.number(r['points_computable'], 0, lang)} ({most} {fmt.number(r['max_points'], 0, lang)})"
              for r in df.to_dict("records")]
@@ -200,6 +200,33 @@ def ranking_table(df: pd.DataFrame, lang: str, measure: str = "%") -> dict:
     rows = [[r["name"], fmt.value(r["value"], measure, lang), status_label(r.get("status"), lang)]
             for r in d.to_dict("records")]
     return {"head": [w["unit"], w["value"], w["status"]], "rows": rows}
+
+
+def channel_table(df: pd.DataFrame, lang: str) -> dict:
+    """{'head', 'rows'}: one row per channel (in the chart's order), per series its count and share of the
+    series' total, as the stacked bars draw them: 'Trực tuyến toàn trình | 1.234 (61,2 %) | ...'."""
+    from .figures import CHANNEL_ORDER
+
+    w = _w(lang)
+    if df is None or df.empty:
+        return {"head": [w["channel"]], "rows": []}
+    names = list(dict.fromkeys(df["series"]))
+    totals = {n: float(df.loc[df["series"] == n, "count"].fillna(0).sum()) for n in names}
+    order = [c for c in CHANNEL_ORDER if c in set(df["channel"])] + \
+        [c for c in dict.fromkeys(df["channel"]) if c not in CHANNEL_ORDER]
+    rows = []
+    for ch in order:
+        at = df[df["channel"] == ch]
+        if at["count"].fillna(0).sum() == 0:
+            continue
+        cells = []
+        for n in names:
+            c = at.loc[at["series"] == n, "count"]
+            c = float(c.iloc[0]) if len(c) and not fmt.is_na(c.iloc[0]) else None
+            cells.append(fmt.NA if c is None else
+                         f"{fmt.number(c, 0, lang)} ({fmt.percent(100.0 * c / totals[n], lang) if totals[n] else fmt.NA})")
+        rows.append([at["label"].dropna().iloc[0] if at["label"].notna().any() else ch, *cells])
+    return {"head": [w["channel"], *names], "rows": rows}
 
 
 def label(fig, text: str, table: dict | None = None, lang: str = "vi"):

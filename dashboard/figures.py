@@ -196,7 +196,10 @@ def make_trend_figure(df: pd.DataFrame, lang: str = "vi", unit: str = "%", targe
     m_shapes, m_notes = _marks(lang, df["period_start"].min(), df["period_start"].max(), baseline)
     return figure(
         data, lang, height=height, margin={"l": 8, "r": 12, "t": 28, "b": 8},
-        showlegend=len(series) > 1, legend={"orientation": "h", "y": 1.12, "x": 0},
+        # the legend under the plot, below the dates: above it, two long names wrap on a phone and the
+        # second row lay over the lines and the target's label
+        showlegend=len(series) > 1, legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.14,
+                                            "yanchor": "top"},
         hovermode="x unified" if len(series) > 1 else "closest",
         xaxis={"tickformat": "%m/%Y", "showgrid": False, "type": "date"},
         yaxis={"title": {"text": y_title if y_title is not None else unit, "font": {"size": 12}},

@@ -1,16 +1,18 @@
 /* Accessibility fixes for what Dash and dash-bootstrap-components draw (issue 14), applied whenever Dash
-   draws or redraws a part of the page:
+   draws or redraws a part of the page. Only what no component property can do is here; the rest is set in
+   Python where the component is built (dbc.RadioItems(name=...) so a group is one Tab stop with arrow keys;
+   the 5G scroll box's tabIndex, role="region" and aria-label in pages/economy.py; the data table's box in
+   dashboard/a11y.py: details):
 
    - dcc.Dropdown (Dash 4) keeps a hidden input beside its button (aria-hidden="true", tabindex="0") that only
-     forwards focus to the button: a focusable element inside aria-hidden (axe: aria-hidden-focus). It is
-     taken out of the Tab order and the button itself (the combobox, labelled) put in.
-   - dbc.RadioItems without a `name` draws radios with name="": the group gets its container's id as name,
-     so a browser treats it as one group (arrow keys, one Tab stop).
-   - a scrollable box (.scroll-box) whose content may be taller than the box is a Tab stop, a region named
-     by its section's title, so it can be scrolled from the keyboard (axe: scrollable-region-focusable).
+     forwards focus to the button: a focusable element inside aria-hidden (axe: aria-hidden-focus). Dash
+     hard-codes that tabIndex (0 unless disabled) and has no property for it, nor for the button's: the input
+     is taken out of the Tab order here and the button itself (the combobox, labelled) put in.
    - a Plotly chart whose figure carries layout.meta.a11y (dashboard/a11y.py: label) gets role="img" and that
-     aria-label, and, when it carries a table, a "Bảng số liệu / Data table" toggle under it.
-   - Enter on a radio drawn as a button chooses it. */
+     aria-label, and, when it carries a table, a "Bảng số liệu / Data table" toggle under it. The text comes
+     with the figure (a callback's output), and dcc.Graph has no role or aria-label property: only the drawn
+     chart can carry them.
+   - Enter on a radio drawn as a button chooses it (a key handler: behaviour, not a property). */
 (function () {
   function dropdowns(root) {
     root.querySelectorAll('.dash-dropdown-focus-target').forEach(function (input) {
@@ -20,25 +22,6 @@
           button.getAttribute('tabindex') !== '0') {
         button.setAttribute('tabindex', '0');
       }
-    });
-  }
-
-  function radios(root) {
-    root.querySelectorAll('input[type=radio]').forEach(function (input) {
-      if (input.name) { return; }
-      const group = input.closest('[id]');
-      if (group) { input.name = group.id; }
-    });
-  }
-
-  function scrollBoxes(root) {
-    root.querySelectorAll('.scroll-box').forEach(function (box) {
-      if (!box.hasAttribute('tabindex')) { box.setAttribute('tabindex', '0'); }
-      if (!box.hasAttribute('role')) { box.setAttribute('role', 'region'); }
-      const section = box.closest('section, .panel');
-      const title = section && section.querySelector('h2, h3, .section-title');
-      const name = title ? title.textContent.trim() : '';
-      if (name && box.getAttribute('aria-label') !== name) { box.setAttribute('aria-label', name); }
     });
   }
 
@@ -114,8 +97,6 @@
   function run() {
     queued = false;
     dropdowns(document);
-    radios(document);
-    scrollBoxes(document);
     charts(document);
   }
   new MutationObserver(function () {

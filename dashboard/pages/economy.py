@@ -67,7 +67,9 @@ def coverage(lang, _version):
 
     def build(con):
         title, fig, table = view.coverage_5g_view(con, lang, geojson=ctx.geojson, geojson_key=ctx.geojson_key)
-        body = (html.Div(view.graph(fig, ids.EC_5G_GRAPH), className="scroll-box") if fig is not None
+        # taller than its box on a phone: a Tab stop, a region named by the title, scrolled by the keyboard
+        body = (html.Div(view.graph(fig, ids.EC_5G_GRAPH), className="scroll-box", tabIndex="0", role="region",
+                         **{"aria-label": title}) if fig is not None
                 else empty_state(t("ec_5g_na", lang)))
         return title, body, table.to_store()
 

@@ -31,7 +31,7 @@ def layout(kpi: str | None = None, **query):
         dcc.Dropdown(id=ids.OV_RANK_KPI, value=kpi, clearable=False, searchable=False, className="control-kpi",
                      options=[{"label": k, "value": k} for k in view.RANK_KPIS]),
         dbc.RadioItems(id=ids.OV_RANK_VIEW, value=mode, inline=True, className="btn-group view-switch",
-                       inputClassName="btn-check", labelClassName="btn btn-outline-secondary btn-sm",
+                       name=ids.OV_RANK_VIEW, inputClassName="btn-check", labelClassName="btn btn-outline-secondary btn-sm",
                        labelCheckedClassName="active", style={"display": "none"},
                        options=[{"label": "rank", "value": "rank"}, {"label": "map", "value": "map"}]),
     ], className="controls")

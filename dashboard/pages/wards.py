@@ -43,7 +43,7 @@ def layout(period: str | None = None, type: str | None = None, q: str | None = N
                      className="control"),
             html.Div([html.Span(t("wd_type", lang), id=ids.WD_TYPE_LABEL, className="control-label"),
                       dbc.RadioItems(id=ids.WD_TYPE, value=type if type in ("phuong", "xa") else "all", inline=True,
-                                     options=_type_options(lang), className="btn-group",
+                                     name=ids.WD_TYPE, options=_type_options(lang), className="btn-group",
                                      inputClassName="btn-check", labelClassName="btn btn-outline-secondary btn-sm",
                                      labelCheckedClassName="active")],
                      className="control", role="group", **{"aria-labelledby": ids.WD_TYPE_LABEL}),

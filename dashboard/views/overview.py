@@ -12,11 +12,13 @@ import config
 import metrics
 from presentation.ranking import rank_frame, target_row
 from presentation.surfaces import SurfaceCodes
+from presentation.words import mid_sentence
 
 from .. import a11y, data, fmt, ids
 from ..components import (
     COMPARISON,
     GRAPH_CONFIG,
+    counted,
     empty_state,
     kpi_card,
     n_word,
@@ -151,7 +153,7 @@ def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "ra
     df, label = frame if frame is not None else unit_frame(con, kpi, lang, now=now)
     name, unit = data.kpi_name(kpi, lang), data.kpi_unit(kpi, lang)
     have = df.dropna(subset=["value"])
-    title = t("ov_rank_title", lang, n=len(have) or len(data.wards()), kpi=name.lower() if lang == "en" else name,
+    title = t("ov_rank_title", lang, n=len(have) or len(data.wards()), kpi=mid_sentence(name, lang),
               period=fmt.period(label, lang, long=True))
     if have.empty:
         return title, empty_state(t("ov_no_units", lang, period=fmt.period(label, lang, long=True)))
@@ -159,7 +161,8 @@ def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "ra
     if view == "map" and geojson is not None:
         judged = df[~df["few_data"].astype(bool)] if "few_data" in df else df
         fig = make_choropleth_figure(judged, geojson, geojson_key, lang, unit, data.kpi(kpi).direction, height=None)
-        a11y.label(fig, a11y.ranking_summary(judged, name, fmt.period(label, lang, long=True), lang, unit, target))
+        a11y.label(fig, a11y.ranking_summary(judged, name, fmt.period(label, lang, long=True), lang, unit, target),
+                   a11y.ranking_table(judged, lang, unit), lang)
         return title, dcc.Graph(figure=fig, config=GRAPH_CONFIG, responsive=True, className="rank-map",
                                 style={"height": "100%", "minHeight": "360px"})
     body = [ranking_list(df, lang, unit, target, "/ward?unit={code}", RANK_ROWS, few_heading(kpi, lang), FEW_ROWS,
@@ -221,9 +224,10 @@ def changes(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = No
         v1, v0 = row.get("last_month_value"), prev.get("last_month_value")
         if row.get("last_month_period") and not fmt.is_na(v1) and v1 is not None:
             unit = data.kpi_unit(code, lang)
-            delta = "" if fmt.is_na(v0) or v0 is None else f" ({fmt.change(float(v1) - float(v0), unit, lang)})"
+            delta = "" if fmt.is_na(v0) or v0 is None else \
+                f" ({fmt.change(float(v1) - float(v0), counted(unit, float(v1) - float(v0), lang), lang)})"
             rate_items.append(html.Li([dcc.Link(data.kpi_name(code, lang), href=f"/kpi?kpi={code}"),
-                                       f": {fmt.value(v1, unit, lang)}{delta}"]))
+                                       f": {fmt.value(v1, counted(unit, v1, lang), lang)}{delta}"]))
     since = datetime.combine(yesterday, time())
     pubs = [html.Li([dcc.Link(data.kpi_name(c, lang), href=f"/kpi?kpi={c}"),
                      f" · {fmt.period(r.get('period'), lang)} · {fmt.moment(r.get('last_published'))}",
@@ -246,7 +250,7 @@ def changes(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = No
         html.Div([html.Div(t("ov_overdue_now", lang), className="stat-label"),
                   html.Div(fmt.number(len(overdue), 0, lang), className="stat-value stat-bad" if len(overdue)
                            else "stat-value"),
-                  html.Div([t("ov_new_overdue", lang, n=fmt.number(len(fresh), 0, lang)),
+                  html.Div([t("ov_new_overdue", lang, n=fmt.number(len(fresh), 0, lang), count=len(fresh)),
                             html.Br() if where else None, where], className="stat-note")], className="stat"),
     ]
     compare = html.Div([

@@ -11,10 +11,12 @@ from dash import dcc, html
 
 import metrics
 from presentation.surfaces import SurfaceCodes
+from presentation.words import localised_column
 
 from .. import a11y, data, fmt
 from ..components import (
     COMPARISON,
+    counted,
     default_period,
     is_partial,
     kpi_col,
@@ -101,12 +103,14 @@ def kpi_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str |
         has_target = not fmt.is_na(r.get("target"))
         body.append(html.Tr([
             html.Td(dcc.Link(data.kpi_name(code, lang), href=f"/kpi?kpi={code}&unit={unit}")),
-            html.Td([html.Strong(fmt.value(r.get("value"), unit_word, lang, kpi=k)), period_note,
+            html.Td([html.Strong(fmt.value(r.get("value"), counted(unit_word, r.get("value"), lang, k), lang, kpi=k)),
+                     period_note,
                      html.Div(frac, className="muted small") if frac else None], className="num"),
             html.Td(fmt.value(cr.get("value"), unit_word, lang, kpi=k), className="num"),
             html.Td(target_text(r, unit_word, lang), className="nowrap"),
             html.Td(row_badge(r, lang, small=True) if has_target else ""),
-            html.Td(fmt.change(r.get("change"), unit_word, lang, kpi=k) if not fmt.is_na(r.get("change")) else "",
+            html.Td(fmt.change(r.get("change"), counted(unit_word, r.get("change"), lang, k), lang, kpi=k)
+                    if not fmt.is_na(r.get("change")) else "",
                     className="num"),
         ], className="row-few" if r.get("few_data") is True else None))
         records.append({
@@ -199,7 +203,7 @@ def procedures(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str
     wide = df.pivot_table(index="procedure_code", columns="kpi", values="value", aggfunc="first", dropna=False)
     names = data.procedure_names(lang)
     sectors = dict(zip(data.procedures()["procedure_code"],
-                       data.procedures()["sector" if lang == "vi" else "sector_en"], strict=True))
+                       data.procedures()[localised_column("sector", lang)], strict=True))
     out = []
     for code, r in wide.iterrows():
         rec = {k: (None if fmt.is_na(r.get(k)) else float(r.get(k))) for k in codes}
@@ -230,7 +234,7 @@ def channel_figure(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period:
                                     "label": [t(f"channel_{c}", lang) for c in df["channel"]],
                                     "count": pd.to_numeric(df["value"], errors="coerce")}))
     df = pd.concat(frames, ignore_index=True)
-    return a11y.label(make_channel_figure(df, lang), a11y.channel_summary(df, lang))
+    return a11y.label(make_channel_figure(df, lang), a11y.channel_summary(df, lang), a11y.channel_table(df, lang), lang)
 
 
 def index_766(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
@@ -245,8 +249,8 @@ def index_766_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period:
     now = now or data.local_now()
     period = period or default_period(now)  # metrics.index766's own default is the month to date
     df = metrics.index766(con, units=unit, period=period, now=now)
-    name_col = "group_name_vi" if lang == "vi" else "group_name_en"
-    points = "điểm" if lang == "vi" else "points"
+    name_col = localised_column("group_name_vi", lang)
+    points = t("word_points", lang)
     columns = [Column("group", t("col_group", lang)), Column("kpi", t("col_kpi_code", lang)),
                Column("component", t("col_component", lang)), Column("rate", t("col_rate", lang), unit_field="unit"),
                Column("unit", t("col_unit_word", lang)), Column("threshold", t("col_threshold", lang), "%"),
@@ -293,7 +297,7 @@ def overdue(con: duckdb.DuckDBPyConnection, unit: str, lang: str, now: datetime 
     df = metrics.overdue_list(con, units=unit, now=now, limit=None)
     n = len(df)
     df = df.head(limit)
-    proc = "procedure_name_vi" if lang == "vi" else "procedure_name_en"
+    proc = localised_column("procedure_name_vi", lang)
     return [{"dossier_id": r["dossier_id"], "procedure": r[proc] or r["procedure_code"],
              "procedure_code": r["procedure_code"], "received": fmt.moment(r["received_at"]),
              "received_sort": str(r["received_at"]), "due": fmt.moment(r["effective_due_at"]),

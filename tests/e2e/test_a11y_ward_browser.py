@@ -1,0 +1,205 @@
+"""WCAG 2.1 AA on the ward page in headless Chromium (issue 14): the keyboard, the browser title, the data tables.
+
+- Tab from the top of /ward?unit=00073 reaches every interactive element of the page (the skip link, the
+  language switch, the unit, period and trend selectors, each download menu, the KPI links, each chart's
+  "Bảng số liệu" toggle, the grids), each with a focus ring of at least 3:1 against what is behind it.
+- The ward selector (dcc.Dropdown) works from the keyboard alone: Enter opens it, typing a ward's name
+  filters it, Enter chooses; the page then shows that ward (its heading, the address, the browser title).
+- A download menu opens with Enter and closes with Escape.
+- The browser title names the unit ("R57 · Đơn vị · Phường Cửa Nam" / "R57 · Unit · Cua Nam Ward") in the
+  first response and after the selector or the language changes; the KPI page's names the KPI.
+- The channel chart carries its data table (rows the bars are drawn from).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from .test_a11y_browser import FOCUS_JS, _contrast, _set_language, _settle, _viewport
+
+pytestmark = pytest.mark.browser
+
+WARD, WARD_VI, WARD_EN = "00073", "Phường Cửa Nam", "Cua Nam Ward"
+OTHER, OTHER_VI, OTHER_EN = "00070", "Phường Hoàn Kiếm", "Hoan Kiem Ward"
+
+# every element of the page a keyboard user must be able to reach (visible ones; a grid counts once)
+INTERACTIVE_JS = """
+const sel = 'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select, textarea, ' +
+            'summary, [tabindex]:not([tabindex="-1"])';
+return Array.from(document.querySelectorAll(sel)).filter(function (el) {
+  if (el.closest('[aria-hidden=true]') || el.closest('.ag-root-wrapper') || el.closest('.modebar')) { return false; }
+  if (el.classList.contains('btn-check')) { return !!el.nextElementSibling && el.nextElementSibling.offsetParent !== null; }
+  const r = el.getBoundingClientRect();
+  return el.offsetParent !== null && r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+}).map(function (el) {
+  return el.id || (el.tagName.toLowerCase() + '.' + String(el.className || '').split(' ')[0] + ':' +
+                   (el.getAttribute('href') || (el.textContent || '').trim().slice(0, 30)));
+});
+"""
+KEY_JS = """
+const el = document.activeElement;
+return el.id || (el.tagName.toLowerCase() + '.' + String(el.className || '').split(' ')[0] + ':' +
+                 (el.getAttribute('href') || (el.textContent || '').trim().slice(0, 30)));
+"""
+IN_GRID_JS = "return !!(document.activeElement && document.activeElement.closest('.ag-root-wrapper'))"
+
+
+@pytest.fixture
+def app(e2e_settings):
+    from dashboard.app import create_app
+
+    return create_app(e2e_settings, refresh_s=600)
+
+
+def _open_ward(dash_duo, unit: str = WARD) -> None:
+    dash_duo.driver.get(dash_duo.server_url + f"/ward?unit={unit}")
+    dash_duo.wait_for_element("#wu-kpis table", timeout=30)
+    dash_duo.wait_for_element("#wu-trend .js-plotly-plot", timeout=30)
+    _settle(dash_duo.driver, quiet_s=0.8)
+
+
+def _wait_title(driver, text: str, timeout: float = 10) -> str:
+    end = time.time() + timeout
+    while time.time() < end and driver.title != text:
+        time.sleep(0.1)
+    return driver.title
+
+
+def test_the_first_response_names_the_unit_and_the_kpi_in_its_title(app) -> None:
+    client = app.server.test_client()
+    for lang, want in (("vi", f"R57 · Đơn vị · {WARD_VI}"), ("en", f"R57 · Unit · {WARD_EN}")):
+        client.set_cookie("r57_lang", lang)
+        html = client.get(f"/ward?unit={WARD}").get_data(as_text=True)
+        assert f"<title>{want}</title>" in html, html[:400]
+        assert f'<html lang="{lang}">' in html
+    client.set_cookie("r57_lang", "vi")
+    assert "<title>R57 · Chỉ tiêu · Tỷ lệ hồ sơ giải quyết đúng hạn</title>" in \
+        client.get("/kpi?kpi=on_time_rate").get_data(as_text=True)
+    client.set_cookie("r57_lang", "en")
+    assert "<title>R57 · KPI · On-time rate</title>" in client.get("/kpi?kpi=on_time_rate").get_data(as_text=True)
+    # no unit, or one that does not exist: the page's own title, never the code
+    assert "<title>R57 · Unit</title>" in client.get("/ward").get_data(as_text=True)
+    assert "<title>R57 · Unit</title>" in client.get("/ward?unit=99999").get_data(as_text=True)
+
+
+def test_keyboard_on_the_ward_page_reaches_everything_with_a_visible_focus_ring(dash_duo, app) -> None:
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    _viewport(driver, 1920, 1080)
+    _open_ward(dash_duo)
+    assert _wait_title(driver, f"R57 · Đơn vị · {WARD_VI}") == f"R57 · Đơn vị · {WARD_VI}"
+    expected = driver.execute_script(INTERACTIVE_JS)
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    ActionChains(driver).move_to_element_with_offset(driver.find_element(By.TAG_NAME, "body"), 0, 0).perform()
+    stops, keys, weak, grids = [], [], [], 0
+    for _ in range(400):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        if driver.execute_script(IN_GRID_JS):
+            # an AG Grid is one widget: its cells are reached with the arrow keys; Tab (then Shift+Tab back
+            # out of the page's next element is not needed) leaves it through its last focusable part
+            grids += 1
+            for _ in range(30):
+                ActionChains(driver).send_keys(Keys.TAB).perform()
+                if not driver.execute_script(IN_GRID_JS):
+                    break
+            else:
+                pytest.fail("Tab does not leave a grid")
+        f = driver.execute_script(FOCUS_JS)
+        if f["tag"] == "body":
+            break
+        key = driver.execute_script(KEY_JS)
+        if keys and key == keys[0]:
+            break
+        stops.append(f)
+        keys.append(key)
+        ratio = _contrast(f["color"], f["bg"]) if f["outline"] != "none" and f["width"] >= 2 else 0
+        if ratio < 3:
+            weak.append(f"{f['tag']}#{f['id']}.{f['cls'][:30]} '{f['text']}': outline {f['outline']} {f['width']}px "
+                        f"{f['color']} on {f['bg']} = {ratio:.2f}:1")
+    print(f"\n{len(stops)} Tab stops on the ward page (+ {grids} grids); {len(expected)} interactive elements")
+    missed = [e for e in expected if e not in keys]
+    assert stops[0]["cls"].startswith("skip-link"), stops[0]
+    assert any(s["type"] == "radio" and s["name"] == "shell-lang-switch" for s in stops), "no language switch"
+    combos = [k for k in keys if k.startswith("button.dash-dropdown")]
+    assert len(combos) >= 3, f"the unit, period and trend selectors: {combos}"
+    assert sum("dl-toggle" in s["cls"] for s in stops) >= 5, "a download menu is not reached"
+    assert sum(s["href"].startswith("/kpi?kpi=") for s in stops) >= 5, "the KPI table's links are not reached"
+    assert sum(s["tag"] == "summary" for s in stops) >= 2, "the data tables' toggles are not reached"
+    assert grids >= 1, "the grids are not reached"
+    assert missed == [], f"not reached by Tab: {missed}"
+    assert weak == [], "focus rings under 3:1:\n" + "\n".join(weak)
+
+
+def test_the_ward_selector_and_a_download_menu_work_from_the_keyboard(dash_duo, app) -> None:
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    _viewport(driver, 1920, 1080)
+    _open_ward(dash_duo)
+    # Tab to the unit selector (the combobox button of #wu-unit), as a keyboard user gets there
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    for _ in range(40):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        if driver.execute_script("return !!document.activeElement.closest('#wu-unit')"):
+            break
+    else:
+        pytest.fail("Tab never reaches the ward selector")
+    combo = driver.switch_to.active_element
+    assert combo.get_attribute("aria-labelledby") or combo.get_attribute("aria-label") or \
+        driver.execute_script("return arguments[0].labels && arguments[0].labels.length", combo), "unnamed"
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    end = time.time() + 5
+    while time.time() < end and not driver.execute_script("return document.activeElement.tagName") == "INPUT":
+        time.sleep(0.1)
+    ActionChains(driver).send_keys("Hoàn Kiếm").perform()
+    time.sleep(0.5)
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    dash_duo.wait_for_contains_text("#wu-title", OTHER_VI, timeout=15)
+    _settle(driver)
+    assert driver.execute_script("return new URLSearchParams(location.search).get('unit')") == OTHER
+    assert _wait_title(driver, f"R57 · Đơn vị · {OTHER_VI}") == f"R57 · Đơn vị · {OTHER_VI}"
+    # the language: the title follows, with the unit
+    _set_language(dash_duo, "en")
+    assert _wait_title(driver, f"R57 · Unit · {OTHER_EN}") == f"R57 · Unit · {OTHER_EN}"
+    _set_language(dash_duo, "vi")
+
+    # a download menu: Enter opens it, the arrow keys walk its items, Escape closes it and gives focus back
+    toggle = driver.find_element(By.CSS_SELECTOR, ".dl-kpis .dl-toggle")
+    driver.execute_script("arguments[0].focus()", toggle)
+    toggle.send_keys(Keys.ENTER)
+    dash_duo.wait_for_element(".dl-kpis .dropdown-menu.show", timeout=5)
+    ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()
+    assert "dropdown-item" in (driver.switch_to.active_element.get_attribute("class") or "")
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    end = time.time() + 5
+    while time.time() < end and driver.find_elements(By.CSS_SELECTOR, ".dl-kpis .dropdown-menu.show"):
+        time.sleep(0.1)
+    assert not driver.find_elements(By.CSS_SELECTOR, ".dl-kpis .dropdown-menu.show")
+
+
+def test_the_channel_chart_has_its_data_table_in_both_languages(dash_duo, app) -> None:
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    _viewport(driver, 1920, 1080)
+    for lang, summary, head in (("vi", "Bảng số liệu", "Kênh"), ("en", "Data table", "Channel")):
+        if lang == "en":
+            _set_language(dash_duo, "en")
+        _open_ward(dash_duo)
+        dash_duo.wait_for_element("#wu-channels details.chart-table", timeout=30)
+        box = driver.find_element(By.CSS_SELECTOR, "#wu-channels [role=img]")
+        label = box.get_attribute("aria-label")
+        print(f"\n  {lang} #wu-channels: {label}")
+        assert label.startswith("Kênh nộp hồ sơ" if lang == "vi" else "Submission channels")
+        toggle = driver.find_element(By.CSS_SELECTOR, "#wu-channels details.chart-table > summary")
+        assert toggle.text == summary
+        driver.execute_script("arguments[0].focus()", toggle)
+        toggle.send_keys(Keys.ENTER)
+        assert driver.execute_script("return document.querySelector('#wu-channels details.chart-table').open")
+        heads = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#wu-channels details.chart-table thead th")]
+        assert heads == [head, WARD_VI if lang == "vi" else WARD_EN, "Toàn thành phố" if lang == "vi" else "City"]
+        rows = driver.find_elements(By.CSS_SELECTOR, "#wu-channels details.chart-table tbody tr")
+        assert len(rows) >= 2 and all("%" in r.text for r in rows)
