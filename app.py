@@ -99,23 +99,23 @@ def _print_reports(out: list[dict], args: argparse.Namespace) -> None:
 
 
 def _print_report(item: dict, lang: str) -> None:
-    vi = lang == "vi"
+    from presentation.words import t
+
     print(f"{item['file']}: {item['status']}" + (f" (profile {item['profile']})" if item["profile"] else ""))
     if item["error"]:
-        print(("  Không nạp được tệp: " if vi else "  File not loaded: ") + item["error"])
+        print("  " + t("cli_not_loaded", lang, error=item["error"]))
         return
-    labels = ("đọc", "thêm mới", "cập nhật", "không đổi", "cách ly") if vi else (
-        "read", "inserted", "updated", "unchanged", "quarantined")
-    values = (item["rows_read"], item["inserted"], item["updated"], item["unchanged"], item["quarantined"])
-    print("  " + ", ".join(f"{lab} {val:,}" for lab, val in zip(labels, values, strict=True)))
+    counts = {"read": item["rows_read"], "inserted": item["inserted"], "updated": item["updated"],
+              "unchanged": item["unchanged"], "quarantined": item["quarantined"]}
+    print("  " + t("cli_counts", lang, **{k: f"{v:,}" for k, v in counts.items()}))
     if item["reasons"]:
         from warehouse.reasons import title
 
-        print("  " + ("Lý do cách ly (số dòng):" if vi else "Quarantine reasons (rows):"))
+        print("  " + t("cli_reasons", lang))
         for code, n in item["reasons"].items():
             print(f"    {n:>6,}  {title(code, lang)} ({code})")
     for w in item.get("warnings") or []:
-        print(("  Cảnh báo: " if vi else "  Warning: ") + w)
+        print("  " + t("cli_warning", lang, warning=w))
     for q in item["quarantine"]:
         where = f"line {q['line']}" if q["line"] is not None else "?"
         print(f"    {where}: {q['reason']}" + (f" [{q['dossier_id']}]" if q["dossier_id"] else ""))

@@ -20,6 +20,7 @@ from presentation.fmt import (  # noqa: F401  (re-exported names of the dashboar
     months_span,
     number,
     percent,
+    percent_sign,
     period,
     rounded,
     separators,

@@ -195,11 +195,19 @@ class Kpi(_Frozen):
     def shown_on(self, surface: str) -> bool:
         return surface in self.display.show
 
+    def _in(self, vi: str, en: str, lang: str) -> str:
+        """The one choice between a field's Vietnamese and English values (registry data, not words)."""
+        return getattr(self, vi) if lang == "vi" else (getattr(self, en) or getattr(self, vi))
+
     def name(self, lang: str = "vi") -> str:
-        return self.name_vi if lang == "vi" else self.name_en
+        return self._in("name_vi", "name_en", lang)
 
     def description(self, lang: str = "vi") -> str:
-        return self.description_vi if lang == "vi" else self.description_en
+        return self._in("description_vi", "description_en", lang)
+
+    def unit_in(self, lang: str = "vi") -> str:
+        """The unit of measure in `lang` ('hồ sơ' / 'dossiers'; '%' in both)."""
+        return self._in("unit", "unit_en", lang)
 
 
 class Baseline(_Frozen):

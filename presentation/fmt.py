@@ -30,6 +30,7 @@ NA = "N/A"
 MINUS = "\u2212"  # a real minus sign: reads better than a hyphen in large type
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 LOCALES = {"vi": "vi_VN", "en": "en"}
+PERCENT_SIGN = {"vi": " %", "en": "%"}  # Vietnamese sets the sign apart (72,9 %), English does not (72.9%)
 
 
 def locale(lang: str | None) -> str:
@@ -90,7 +91,21 @@ def percent(x: object, lang: str = "vi", decimals: int = 1) -> str:
     """72.88 (a value in 0..100, as the metrics API returns it) -> '72,9 %' (vi), '72.9%' (en)."""
     if is_na(x):
         return NA
-    return number(x, decimals, lang) + (" %" if lang != "en" else "%")
+    return number(x, decimals, lang) + percent_sign(lang)
+
+
+def percent_sign(lang: str | None) -> str:
+    """' %' (vi) or '%' (en): what follows a percentage."""
+    return PERCENT_SIGN.get(lang or "vi", PERCENT_SIGN["vi"])
+
+
+def _unit(unit: str, shown: str, lang: str) -> str:
+    """The unit agreeing with its number from the word catalogue's plural forms: '1 product', '2 products',
+    '+1 product', '1.0 products' (the number as shown picks the form); Vietnamese has one form. A unit the
+    catalogue does not list is kept as it is."""
+    from presentation.words import unit_word
+
+    return unit_word(unit, shown, lang) or unit
 
 
 def value(x: object, unit: str | None, lang: str = "vi", with_unit: bool = True, decimals: int | None = None,
@@ -103,7 +118,7 @@ def value(x: object, unit: str | None, lang: str = "vi", with_unit: bool = True,
     if (kpi.is_percent if kpi is not None else is_percent_unit(unit)):
         return percent(x, lang, d)
     text = number(x, d, lang)
-    return f"{text} {unit}" if with_unit and unit else text
+    return f"{text} {_unit(unit, text, lang)}" if with_unit and unit else text
 
 
 def change(x: object, unit: str | None, lang: str = "vi", decimals: int | None = None, kpi: Any = None) -> str:
@@ -115,7 +130,7 @@ def change(x: object, unit: str | None, lang: str = "vi", decimals: int | None =
     text = ("+" if f > 0 else "") + number(f, d, lang)
     if kpi.is_percent if kpi is not None else is_percent_unit(unit):
         return text + (" điểm %" if lang != "en" else " pp")
-    return f"{text} {unit}" if unit else text
+    return f"{text} {_unit(unit, text, lang)}" if unit else text
 
 
 def target(x: object, unit: str | None, lang: str = "vi") -> str:

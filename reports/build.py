@@ -16,6 +16,7 @@ from .charts import build_charts
 from .data import ReportError, collect
 
 log = logging.getLogger(__name__)
+STEM_SUFFIX = {"vi": "", "en": "-en"}  # a report file's name says its language, Vietnamese unmarked
 
 FORMATS = ("pdf", "xlsx")
 # libraries that log every font subset and browser tab at INFO: their details are noise in the ingest log
@@ -30,7 +31,7 @@ def _quiet_libraries() -> None:
 def report_stem(month: str, unit_code: str | None = None, lang: str = "vi") -> str:
     """'bao-cao-thang-2026-10-thanh-pho', 'bao-cao-thang-2026-10-00073'; '-en' for the English version."""
     who = "thanh-pho" if unit_code in (None, config.CITY_CODE) else unit_code
-    return f"bao-cao-thang-{month}-{who}" + ("-en" if lang == "en" else "")
+    return f"bao-cao-thang-{month}-{who}" + STEM_SUFFIX.get(lang, "")
 
 
 def build_report(con: duckdb.DuckDBPyConnection, month: str, out_dir: Path, unit_code: str | None = None,

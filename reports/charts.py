@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from presentation.fmt import separators
+
 from .data import TREND_KPIS, TWO_TIER_START, ReportData
 from .fmt import fmt_pct, is_na, month_label
 from .text import t
@@ -44,7 +46,7 @@ class Chart:
 
 
 def _separators(lang: str) -> str:
-    return ",." if lang == "vi" else ".,"   # plotly: decimal point then thousands separator
+    return separators(lang)   # plotly: decimal point then thousands separator, as Babel's locale has them
 
 
 def make_trend_figure(data: ReportData) -> go.Figure:
@@ -57,7 +59,7 @@ def make_trend_figure(data: ReportData) -> go.Figure:
         row, col = i // 2 + 1, i % 2 + 1
         sub = df[df["kpi"] == kpi]
         for series, colour, name, dash in (("unit", UNIT_COLOUR, data.unit_name, "solid"),
-                                           ("city", CITY_COLOUR, t(lang, "city_line"), "dot")):
+                                           ("city", CITY_COLOUR, t("city_line", lang), "dot")):
             s = sub[sub["series"] == series]
             if s.empty:
                 continue
@@ -67,15 +69,15 @@ def make_trend_figure(data: ReportData) -> go.Figure:
                                      line={"color": colour, "dash": dash, "width": 2.5 if series == "unit" else 1.5}),
                           row=row, col=col)
         if all(is_na(v) for v in sub.loc[sub["series"] == "unit", "value"]):
-            fig.add_annotation(text=t(lang, "no_data"), showarrow=False, font={"size": 13, "color": "#777"},
+            fig.add_annotation(text=t("no_data", lang), showarrow=False, font={"size": 13, "color": "#777"},
                                xref=f"x{i + 1 if i else ''} domain", yref=f"y{i + 1 if i else ''} domain", x=0.5, y=0.75)
         tgt = next((v for v in sub["target"] if not is_na(v)), None)
         if tgt is not None:
             fig.add_hline(y=float(tgt), line={"color": TARGET_COLOUR, "dash": "dash", "width": 1.5}, row=row, col=col,
-                          annotation_text=f"{t(lang, 'target_line')} {float(tgt):g} %",
+                          annotation_text=f"{t('report_target_line', lang)} {float(tgt):g} %",
                           annotation_position="bottom right", annotation_font={"size": 10, "color": TARGET_COLOUR})
         else:
-            fig.layout.annotations[i].text = f"{titles[i]} ({t(lang, 'no_target')})"
+            fig.layout.annotations[i].text = f"{titles[i]} ({t('no_target', lang)})"
         starts = list(sub["period_start"])
         if starts and min(starts) <= TWO_TIER_START <= max(starts):
             x = month_label(f"{TWO_TIER_START:%Y-%m}")
@@ -86,7 +88,7 @@ def make_trend_figure(data: ReportData) -> go.Figure:
                       margin={"l": 50, "r": 20, "t": 50, "b": 40}, legend={"orientation": "h", "y": -0.08},
                       width=1000, height=600)
     for a in fig.layout.annotations:
-        if a.text in titles or (a.text or "").endswith(f"({t(lang, 'no_target')})"):
+        if a.text in titles or (a.text or "").endswith(f"({t('no_target', lang)})"):
             a.font = {"size": 13}
     return fig
 
@@ -118,7 +120,7 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
             continue
         first = (c - 1) * half
         labels = [f"{first + i}. {r['unit_name']} ({r['unit_code']})" if first + i <= len(ranked)
-                  else f"– {r['unit_name']} ({r['unit_code']}, {t(lang, 'few_data')})" for i, r in enumerate(part, 1)]
+                  else f"– {r['unit_name']} ({r['unit_code']}, {t('few_data', lang)})" for i, r in enumerate(part, 1)]
         apart = [first + i > len(ranked) for i in range(1, len(part) + 1)]
         fig.add_trace(go.Scatter(
             x=[float(r[kpi]) for r in part], y=labels, mode="markers",
@@ -136,9 +138,9 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
     fig.update_xaxes(ticksuffix=" %", range=[max(0.0, lo - 2), hi + 1], side="top", showgrid=True)
     legend = []
     if city_v is not None:
-        legend.append(f"┈ {t(lang, 'city_line')} {fmt_pct(city_v, lang)} %")
+        legend.append(f"┈ {t('city_line', lang)} {fmt_pct(city_v, lang)} %")
     if tgt is not None:
-        legend.append(f"╌ {t(lang, 'target_line')} {tgt:g} %")
+        legend.append(f"╌ {t('report_target_line', lang)} {tgt:g} %")
     title = f"{data.kpi_names[kpi]} — {month_label(data.month)}"
     fig.update_layout(template="plotly_white", font={"family": FONT, "size": 12}, separators=_separators(lang),
                       title={"text": title + ("<br><sup>" + "   ".join(legend) + "</sup>" if legend else ""),
@@ -196,9 +198,9 @@ def build_charts(data: ReportData, render: bool = True) -> list[Chart]:
     """The report's charts (trend, on-time ranking, online-share ranking) rendered to PNG where possible."""
     lang = data.lang
     out = []
-    specs = [("trend", t(lang, "sec_trend"), lambda: make_trend_figure(data))]
+    specs = [("trend", t("sec_trend", lang), lambda: make_trend_figure(data))]
     for kpi in ("on_time_rate", "online_share"):
-        specs.append((f"ranking_{kpi}", f"{t(lang, 'sec_ranking')}: {data.kpi_names[kpi]}",
+        specs.append((f"ranking_{kpi}", f"{t('sec_ranking', lang)}: {data.kpi_names[kpi]}",
                       lambda k=kpi: make_ranking_figure(data, k)))
     for key, title, make in specs:
         try:

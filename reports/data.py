@@ -34,6 +34,7 @@ import config
 import metrics
 from presentation.ranking import best_first_position, rank_records, target_row
 from presentation.surfaces import SurfaceCodes
+from presentation.words import lang_of, localised, localised_column
 from warehouse.health import freshness, is_demo
 
 from .fmt import fmt_count, fmt_date, is_na, local, month_label
@@ -112,7 +113,7 @@ def unit_name(code: str, lang: str = "vi") -> str:
     if row.empty:
         raise ReportError(f"unknown unit '{code}': expected a 5-digit code of one of Hanoi's 126 wards/communes "
                           f"(data/reference/units.csv) or {config.CITY_CODE} for the city")
-    return str(row.iloc[0]["name" if lang == "vi" else "name_en"])
+    return str(localised(row.iloc[0], "name", lang))
 
 
 def parse_month(month: str) -> tuple[date, date]:
@@ -142,7 +143,7 @@ def _months_back(start: date, n: int) -> date:
 def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = None, lang: str = "vi",
             now: datetime | None = None) -> ReportData:
     """Query everything the report for `month` and `unit_code` (None or '01' = the city) shows."""
-    lang = "en" if lang == "en" else "vi"
+    lang = lang_of(lang)
     now = local(now or datetime.now(config.TZ))
     start, end = parse_month(month)
     if start > now.date():
@@ -186,11 +187,11 @@ def _basis_text(r: dict, lang: str) -> str:
     basis, period = r.get("basis"), str(period)
     if basis == "year_to_date" and ".." in period:
         a, b = period.split("..")
-        return t(lang, "basis_year_to_date", start=fmt_date(a), end=fmt_date(b))
+        return t("report_basis_year_to_date", lang, start=fmt_date(a), end=fmt_date(b))
     if basis == "last_complete_month":
-        return t(lang, "basis_last_complete_month", month=month_label(period))
+        return t("report_basis_last_complete_month", lang, month=month_label(period))
     if basis == "latest_publication":
-        return t(lang, "basis_latest_publication", period=period)
+        return t("report_basis_latest_publication", lang, period=period)
     return period
 
 
@@ -208,7 +209,7 @@ def _targets(con, reg, month: str, units: str | None, lang: str, judged: datetim
         r = standing.get(c) or {}
         m = by_month.get(c, {})
         k = reg.kpis[c]
-        unit = k.unit if lang == "vi" else k.unit_en
+        unit = k.unit_in(lang)
         # the row's own target, or (no data row) the registry's for this unit and year: the overview's rule
         tg = target_row(reg, c, r, units, int(month[:4]))
         target, comparison, deadline = tg["target"], tg["comparison"], tg["deadline"]
@@ -230,15 +231,15 @@ def _targets(con, reg, month: str, units: str | None, lang: str, judged: datetim
                "change": m.get("change"), "previous": m.get("previous")}
         row["basis_text"] = _basis_text(row, lang)
         rows.append(row)
-    cols = [Column("name", t(lang, "h_kpi"), "text", 3.0), Column("basis_text", t(lang, "h_basis"), "text", 1.6),
-            Column("value", t(lang, "h_value"), "value", 1.2), Column("nd", t(lang, "h_nd"), "text", 1.6),
-            Column("target", t(lang, "h_target"), "target", 0.9),
-            Column("target_deadline", t(lang, "h_deadline"), "date", 1.0),
-            Column("status", t(lang, "h_status"), "status", 1.8),
-            Column("projected", t(lang, "h_projected"), "value", 1.1),
-            Column("month_value", t(lang, "h_month_value", month=month_label(month)), "value", 1.3),
-            Column("change", t(lang, "h_change"), "change", 1.2)]
-    return Table("targets", t(lang, "sec_targets"), cols, rows, t(lang, "targets_note"))
+    cols = [Column("name", t("h_kpi", lang), "text", 3.0), Column("basis_text", t("h_basis", lang), "text", 1.6),
+            Column("value", t("h_value", lang), "value", 1.2), Column("nd", t("h_nd", lang), "text", 1.6),
+            Column("target", t("h_target", lang), "target", 0.9),
+            Column("target_deadline", t("h_deadline", lang), "date", 1.0),
+            Column("status", t("h_status", lang), "status", 1.8),
+            Column("projected", t("h_projected", lang), "value", 1.1),
+            Column("month_value", t("h_month_value", lang, month=month_label(month)), "value", 1.3),
+            Column("change", t("h_change", lang), "change", 1.2)]
+    return Table("targets", t("sec_targets", lang), cols, rows, t("targets_note", lang))
 
 
 def _trend(con, start: date, units: str | None, now: datetime) -> pd.DataFrame:
@@ -254,7 +255,7 @@ def _trend(con, start: date, units: str | None, now: datetime) -> pd.DataFrame:
 
 
 def _unit_type(ut: str, lang: str) -> str:
-    return t(lang, ut) if ut in ("phuong", "xa") else ut
+    return t(ut, lang) if ut in ("phuong", "xa") else ut
 
 
 RANK_GROUPS = ("ranked", "few_data", "no_data")
@@ -274,7 +275,7 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
         def v(kpi, col="value", _u=u.unit_code):
             r = look.get((kpi, _u))
             return None if r is None or is_na(r.get(col)) else r[col]
-        row = {"unit_code": u.unit_code, "unit_name": u.name if lang == "vi" else u.name_en,
+        row = {"unit_code": u.unit_code, "unit_name": localised(u, "name", lang),
                "unit_type": _unit_type(u.unit_type, lang),
                "on_time_rate": v("on_time_rate"), "on_time_n": v("on_time_rate", "denominator"),
                "online_share": v("online_share"), "online_n": v("online_share", "n"), "received": v("received"),
@@ -288,7 +289,7 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
                              ("online_share", "few_online", row["online_n"]),
                              ("satisfaction", "few_satisfaction", row["ratings"])):
             if row[f"few_{kpi}"]:
-                notes.append(t(lang, "few_data_n", what=t(lang, what), n=fmt_count(n, lang)))
+                notes.append(t("few_data_n", lang, what=t(what, lang), n=fmt_count(n, lang)))
         row["note"] = "; ".join(notes)
         rows.append(row)
     ranks: dict[str, tuple[int, int] | None] = {}
@@ -308,17 +309,17 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
         r["rank"] = r["rank_on_time_rate"]
         r["group"] = r["group_on_time_rate"]
         r["highlight"] = r["unit_code"] == code
-    cols = [Column("rank", t(lang, "h_rank"), "count", 0.6), Column("unit_code", t(lang, "h_code"), "text", 0.8),
-            Column("unit_name", t(lang, "h_unit"), "text", 2.4), Column("unit_type", t(lang, "h_type"), "text", 0.7),
-            Column("on_time_rate", t(lang, "h_on_time"), "pct", 0.9),
-            Column("on_time_n", t(lang, "h_on_time_n"), "count", 0.9),
-            Column("online_share", t(lang, "h_online"), "pct", 0.9),
-            Column("received", t(lang, "h_received"), "count", 0.9),
-            Column("satisfaction", t(lang, "h_satisfaction"), "pct", 0.9),
-            Column("ratings", t(lang, "h_ratings"), "count", 0.9),
-            Column("overdue_backlog", t(lang, "h_overdue"), "count", 1.1),
-            Column("note", t(lang, "h_note"), "text", 2.2)]
-    return Table("ranking", t(lang, "sec_ranking"), cols, rows, t(lang, "ranking_note")), ranks
+    cols = [Column("rank", t("h_rank", lang), "count", 0.6), Column("unit_code", t("h_code", lang), "text", 0.8),
+            Column("unit_name", t("h_unit", lang), "text", 2.4), Column("unit_type", t("h_type", lang), "text", 0.7),
+            Column("on_time_rate", t("h_on_time", lang), "pct", 0.9),
+            Column("on_time_n", t("h_on_time_n", lang), "count", 0.9),
+            Column("online_share", t("h_online", lang), "pct", 0.9),
+            Column("received", t("h_received", lang), "count", 0.9),
+            Column("satisfaction", t("h_satisfaction", lang), "pct", 0.9),
+            Column("ratings", t("h_ratings", lang), "count", 0.9),
+            Column("overdue_backlog", t("h_overdue", lang), "count", 1.1),
+            Column("note", t("h_note", lang), "text", 2.2)]
+    return Table("ranking", t("sec_ranking", lang), cols, rows, t("ranking_note", lang)), ranks
 
 
 def _overdue_units(con, by_unit: pd.DataFrame, code: str, lang: str, now: datetime, month: str,
@@ -334,19 +335,19 @@ def _overdue_units(con, by_unit: pd.DataFrame, code: str, lang: str, now: dateti
         if is_na(r["value"]) or r["value"] <= 0:
             continue
         u = r["unit_code"]
-        nm = t(lang, "city_depts") if u == config.CITY_CODE else (
-            ref.loc[u, "name" if lang == "vi" else "name_en"] if u in ref.index else u)
+        nm = t("city_depts", lang) if u == config.CITY_CODE else (
+            ref.loc[u, localised_column("name", lang)] if u in ref.index else u)
         rows.append({"unit_code": u, "unit_name": nm, "overdue_backlog": r["value"]})
     rows.sort(key=lambda r: (-r["overdue_backlog"], r["unit_code"]))
-    cols = [Column("unit_code", t(lang, "h_code"), "text", 0.8), Column("unit_name", t(lang, "h_unit"), "text", 3.0),
-            Column("overdue_backlog", t(lang, "h_overdue"), "count", 1.2)]
+    cols = [Column("unit_code", t("h_code", lang), "text", 0.8), Column("unit_name", t("h_unit", lang), "text", 3.0),
+            Column("overdue_backlog", t("h_overdue", lang), "count", 1.2)]
     total = None
     if code == config.CITY_CODE and len(rows) > 1:
         q = metrics.query(con, "overdue_backlog", grain="month", periods=month, now=now)
         if not q.empty:
-            total = {"unit_code": "", "unit_name": t(lang, "total"), "overdue_backlog": q["value"].iloc[0]}
-    return Table("overdue_units", t(lang, "sec_overdue"), cols, rows,
-                 t(lang, "overdue_units_note", as_of=fmt_datetime(as_of)), total)
+            total = {"unit_code": "", "unit_name": t("total", lang), "overdue_backlog": q["value"].iloc[0]}
+    return Table("overdue_units", t("sec_overdue", lang), cols, rows,
+                 t("overdue_units_note", lang, as_of=fmt_datetime(as_of)), total)
 
 
 def _overdue_oldest(con, units: str | None, lang: str, now: datetime) -> Table:
@@ -357,13 +358,13 @@ def _overdue_oldest(con, units: str | None, lang: str, now: datetime) -> Table:
     rows = [{"dossier_id": r["dossier_id"], "unit_code": r["unit_code"], "procedure_code": r["procedure_code"],
              "received_at": r["received_at"], "effective_due_at": r["effective_due_at"],
              "working_days_overdue": r["working_days_overdue"]} for r in df.to_dict("records")]
-    cols = [Column("dossier_id", t(lang, "h_dossier"), "text", 2.4), Column("unit_code", t(lang, "h_code"), "text", 0.8),
-            Column("procedure_code", t(lang, "h_procedure"), "text", 1.1),
-            Column("received_at", t(lang, "h_received_at"), "date", 1.1),
-            Column("effective_due_at", t(lang, "h_due"), "date", 1.1),
-            Column("working_days_overdue", t(lang, "h_days_overdue"), "count", 1.2)]
-    return Table("overdue_oldest", t(lang, "sec_overdue"), cols, rows,
-                 t(lang, "overdue_oldest_note", now=fmt_datetime(now)))
+    cols = [Column("dossier_id", t("h_dossier", lang), "text", 2.4), Column("unit_code", t("h_code", lang), "text", 0.8),
+            Column("procedure_code", t("h_procedure", lang), "text", 1.1),
+            Column("received_at", t("h_received_at", lang), "date", 1.1),
+            Column("effective_due_at", t("h_due", lang), "date", 1.1),
+            Column("working_days_overdue", t("h_days_overdue", lang), "count", 1.2)]
+    return Table("overdue_oldest", t("sec_overdue", lang), cols, rows,
+                 t("overdue_oldest_note", lang, now=fmt_datetime(now)))
 
 
 def _definitions(lang: str) -> Table:
@@ -375,7 +376,7 @@ def _definitions(lang: str) -> Table:
     for r in kp[~kp["auxiliary"].astype(bool)].to_dict("records"):
         rows.append({"kpi": r["kpi"], "name": r["name"], "definition": r["description"],
                      "formula": formula_text(reg, r["kpi"]), "unit": r["unit"], "legal_basis": r["legal_basis"]})
-    cols = [Column("name", t(lang, "h_name"), "text", 2.0), Column("definition", t(lang, "h_definition"), "text", 3.6),
-            Column("formula", t(lang, "h_formula"), "text", 2.4), Column("unit", t(lang, "h_unit_of"), "text", 0.9),
-            Column("legal_basis", t(lang, "h_legal"), "text", 1.6)]
-    return Table("definitions", t(lang, "sec_defs"), cols, rows)
+    cols = [Column("name", t("h_name", lang), "text", 2.0), Column("definition", t("h_definition", lang), "text", 3.6),
+            Column("formula", t("h_formula", lang), "text", 2.4), Column("unit", t("h_unit_of", lang), "text", 0.9),
+            Column("legal_basis", t("h_legal", lang), "text", 1.6)]
+    return Table("definitions", t("sec_defs", lang), cols, rows)

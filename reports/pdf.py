@@ -97,21 +97,21 @@ class _Pdf(FPDF):
         self.set_auto_page_break(True, margin=14)
         self.set_margins(12, 12, 12)
         self.alias_nb_pages()
-        who = t(data.lang, "city") if data.is_city else f"{data.unit_name} ({data.unit_code})"
-        self.set_title(_nfc(t(data.lang, "title_city" if data.is_city else "title_unit",
+        who = t("city", data.lang) if data.is_city else f"{data.unit_name} ({data.unit_code})"
+        self.set_title(_nfc(t("title_city" if data.is_city else "title_unit", data.lang,
                               month=month_label(data.month), unit=data.unit_name)))
         self.set_author("R57 dashboard")
         self.set_creation_date(datetime.now().astimezone())
-        self._footer_text = _nfc(t(data.lang, "footer", month=month_label(data.month), unit=who))
+        self._footer_text = _nfc(t("footer", data.lang, month=month_label(data.month), unit=who))
 
     def footer(self) -> None:
         self.set_y(-10)
         self.set_font("Body", "", 7.5)
         self.set_text_color(110, 110, 110)
-        demo = "   ·   " + t(self.data.lang, "demo") if self.data.demo else ""
+        demo = "   ·   " + t("demo", self.data.lang) if self.data.demo else ""
         self.cell(0, 5, self._footer_text + demo, align="L")
         self.set_x(self.l_margin)
-        self.cell(0, 5, t(self.data.lang, "page", n=self.page_no(), total="{nb}"), align="R")
+        self.cell(0, 5, t("page", self.data.lang, n=self.page_no(), total="{nb}"), align="R")
         self.set_text_color(0, 0, 0)
 
     # --- building blocks ----------------------------------------------------------------------------
@@ -133,7 +133,7 @@ class _Pdf(FPDF):
         self.set_fill_color(255, 236, 179)
         self.set_draw_color(224, 130, 20)
         self.set_font("Body", "B", 11)
-        self.cell(0, 8, _nfc(t(self.data.lang, "demo")), border=1, fill=True, align="C",
+        self.cell(0, 8, _nfc(t("demo", self.data.lang)), border=1, fill=True, align="C",
                   new_x="LMARGIN", new_y="NEXT")
         self.set_fill_color(255, 255, 255)
         self.set_draw_color(0, 0, 0)
@@ -198,7 +198,7 @@ class _Pdf(FPDF):
             return
         if chart.png is None:
             self.set_text_color(178, 24, 43)
-            self.para(t(self.data.lang, "chart_failed", error=chart.error or "?"), 9, bold=True)
+            self.para(t("chart_failed", self.data.lang, error=chart.error or "?"), 9, bold=True)
             self.set_text_color(0, 0, 0)
             return
         h = w * chart.height_px / chart.width_px
@@ -239,25 +239,25 @@ def _cover(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
     pdf.add_page()
     pdf.demo_banner()
     pdf.ln(14)
-    title = t(lang, "title_city" if data.is_city else "title_unit", month=month_label(data.month), unit=data.unit_name)
+    title = t("title_city" if data.is_city else "title_unit", lang, month=month_label(data.month), unit=data.unit_name)
     pdf.set_font("Body", "B", 22)
     pdf.set_text_color(31, 95, 168)
     pdf.multi_cell(0, 11, _nfc(title), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("Body", "", 12)
-    pdf.multi_cell(0, 7, _nfc(t(lang, "subtitle")), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, _nfc(t("subtitle", lang)), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(10)
     from .data import parse_month
 
     start, end = parse_month(data.month)
     last = end.toordinal() - 1
-    unit = t(lang, "city") if data.is_city else f"{data.unit_name} ({data.unit_code})"
+    unit = t("city", lang) if data.is_city else f"{data.unit_name} ({data.unit_code})"
     facts = [
-        (t(lang, "unit"), unit),
-        (t(lang, "period"), f"{fmt_date(start)} – {fmt_date(date.fromordinal(last))}"),
-        (t(lang, "generated"), f"{fmt_datetime(data.generated_at)} ({t(lang, 'tz')})"),
-        (t(lang, "as_of"), f"{fmt_datetime(data.as_of)} ({t(lang, 'tz')})"),
-        (t(lang, "fresh"), f"{fmt_datetime(data.data_updated)}" if data.data_updated else "N/A"),
+        (t("unit", lang), unit),
+        (t("period", lang), f"{fmt_date(start)} – {fmt_date(date.fromordinal(last))}"),
+        (t("generated", lang), f"{fmt_datetime(data.generated_at)} ({t('tz', lang)})"),
+        (t("as_of", lang), f"{fmt_datetime(data.as_of)} ({t('tz', lang)})"),
+        (t("fresh", lang), f"{fmt_datetime(data.data_updated)}" if data.data_updated else "N/A"),
     ]
     pdf.set_x(pdf.l_margin + 40)
     for k, v in facts:
@@ -268,21 +268,21 @@ def _cover(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
         pdf.cell(0, 7, _nfc(v), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     if data.demo:
-        pdf.para(t(lang, "demo_note"), 10, bold=True)
-    pdf.para(t(lang, "rounding"), 8.5)
-    pdf.para(t(lang, "source_note"), 8.5)
+        pdf.para(t("demo_note", lang), 10, bold=True)
+    pdf.para(t("rounding", lang), 8.5)
+    pdf.para(t("source_note", lang), 8.5)
     pdf.ln(3)
     pdf.set_font("Body", "B", 10)
-    pdf.cell(0, 6, _nfc(t(lang, "contents")), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, _nfc(t("contents", lang)), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Body", "", 10)
     for key in ("sec_targets", "sec_trend", "sec_ranking", "sec_overdue", "sec_defs"):
-        pdf.cell(0, 5.5, _nfc("   " + t(lang, key)), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 5.5, _nfc("   " + t(key, lang)), new_x="LMARGIN", new_y="NEXT")
     failed = [c for c in charts if c.png is None]
     if failed:
         pdf.ln(2)
         pdf.set_text_color(178, 24, 43)
         for c in failed:
-            pdf.para(f"{c.title}: " + t(lang, "chart_failed", error=c.error or "?"), 8.5, bold=True)
+            pdf.para(f"{c.title}: " + t("chart_failed", lang, error=c.error or "?"), 8.5, bold=True)
         pdf.set_text_color(0, 0, 0)
 
 
@@ -299,7 +299,7 @@ def _targets(pdf: _Pdf, data: ReportData) -> None:
         if not is_na(r.get("month_value")):
             month = fmt_value(r["month_value"], r["unit"], lang, decimals=r.get("decimals"))
             if r.get("month_few_data"):
-                month += f" ({t(lang, 'few_data')}, n = {fmt_count(r.get('month_n'), lang)})"
+                month += f" ({t('few_data', lang)}, n = {fmt_count(r.get('month_n'), lang)})"
         if reason:
             reasons.append(f"{r['name']}: {reason}")
         cells.append([r["name"], r.get("basis_text") or str(r["period"] or ""), fmt_value(r["value"], r["unit"], lang, decimals=r.get("decimals")),
@@ -310,10 +310,10 @@ def _targets(pdf: _Pdf, data: ReportData) -> None:
     pdf.table_of(table, cells, styles, size=7.5, align=["LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "LEFT", "LEFT",
                                                          "RIGHT", "RIGHT", "RIGHT"])
     if reasons:  # why a target has no status: the data it needs (never "no data" beside a value unexplained)
-        pdf.para(t(lang, "no_data_reasons") + " " + "; ".join(reasons) + ".", 8)
+        pdf.para(t("no_data_reasons", lang) + " " + "; ".join(reasons) + ".", 8)
     pdf.para(table.note or "", 8)
     pdf.set_font("Body", "B", 8)
-    pdf.cell(0, 5, _nfc(t(lang, "legend") + ":"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, _nfc(t("legend", lang) + ":"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Body", "", 8)
     pdf.multi_cell(0, 4.5, _nfc("   ".join(status_label(s, lang, ascii_only) for s in STATUS_ORDER)),
                    new_x="LMARGIN", new_y="NEXT")
@@ -321,9 +321,9 @@ def _targets(pdf: _Pdf, data: ReportData) -> None:
 
 def _trend(pdf: _Pdf, data: ReportData, chart: Chart | None) -> None:
     pdf.add_page()
-    pdf.heading(t(data.lang, "sec_trend"))
+    pdf.heading(t("sec_trend", data.lang))
     pdf.image_or_note(chart, w=pdf.epw * 0.92, h_max=pdf.eph - 30)
-    pdf.para(t(data.lang, "trend_note"), 8)
+    pdf.para(t("trend_note", data.lang), 8)
 
 
 def _ranking(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
@@ -337,7 +337,7 @@ def _ranking(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
     if not data.is_city:
         r1, r2 = data.ranks.get("on_time_rate"), data.ranks.get("online_share")
         if r1 and r2:
-            pdf.para(t(lang, "rank_of", unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]), 10, bold=True)
+            pdf.para(t("rank_of", lang, unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]), 10, bold=True)
     pdf.para(table.note or "", 8)
     cells = [[fmt_cell(r[c.key], c.kind, lang) if c.key != "rank" or r["rank"] else "" for c in table.columns]
              for r in table.rows]
@@ -349,11 +349,11 @@ def _ranking(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
 def _overdue(pdf: _Pdf, data: ReportData) -> None:
     lang = data.lang
     pdf.add_page(orientation="L")
-    pdf.heading(t(lang, "sec_overdue"))
+    pdf.heading(t("sec_overdue", lang))
     for table in (data.overdue_units, data.overdue_oldest):
         pdf.para(table.note or "", 8.5, bold=True)
         if not table.rows:
-            pdf.para(t(lang, "overdue_none"), 9)
+            pdf.para(t("overdue_none", lang), 9)
             continue
         align = ["RIGHT" if c.kind in ("pct", "count") else "LEFT" for c in table.columns]
         rows = table.rows + ([table.total] if table.total else [])

@@ -97,43 +97,43 @@ def _widths(ws, widths: list[float]) -> None:
 
 def _cover(wb, f: _Formats, data: ReportData, charts: list[Chart]) -> None:
     lang = data.lang
-    ws = wb.add_worksheet(t(lang, "s_cover"))
+    ws = wb.add_worksheet(t("s_cover", lang))
     _widths(ws, [34, 60, 50, 40, 16, 36])
     row = 0
     if data.demo:
-        ws.merge_range(row, 0, row, 3, t(lang, "demo"), f.demo)
+        ws.merge_range(row, 0, row, 3, t("demo", lang), f.demo)
         row += 2
-    title = t(lang, "title_city" if data.is_city else "title_unit", month=month_label(data.month), unit=data.unit_name)
+    title = t("title_city" if data.is_city else "title_unit", lang, month=month_label(data.month), unit=data.unit_name)
     ws.write_string(row, 0, title, f.title)
-    ws.write_string(row + 1, 0, t(lang, "subtitle"), f.note)
+    ws.write_string(row + 1, 0, t("subtitle", lang), f.note)
     row += 3
     start, end = parse_month(data.month)
     facts = [
-        (t(lang, "h_month"), data.month),
-        (t(lang, "period"), f"{fmt_date(start)} – {fmt_date(date.fromordinal(end.toordinal() - 1))}"),
-        (t(lang, "unit"), t(lang, "city") if data.is_city else f"{data.unit_name} ({data.unit_code})"),
-        (t(lang, "lang"), t(lang, "lang_name")),
-        (t(lang, "generated"), f"{fmt_datetime(data.generated_at)} ({t(lang, 'tz')})"),
-        (t(lang, "as_of"), f"{fmt_datetime(data.as_of)} ({t(lang, 'tz')})"),
-        (t(lang, "fresh"), fmt_datetime(data.data_updated) if data.data_updated else "N/A"),
+        (t("h_month", lang), data.month),
+        (t("period", lang), f"{fmt_date(start)} – {fmt_date(date.fromordinal(end.toordinal() - 1))}"),
+        (t("unit", lang), t("city", lang) if data.is_city else f"{data.unit_name} ({data.unit_code})"),
+        (t("lang", lang), t("lang_name", lang)),
+        (t("generated", lang), f"{fmt_datetime(data.generated_at)} ({t('tz', lang)})"),
+        (t("as_of", lang), f"{fmt_datetime(data.as_of)} ({t('tz', lang)})"),
+        (t("fresh", lang), fmt_datetime(data.data_updated) if data.data_updated else "N/A"),
     ]
-    ws.write_string(row, 0, t(lang, "h_filter"), f.head)
-    ws.write_string(row, 1, t(lang, "h_content"), f.head)
+    ws.write_string(row, 0, t("h_filter", lang), f.head)
+    ws.write_string(row, 1, t("h_content", lang), f.head)
     for i, (k, v) in enumerate(facts, 1):
         ws.write_string(row + i, 0, k, f.bold)
         ws.write_string(row + i, 1, v, f.text)
     row += len(facts) + 2
-    notes = ([t(lang, "demo_note")] if data.demo else []) + [t(lang, "rounding"), t(lang, "source_note")]
-    notes += [f"{c.title}: " + t(lang, "chart_failed", error=c.error or "?") for c in charts if c.png is None]
+    notes = ([t("demo_note", lang)] if data.demo else []) + [t("rounding", lang), t("source_note", lang)]
+    notes += [f"{c.title}: " + t("chart_failed", lang, error=c.error or "?") for c in charts if c.png is None]
     for text in notes:
         ws.merge_range(row, 0, row, 3, text, f.note)
         ws.set_row(row, 48)
         row += 1
     row += 1
-    ws.write_string(row, 0, t(lang, "sec_defs"), f.h2)
-    cols = [("kpi", t(lang, "h_code"), "text"), ("name", t(lang, "h_name"), "text"),
-            ("definition", t(lang, "h_definition"), "text"), ("formula", t(lang, "h_formula"), "text"),
-            ("unit", t(lang, "h_unit_of"), "text"), ("legal_basis", t(lang, "h_legal"), "text")]
+    ws.write_string(row, 0, t("sec_defs", lang), f.h2)
+    cols = [("kpi", t("h_code", lang), "text"), ("name", t("h_name", lang), "text"),
+            ("definition", t("h_definition", lang), "text"), ("formula", t("h_formula", lang), "text"),
+            ("unit", t("h_unit_of", lang), "text"), ("legal_basis", t("h_legal", lang), "text")]
     for j, (_, header, _) in enumerate(cols):
         ws.write_string(row + 1, j, header, f.head)
     for i, r in enumerate(data.definitions.rows, 2):
@@ -143,28 +143,28 @@ def _cover(wb, f: _Formats, data: ReportData, charts: list[Chart]) -> None:
 
 def _targets(wb, f: _Formats, data: ReportData) -> None:
     lang = data.lang
-    ws = wb.add_worksheet(t(lang, "s_targets"))
+    ws = wb.add_worksheet(t("s_targets", lang))
     ws.write_string(0, 0, data.targets.title, f.h2)
-    few = t(lang, "few_data")
+    few = t("few_data", lang)
     rows = [{**r, "status_text": status_label(r["status"], lang), "reason": reason_text(r.get("status_reason"), lang),
              "few_text": few if r.get("few_data") else "", "month_few_text": few if r.get("month_few_data") else "",
              "month_status_text": status_label(r.get("month_status"), lang),
              "comparison": {">=": "≥", "<=": "≤"}.get(r["target_comparison"] or "", "")} for r in data.targets.rows]
     month = month_label(data.month)
-    cols = [("kpi", t(lang, "h_code"), "text"), ("name", t(lang, "h_kpi"), "text"),
-            ("basis", t(lang, "h_basis"), "text"), ("period", t(lang, "h_period"), "text"),
-            ("value", t(lang, "h_value"), "value"),
-            ("unit", t(lang, "h_unit_of"), "text"), ("numerator", t(lang, "h_numerator"), "count"),
-            ("denominator", t(lang, "h_denominator"), "count"), ("n", t(lang, "h_n"), "count"),
-            ("few_text", t(lang, "h_few"), "text"), ("comparison", t(lang, "h_comparison"), "text"),
-            ("target", t(lang, "h_target"), "value"), ("target_deadline", t(lang, "h_deadline"), "date"),
-            ("status_text", t(lang, "h_status"), "text"), ("reason", t(lang, "h_reason"), "text"),
-            ("projected", t(lang, "h_projected"), "value"),
-            ("month_value", t(lang, "h_month_value", month=month), "value"),
-            ("month_n", f"{t(lang, 'h_n')} ({month})", "count"),
-            ("month_few_text", f"{t(lang, 'h_few')} ({month})", "text"),
-            ("month_status_text", t(lang, "h_month_status"), "text"),
-            ("change", t(lang, "h_month_change"), "change"), ("previous", t(lang, "h_previous"), "value")]
+    cols = [("kpi", t("h_code", lang), "text"), ("name", t("h_kpi", lang), "text"),
+            ("basis", t("h_basis", lang), "text"), ("period", t("h_period", lang), "text"),
+            ("value", t("h_value", lang), "value"),
+            ("unit", t("h_unit_of", lang), "text"), ("numerator", t("h_numerator", lang), "count"),
+            ("denominator", t("h_denominator", lang), "count"), ("n", t("h_n", lang), "count"),
+            ("few_text", t("h_few", lang), "text"), ("comparison", t("h_comparison", lang), "text"),
+            ("target", t("h_target", lang), "value"), ("target_deadline", t("h_deadline", lang), "date"),
+            ("status_text", t("h_status", lang), "text"), ("reason", t("h_reason", lang), "text"),
+            ("projected", t("h_projected", lang), "value"),
+            ("month_value", t("h_month_value", lang, month=month), "value"),
+            ("month_n", f"{t('h_n', lang)} ({month})", "count"),
+            ("month_few_text", f"{t('h_few', lang)} ({month})", "text"),
+            ("month_status_text", t("h_month_status", lang), "text"),
+            ("change", t("h_month_change", lang), "change"), ("previous", t("h_previous", lang), "value")]
     nxt = _sheet_table(ws, 2, cols, rows, f, unit_key="unit")
     ws.merge_range(nxt, 0, nxt, 10, data.targets.note or "", f.note)
     ws.set_row(nxt, 60)
@@ -173,16 +173,16 @@ def _targets(wb, f: _Formats, data: ReportData) -> None:
 
 def _trend(wb, f: _Formats, data: ReportData, chart: Chart | None) -> None:
     lang = data.lang
-    ws = wb.add_worksheet(t(lang, "s_trend"))
-    ws.write_string(0, 0, t(lang, "sec_trend"), f.h2)
-    label = {"unit": data.unit_name, "city": t(lang, "city_line")}
+    ws = wb.add_worksheet(t("s_trend", lang))
+    ws.write_string(0, 0, t("sec_trend", lang), f.h2)
+    label = {"unit": data.unit_name, "city": t("city_line", lang)}
     rows = [{"month": r["period"], "series": label[r["series"]], "kpi": r["kpi"], "name": data.kpi_names[r["kpi"]],
              "value": r["value"], "numerator": r["numerator"], "denominator": r["denominator"], "target": r["target"]}
             for r in data.trend.to_dict("records") if r["kpi"] in TREND_KPIS]
-    cols = [("month", t(lang, "h_month"), "text"), ("series", t(lang, "unit"), "text"), ("kpi", t(lang, "h_code"), "text"),
-            ("name", t(lang, "h_kpi"), "text"), ("value", t(lang, "h_value") + " (%)", "pct"),
-            ("numerator", t(lang, "h_numerator"), "count"), ("denominator", t(lang, "h_denominator"), "count"),
-            ("target", t(lang, "h_target") + " (%)", "pct")]
+    cols = [("month", t("h_month", lang), "text"), ("series", t("unit", lang), "text"), ("kpi", t("h_code", lang), "text"),
+            ("name", t("h_kpi", lang), "text"), ("value", t("h_value", lang) + " (%)", "pct"),
+            ("numerator", t("h_numerator", lang), "count"), ("denominator", t("h_denominator", lang), "count"),
+            ("target", t("h_target", lang) + " (%)", "pct")]
     _sheet_table(ws, 2, cols, rows, f)
     _widths(ws, [10, 26, 24, 44, 12, 12, 12, 12])
     _image(ws, f, chart, 2, len(cols) + 1, lang, 0.55)
@@ -192,7 +192,7 @@ def _image(ws, f: _Formats, chart: Chart | None, row: int, col: int, lang: str, 
     if chart is None:
         return
     if chart.png is None:
-        ws.write_string(row, col, t(lang, "chart_failed", error=chart.error or "?"), f.error)
+        ws.write_string(row, col, t("chart_failed", lang, error=chart.error or "?"), f.error)
         return
     # the PNG is rendered at scale 2: halve it back to CSS pixels, then apply the sheet's scale
     ws.insert_image(row, col, f"{chart.key}.png", {"image_data": io.BytesIO(chart.png), "x_scale": scale / 2,
@@ -214,7 +214,7 @@ def _table_sheet(wb, f: _Formats, name: str, table: Table, data: ReportData, ext
             _write(ws, nxt - 1, j, table.total.get(key), kind, f, highlight=True)
     _widths(ws, [max(8.0, 9 * c.width) if c.kind == "text" else 13 for c in table.columns])
     if not table.rows:
-        ws.write_string(row + 2, 0, t(data.lang, "overdue_none"), f.note)
+        ws.write_string(row + 2, 0, t("overdue_none", data.lang), f.note)
     for i, chart in enumerate(charts or []):
         _image(ws, f, chart, row + 1, len(cols) + 1 + i * 9, data.lang, 0.5)
 
@@ -225,9 +225,9 @@ def render_xlsx(data: ReportData, charts: list[Chart], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True, "default_date_format": "dd/mm/yyyy",
                                          **XLSX_OPTIONS})
-    wb.set_properties({"title": t(lang, "title_city" if data.is_city else "title_unit",
+    wb.set_properties({"title": t("title_city" if data.is_city else "title_unit", lang,
                                   month=month_label(data.month), unit=data.unit_name),
-                       "author": "R57 dashboard", "comments": t(lang, "demo") if data.demo else ""})
+                       "author": "R57 dashboard", "comments": t("demo", lang) if data.demo else ""})
     f = _Formats(wb)
     by_key = {c.key: c for c in charts}
     _cover(wb, f, data, charts)
@@ -237,10 +237,10 @@ def render_xlsx(data: ReportData, charts: list[Chart], path: Path) -> Path:
     if not data.is_city:
         r1, r2 = data.ranks.get("on_time_rate"), data.ranks.get("online_share")
         if r1 and r2:
-            extra.append(t(lang, "rank_of", unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]))
-    _table_sheet(wb, f, t(lang, "s_ranking"), data.ranking, data, extra,
+            extra.append(t("rank_of", lang, unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]))
+    _table_sheet(wb, f, t("s_ranking", lang), data.ranking, data, extra,
                  [c for c in charts if c.key.startswith("ranking_")])
-    _table_sheet(wb, f, t(lang, "s_overdue_units"), data.overdue_units, data)
-    _table_sheet(wb, f, t(lang, "s_overdue_oldest"), data.overdue_oldest, data)
+    _table_sheet(wb, f, t("s_overdue_units", lang), data.overdue_units, data)
+    _table_sheet(wb, f, t("s_overdue_oldest", lang), data.overdue_oldest, data)
     wb.close()
     return path

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 import metrics
+import metrics.cli
 from config import load_settings
 from reports import build_report, collect
 from reports.charts import chart_session

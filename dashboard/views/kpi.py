@@ -12,6 +12,7 @@ from dash import html
 import config
 import metrics
 from metrics.doc import formula_text, reading_rules
+from presentation.words import localised
 
 from .. import a11y, data, fmt
 from ..components import COMPARISON, n_word, partial_text, period_text, row_badge, target_text
@@ -90,7 +91,7 @@ def header(con: duckdb.DuckDBPyConnection, kpi: str, unit: str | None, lang: str
             html.Dt(t("target", lang)),
             html.Dd(f"{target_text(row, u, lang) or tg.comparison + ' ' + fmt.value(tg.value, u, lang)} · "
                     + t("deadline", lang, date=fmt.day(tg.deadline))),
-            html.Dt(t("kp_target_doc", lang)), html.Dd(tg.document_vi if lang == "vi" else tg.document_en),
+            html.Dt(t("kp_target_doc", lang)), html.Dd(localised(tg, "document_vi", lang)),
             html.Dt(t("kp_accountable", lang)), html.Dd(tg.accountable_unit),
         ]
         if row.get("basis"):

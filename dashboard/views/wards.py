@@ -11,6 +11,7 @@ import config
 import metrics
 from presentation.fmt import decimals_for
 from presentation.surfaces import SurfaceCodes
+from presentation.words import localised_column
 
 from .. import data, fmt
 from ..components import default_period, is_partial, kpi_col, n_word, num_col, partial_text, severity
@@ -47,7 +48,7 @@ def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, u
     idx = metrics.index766(con, period=period, now=now)
     total = idx[idx["row_type"] == "total"].set_index("unit_code")["score"] if not idx.empty else pd.Series(dtype=float)
     units = data.units()
-    col = "name" if lang == "vi" else "name_en"
+    col = localised_column("name", lang)
     by_unit: dict[str, dict] = {}
     for r in q.to_dict("records"):
         rec = by_unit.setdefault(r["unit_code"], {})
@@ -158,7 +159,7 @@ def table(lang: str, rows: list[dict], period: str | None, unit_type: str | None
             kpis.append(Column("ratings", t("col_ratings", lang)))
     columns = [Column("code", t("col_code", lang)), Column("name", t("col_unit", lang)),
                Column("type", t("col_type", lang)), *kpis,
-               Column("index766", t("col_index766", lang), "điểm" if lang == "vi" else "points")]
+               Column("index766", t("col_index766", lang), t("word_points", lang))]
     now = data.local_now()
     period = period or current_period(now)
     shown = partial_text(period, now, lang) if is_partial(period, now) else fmt.period(period, lang, long=True)
