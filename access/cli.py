@@ -12,6 +12,8 @@ import secrets
 import sys
 from datetime import date, datetime
 
+from sqlalchemy.exc import ArgumentError, OperationalError
+
 from . import audit as A
 from . import tokens as T
 from . import users as U
@@ -109,8 +111,11 @@ def _guard(func):
     def run(settings, args) -> int:
         try:
             return func(settings, args)
-        except (U.AccountError, T.TokenError, ValueError) as exc:
+        except (U.AccountError, T.TokenError, ValueError, ArgumentError) as exc:
             return _fail(str(exc))
+        except OperationalError as exc:
+            print(f"error: cannot open the application database: {exc.orig}", file=sys.stderr)
+            return 1
     run.__name__ = func.__name__
     return run
 

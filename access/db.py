@@ -81,14 +81,14 @@ class AppDB:
 
     def upgrade(self) -> None:
         """Alembic `upgrade head`, once at a time across processes; a no-op when already at head."""
+        quiet = logging.getLogger("alembic")
+        if quiet.level == logging.NOTSET:  # Alembic's INFO lines are noise on every start
+            quiet.setLevel(logging.WARNING)
         from alembic import command
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        quiet = logging.getLogger("alembic")
-        if quiet.level == logging.NOTSET:  # Alembic's INFO lines are noise on every start
-            quiet.setLevel(logging.WARNING)
         if self.dialect == "sqlite" and self.sqlite_path is not None:
             from filelock import FileLock
 
@@ -148,7 +148,8 @@ def _sqlite_events(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql(conn.info.get("r57_begin") or "BEGIN IMMEDIATE")
+        # set by session() for its first transaction; any other transaction takes the write lock at once
+        conn.exec_driver_sql(conn.info.pop("r57_begin", None) or "BEGIN IMMEDIATE")
 
 
 def open_appdb(url: str | None = None, *, settings=None, upgrade: bool = True) -> AppDB:

@@ -232,23 +232,32 @@ def upsert_oidc_user(db, subject: str, username: str, role: str, units: Iterable
     _check_role(role, settings)
     codes = _check_units(units)
     try:
-        with db.session() as s:
-            u = s.scalar(select(User).where(User.oidc_subject == subject))
-            if u is None:
-                if s.scalar(select(User.id).where(User.username == name)) is not None:
-                    raise AccountError(f"username {name!r} is held by another account; an administrator "
-                                       "must rename one of them")
-                u = User(username=name, display_name=display_name, role=role, password_hash=None,
-                         oidc_subject=subject, disabled=False, units=[UserUnit(unit_code=c) for c in codes])
-                s.add(u)
-                s.flush()
-                add_event(s, "user_add", actor=actor, target=name,
-                          detail={"role": role, "units": codes, "oidc": True})
-            else:
-                _set_role_units(s, u, role, codes, actor)
-                if display_name and display_name != u.display_name:
-                    u.display_name = display_name
-                s.flush()
-            return _account(u)
+        return _upsert_oidc(db, subject, name, role, codes, display_name, actor)
+    except IntegrityError:  # the same subject's first sign-in in another worker a moment ago: once more
+        pass
+    try:
+        return _upsert_oidc(db, subject, name, role, codes, display_name, actor)
     except IntegrityError:
         raise AccountError(f"username {name!r} or this OIDC subject is held by another account") from None
+
+
+def _upsert_oidc(db, subject: str, name: str, role: str, codes: list[str], display_name: str | None,
+                 actor: str) -> Account:
+    with db.session() as s:
+        u = s.scalar(select(User).where(User.oidc_subject == subject))
+        if u is None:
+            if s.scalar(select(User.id).where(User.username == name)) is not None:
+                raise AccountError(f"username {name!r} is held by another account; an administrator "
+                                   "must rename one of them")
+            u = User(username=name, display_name=display_name, role=role, password_hash=None,
+                     oidc_subject=subject, disabled=False, units=[UserUnit(unit_code=c) for c in codes])
+            s.add(u)
+            s.flush()
+            add_event(s, "user_add", actor=actor, target=name,
+                      detail={"role": role, "units": codes, "oidc": True})
+        else:
+            _set_role_units(s, u, role, codes, actor)
+            if display_name and display_name != u.display_name:
+                u.display_name = display_name
+            s.flush()
+        return _account(u)
