@@ -23,6 +23,8 @@ from datetime import datetime
 import pandas as pd
 
 from presentation import fmt
+from presentation.excel import FORMULA_STARTS, XLSX_OPTIONS, Workbook, neutralised, sheet_name  # noqa: F401
+from presentation.tables import Table, from_frame, kpi_decimals
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -30,18 +32,6 @@ EXPORT_FORMATS = {
     "parquet": "application/vnd.apache.parquet",
 }
 ROUNDED_COLUMNS = ("value", "target", "projected", "change", "previous", "base_value")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}  # xlsxwriter Workbook options
-
-
-def neutralised(value):
-    """Text a spreadsheet would read as a formula, prefixed with ' (shown as typed); anything else as it is.
-
-    Only text: a negative number is a number, not a formula.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def neutralised_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -58,17 +48,8 @@ def neutralised_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def decimals_for(unit: str | None, value=None, kpi: str | None = None) -> int:
-    """Decimals of an exported value: the KPI's display decimals when its code is known, else its unit's
-    (presentation.fmt.decimals_for); a value without a unit keeps 2."""
-    if kpi:
-        from metrics.registry import get_registry
-
-        k = get_registry().kpis.get(kpi)
-        if k is not None:
-            return fmt.decimals_for(unit, value, k)
-    if not (unit or "").strip():
-        return 2
-    return fmt.decimals_for(unit, value)
+    """Decimals of an exported value (presentation.tables.kpi_decimals: the KPI's display decimals, else its unit's)."""
+    return kpi_decimals(unit, value, kpi)
 
 
 def rounded(df: pd.DataFrame) -> pd.DataFrame:
@@ -141,55 +122,28 @@ def period_notes(sheets: dict[str, pd.DataFrame], lang: str = "vi") -> list[str]
 
 
 def xlsx_bytes(sheets: dict[str, pd.DataFrame], filters: dict[str, str], definitions: pd.DataFrame | None,
-               generated_at: datetime, title: str, demo: bool = False, lang: str = "vi") -> bytes:
-    """A workbook: a cover sheet (title, filters, generation time, KPI definitions), then a sheet per table."""
+               generated_at: datetime, title: str, demo: bool = False, lang: str = "vi",
+               tables: list[Table] | None = None) -> bytes:
+    """A workbook (presentation.excel, the one writer): a cover sheet (title, filters, generation time, KPI
+    definitions), then a sheet per table: `tables` (presentation.tables.Table, with their column kinds) or
+    `sheets` (frames as they are: numbers as numbers, datetime columns as dates)."""
     vi = lang == "vi"
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": dict(XLSX_OPTIONS)}) as xw:
-        wb = xw.book
-        bold = wb.add_format({"bold": True})
-        big = wb.add_format({"bold": True, "font_size": 14})
-        warn = wb.add_format({"bold": True, "font_color": "#9C2A00"})
-        cover = wb.add_worksheet("Bìa" if vi else "Cover")
-        cover.write(0, 0, title, big)
-        row = 2
-        if demo:
-            cover.write(1, 0, "DỮ LIỆU MẪU — không phải số liệu thật" if vi else "DEMO DATA — not real figures", warn)
-        cover.write(row, 0, "Thời điểm tạo" if vi else "Generated", bold)
-        cover.write(row, 1, generated_at.strftime("%d/%m/%Y %H:%M") + " (Asia/Ho_Chi_Minh)")
-        row += 1
-        cover.write(row, 0, "Bộ lọc" if vi else "Filters", bold)
-        for key, value in filters.items():
-            cover.write(row, 1, key)
-            cover.write(row, 2, value)
-            row += 1
-        cover.write(row + 1, 0, ("Làm tròn: % và ngày làm việc 1 chữ số thập phân; tử số/mẫu số là số đếm chính xác."
-                                 if vi else "Rounding: % and working days to 1 decimal; numerator/denominator are exact counts."))
-        row += 3
-        notes = period_notes(sheets, lang)
-        for note in notes:
-            cover.write(row, 0, note, warn)
-            row += 1
-        row += 1 if notes else 0
-        if definitions is not None and not definitions.empty:
-            cover.write(row, 0, "Định nghĩa chỉ tiêu" if vi else "KPI definitions", bold)
-            row += 1
-            for c, col in enumerate(definitions.columns):
-                cover.write(row, c, col, bold)
-            for r, rec in enumerate(_plain(definitions).itertuples(index=False), start=row + 1):
-                for c, v in enumerate(rec):
-                    cover.write(r, c, "" if v is None or v != v else v)
-        cover.set_column(0, 0, 28)
-        cover.set_column(1, 2, 40)
-        for name, df in sheets.items():
-            frame = _plain(df)
-            for col in frame.columns:
-                if pd.api.types.is_datetime64_any_dtype(frame[col]):
-                    frame[col] = frame[col].dt.strftime("%Y-%m-%d %H:%M")
-            frame.to_excel(xw, sheet_name=name[:31], index=False)
-            ws = xw.sheets[name[:31]]
-            ws.freeze_panes(1, 0)
-            for i, col in enumerate(frame.columns):
-                width = min(60, max(10, len(str(col)) + 2, *(len(str(v)) + 1 for v in frame[col].head(200))))
-                ws.set_column(i, i, width)
-    return buf.getvalue()
+    tables = list(tables or []) + [from_frame(df, name) for name, df in sheets.items()]
+    wb = Workbook(None, lang, title, demo_note="DỮ LIỆU MẪU" if demo else None)
+    facts = [("Thời điểm tạo" if vi else "Generated", f"{fmt.day(generated_at)} {fmt.clock(generated_at)} (Asia/Ho_Chi_Minh)")]
+    facts += [(str(k), str(v)) for k, v in filters.items()]
+    notes = [("Làm tròn: % và ngày làm việc 1 chữ số thập phân; điểm 2; số đếm số nguyên; tử số/mẫu số là số đếm "
+              "chính xác; ngày là ngày của Excel (dd/mm/yyyy)." if vi else
+              "Rounding: % and working days to 1 decimal; points 2; counts whole; numerator/denominator are exact "
+              "counts; dates are Excel dates (dd/mm/yyyy).")]
+    defs = None
+    if definitions is not None and not definitions.empty:
+        defs = from_frame(_plain(definitions).fillna(""), "Định nghĩa chỉ tiêu" if vi else "KPI definitions")
+    wb.cover("Bìa" if vi else "Cover", title, facts, notes, defs,
+             demo=("DỮ LIỆU MẪU — không phải số liệu thật" if vi else "DEMO DATA — not real figures") if demo else None,
+             warnings=period_notes({t.title: t.frame() for t in tables}, lang))
+    for table in tables:
+        ws = wb.sheet(table.title)
+        wb.table(ws, 0, table, filters=False)
+        wb.widths(ws, table)
+    return wb.close() or b""

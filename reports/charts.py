@@ -8,15 +8,16 @@ browser for many charts (about 0.2 s a chart instead of about 3 s).
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from metrics.registry import get_registry
+from presentation.charts import chart_session, for_export, render_png, source_line, source_name  # noqa: F401
 from presentation.fmt import separators
+from presentation.ranking import rank_records
 
 from .data import TREND_KPIS, TWO_TIER_START, ReportData
 from .fmt import fmt_pct, is_na, month_label
@@ -25,14 +26,9 @@ from .text import t
 log = logging.getLogger(__name__)
 
 UNIT_COLOUR, CITY_COLOUR, TARGET_COLOUR, HIGHLIGHT = "#1f5fa8", "#8c8c8c", "#b2182b", "#e08214"
+RANK_COLUMNS = 3         # the ranking dot plot: three columns of ~42 units, on a landscape page
 FEW_COLOUR = "#9e9e9e"   # units with few data: grey open dots after the ranked ones, never a status colour
 FONT = "Noto Sans, DejaVu Sans, sans-serif"
-RENDER_TIMEOUT_S = 60
-
-# kaleido keeps one browser per process: sessions are counted so nested or parallel users share it.
-_session_lock = threading.Lock()
-_render_lock = threading.Lock()   # one chart at a time through the shared browser
-_sessions = {"n": 0}
 
 
 @dataclass(frozen=True)
@@ -85,32 +81,34 @@ def make_trend_figure(data: ReportData) -> go.Figure:
         fig.update_yaxes(ticksuffix=" %", row=row, col=col)
         fig.update_xaxes(tickangle=-45, tickfont={"size": 10}, row=row, col=col)
     fig.update_layout(template="plotly_white", font={"family": FONT, "size": 12}, separators=_separators(lang),
-                      margin={"l": 50, "r": 20, "t": 50, "b": 40}, legend={"orientation": "h", "y": -0.08},
-                      width=1000, height=600)
+                      margin={"l": 50, "r": 20, "t": 80, "b": 70}, legend={"orientation": "h", "y": -0.13},
+                      width=1000, height=620)
     for a in fig.layout.annotations:
         if a.text in titles or (a.text or "").endswith(f"({t('no_target', lang)})"):
             a.font = {"size": 13}
-    return fig
+    periods = sorted(df["period"].dropna().unique())
+    span = f"{month_label(periods[0], lang)}–{month_label(periods[-1], lang)}" if periods else month_label(data.month)
+    return for_export(fig, f"{t('sec_trend', lang)} — {data.unit_name}", "%", span, _source(data))
 
 
 def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
-    """Every ward and commune ranked, as a dot plot in two columns (ranks 1-63 | 64-126), best at the top.
+    """Every ward and commune ranked, as a dot plot in three columns of about 42, in the dashboard's order:
+    worst first (rank 1 = needs the most attention, presentation.ranking), as a landscape page.
 
     Dots, not bars: the axis need not start at 0, so differences between 95 % and 99 % stay visible.
     The report's ward is highlighted; the city's value and the target are lines. Units with few data
     (fewer dossiers than the KPI's min_n) come after the ranked ones, unranked, as grey open dots.
     """
     lang = data.lang
-    # ranked units first, best at the top; units with few data after them, apart, grey and unranked
-    ranked = sorted((r for r in data.ranking.rows if r[kpi] is not None and not r.get(f"few_{kpi}")),
-                    key=lambda r: (-r[kpi], r["unit_code"]))
-    few = sorted((r for r in data.ranking.rows if r[kpi] is not None and r.get(f"few_{kpi}")),
-                 key=lambda r: (-r[kpi], r["unit_code"]))
-    rows = ranked + few
-    half = (len(rows) + 1) // 2
-    parts = [rows[:half], rows[half:]]
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.3)
-    lo = min((float(r[kpi]) for r in rows), default=0.0)
+    # the dashboard's order (presentation.ranking): worst first, few data apart after the ranked, no data left out
+    k = get_registry().kpi(kpi)
+    ordered = [r for r in rank_records(data.ranking.rows, k.direction, value=kpi, few=f"few_{kpi}", code="unit_code")
+               if r["group"] != "no_data"]
+    n_ranked = sum(1 for r in ordered if r["group"] == "ranked")
+    per = (len(ordered) + RANK_COLUMNS - 1) // RANK_COLUMNS or 1
+    parts = [ordered[i * per:(i + 1) * per] for i in range(RANK_COLUMNS)]
+    fig = make_subplots(rows=1, cols=RANK_COLUMNS, horizontal_spacing=0.16)
+    lo = min((float(r[kpi]) for r in ordered), default=0.0)
     city = data.trend[(data.trend["kpi"] == kpi) & (data.trend["period"] == data.month)
                       & (data.trend["series"] == ("unit" if data.is_city else "city"))]
     city_v = None if city.empty or is_na(city["value"].iloc[0]) else float(city["value"].iloc[0])
@@ -118,10 +116,9 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
     for c, part in enumerate(parts, 1):
         if not part:
             continue
-        first = (c - 1) * half
-        labels = [f"{first + i}. {r['unit_name']} ({r['unit_code']})" if first + i <= len(ranked)
-                  else f"– {r['unit_name']} ({r['unit_code']}, {t('few_data', lang)})" for i, r in enumerate(part, 1)]
-        apart = [first + i > len(ranked) for i in range(1, len(part) + 1)]
+        labels = [f"{r['rank']}. {r['unit_name']}" if r["group"] == "ranked"
+                  else f"– {r['unit_name']} ({t('few_data', lang)})" for r in part]
+        apart = [r["group"] != "ranked" for r in part]
         fig.add_trace(go.Scatter(
             x=[float(r[kpi]) for r in part], y=labels, mode="markers",
             marker={"size": [11 if r["highlight"] else 7 for r in part],
@@ -130,68 +127,31 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
                     "symbol": [("diamond" if r["highlight"] else "circle") + ("-open" if a else "")
                                for r, a in zip(part, apart, strict=True)]},
             hovertemplate="%{y}: %{x:.1f} %<extra></extra>", showlegend=False), row=1, col=c)
-        fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, row=1, col=c)
+        fig.update_yaxes(autorange="reversed", tickfont={"size": 11}, row=1, col=c)
         for v, colour, dash in ((city_v, CITY_COLOUR, "dot"), (tgt, TARGET_COLOUR, "dash")):
             if v is not None:
                 fig.add_vline(x=v, line={"color": colour, "dash": dash, "width": 1.5}, row=1, col=c)
     hi = 100.0 if tgt is None or tgt <= 100 else tgt
     fig.update_xaxes(ticksuffix=" %", range=[max(0.0, lo - 2), hi + 1], side="top", showgrid=True)
-    legend = []
+    legend = [t("report_rank_worst_first", lang, n=n_ranked)]
     if city_v is not None:
         legend.append(f"┈ {t('city_line', lang)} {fmt_pct(city_v, lang)} %")
     if tgt is not None:
         legend.append(f"╌ {t('report_target_line', lang)} {tgt:g} %")
-    title = f"{data.kpi_names[kpi]} — {month_label(data.month)}"
+    fig.add_annotation(text="   ".join(legend), xref="paper", yref="paper", x=0, y=1, yshift=44, xanchor="left",
+                       yanchor="bottom", showarrow=False, font={"size": 12, "color": "#4a525a"})
     fig.update_layout(template="plotly_white", font={"family": FONT, "size": 12}, separators=_separators(lang),
-                      title={"text": title + ("<br><sup>" + "   ".join(legend) + "</sup>" if legend else ""),
-                             "font": {"size": 16}},
-                      margin={"l": 230, "r": 15, "t": 110, "b": 15}, width=1000, height=1420)
-    return fig
+                      margin={"l": 170, "r": 15, "t": 120, "b": 10}, width=1500, height=1000)
+    for i in range(2, RANK_COLUMNS + 1):  # room for each column's unit names
+        dom = fig.layout[f"xaxis{i}"].domain
+        fig.layout[f"xaxis{i}"].domain = (dom[0] + 0.06 * (i - 1) / RANK_COLUMNS, dom[1])
+    return for_export(fig, data.kpi_names[kpi], k.unit_in(lang), month_label(data.month, lang),
+                      _source(data), value_axis="x")
 
 
-@contextmanager
-def chart_session() -> Iterator[None]:
-    """Keep one headless browser for the charts rendered inside (falls back to one browser per chart)."""
-    for name in ("kaleido", "choreographer"):   # a log line per browser tab is noise
-        logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.WARNING))
-    joined = False
-    try:
-        import kaleido
-
-        with _session_lock:
-            if _sessions["n"] == 0:
-                kaleido.start_sync_server(silence_warnings=True)
-            _sessions["n"] += 1
-            joined = True
-    except Exception as exc:  # no kaleido or no browser: render_png reports it per chart
-        log.warning("chart session not started: %s", exc)
-    try:
-        yield
-    finally:
-        if joined:
-            with _session_lock:
-                _sessions["n"] -= 1
-                if _sessions["n"] == 0:
-                    try:
-                        kaleido.stop_sync_server(silence_warnings=True)
-                    except Exception as exc:  # stopping a dead browser: nothing left to clean
-                        log.debug("kaleido stop: %s", exc)
-
-
-def render_png(fig: go.Figure, scale: float = 2.0) -> tuple[bytes | None, str | None]:
-    """The figure as PNG bytes, or (None, reason) when kaleido or Chromium fails."""
-    try:
-        import kaleido
-
-        opts = {"format": "png", "width": fig.layout.width, "height": fig.layout.height, "scale": scale}
-        with _render_lock:
-            png = kaleido.calc_fig_sync(fig, opts=opts)
-        if not png:
-            return None, "kaleido returned no image"
-        return bytes(png), None
-    except Exception as exc:
-        log.warning("chart rendering failed: %s", exc)
-        return None, f"{type(exc).__name__}: {exc}"[:300]
+def _source(data: ReportData) -> str:
+    """'Nguồn: … · dữ liệu đến 31/10/2026': the last day the report's month covers."""
+    return source_line(source_name("dossiers", data.lang), data.as_of - timedelta(seconds=1), data.lang)
 
 
 def build_charts(data: ReportData, render: bool = True) -> list[Chart]:

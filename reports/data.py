@@ -32,6 +32,7 @@ import pandas as pd
 
 import config
 import metrics
+from presentation import tables
 from presentation.ranking import best_first_position, rank_records, target_row
 from presentation.surfaces import SurfaceCodes
 from presentation.words import lang_of, localised, localised_column
@@ -42,7 +43,14 @@ from .text import t
 
 # the trend chart's KPIs: kpis.yaml display.show `report_trend` (the target table's: `report`)
 TREND_KPIS = SurfaceCodes("report_trend")
+# the ranking table's KPI columns: kpis.yaml display.show `ranking` (the dashboard's), the on-time rate first
+RANK_KPIS = SurfaceCodes("ranking", first="on_time_rate")
+# queried by unit: the ranking's KPIs, and the counts the ranking's note and the overdue tables need
 RANKING_KPIS = ("on_time_rate", "online_share", "received", "satisfaction", "overdue_backlog")
+
+
+def ranking_query_kpis() -> list[str]:
+    return list(dict.fromkeys([*RANK_KPIS, *RANKING_KPIS]))
 OLDEST_OVERDUE = 20          # dossier ids listed in the overdue summary
 TREND_MONTHS = 12
 TWO_TIER_START = date(2025, 7, 1)   # marked on trend charts (the start of the two-tier government)
@@ -52,26 +60,24 @@ class ReportError(ValueError):
     """A report that cannot be made as asked (bad month, unknown unit, no data to read)."""
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    kind: str = "text"           # see fmt.KINDS
-    width: float = 1.0           # relative width in the PDF
+# the reports' column kinds, in the one model's words (presentation.tables)
+_KINDS = {"pct": "percent"}
 
 
-@dataclass
-class Table:
-    key: str
-    title: str
-    columns: list[Column]
-    rows: list[dict]
-    note: str | None = None
-    total: dict | None = None    # a closing row, from the metrics API as well (never summed here)
+def Column(key: str, header: str, kind: str = "text", width: float = 1.0,  # noqa: N802
+           decimals: int | None = None) -> tables.Column:
+    """A report column (presentation.tables.Column): value, change and target columns take each row's unit."""
+    per_row = kind in ("value", "change", "target")
+    return tables.Column(key, header, _KINDS.get(kind, kind), decimals, unit_field="unit" if per_row else None,
+                         width=width)
 
-    def frame(self) -> pd.DataFrame:
-        """The rows as a frame with the column keys (raw values, before rounding)."""
-        return pd.DataFrame(self.rows, columns=[c.key for c in self.columns])
+
+class Table(tables.Table):
+    """A report table (presentation.tables.Table), built key first."""
+
+    def __init__(self, key: str, title: str, columns: list[tables.Column], rows: list[dict], note: str | None = None,
+                 total: dict | None = None) -> None:
+        super().__init__(title, list(columns), list(rows), key, note=note, total=total)
 
 
 @dataclass
@@ -162,7 +168,7 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = 
 
     targets = _targets(con, reg, month, units, lang, judged)
     trend = _trend(con, start, units, now)
-    by_unit = metrics.query(con, list(RANKING_KPIS), grain="month", periods=month, by="unit_code", now=now)
+    by_unit = metrics.query(con, ranking_query_kpis(), grain="month", periods=month, by="unit_code", now=now)
     ranking, ranks = _ranking(by_unit, code, lang)
     overdue_units = _overdue_units(con, by_unit, code, lang, now, month, as_of)
     overdue_oldest = _overdue_oldest(con, units, lang, now)
@@ -281,6 +287,9 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
                "online_share": v("online_share"), "online_n": v("online_share", "n"), "received": v("received"),
                "satisfaction": v("satisfaction"), "ratings": v("satisfaction", "denominator"),
                "overdue_backlog": v("overdue_backlog")}
+        for kpi in RANK_KPIS:
+            row[kpi] = v(kpi)
+            row[f"few_{kpi}"] = bool(v(kpi, "few_data"))
         for kpi in ("on_time_rate", "online_share", "satisfaction"):
             row[f"few_{kpi}"] = bool(v(kpi, "few_data"))
         row["few_data"] = row["few_on_time_rate"]
@@ -309,16 +318,14 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
         r["rank"] = r["rank_on_time_rate"]
         r["group"] = r["group_on_time_rate"]
         r["highlight"] = r["unit_code"] == code
-    cols = [Column("rank", t("h_rank", lang), "count", 0.6), Column("unit_code", t("h_code", lang), "text", 0.8),
-            Column("unit_name", t("h_unit", lang), "text", 2.4), Column("unit_type", t("h_type", lang), "text", 0.7),
-            Column("on_time_rate", t("h_on_time", lang), "pct", 0.9),
-            Column("on_time_n", t("h_on_time_n", lang), "count", 0.9),
-            Column("online_share", t("h_online", lang), "pct", 0.9),
-            Column("received", t("h_received", lang), "count", 0.9),
-            Column("satisfaction", t("h_satisfaction", lang), "pct", 0.9),
-            Column("ratings", t("h_ratings", lang), "count", 0.9),
-            Column("overdue_backlog", t("h_overdue", lang), "count", 1.1),
-            Column("note", t("h_note", lang), "text", 2.2)]
+    kinds = {"percent": "pct", "count": "count", "days": "days", "points": "points", "number": "number"}
+    kpi_cols = [Column(k, f"{reg.kpi(k).name(lang)} ({reg.kpi(k).unit_in(lang)})",
+                       kinds.get(reg.kpi(k).display.kind or "number", "number"), 1.0, reg.kpi(k).decimals)
+                for k in RANK_KPIS]
+    cols = [Column("rank", t("h_rank", lang), "count", 0.5), Column("unit_code", t("h_code", lang), "text", 0.6),
+            Column("unit_name", t("h_unit", lang), "text", 1.9), *kpi_cols,
+            Column("on_time_n", t("h_on_time_n", lang), "count", 0.8),
+            Column("note", t("h_note", lang), "text", 1.8)]
     return Table("ranking", t("sec_ranking", lang), cols, rows, t("ranking_note", lang)), ranks
 
 

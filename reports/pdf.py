@@ -19,7 +19,6 @@ from presentation import palette
 from .charts import Chart
 from .data import ReportData, Table
 from .fmt import (
-    fmt_cell,
     fmt_change,
     fmt_count,
     fmt_date,
@@ -302,7 +301,7 @@ def _targets(pdf: _Pdf, data: ReportData) -> None:
                 month += f" ({t('few_data', lang)}, n = {fmt_count(r.get('month_n'), lang)})"
         if reason:
             reasons.append(f"{r['name']}: {reason}")
-        cells.append([r["name"], r.get("basis_text") or str(r["period"] or ""), fmt_value(r["value"], r["unit"], lang, decimals=r.get("decimals")),
+        cells.append([r["name"], r.get("basis_text") or month_label(str(r["period"] or ""), lang), fmt_value(r["value"], r["unit"], lang, decimals=r.get("decimals")),
                       _nd_text(r, lang), _target_text(r, lang), fmt_date(r["target_deadline"]), status,
                       fmt_value(r["projected"], r["unit"], lang, decimals=r.get("decimals")) if not is_na(r["projected"]) else "",
                       month, fmt_change(r["change"], r["unit"], lang, r.get("decimals"))])
@@ -328,8 +327,8 @@ def _trend(pdf: _Pdf, data: ReportData, chart: Chart | None) -> None:
 
 def _ranking(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
     lang, table = data.lang, data.ranking
-    for chart in charts:
-        pdf.add_page(orientation="P")
+    for chart in charts:  # landscape, like every page of the section (and of the report)
+        pdf.add_page(orientation="L")
         pdf.heading(chart.title, 12)
         pdf.image_or_note(chart, w=pdf.epw, h_max=pdf.eph - 16)
     pdf.add_page(orientation="L")
@@ -339,9 +338,9 @@ def _ranking(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
         if r1 and r2:
             pdf.para(t("rank_of", lang, unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]), 10, bold=True)
     pdf.para(table.note or "", 8)
-    cells = [[fmt_cell(r[c.key], c.kind, lang) if c.key != "rank" or r["rank"] else "" for c in table.columns]
+    cells = [[c.text(r.get(c.key), r, lang) if c.key != "rank" or r["rank"] else "" for c in table.columns]
              for r in table.rows]
-    align = ["RIGHT" if c.kind in ("pct", "count") else "LEFT" for c in table.columns]
+    align = ["RIGHT" if c.numeric else "LEFT" for c in table.columns]
     pdf.grid(table, cells, [r["highlight"] for r in table.rows], size=7, align=align,
              muted=[r.get("group") == "few_data" for r in table.rows])
 
@@ -355,9 +354,9 @@ def _overdue(pdf: _Pdf, data: ReportData) -> None:
         if not table.rows:
             pdf.para(t("overdue_none", lang), 9)
             continue
-        align = ["RIGHT" if c.kind in ("pct", "count") else "LEFT" for c in table.columns]
+        align = ["RIGHT" if c.numeric else "LEFT" for c in table.columns]
         rows = table.rows + ([table.total] if table.total else [])
-        cells = [[fmt_cell(r[c.key], c.kind, lang) for c in table.columns] for r in rows]
+        cells = [[c.text(r.get(c.key), r, lang) for c in table.columns] for r in rows]
         pdf.grid(table, cells, [r is table.total for r in rows], size=7.5, align=align)
 
 

@@ -7,6 +7,7 @@ The target table is `metrics.standing` on 1 November (JUDGED): what the overview
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from datetime import datetime
@@ -17,6 +18,7 @@ import pytest
 
 import metrics
 import metrics.cli
+from presentation import fmt
 from config import load_settings
 from reports import build_report, collect
 from reports.charts import chart_session
@@ -26,6 +28,8 @@ from warehouse.db import Reader, open_writer, publish_snapshot
 NOW = datetime(2026, 11, 3, 10, 0)
 JUDGED = datetime(2026, 11, 1)  # the report month's end: the target table is the overview's standing then
 MONTH = "2026-10"
+ON_TIME = "Tỷ lệ hồ sơ giải quyết đúng hạn (%)"   # the ranking's columns: kpis.yaml display.show `ranking`
+ONLINE = "Tỷ lệ hồ sơ trực tuyến (%)"
 WARD = "00073"
 
 
@@ -155,7 +159,8 @@ def test_xlsx_numbers_equal_metrics_query(report_wh, city_files):
     month = {r["kpi"]: r for r in metrics.query(con, kpis, periods=MONTH, now=NOW).to_dict("records")}
     for r in metrics.standing(con, kpis, now=JUDGED):
         got = targets[r["kpi"]]
-        assert got["Kỳ"] == r["period"] and got["Kỳ đánh giá"] == r["basis"]
+        # the dashboard's period labels (presentation.fmt.period), never '2026-01-01..2026-10-31' or '2026-10'
+        assert got["Kỳ"] == fmt.period(r["period"]) and got["Kỳ đánh giá"].startswith("lũy kế")
         assert got["Giá trị"] == (None if r["value"] is None else round(r["value"], 1)), r["kpi"]
         assert got["Mục tiêu"] == r["target"]
         assert got["Tử số"] == r["numerator"] and got["Mẫu số"] == r["denominator"]
@@ -169,12 +174,11 @@ def test_xlsx_numbers_equal_metrics_query(report_wh, city_files):
     ranking = {r["Mã"]: r for r in _table(wb["Xếp hạng phường xã"], "Hạng")}
     for code in (WARD, "00004", "00376"):
         row = ranking[code]
-        assert row["Đúng hạn (%)"] == round(look[("on_time_rate", code)]["value"], 1)
+        assert row[ON_TIME] == round(look[("on_time_rate", code)]["value"], 1)
         assert row["Hồ sơ xét"] == look[("on_time_rate", code)]["denominator"]
-        assert row["Trực tuyến (%)"] == round(look[("online_share", code)]["value"], 1)
-        assert row["Tiếp nhận"] == look[("received", code)]["value"]
+        assert row[ONLINE] == round(look[("online_share", code)]["value"], 1)
     # ranks follow the on-time rate, worst (lowest) first, as the dashboard ranks (presentation.ranking)
-    rates = [r["Đúng hạn (%)"] for r in _table(wb["Xếp hạng phường xã"], "Hạng") if r["Hạng"] is not None]
+    rates = [r[ON_TIME] for r in _table(wb["Xếp hạng phường xã"], "Hạng") if r["Hạng"] is not None]
     assert rates == sorted(rates)
     overdue = {r["Mã"]: r["Quá hạn tồn đọng"] for r in _table(wb["Quá hạn theo đơn vị"], "Mã")}
     expected = {u: v["value"] for (k, u), v in look.items() if k == "overdue_backlog" and v["value"]}
@@ -182,7 +186,7 @@ def test_xlsx_numbers_equal_metrics_query(report_wh, city_files):
     assert overdue == expected
     assert total == metrics.query(con, "overdue_backlog", periods=MONTH, now=NOW)["value"].iloc[0]
     trend = _table(wb["Xu hướng 12 tháng"], "Tháng")
-    sep = next(r for r in trend if r["Tháng"] == "2026-09" and r["Mã"] == "on_time_rate")
+    sep = next(r for r in trend if r["Tháng"] == "09/2026" and r["Mã"] == "on_time_rate")
     q9 = metrics.query(con, "on_time_rate", periods="2026-09", now=NOW).iloc[0]
     assert sep["Giá trị (%)"] == round(q9["value"], 1)
 
@@ -213,7 +217,7 @@ def test_ward_report_in_english(report_wh, ward_en_files):
     assert targets["on_time_rate"]["Month 10/2026"] == round(q["value"], 1)
     basis = metrics.progress(reader.cursor(), "on_time_rate", unit=WARD, now=JUDGED)
     assert targets["on_time_rate"]["Value"] == round(basis["value"], 1)
-    assert targets["on_time_rate"]["Basis"] == "year_to_date"
+    assert targets["on_time_rate"]["Basis"].startswith("year to date")  # in words, as the PDF writes it
 
 
 def test_report_renders_without_charts_when_kaleido_fails(report_wh, tmp_path, monkeypatch):
@@ -259,3 +263,112 @@ def test_bad_month_and_unit_are_refused(report_wh, tmp_path):
         collect(con, "2026-11", now=NOW)
     with pytest.raises(ReportError, match="unknown unit '99999'"):
         collect(con, MONTH, "99999", now=NOW)
+
+
+# --- one presentation layer: screen = Excel = PDF; files as an analyst expects ------------------------------
+
+@needs_poppler
+def test_screen_excel_and_pdf_show_the_same_target_values(report_wh, city_files):
+    """For one seeded month: each city target's value as the overview writes it (the presentation layer's
+    formatter over metrics.standing on the 1st), the Excel report's cell (a number, formatted by its
+    number format's decimals) and the PDF's text are the same string."""
+    from dashboard.views import overview
+    from metrics.registry import get_registry
+
+    _, reader = report_wh
+    reg = get_registry()
+    codes = reg.shown_on("report")
+    screen_rows = overview.target_rows(reader.cursor(), now=JUDGED, codes=codes)
+    wb = openpyxl.load_workbook(city_files[1])
+    ws = wb["Mục tiêu NQ57"]
+    rows = _sheet_rows(ws)
+    head_at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã")
+    col = rows[head_at].index("Giá trị")
+    cells = {ws.cell(row=i + 1, column=1).value: ws.cell(row=i + 1, column=col + 1)
+             for i in range(head_at + 1, len(rows)) if rows[i] and rows[i][0]}
+    pdf = " ".join(_pdf_text(city_files[0]).split())
+    compared = 0
+    for code, row in zip(codes, screen_rows, strict=True):
+        k = reg.kpi(code)
+        screen = fmt.value(row.get("value"), k.unit, "vi", kpi=k)
+        cell = cells[code]
+        if cell.value is None:
+            excel = fmt.NA
+        else:
+            assert cell.data_type == "n", (code, cell.value)  # a number, not text
+            decimals = len(cell.number_format.split(".")[1]) if "." in cell.number_format else 0
+            excel = fmt.value(cell.value, k.unit, "vi", decimals=decimals, kpi=k)
+        assert screen == excel, (code, screen, excel)
+        if screen != fmt.NA:
+            assert screen in pdf, (code, screen)
+            compared += 1
+    assert compared >= 5
+
+
+def test_excel_dates_are_dates_and_sheet_names_are_legal(report_wh, city_files):
+    from presentation.excel import sheet_name
+
+    wb = openpyxl.load_workbook(city_files[1])
+    ws = wb["Mục tiêu NQ57"]
+    rows = _sheet_rows(ws)
+    head_at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã")
+    col = rows[head_at].index("Thời hạn") + 1
+    deadlines = [ws.cell(row=i + 1, column=col) for i in range(head_at + 1, len(rows))
+                 if ws.cell(row=i + 1, column=col).value is not None]
+    assert deadlines and all(c.is_date and c.number_format == "dd/mm/yyyy" for c in deadlines)
+    oldest = wb["Quá hạn lâu nhất"]
+    head = next(i for i, r in enumerate(_sheet_rows(oldest), 1) if r and "Ngày tiếp nhận" in r)
+    received = [c for c in next(oldest.iter_cols(min_col=4, max_col=4, min_row=head + 1)) if c.value is not None]
+    assert received and all(c.is_date for c in received)
+    # forbidden characters replaced (never dropped), 31 characters at most, unique after the cut
+    assert sheet_name("Phường, xã: bảng xếp hạng") == "Phường, xã - bảng xếp hạng"
+    assert sheet_name("a/b\\c[d]*e?") == "a-b-c(d)×e？"
+    long = "Chỉ tiêu của đơn vị so với thành phố và mục tiêu"
+    first = sheet_name(long)
+    assert len(first) <= 31 and sheet_name(long, [first]) != first and len(sheet_name(long, [first])) <= 31
+
+
+def test_dashboard_download_dates_are_excel_dates_and_names_in_hanoi_time():
+    import io as _io
+    from datetime import UTC
+
+    from dashboard import downloads
+
+    table = downloads.Table("t", "Hồ sơ: quá hạn", [downloads.Column("id", "Mã"), downloads.Column("due", "Hạn")],
+                            [{"id": "a", "due": "05/09/2026"}, {"id": "b", "due": "2026-09-07T17:00:00"}])
+    wb = openpyxl.load_workbook(_io.BytesIO(downloads.table_bytes(table, "xlsx", "vi", NOW)))
+    assert wb.sheetnames == ["Bìa", "Hồ sơ - quá hạn"]
+    due = [r[1] for r in wb.worksheets[1].iter_rows(min_row=2)]
+    assert all(c.is_date for c in due) and due[0].value == datetime(2026, 9, 5)
+    # one file-name rule, in Hanoi time whatever the clock's zone: 03:00 UTC is 10:00 in Hanoi
+    assert downloads.filename(table, "png", datetime(2026, 11, 3, 3, 0, tzinfo=UTC)).endswith("-20261103-1000.png")
+
+
+def test_chart_images_are_opaque_white_with_title_unit_and_source(report_wh):
+    from PIL import Image
+
+    from reports.charts import build_charts, make_ranking_figure, make_trend_figure
+
+    _, reader = report_wh
+    data = collect(reader.cursor(), MONTH, now=NOW)
+    fig = make_ranking_figure(data, "on_time_rate")
+    assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in fig.layout.title.text and "10/2026" in fig.layout.title.text
+    assert fig.layout.paper_bgcolor == "#ffffff" and fig.layout.plot_bgcolor == "#ffffff"
+    assert fig.layout.xaxis.title.text == "%"                      # the unit on the value axis
+    assert any((a.text or "").startswith("Nguồn: ") and "dữ liệu đến 31/10/2026" in a.text
+               for a in fig.layout.annotations)
+    # worst first, as the dashboard ranks
+    first = fig.data[0]
+    assert list(first.x[:5]) == sorted(first.x[:5]) and first.y[0].startswith("1. ")
+    trend = make_trend_figure(data)
+    assert trend.layout.title.text and trend.layout.paper_bgcolor == "#ffffff"
+    with chart_session():
+        charts = build_charts(data)
+    rendered = [c for c in charts if c.png is not None]
+    if not rendered:
+        pytest.skip(f"no chart rendered here: {charts[0].error}")
+    for c in rendered:
+        assert c.png[:8] == b"\x89PNG\r\n\x1a\n"
+        img = Image.open(io.BytesIO(c.png)).convert("RGBA")
+        assert img.getpixel((2, 2)) == (255, 255, 255, 255), c.key       # white and opaque, not transparent
+        assert min(a for _, _, _, a in img.getdata()) == 255, c.key
