@@ -17,6 +17,7 @@ from dash import ALL, Input, Output, State, dcc, html, no_update
 
 from access import web as access_web
 from config import Settings, load_settings
+from presentation.words import localised_column
 
 from . import data, downloads, fmt, ids
 from .i18n import COOKIE, DEFAULT_LANG, LANGS, request_lang, t
@@ -91,7 +92,7 @@ def page_title(path: str, lang: str, query: dict | None = None) -> str:
 def _title_names(lang: str) -> dict[str, dict[str, str]]:
     """The names a title can carry: every ward and commune (the ward page's choices), every visible KPI."""
     units = data.wards()
-    return {"units": dict(zip(units["unit_code"], units["name"] if lang == "vi" else units["name_en"], strict=True)),
+    return {"units": dict(zip(units["unit_code"], units[localised_column("name", lang)], strict=True)),
             "kpis": {code: data.kpi_name(code, lang) for code in data.visible_codes()}}
 
 

@@ -61,7 +61,7 @@ def _value(x, k, lang: str, signed: bool = False) -> str:
 
     if _na(x):
         return "N/A"
-    unit = k.unit if lang == "vi" else k.unit_en
+    unit = k.unit_in(lang)
     if signed:
         return change(x, unit, lang, kpi=k)
     return value(x, unit, lang, kpi=k)

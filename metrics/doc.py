@@ -192,7 +192,7 @@ def metric_dictionary(lang: str = "vi") -> str:
     for code, k in reg.kpis.items():
         out += [f"## `{code}` — {k.name(lang)}", "", f"**{t['def']}.** {k.description(lang)}", "",
                 f"- {t['formula']}: {formula_text(reg, code)}",
-                f"- {t['type']}: {k.type.value}; {t['unit']}: {k.unit if lang == 'vi' else k.unit_en}; "
+                f"- {t['type']}: {k.type.value}; {t['unit']}: {k.unit_in(lang)}; "
                 f"{t['direction']}: {t[k.direction]}",
                 f"- {t['time']}: {k.time}; {t['dims']}: {', '.join(k.dimensions) or '—'}",
                 f"- {t['source']}: {k.source}; {t['legal']}: {k.legal_basis}", "",

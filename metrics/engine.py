@@ -363,7 +363,7 @@ def list_kpis(lang: str = "vi") -> pd.DataFrame:
         ts = reg.targets_for(c)
         rows.append({
             "kpi": c, "name": k.name(lang), "description": k.description(lang), "type": k.type.value,
-            "unit": k.unit if lang == "vi" else k.unit_en, "direction": k.direction, "source": k.source,
+            "unit": k.unit_in(lang), "direction": k.direction, "source": k.source,
             "time": k.time, "dimensions": list(k.dimensions) if not k.formula else sorted(dimensions_of(reg, c)),
             "grains": [g.value for g in k.grains], "legal_basis": k.legal_basis, "auxiliary": k.auxiliary,
             "tags": list(k.tags), "target": ts[0].value if ts else None,
