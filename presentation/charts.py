@@ -42,7 +42,11 @@ def source_name(kind: str | None, lang: str = "vi") -> str:
     """The data source of a KPI's `source` (dossiers, catalogue, indicator) in words."""
     from .words import t
 
-    return t(f"chart_source.{kind if kind in ('dossiers', 'catalogue', 'indicator') else 'dossiers'}", lang)
+    if kind == "indicator":
+        return t("chart_source_indicator", lang)
+    if kind == "catalogue":
+        return t("chart_source_catalogue", lang)
+    return t("chart_source_dossiers", lang)
 
 
 def title_text(kpi: str, unit: str | None, period: str | None) -> str:

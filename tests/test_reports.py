@@ -18,8 +18,8 @@ import pytest
 
 import metrics
 import metrics.cli
-from presentation import fmt
 from config import load_settings
+from presentation import fmt
 from reports import build_report, collect
 from reports.charts import chart_session
 from reports.fmt import fmt_value
@@ -355,7 +355,7 @@ def test_chart_images_are_opaque_white_with_title_unit_and_source(report_wh):
     assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in fig.layout.title.text and "10/2026" in fig.layout.title.text
     assert fig.layout.paper_bgcolor == "#ffffff" and fig.layout.plot_bgcolor == "#ffffff"
     assert fig.layout.xaxis.title.text == "%"                      # the unit on the value axis
-    assert any((a.text or "").startswith("Nguồn: ") and "dữ liệu đến 31/10/2026" in a.text
+    assert any((a.text or "").startswith("Nguồn: hồ sơ") and "dữ liệu đến 31/10/2026" in a.text
                for a in fig.layout.annotations)
     # worst first, as the dashboard ranks
     first = fig.data[0]
