@@ -345,6 +345,12 @@ def install(server: flask.Flask, settings: Settings, dash_app=None) -> None:
         return request.path.startswith(STATIC)
 
     server.config["R57_LIMITER"] = limiter
+
+    @server.errorhandler(429)
+    def _too_many(exc):
+        resp = _json_error(429, f"too many requests ({getattr(exc, 'description', '')}); retry after the "
+                                "Retry-After header's seconds")
+        return resp
     server.before_request(_guard)
     server.after_request(_headers)
     server.register_blueprint(pages.blueprint(settings))

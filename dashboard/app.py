@@ -146,7 +146,7 @@ def _account(lang: str):
         html.A(v.display_name or v.name, href="/account/password", className="shell-user",
                title=words.w("signed_in_as", lang, name=v.display_name or v.name, role=role, scope=scope)),
         html.Span(f"{role} · {scope}", className="visually-hidden"),
-        html.Form([html.Input(type="hidden", name="csrf_token", value=access_web.csrf_token()),
+        html.Form([dcc.Input(type="hidden", name="csrf_token", value=access_web.csrf_token()),
                    html.Button(words.w("sign_out", lang), type="submit", className="btn btn-outline-light btn-sm")],
                   action="/logout", method="POST", className="shell-signout"),
     ], className="shell-account")
@@ -257,7 +257,7 @@ def _register_report_files(server, settings: Settings) -> None:
 
     from access import roles as access_roles
 
-    from .views.reports import FILES_URL, file_path, file_unit
+    from .views.reports import FILES_URL, file_path, file_unit, visible
 
     def report_file(name: str):
         denied = access_web.require(access_roles.DOWNLOAD)
@@ -266,7 +266,7 @@ def _register_report_files(server, settings: Settings) -> None:
         path = file_path(settings, name)
         if path is None:
             flask.abort(404)
-        if not access_web.viewer_or_nobody().sees(file_unit(path)):
+        if not visible(file_unit(path)):
             access_web.audit("report_download", outcome="denied", target=path.name)
             flask.abort(404)  # another unit's report: as if it did not exist
         access_web.audit("report_download", target=path.name)

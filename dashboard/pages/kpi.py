@@ -97,6 +97,7 @@ def fill(lang, _version, kpi, unit, grain):
 
     now = data.local_now()
     if unit and not data.sees(unit):  # another unit's figures: an explanation instead (issue 10)
+        state["unit"] = None
         return (name, out_of_scope(lang), "", {}, "", None, view.definition(kpi, lang), state, None, None)
 
     def build(con):

@@ -191,7 +191,7 @@ def trend(lang, _version, unit, kpi, period):
     lang = lang_of(lang)
     state = {"unit": unit, "period": period, "trend": kpi if kpi != view.TREND_KPIS[0] else None}
     if not unit or not data.sees(unit):
-        return {}, state
+        return {}, {**state, "unit": None}
     now = data.local_now()
     return render(lang, lambda con: (view.trend_figure(con, unit, kpi, lang, now=now), state),
                   lambda s: ({}, state))

@@ -67,6 +67,8 @@ def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, u
             continue
         if unit_type in ("phuong", "xa") and u.unit_type != unit_type:
             continue
+        if not data.sees(u.unit_code):  # only the viewer's units get a row (issue 10)
+            continue
         rec = by_unit.get(u.unit_code, {})
         status = rec.get("status", "no_data")
         score = total.get(u.unit_code) if u.unit_code in total.index else None
