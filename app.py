@@ -209,6 +209,20 @@ def create_server(settings: Settings | None = None):
     return build_web(settings or load_settings()).server
 
 
+def _print_demo_accounts(settings: Settings) -> None:
+    """`serve --demo`: one account per role, created if missing, printed with its password (demo only)."""
+    if not settings.auth_enabled:
+        print("!! R57_AUTH=off: sign-in is OFF, every visitor sees every unit (development only).", flush=True)
+        return
+    from access.db import get_appdb
+    from access.demo import demo_accounts
+
+    rows = demo_accounts(get_appdb(settings), settings)
+    print("DEMO accounts (demo data only; never use these passwords on real data):", flush=True)
+    for username, role, units, password in rows:
+        print(f"  {username:<10} {password:<18} {role:<10} {', '.join(units) or 'every unit'}", flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.debug:  # before the writer starts: the reloader's watcher process must not take it
@@ -218,9 +232,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         writer, _ = start_writer_side(settings, demo=args.demo, live=args.live)
     app = build_web(settings, writer)
     host, port = args.host or settings.host, args.port or settings.port
+    if args.demo:
+        _print_demo_accounts(settings)
     print(f"Dashboard on http://{host}:{port}/", flush=True)
     try:
-        app.run(host=host, port=port, debug=args.debug, use_reloader=args.debug)
+        if args.debug:  # development only: Werkzeug's reloader and debugger
+            app.run(host=host, port=port, debug=True, use_reloader=True)
+        else:  # a production WSGI server, threads for the browser's parallel requests
+            from waitress import serve
+
+            serve(app.server, host=host, port=port, threads=args.threads, ident="r57",
+                  channel_timeout=120, connection_limit=200)
     finally:
         if writer is not None:
             writer.close()  # a publication deferred by the minimum interval is made before exit
@@ -289,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--demo", action="store_true", help="seed demo data when the warehouse is empty")
     sp.add_argument("--live", action="store_true", help="demo live mode: drop a dossier batch every few seconds")
     sp.add_argument("--no-scheduler", action="store_true", help="web only: read snapshots, never write")
-    sp.add_argument("--debug", action="store_true")
+    sp.add_argument("--debug", action="store_true", help="development: Werkzeug's reloader instead of waitress")
+    sp.add_argument("--threads", type=int, default=8, help="waitress worker threads (default 8)")
     sp.set_defaults(func=cmd_serve)
 
     sp = sub.add_parser("scheduler", help="run the ingest scheduler alone (the one writer process)")

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CITY_CODE = "01"  # Hanoi's province code; the city-level unit in `units`
 REFERENCE_DIR = ROOT / "data" / "reference"
+DEFAULT_RATE_LIMIT = "100 per minute"  # per signed-in user or token, else per address (R57_RATE_LIMIT)
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -96,7 +97,7 @@ class Settings:
     secret_key: str | None = field(default_factory=lambda: os.environ.get("R57_SECRET_KEY") or None)
     session_hours: float = field(default_factory=lambda: _env_float("R57_SESSION_HOURS", 12))
     tls: bool = field(default_factory=lambda: os.environ.get("R57_TLS", "").lower() in ("1", "true", "yes"))
-    rate_limit: str = field(default_factory=lambda: os.environ.get("R57_RATE_LIMIT") or "100 per minute")
+    rate_limit: str = field(default_factory=lambda: os.environ.get("R57_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
     oidc_issuer: str | None = field(default_factory=lambda: os.environ.get("R57_OIDC_ISSUER") or None)
     oidc_client_id: str | None = field(default_factory=lambda: os.environ.get("R57_OIDC_CLIENT_ID") or None)
     oidc_client_secret: str | None = field(default_factory=lambda: os.environ.get("R57_OIDC_CLIENT_SECRET") or None)

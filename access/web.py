@@ -67,7 +67,7 @@ class _State:
 
     def csp(self) -> str:
         if self._csp is None:
-            hashes = [f"'{h}'" for h in self.dash_app.csp_hashes()] if self.dash_app is not None else []
+            hashes = list(self.dash_app.csp_hashes()) if self.dash_app is not None else []  # already quoted
             self._csp = "; ".join([
                 "default-src 'self'",
                 "script-src 'self' " + " ".join(hashes),

@@ -15,6 +15,8 @@ from warehouse.db import open_writer
 # so fixtures of every scope and servers started in subprocesses see it. The access tests turn it on
 # explicitly (load_settings(auth="on")).
 os.environ.setdefault("R57_AUTH", "off")
+# browser tests make hundreds of requests a minute; the limit's own test sets config.DEFAULT_RATE_LIMIT
+os.environ.setdefault("R57_RATE_LIMIT", "100000 per minute")
 
 CANONICAL = [
     "dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "completed_at",
