@@ -107,7 +107,7 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
     n_ranked = sum(1 for r in ordered if r["group"] == "ranked")
     per = (len(ordered) + RANK_COLUMNS - 1) // RANK_COLUMNS or 1
     parts = [ordered[i * per:(i + 1) * per] for i in range(RANK_COLUMNS)]
-    fig = make_subplots(rows=1, cols=RANK_COLUMNS, horizontal_spacing=0.16)
+    fig = make_subplots(rows=1, cols=RANK_COLUMNS, horizontal_spacing=0.2)
     lo = min((float(r[kpi]) for r in ordered), default=0.0)
     city = data.trend[(data.trend["kpi"] == kpi) & (data.trend["period"] == data.month)
                       & (data.trend["series"] == ("unit" if data.is_city else "city"))]
@@ -116,8 +116,8 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
     for c, part in enumerate(parts, 1):
         if not part:
             continue
-        labels = [f"{r['rank']}. {r['unit_name']}" if r["group"] == "ranked"
-                  else f"– {r['unit_name']} ({t('few_data', lang)})" for r in part]
+        labels = [f"{r['rank']}. {r['unit_name']} ({r['unit_code']})" if r["group"] == "ranked"
+                  else f"– {r['unit_name']} ({r['unit_code']}, {t('few_data', lang)})" for r in part]
         apart = [r["group"] != "ranked" for r in part]
         fig.add_trace(go.Scatter(
             x=[float(r[kpi]) for r in part], y=labels, mode="markers",
@@ -141,7 +141,7 @@ def make_ranking_figure(data: ReportData, kpi: str) -> go.Figure:
     fig.add_annotation(text="   ".join(legend), xref="paper", yref="paper", x=0, y=1, yshift=44, xanchor="left",
                        yanchor="bottom", showarrow=False, font={"size": 12, "color": "#4a525a"})
     fig.update_layout(template="plotly_white", font={"family": FONT, "size": 12}, separators=_separators(lang),
-                      margin={"l": 170, "r": 15, "t": 120, "b": 10}, width=1500, height=1000)
+                      margin={"l": 215, "r": 15, "t": 120, "b": 10}, width=1600, height=1000)
     for i in range(2, RANK_COLUMNS + 1):  # room for each column's unit names
         dom = fig.layout[f"xaxis{i}"].domain
         fig.layout[f"xaxis{i}"].domain = (dom[0] + 0.06 * (i - 1) / RANK_COLUMNS, dom[1])

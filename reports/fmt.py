@@ -14,9 +14,7 @@ rounded) and the PDF text agree digit for digit.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
-import pandas as pd
+from datetime import datetime
 
 from presentation import fmt as _f
 from presentation.fmt import is_na  # noqa: F401  (re-exported)
@@ -24,8 +22,6 @@ from presentation.fmt import local as _local
 
 PERCENT_DECIMALS = _f.decimals_for("%")
 DAYS_DECIMALS = _f.decimals_for("ngày làm việc")
-# How a column's values are shown: the kind names the rounding rule.
-KINDS = ("text", "pct", "count", "days", "value", "change", "date", "datetime", "status")
 
 
 def decimals_for(unit: str | None, x: float | None = None, decimals: int | None = None) -> int:
@@ -82,48 +78,3 @@ def fmt_datetime(dt: object) -> str:
 def month_label(month: str, lang: str = "vi") -> str:
     """'2026-10' -> '10/2026'."""
     return _f.period(month, lang)
-
-
-def fmt_cell(x: object, kind: str, lang: str = "vi", unit: str | None = None, decimals: int | None = None) -> str:
-    """A table cell as text by column kind (see KINDS)."""
-    if kind == "pct":
-        return fmt_pct(x, lang)
-    if kind == "count":
-        return fmt_count(x, lang)
-    if kind == "days":
-        return _f.number(x, DAYS_DECIMALS, lang)
-    if kind == "value":
-        return fmt_value(x, unit, lang, decimals=decimals)
-    if kind == "change":
-        return fmt_change(x, unit, lang, decimals)
-    if kind == "date":
-        return fmt_date(x)
-    if kind == "datetime":
-        return fmt_datetime(x)
-    return "" if is_na(x) else str(x)
-
-
-def excel_number_format(kind: str, unit: str | None = None, decimals: int | None = None) -> str | None:
-    """The Excel number format of a column kind; Excel shows separators in the reader's locale."""
-    if kind == "date":
-        return "dd/mm/yyyy"
-    if kind == "datetime":
-        return "hh:mm dd/mm/yyyy"
-    if kind == "pct":
-        d = PERCENT_DECIMALS
-    elif kind == "days":
-        d = DAYS_DECIMALS
-    elif kind == "count":
-        d = 0
-    elif kind in ("value", "change"):
-        d = decimals_for(unit, None, decimals)
-        if d == 0 and _f.kind_of_unit(unit) != "count":
-            return None  # a whole-number unit whose projection may carry a decimal: General
-    else:
-        return None
-    return "#,##0" + ("." + "0" * d if d else "")
-
-
-def as_date(x: object) -> date | None:
-    """A date for an Excel date cell (None when missing)."""
-    return None if is_na(x) or x == "" else pd.Timestamp(x).date()  # type: ignore[arg-type]

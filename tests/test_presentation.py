@@ -80,7 +80,9 @@ def test_every_surface_rounds_with_the_one_rule() -> None:
         assert report.rounded(x, unit) == fmt.rounded(x, d)
         assert report.fmt_value(x, unit, "vi") == screen.value(x, unit, "vi") == fmt.value(x, unit, "vi")
         assert fmt_number(x, d, "en") == fmt.number(x, d, "en")
-    assert fmt.decimals_for("điểm") == 2 and report.excel_number_format("value", "điểm") == "#,##0.00"
+    from presentation.tables import Column
+
+    assert fmt.decimals_for("điểm") == 2 and Column("v", "V", "value", unit="điểm").excel_format(72.7) == "#,##0.00"
 
 
 # --- palette ----------------------------------------------------------------------------------------
