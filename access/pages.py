@@ -12,52 +12,12 @@ from flask import Blueprint, request
 from markupsafe import escape
 
 from config import Settings
-
-WORDS: dict[str, tuple[str, str]] = {
-    "title": ("Đăng nhập · R57 Hà Nội", "Sign in · R57 Hanoi"),
-    "heading": ("Đăng nhập bảng điều hành Nghị quyết 57", "Sign in to the Resolution 57 dashboard"),
-    "username": ("Tên đăng nhập", "Username"),
-    "password": ("Mật khẩu", "Password"),
-    "submit": ("Đăng nhập", "Sign in"),
-    "sso": ("Đăng nhập bằng tài khoản một lần của thành phố (SSO)", "Sign in with the city's single sign-on (SSO)"),
-    "bad": ("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password."),
-    "throttled": ("Quá nhiều lần đăng nhập sai. Vui lòng thử lại sau 15 phút.",
-                  "Too many failed sign-ins. Please try again in 15 minutes."),
-    "csrf": ("Phiên biểu mẫu đã hết hạn. Vui lòng thử lại.", "The form expired. Please try again."),
-    "signed_out": ("Bạn đã đăng xuất.", "You have signed out."),
-    "sso_failed": ("Đăng nhập một lần không thành công: {why}", "Single sign-on failed: {why}"),
-    "pw_title": ("Đổi mật khẩu · R57 Hà Nội", "Change password · R57 Hanoi"),
-    "pw_heading": ("Đổi mật khẩu", "Change password"),
-    "pw_current": ("Mật khẩu hiện tại", "Current password"),
-    "pw_new": ("Mật khẩu mới (ít nhất 10 ký tự)", "New password (at least 10 characters)"),
-    "pw_repeat": ("Nhập lại mật khẩu mới", "Repeat the new password"),
-    "pw_submit": ("Đổi mật khẩu", "Change password"),
-    "pw_done": ("Đã đổi mật khẩu.", "Password changed."),
-    "pw_mismatch": ("Hai mật khẩu mới không giống nhau.", "The two new passwords differ."),
-    "pw_weak": ("Mật khẩu mới quá yếu: ít nhất 10 ký tự, không chỉ gồm chữ số.",
-                "The new password is too weak: at least 10 characters, not only digits."),
-    "pw_wrong": ("Mật khẩu hiện tại không đúng.", "The current password is wrong."),
-    "pw_sso": ("Tài khoản đăng nhập một lần không có mật khẩu ở đây.", "A single sign-on account has no password here."),
-    "back": ("Về bảng điều hành", "Back to the dashboard"),
-    "lang_other": ("English", "Tiếng Việt"),
-    "sign_out": ("Đăng xuất", "Sign out"),
-    "account": ("Tài khoản", "Account"),
-    "signed_in_as": ("Đăng nhập: {name} · {role} · {scope}", "Signed in: {name} · {role} · {scope}"),
-    "scope_all": ("mọi đơn vị", "every unit"),
-    "auth_off": ("ĐĂNG NHẬP ĐANG TẮT (R57_AUTH=off): ai truy cập cũng xem được mọi dữ liệu của mọi đơn vị. "
-                 "Chỉ dùng khi phát triển, không bao giờ mở ra mạng.",
-                 "SIGN-IN IS OFF (R57_AUTH=off): anyone who reaches this server sees every unit's data. "
-                 "Development only; never expose it."),
-    "out_of_scope": ("Đơn vị này nằm ngoài phạm vi của bạn: tài khoản của bạn chỉ xem được {scope}.",
-                     "This unit is outside your scope: your account sees {scope} only."),
-    "no_right": ("Vai trò của bạn không được làm việc này.", "Your role may not do this."),
-}
+from presentation.words import t
 
 
 def w(key: str, lang: str, **kw) -> str:
-    vi, en = WORDS[key]
-    text = en if lang == "en" else vi
-    return text.format(**kw) if kw else text
+    """The sign-in pages' words: the one catalogue (presentation/locale), keys `auth_<key>`."""
+    return t(f"auth_{key}", lang, **kw)
 
 
 def _lang() -> str:
@@ -79,7 +39,7 @@ def login_url(next_path: str | None, signed_out: bool = False) -> str:
 
 
 def _page(lang: str, title: str, body: str, status: int = 200) -> flask.Response:
-    other = "en" if lang == "vi" else "vi"
+    other = {"vi": "en", "en": "vi"}[lang]
     here = request.path + "?" + urlencode({**{k: v for k, v in request.args.items() if k != "lang"}, "lang": other})
     html = f"""<!DOCTYPE html>
 <html lang="{lang}">
@@ -98,7 +58,7 @@ def _page(lang: str, title: str, body: str, status: int = 200) -> flask.Response
 
 
 def w_app(lang: str) -> str:
-    return "Nghị quyết 57 · Hà Nội" if lang == "vi" else "Resolution 57 · Hanoi"
+    return t("app_title", lang)
 
 
 def _alert(text: str, kind: str = "danger") -> str:

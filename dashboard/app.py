@@ -26,7 +26,9 @@ HERE = Path(__file__).resolve().parent
 
 NAV = (("/", "nav_overview", "nav-overview"), ("/wards", "nav_wards", "nav-wards"), ("/ward", "nav_ward", "nav-ward"),
        ("/kpi", "nav_kpi", "nav-kpi"), ("/economy", "nav_economy", "nav-economy"),
-       ("/health", "nav_health", "nav-health"), ("/reports", "nav_reports", "nav-reports"))
+       ("/health", "nav_health", "nav-health"), ("/reports", "nav_reports", "nav-reports"),
+       ("/audit", "nav_audit", "nav-audit"))
+ADMIN_ONLY = {"/audit": "audit"}  # links shown only to roles with this permission (access.roles)
 
 # Keeps the address bar in step with a page's filters without a reload or a history entry (so a
 # view can be bookmarked and shared); Dash Pages re-reads the query string on the next visit.
@@ -108,7 +110,9 @@ def _titles_js() -> str:
 
 
 def _navbar(lang: str) -> html.Header:
-    links = [dbc.NavItem(dbc.NavLink(t(key, lang), href=href, active="exact", id=nid))
+    v = data.viewer()
+    links = [dbc.NavItem(dbc.NavLink(t(key, lang), href=href, active="exact", id=nid),
+                         className=None if href not in ADMIN_ONLY or v.may(ADMIN_ONLY[href]) else "d-none")
              for href, key, nid in NAV]
     switch = html.Div([
         html.Span(t("lang_label", lang), id="shell-lang-label", className="visually-hidden"),

@@ -449,3 +449,32 @@ def test_openid_connect_sign_in_against_a_stub_issuer(world, tmp_path):
         refused = c2.get(f"{callback.path}?{callback.query}")
         assert refused.status_code == 302 and refused.headers["Location"].startswith("/login?sso_error=")
         assert c2.get("/").status_code == 302
+
+
+def test_the_audit_log_page_is_for_administrators(app):
+    body = {"output": "..au-title.children...au-note.children...au-body.children..",
+            "outputs": [{"id": "au-title", "property": "children"}, {"id": "au-note", "property": "children"},
+                        {"id": "au-body", "property": "children"}],
+            "inputs": [{"id": "shell-lang", "property": "data", "value": "vi"},
+                       {"id": "shell-version", "property": "data", "value": None}],
+            "changedPropIds": ["shell-lang.data"]}
+    admin, chair = _client(app, "admin"), _client(app, "chair")
+    text = _text(admin.post("/_dash-update-component", json=body))
+    assert '"login"' in text and '"admin"' in text and "Nhật ký truy cập" in text
+    refused = _text(chair.post("/_dash-update-component", json=body))
+    assert "Chỉ quản trị viên" in refused and '"login"' not in refused
+    assert '"nav-audit"' in admin.get("/_dash-layout").get_data(as_text=True)
+    assert '"className": "d-none"' in _text(chair.get("/_dash-layout")).split('"nav-audit"')[1][:400]
+    assert '"className": "d-none"' not in _text(admin.get("/_dash-layout")).split('"nav-audit"')[1][:400]
+
+
+def test_each_action_leaves_one_audit_row(app):
+    from access.audit import events
+
+    before = len(events(app.db, limit=None))
+    c = _client(app, "leader")                                          # one sign-in
+    c.get("/api/v1/values.csv?kpi=on_time_rate")                        # one export
+    c.get(f"/api/v1/overdue?unit={HOME}")                               # one overdue list
+    after = events(app.db, limit=None)
+    new = [e["action"] for e in after[: len(after) - before]]
+    assert sorted(new) == ["export", "login", "overdue_view"], new
