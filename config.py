@@ -97,6 +97,7 @@ class Settings:
     secret_key: str | None = field(default_factory=lambda: os.environ.get("R57_SECRET_KEY") or None)
     session_hours: float = field(default_factory=lambda: _env_float("R57_SESSION_HOURS", 12))
     tls: bool = field(default_factory=lambda: os.environ.get("R57_TLS", "").lower() in ("1", "true", "yes"))
+    proxy_hops: int = field(default_factory=lambda: _env_int("R57_PROXY_HOPS", 0))  # behind N reverse proxies
     rate_limit: str = field(default_factory=lambda: os.environ.get("R57_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
     oidc_issuer: str | None = field(default_factory=lambda: os.environ.get("R57_OIDC_ISSUER") or None)
     oidc_client_id: str | None = field(default_factory=lambda: os.environ.get("R57_OIDC_CLIENT_ID") or None)

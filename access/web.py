@@ -332,6 +332,11 @@ def install(server: flask.Flask, settings: Settings, dash_app=None) -> None:
     """Put the guard, sign-in routes, security headers and rate limit in front of `server`."""
     from flask_limiter import Limiter
 
+    if settings.proxy_hops > 0:  # the client's address and scheme from a trusted reverse proxy (README)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+                                   x_host=settings.proxy_hops)
     server.config[SETTINGS_KEY] = _State(settings, dash_app)
     server.secret_key = _secret_key(settings)
     server.config.update(SESSION_COOKIE_NAME="r57_csrf", SESSION_COOKIE_HTTPONLY=True,
