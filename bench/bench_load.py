@@ -1,6 +1,6 @@
 """Load benchmark: N concurrent users against the production layout (gunicorn workers reading snapshots).
 
-    python bench/bench_load.py --warehouse data/warehouse.duckdb [--users 50] [--seconds 60] [--workers 4]
+    python bench/bench_load.py --warehouse data/warehouse.duckdb [--users 50] [--seconds 60] [--workers 4] [--auth]
 
 Starts `gunicorn --workers W 'app:create_server()'` (read-only web processes) on a published
 warehouse, then runs `--users` threads for `--seconds`. Each user repeatedly opens the overview the
@@ -8,6 +8,10 @@ way a browser does: the page, Dash's layout and dependencies, then every callbac
 on load (discovered from /_dash-dependencies, inputs the language and data version), plus one API
 call (/api/v1/values for the overview's KPIs). Prints p50/p95/max per request kind and per full page
 visit, requests per second and errors. Bounded in time; talks only to 127.0.0.1.
+
+--auth: sign-in on (issue 10): one account per user in a fresh application database (SQLite), each user
+signs in through /login first and sends its session cookie; the rate limit is the default unless
+R57_RATE_LIMIT is set (a 429 counts as an error).
 """
 
 from __future__ import annotations
@@ -30,16 +34,39 @@ ROOT = Path(__file__).resolve().parent.parent
 OVERVIEW_INPUTS = {"shell-lang": "vi"}  # plus shell-version, read from the layout
 
 
+_local = threading.local()  # each user thread's opener (its cookies: the session after sign-in)
+
+
+def _open(req, timeout: float):
+    opener = getattr(_local, "opener", None)
+    return opener.open(req, timeout=timeout) if opener is not None else urllib.request.urlopen(req, timeout=timeout)
+
+
 def _get(url: str, timeout: float = 30) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as r:
+    with _open(url, timeout) as r:
         return r.read()
 
 
 def _post(url: str, payload: dict, timeout: float = 30) -> bytes:
     req = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
+    with _open(req, timeout) as r:
         return r.read()
+
+
+def sign_in(base: str, username: str, password: str) -> None:
+    """This thread signs in through the form (CSRF token from the page) and keeps the cookies."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    _local.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = _get(f"{base}/login").decode()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    body = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": csrf}).encode()
+    with _open(urllib.request.Request(f"{base}/login", data=body, method="POST"), 30) as r:
+        if "/login" in r.geturl():
+            raise RuntimeError(f"sign-in of {username} failed")
 
 
 def _find(layout, wanted: set[str], found: dict) -> None:
@@ -86,9 +113,14 @@ def overview_callbacks(base: str) -> list[dict]:
 
 
 def user(base: str, payloads: list[dict], stop: float, lat: dict, errors: list, lock: threading.Lock,
-         think: float = 0.0) -> None:
+         think: float = 0.0, account: tuple[str, str] | None = None) -> None:
     import random
 
+    if account is not None:
+        t = time.perf_counter()
+        sign_in(base, *account)
+        with lock:
+            lat["sign-in"].append(time.perf_counter() - t)
     rnd = random.Random(threading.get_ident())
     time.sleep(rnd.uniform(0, think))  # users do not all arrive in the same millisecond
     while time.monotonic() < stop:
@@ -127,8 +159,26 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--port", type=int, default=8077)
     ap.add_argument("--think", type=float, default=0.0, help="mean seconds a user reads before the next visit")
+    ap.add_argument("--auth", action="store_true", help="sign-in on: every user signs in first (issue 10)")
     args = ap.parse_args()
     env = dict(os.environ, R57_WAREHOUSE=str(Path(args.warehouse).resolve()), PYTHONPATH=str(ROOT))
+    accounts: list[tuple[str, str] | None] = [None] * args.users
+    if args.auth:
+        import tempfile
+
+        sys.path.insert(0, str(ROOT))
+        from access.db import open_appdb
+        from access.users import add_user
+
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='r57-load-')) / 'app.sqlite3'}"
+        db = open_appdb(url)
+        accounts = [(f"user{i:03d}", f"load-password-{i:03d}") for i in range(args.users)]
+        for name, password in accounts:
+            add_user(db, name, "leader", password=password)
+        db.close()
+        env.update(R57_AUTH="on", R57_APP_DB=url, R57_SECRET_KEY="bench-load")
+    else:
+        env["R57_AUTH"] = "off"
     base = f"http://127.0.0.1:{args.port}"
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", "4",
                 "--bind", f"127.0.0.1:{args.port}", "--timeout", "120", "app:create_server()"]
@@ -137,19 +187,22 @@ def main() -> None:
     try:
         for _ in range(120):
             try:
-                _get(f"{base}/api/v1/status", timeout=5)
+                _get(f"{base}/login", timeout=5)
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(1)
+        if args.auth:
+            sign_in(base, *accounts[0])
         payloads = overview_callbacks(base)
         for p in payloads:  # one warm-up visit, as a user who arrived first
             _post(f"{base}/_dash-update-component", p)
+        _local.opener = None
         lat: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
         lock = threading.Lock()
         stop = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=user, args=(base, payloads, stop, lat, errors, lock, args.think))
-                   for _ in range(args.users)]
+        threads = [threading.Thread(target=user, args=(base, payloads, stop, lat, errors, lock, args.think, a))
+                   for a in accounts]
         t0 = time.perf_counter()
         for t in threads:
             t.start()
@@ -160,11 +213,11 @@ def main() -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     total = sum(len(v) for k, v in lat.items() if k != "visit")
-    print(f"\n{args.users} users (think {args.think:g} s), {args.seconds:.0f} s, gunicorn {args.workers} workers × 4 threads; "
+    print(f"\n{args.users} {'signed-in ' if args.auth else ''}users (think {args.think:g} s), {args.seconds:.0f} s, gunicorn {args.workers} workers × 4 threads; "
           f"{len(payloads)} overview callbacks per visit; {total:,} requests ({total / wall:.1f}/s); "
           f"errors: {len(errors)}")
     print("\n| request | count | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|")
-    for kind in ("page", "layout", "callback", "api", "visit"):
+    for kind in ("sign-in", "page", "layout", "callback", "api", "visit"):
         xs = lat.get(kind, [])
         print(f"| {kind} | {len(xs):,} | {statistics.median(xs) * 1000 if xs else float('nan'):.0f} | "
               f"{pct(xs, 0.95) * 1000:.0f} | {max(xs, default=float('nan')) * 1000:.0f} |")
