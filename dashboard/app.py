@@ -179,6 +179,7 @@ def _layout(ctx: data.Context):
             dcc.Store(id=ids.URL_SINK),
             dcc.Store(id="shell-html-lang"),
             dcc.Store(id=ids.IMAGE_SINK),
+            dcc.Download(id=ids.IMAGE_DOWNLOAD),
             dcc.Interval(id=ids.TICK, interval=int(ctx.refresh_s * 1000), n_intervals=0),
         ], className="shell")
     return layout
@@ -243,15 +244,13 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
     app.clientside_callback(HTML_LANG_JS % _titles_js(), Output("shell-html-lang", "data"), Input(ids.LANG, "data"),
                             Input(ids.LANG_SWITCH, "value"), Input(ids.URL_SINK, "data"))
 
-    # every page's download menus: their label follows the language; a chart item saves the chart on screen
+    # every page's download menus: their label follows the language
     @app.callback(Output({"type": ids.DL_MENU, "page": ALL, "name": ALL}, "label"), Input(ids.LANG, "data"))
     def download_labels(lang):
         lang = lang if lang in ("vi", "en") else DEFAULT_LANG
         return [t("download", lang)] * len(dash.ctx.outputs_list)
 
-    app.clientside_callback(downloads.IMAGE_JS, Output(ids.IMAGE_SINK, "data"),
-                            Input({"type": ids.DL_IMAGE, "graph": ALL, "fmt": ALL}, "n_clicks"),
-                            prevent_initial_call=True)
+    downloads.register_images(app)  # a chart item: the figure on screen, made into a file on the server
 
 
 def _register_report_files(server, settings: Settings) -> None:

@@ -14,22 +14,29 @@ Why the files hold exactly the numbers on screen:
   (`exports.xlsx_bytes`, as the API's exports) with the filters used, the generation time, the data
   snapshot and the definition of each KPI in the table.
 
-Charts are saved by the browser from the figure on screen (Plotly.downloadImage, PNG or SVG; see
-IMAGE_JS): the same figure, no server round trip.
+Charts are made on the server, as the reports' charts are: the browser sends the figure on screen (its data
+and layout as drawn, IMAGE_JS) with the title above it, and `chart_file` dresses it with
+`presentation.charts.for_export` (white background, title with the KPI, unit and period, the unit on the
+value axis, the source and data date under the plot), renders it through kaleido (PNG or SVG) and names it
+by `presentation.files` (Hanoi time). Every chart download is audited as a table's is.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from html import escape
 
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
+import plotly.graph_objects as go
 from dash import dcc, no_update
 
 import exports
+from presentation import fmt as pfmt
 from presentation import tables
+from presentation.charts import for_export, render_png, render_svg, source_line, source_name
 from presentation.excel import sheet_name  # noqa: F401  (the one sheet-name rule)
 from presentation.files import file_name
 
@@ -206,7 +213,133 @@ def menu(page: str, lang: str, table: str | None = None, graph: str | None = Non
                             id={"type": ids.DL_MENU, "page": page, "name": key})
 
 
-# Saves the chart on screen as the browser draws it: Plotly.downloadImage on the graph's div, at its size.
+# --- chart images -----------------------------------------------------------------------------------
+
+MIN_WIDTH, MIN_HEIGHT = 800, 420     # a phone's chart, widened for a file
+EXTRA_HEIGHT = 70                    # room for the title and the source line above and under the plot
+IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _is_day(x: object) -> bool:
+    return isinstance(x, str) and len(x) >= 7 and x[4:5] == "-" and x[:4].isdigit() and x[5:7].isdigit()
+
+
+def value_axis(fig) -> str:
+    """'x' for horizontal bars (the value runs along x), else 'y'."""
+    return "x" if any(getattr(tr, "orientation", None) == "h" for tr in fig.data) else "y"
+
+
+def chart_unit(fig, axis: str) -> str | None:
+    """The unit the figure's value axis shows: its title, else its tick suffix ('%')."""
+    ax = fig.layout[f"{axis}axis"]
+    if ax.title is not None and ax.title.text:
+        return str(ax.title.text).strip() or None
+    return (ax.ticksuffix or "").strip() or None
+
+
+def chart_period(fig, lang: str) -> str | None:
+    """The months a time axis spans ('11/2025–10/2026'), from the traces' dates; None for other charts."""
+    days = sorted(str(x)[:7] for tr in fig.data for x in (getattr(tr, "x", None) or ()) if _is_day(x))
+    if not days:
+        return None
+    a, b = pfmt.period(days[0], lang), pfmt.period(days[-1], lang)
+    return a if a == b else f"{a}–{b}"
+
+
+def source_kind(graph: str) -> str:
+    """The source a chart draws: the economy page's indicators, else the dossiers."""
+    return "indicator" if graph.startswith("ec-") else "dossiers"
+
+
+def _as_of(kind: str):
+    """The last successful load of the chart's source (the data date under the chart), else now."""
+    from warehouse import health
+
+    now = data.local_now()
+    try:
+        with data.cursor() as con:
+            if con is None:
+                return now
+            fr = health.freshness(con, now)
+    except Exception:  # the date line is a courtesy: never a failed download for it
+        log.exception("freshness for a chart image")
+        return now
+    row = fr[fr["source"] == ("indicators" if kind == "indicator" else "dossiers")]
+    last = row["last_load"].iloc[0] if len(row) else None
+    return now if last is None or pfmt.is_na(last) else last
+
+
+def export_figure(figure: dict, graph: str, lang: str, title: str = "", size: tuple | None = None,
+                  as_of: object = None) -> go.Figure:
+    """The figure on screen dressed as the reports' charts (presentation.charts.for_export): white, titled with
+    the KPI (the title above the chart on screen), its unit and period, the unit on the value axis, and
+    'Nguồn: … · dữ liệu đến dd/mm/yyyy' under it."""
+    fig = go.Figure(figure or {}, skip_invalid=True)
+    w, h = size or (None, None)
+    width = max(int(w or fig.layout.width or 1000), MIN_WIDTH)
+    height = max(int(h or fig.layout.height or 480), MIN_HEIGHT) + EXTRA_HEIGHT
+    axis = value_axis(fig)
+    kind = source_kind(graph)
+    line = source_line(source_name(kind, lang), as_of if as_of is not None else _as_of(kind), lang)
+    title = escape(" ".join(str(title or "").split()) or graph, quote=False)  # plotly reads a title as HTML
+    return for_export(fig, title, chart_unit(fig, axis), chart_period(fig, lang), line, value_axis=axis,
+                      width=width, height=height)
+
+
+def chart_file(figure: dict, graph: str, fmt_: str, lang: str, title: str = "", size: tuple | None = None,
+               now: datetime | None = None, as_of: object = None) -> tuple[bytes | None, str, str | None]:
+    """(bytes or None, file name, error): the chart as PNG or SVG through kaleido, named 'r57-<graph>-<Hanoi
+    time>.png'."""
+    if fmt_ not in IMAGE_TYPES:
+        raise ValueError(f"unknown image format {fmt_!r}")
+    fig = export_figure(figure, graph, lang, title, size, as_of)
+    content, err = render_png(fig) if fmt_ == "png" else render_svg(fig)
+    return content, file_name(graph, fmt_, now if now is not None else data.local_now()), err
+
+
+def send_image(request: dict | None, lang: str):
+    """dcc.Download data for the chart IMAGE_JS sent ({'graph', 'fmt', 'figure', 'title', 'width', 'height'}),
+    audited as every download (issue 10); no_update when there is nothing to send or rendering failed."""
+    from access import roles
+    from access.web import audit, viewer_or_nobody
+
+    if not isinstance(request, dict) or request.get("fmt") not in IMAGE_TYPES or not request.get("graph"):
+        return no_update
+    graph, fmt_ = str(request["graph"]), request["fmt"]
+    target = f"{request.get('page') or 'chart'}/{graph}.{fmt_}"
+    if not viewer_or_nobody().may(roles.DOWNLOAD):
+        audit("export", outcome="denied", target=target)
+        return no_update
+    audit("export", target=target)
+    try:
+        content, name, err = chart_file(request.get("figure") or {}, graph, fmt_, lang, request.get("title") or "",
+                                        (request.get("width"), request.get("height")))
+    except Exception:
+        log.exception("chart image %s failed", target)
+        return no_update
+    if content is None:
+        log.warning("chart image %s not rendered: %s", target, err)
+        return no_update
+    return dcc.send_bytes(content, name, type=IMAGE_TYPES[fmt_])
+
+
+def register_images(app: dash.Dash) -> None:
+    """The chart items of every page's download menus: the browser sends the figure on screen (IMAGE_JS), the
+    server sends the file (send_image) through the shell's dcc.Download."""
+    from dash import Input, Output, State
+
+    app.clientside_callback(IMAGE_JS, Output(ids.IMAGE_SINK, "data"),
+                            Input({"type": ids.DL_IMAGE, "graph": dash.ALL, "fmt": dash.ALL}, "n_clicks"),
+                            prevent_initial_call=True)
+
+    @app.callback(Output(ids.IMAGE_DOWNLOAD, "data"), Input(ids.IMAGE_SINK, "data"), State(ids.LANG, "data"),
+                  prevent_initial_call=True)
+    def download_image(request, lang):
+        return send_image(request, lang if lang in ("vi", "en") else "vi")
+
+
+# Sends the chart on screen to the server: its figure as drawn (Plotly's own JSON of data and layout, typed
+# arrays included), its size on screen, the title above it, the page.
 IMAGE_JS = """
 function(clicks) {
     const dc = window.dash_clientside;
@@ -220,12 +353,22 @@ function(clicks) {
     const host = document.getElementById(id.graph);
     const gd = host && (host.classList.contains('js-plotly-plot') ? host : host.querySelector('.js-plotly-plot'));
     if (!gd || !window.Plotly) { return dc.no_update; }
-    const d = new Date();
-    const pad = (n) => String(n).padStart(2, '0');
-    const stamp = d.getFullYear() + pad(d.getMonth() + 1) + pad(d.getDate()) + '-' + pad(d.getHours()) + pad(d.getMinutes());
+    let figure;
+    try {
+        figure = window.Plotly.Plots.graphJson(gd, false, 'keepdata', 'object');
+    } catch (e) {
+        figure = JSON.parse(JSON.stringify({data: gd.data, layout: gd.layout}));
+    }
+    const panel = host.closest('.panel, section');
+    const head = panel && panel.querySelector('.section-title, h2, h3');
+    const pick = panel && panel.querySelector('.control-kpi');
+    let title = head ? head.textContent.trim() : '';
+    const chosen = pick ? (pick.innerText || '').split('\n')[0].trim() : '';
+    if (chosen && title.indexOf(chosen) < 0) { title = title ? title + ': ' + chosen : chosen; }
+    const page = document.querySelector('.page');
     const full = gd._fullLayout || {};
-    window.Plotly.downloadImage(gd, {format: id.fmt, filename: 'r57-' + id.graph + '-' + stamp,
-                                     width: full.width || gd.offsetWidth, height: full.height || gd.offsetHeight});
-    return id.graph + '.' + id.fmt;
+    return {graph: id.graph, fmt: id.fmt, figure: figure, title: title, at: Date.now(),
+            page: page ? (page.className.match(/page-([a-z]+)/) || [])[1] || '' : '',
+            width: full.width || gd.offsetWidth, height: full.height || gd.offsetHeight};
 }
 """

@@ -14,7 +14,8 @@ SKIP = "shell-skip"
 URL_SINK = "shell-url-sink"
 URL_STATE = "url-state"              # pattern id type: {"type": URL_STATE, "page": <page>}
 MAIN = "main-content"
-IMAGE_SINK = "shell-image-sink"      # dcc.Store: the chart image the browser saved last (clientside)
+IMAGE_SINK = "shell-image-sink"      # dcc.Store: the chart the browser sent last (figure on screen, title, size)
+IMAGE_DOWNLOAD = "shell-image-download"  # dcc.Download: that chart as PNG or SVG, made on the server
 
 # --- downloads (every page; dashboard/downloads.py) -------------------------------------------------
 DL = "dl"                            # menu item, a table's file: {"type": DL, "page": <page>, "table": <key>, "fmt": csv|xlsx|parquet}

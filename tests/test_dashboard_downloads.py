@@ -12,8 +12,9 @@ import io
 import json
 import re
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
+import dash
 import openpyxl
 import pandas as pd
 import pytest
@@ -444,3 +445,74 @@ def test_reports_page_callbacks(app, settings, tmp_path) -> None:
     words = " ".join(c.children for c in walk(empty) if isinstance(getattr(c, "children", None), str))
     assert rows == [] and "07:00 ngày 1 hằng tháng" in words and "tạo ngay tại đây" in words
     assert note == "" and disabled is True and style == {"display": "none"}
+
+
+# --- chart images: made on the server, as the reports' charts ------------------------------------------
+
+def _pixels(png: bytes):
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png))
+    return img.convert("RGBA"), img
+
+
+def test_chart_image_callback_sends_an_opaque_titled_png_named_in_hanoi_time(app, con, monkeypatch) -> None:
+    """The PNG item: the browser sends the figure on screen; the file is white (no transparent pixel), has the
+    export's title and source line, and is named by presentation.files in Hanoi time; the download is audited."""
+    import access.web
+    import config
+    from presentation import charts
+
+    fig = ward.trend_figure(con, WARD, "on_time_rate", "vi", now=NOW)
+    request = {"graph": ids.WU_TREND, "fmt": "png", "figure": json.loads(fig.to_json()), "page": "ward",
+               "title": "Xu hướng: Tỷ lệ hồ sơ giải quyết đúng hạn", "width": 700, "height": 380, "at": 1}
+    seen, audits = {}, []
+    real = charts.for_export
+
+    def spy(f, *a, **kw):
+        seen["fig"] = real(f, *a, **kw)
+        return seen["fig"]
+
+    monkeypatch.setattr(downloads, "for_export", spy)
+    monkeypatch.setattr(access.web, "audit", lambda action, **kw: audits.append((action, kw)))
+    before = datetime.now(config.TZ).replace(tzinfo=None)
+    status, out = dispatch(app, f"{ids.IMAGE_DOWNLOAD}.data",
+                           [{"id": ids.IMAGE_SINK, "property": "data", "value": request}],
+                           [{"id": ids.LANG, "property": "data", "value": "vi"}], [f"{ids.IMAGE_SINK}.data"])
+    after = datetime.now(config.TZ).replace(tzinfo=None)
+    assert status == 200
+    sent = out["response"][ids.IMAGE_DOWNLOAD]["data"]
+    assert sent["type"] == "image/png"
+    m = re.fullmatch(r"r57-wu-trend-(\d{8}-\d{4})\.png", sent["filename"])
+    assert m and m[1] in {f"{before:%Y%m%d-%H%M}", f"{after:%Y%m%d-%H%M}"}, sent["filename"]
+    rgba, img = _pixels(base64.b64decode(sent["content"]))
+    assert rgba.getchannel("A").getextrema() == (255, 255)       # opaque: no transparent pixel
+    assert rgba.getpixel((2, 2))[:3] == (255, 255, 255)            # a white corner
+    assert rgba.getpixel((img.width - 3, img.height - 3))[:3] == (255, 255, 255)
+    assert img.width >= 2 * downloads.MIN_WIDTH                    # widened for a file, at scale 2
+    dressed = seen["fig"]
+    assert dressed.layout.paper_bgcolor == "#ffffff" and dressed.layout.plot_bgcolor == "#ffffff"
+    assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in dressed.layout.title.text and "%" in dressed.layout.title.text
+    assert re.search(r"\d{2}/\d{4}–\d{2}/\d{4}", dressed.layout.title.text)   # the period the axis spans
+    assert any((a.text or "").startswith("Nguồn:") and "dữ liệu đến" in a.text for a in dressed.layout.annotations)
+    assert audits == [("export", {"target": f"ward/{ids.WU_TREND}.png"})]
+
+
+def test_chart_image_svg_and_names_in_hanoi_time(con) -> None:
+    """SVG through kaleido too; the name's time is Hanoi's whatever clock zone `now` comes in."""
+
+    fig = ward.channel_figure(con, WARD, "en", "2026-03", now=NOW)
+    utc = datetime(2026, 3, 16, 20, 30, tzinfo=UTC)       # 03:30 on the 17th in Hanoi
+    content, name, err = downloads.chart_file(json.loads(fig.to_json()), ids.WU_CHANNELS, "svg", "en",
+                                              "Channels", now=utc, as_of=NOW)
+    assert err is None and content.lstrip().startswith(b"<svg")
+    assert name == "r57-wu-channels-20260317-0330.svg"
+    assert b"Source:" in content and (b"#ffffff" in content.lower() or b"rgb(255, 255, 255)" in content)
+    dressed = downloads.export_figure(json.loads(fig.to_json()), ids.WU_CHANNELS, "en", "Channels", as_of=NOW)
+    assert downloads.value_axis(dressed) == "x" and dressed.layout.xaxis.title.text == "%"
+
+
+def test_chart_image_request_refuses_nonsense(app) -> None:
+    with app.server.test_request_context("/"):
+        for bad in (None, {}, {"graph": "wu-trend", "fmt": "gif"}, {"fmt": "png"}):
+            assert downloads.send_image(bad, "vi") is dash.no_update
