@@ -25,6 +25,7 @@ import pandas as pd
 from presentation import fmt
 from presentation.excel import FORMULA_STARTS, XLSX_OPTIONS, Workbook, neutralised, sheet_name  # noqa: F401
 from presentation.tables import Table, from_frame, kpi_decimals
+from presentation.words import t
 
 EXPORT_FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -104,20 +105,13 @@ def period_notes(sheets: dict[str, pd.DataFrame], lang: str = "vi") -> list[str]
     """Cover notes for rows that are not judged like the others: few-data rates (the `few_data`
     column) and partial periods (the `partial` column, figures to `as_of`). Such rows are marked in
     their column, never coloured."""
-    vi = lang == "vi"
     few = sum(_count_true(df, "few_data") for df in sheets.values())
     partial = sum(_count_true(df, "partial") for df in sheets.values())
     out = []
     if few:
-        out.append(f"{few} dòng ít dữ liệu (few_data = TRUE): tỷ lệ trên dưới 30 hồ sơ hoặc dưới 10 lượt đánh giá; "
-                   "có giá trị và n, không đánh giá trạng thái, không tô màu, xếp riêng." if vi else
-                   f"{few} rows with few data (few_data = TRUE): a rate over fewer than 30 dossiers or 10 ratings; "
-                   "shown with its n, not judged, not coloured, ranked apart.")
+        out.append(t("xl_few_rows", lang, n=few))
     if partial:
-        out.append(f"{partial} dòng tạm tính (partial = TRUE): kỳ chưa kết thúc, số liệu đến thời điểm as_of; "
-                   "không đánh giá trạng thái." if vi else
-                   f"{partial} rows are partial (partial = TRUE): the period is not over, figures to as_of; "
-                   "not judged.")
+        out.append(t("xl_partial_rows", lang, n=partial))
     return out
 
 
@@ -127,21 +121,16 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], filters: dict[str, str], definit
     """A workbook (presentation.excel, the one writer): a cover sheet (title, filters, generation time, KPI
     definitions), then a sheet per table: `tables` (presentation.tables.Table, with their column kinds) or
     `sheets` (frames as they are: numbers as numbers, datetime columns as dates)."""
-    vi = lang == "vi"
     tables = list(tables or []) + [from_frame(df, name) for name, df in sheets.items()]
     wb = Workbook(None, lang, title, demo_note="DỮ LIỆU MẪU" if demo else None)
-    facts = [("Thời điểm tạo" if vi else "Generated", f"{fmt.day(generated_at)} {fmt.clock(generated_at)} (Asia/Ho_Chi_Minh)")]
+    facts = [(t("xl_generated", lang), f"{fmt.day(generated_at)} {fmt.clock(generated_at)} (Asia/Ho_Chi_Minh)")]
     facts += [(str(k), str(v)) for k, v in filters.items()]
-    notes = [("Làm tròn: % và ngày làm việc 1 chữ số thập phân; điểm 2; số đếm số nguyên; tử số/mẫu số là số đếm "
-              "chính xác; ngày là ngày của Excel (dd/mm/yyyy)." if vi else
-              "Rounding: % and working days to 1 decimal; points 2; counts whole; numerator/denominator are exact "
-              "counts; dates are Excel dates (dd/mm/yyyy).")]
+    notes = [t("xl_rounding", lang)]
     defs = None
     if definitions is not None and not definitions.empty:
-        defs = from_frame(_plain(definitions).fillna(""), "Định nghĩa chỉ tiêu" if vi else "KPI definitions")
-    wb.cover("Bìa" if vi else "Cover", title, facts, notes, defs,
-             demo=("DỮ LIỆU MẪU — không phải số liệu thật" if vi else "DEMO DATA — not real figures") if demo else None,
-             warnings=period_notes({t.title: t.frame() for t in tables}, lang))
+        defs = from_frame(_plain(definitions).fillna(""), t("xl_definitions", lang))
+    wb.cover(t("xl_cover", lang), title, facts, notes, defs, demo=t("xl_demo", lang) if demo else None,
+             warnings=period_notes({tb.title: tb.frame() for tb in tables}, lang))
     for table in tables:
         ws = wb.sheet(table.title)
         wb.table(ws, 0, table, filters=False)

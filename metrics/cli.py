@@ -11,34 +11,45 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 
 import duckdb
 import pandas as pd
 
 import config
+from presentation.words import LANGS, localised, t
 
 from .engine import local_now, query
 from .periods import resolve
 from .registry import get_registry
 
-STATUS_WORDS = {
-    "vi": {"achieved": "Đã đạt", "on_track": "Đúng tiến độ", "needs_acceleration": "Cần đẩy nhanh",
-           "limited": "Tiến triển hạn chế", "deteriorating": "Đang xấu đi", "no_data": "Chưa đủ dữ liệu",
-           "few_data": "Ít dữ liệu", "partial": "Tạm tính"},
-    "en": {"achieved": "Achieved", "on_track": "On track", "needs_acceleration": "Needs acceleration",
-           "limited": "Limited progress", "deteriorating": "Deteriorating", "no_data": "No data",
-           "few_data": "Few data", "partial": "Partial (to date)"},
-}
-HEADERS = {
-    "vi": ["Chỉ tiêu", "Kỳ", "Giá trị", "Tử số / Mẫu số", "n", "Mục tiêu", "Hạn", "Trạng thái", "Dự báo", "Thay đổi"],
-    "en": ["KPI", "Period", "Value", "Numerator / denominator", "n", "Target", "Deadline", "Status", "Projected",
-           "Change"],
-}
-PERIOD_WORDS = {"vi": {"month": "Tháng", "quarter": "Quý", "year": "Năm", "week": "Tuần", "day": "Ngày",
-                       "partial": "tạm tính đến"},
-                "en": {"month": "Month", "quarter": "Quarter", "year": "Year", "week": "Week", "day": "Day",
-                       "partial": "partial, to"}}
+STATUSES = ("achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data", "few_data",
+            "partial")
+HEADER_KEYS = ("kpi", "period", "value", "fraction", "n", "target", "deadline", "status", "projected", "change")
+
+
+class _ByLanguage(Mapping):
+    """A read-only view over the one word catalogue (presentation.words): view[lang] -> the words in `lang`."""
+
+    def __init__(self, build) -> None:
+        self._build = build
+
+    def __getitem__(self, lang: str):
+        if lang not in LANGS:
+            raise KeyError(lang)
+        return self._build(lang)
+
+    def __iter__(self):
+        return iter(LANGS)
+
+    def __len__(self) -> int:
+        return len(LANGS)
+
+
+# the status words and the column headers, from the catalogue (status_*, cli_h_*)
+STATUS_WORDS = _ByLanguage(lambda lang: {s: t(f"status_{s}", lang) for s in STATUSES})
+HEADERS = _ByLanguage(lambda lang: [t(f"cli_h_{h}", lang) for h in HEADER_KEYS])
 
 
 def _na(x) -> bool:
@@ -76,18 +87,18 @@ def _date(d) -> str:
 def period_text(label: str, lang: str = "vi", partial: bool = False, as_of=None) -> str:
     """A period as people write it: 'Tháng 11/2026', 'Quý 4/2026', 'Năm 2026'; a partial one with its
     date: 'Tháng 12/2026 — tạm tính đến 01/12' ('Month 12/2026 — partial, to 01/12')."""
-    w = PERIOD_WORDS["en" if lang == "en" else "vi"]
     text = str(label)
     m = re.fullmatch(r"(\d{4})-(\d{2})", text)
     q = re.fullmatch(r"(\d{4})-Q([1-4])", text)
     if m:
-        text = f"{w['month']} {m.group(2)}/{m.group(1)}"
+        text = t("cli_period_month", lang, month=m.group(2), year=m.group(1))
     elif q:
-        text = f"{w['quarter']} {q.group(2)}/{q.group(1)}"
+        text = t("cli_period_quarter", lang, quarter=q.group(2), year=q.group(1))
     elif re.fullmatch(r"\d{4}", text):
-        text = f"{w['year']} {text}"
+        text = t("cli_period_year", lang, year=text)
     if partial:
-        text += f" — {w['partial']} " + ("?" if _na(as_of) else pd.Timestamp(as_of).strftime("%d/%m"))
+        text = t("cli_period_partial", lang, period=text,
+                 date="?" if _na(as_of) else pd.Timestamp(as_of).strftime("%d/%m"))
     return text
 
 
@@ -99,7 +110,7 @@ def kpis_report(con: duckdb.DuckDBPyConnection, period: str | None = None, grain
     now = now or config.frozen_now() or local_now()  # R57_NOW: the dashboard's frozen clock, here too
     unit_code = unit or config.CITY_CODE
     row = con.execute("SELECT name, name_en FROM units WHERE unit_code = ?", [unit_code]).fetchone()
-    unit_name = (row[0] if lang == "vi" else row[1]) if row else unit_code
+    unit_name = localised({"name": row[0], "name_en": row[1]}, "name", lang) if row else unit_code
     df = query(con, None, grain=grain, periods=period, units=unit, now=now)
     df.insert(2, "unit_name", unit_name)
     df.insert(1, "name", [reg.kpis[k].name(lang) for k in df["kpi"]])
@@ -155,8 +166,7 @@ def _table(df: pd.DataFrame, unit_name: str, unit_code: str, period: str, lang: 
                       if r["change"] is not None and not r.get("partial") else ""])
     head = HEADERS[lang]
     widths = [max(len(h), *(len(x[i]) for x in lines)) if lines else len(h) for i, h in enumerate(head)]
-    title = (f"Chỉ tiêu Nghị quyết 57 — {unit_name} ({unit_code}) — {period}" if lang == "vi"
-             else f"Resolution 57 KPIs — {unit_name} ({unit_code}) — {period}")
+    title = t("cli_kpis_title", lang, unit=unit_name, code=unit_code, period=period)
     right = {2, 3, 4, 8, 9}
 
     def fmt_row(cells):
@@ -164,13 +174,10 @@ def _table(df: pd.DataFrame, unit_name: str, unit_code: str, period: str, lang: 
     out = [title, "", fmt_row(head), "  ".join("-" * w for w in widths)]
     out += [fmt_row(x) for x in lines]
     if not lines:
-        out.append("(không có dữ liệu)" if lang == "vi" else "(no data)")
+        out.append(t("cli_no_data", lang))
     if any(r.get("few_data") for r in df.to_dict("records")):
         out.append("")
-        out.append("* ít dữ liệu: tỷ lệ trên quá ít hồ sơ (dưới 30) hoặc lượt đánh giá (dưới 10), không đánh giá "
-                   "trạng thái" if lang == "vi" else
-                   "* few data: a rate over too few dossiers (under 30) or ratings (under 10), not judged")
+        out.append(t("cli_few_note", lang))
     if any(bool(r.get("partial")) for r in df.to_dict("records")):
-        out.append("Kỳ tạm tính: số liệu đến thời điểm ghi, chưa đánh giá trạng thái." if lang == "vi" else
-                   "Partial period: figures to the time shown, not judged.")
+        out.append(t("cli_partial_note", lang))
     return "\n".join(out) + "\n"

@@ -5,48 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from presentation.fmt import number
+from presentation.words import localised, t
+
 from .engine import explain
 from .registry import KpiType, Registry, get_registry
 
 # The SQL shown is for one fixed past month, so the dictionary does not change from day to day.
 EXAMPLE_PERIOD, EXAMPLE_NOW = "2026-03", datetime(2026, 4, 1, 0, 0)
 
-TEXT = {
-    "vi": {
-        "title": "Từ điển chỉ tiêu (tạo tự động từ metrics/definitions)",
-        "intro": [
-            "Giá trị của chỉ tiêu % nằm trong 0..100. Mẫu số bằng 0 hoặc không có dữ liệu: N/A (không bao giờ là 0 %).",
-            "Kỳ là khoảng ngày [bắt đầu, kết thúc). Thời điểm đánh giá T = min(cuối kỳ, hiện tại): hồ sơ đang giải "
-            "quyết và quá hạn được đếm tại T.",
-            f"SQL dưới đây là định nghĩa trên dữ liệu gốc (bảng dossiers), ví dụ cho kỳ {EXAMPLE_PERIOD}; "
-            "đường nhanh (bảng tổng hợp) được kiểm thử cho kết quả giống hệt.",
-        ],
-        "def": "Định nghĩa", "formula": "Công thức", "type": "Loại", "unit": "Đơn vị", "direction": "Chiều tốt",
-        "higher": "càng cao càng tốt", "lower": "càng thấp càng tốt", "time": "Mốc thời gian", "dims": "Chiều phân tích",
-        "legal": "Căn cứ", "source": "Nguồn", "targets": "Mục tiêu", "none": "không có", "measures": "Đại lượng",
-        "index": "Bộ chỉ số Quyết định 766",
-        "index_note": "Bố cục này xấp xỉ danh mục đầy đủ hơn của Quyết định 766: chỉ gồm các thành phần mà dữ liệu hồ sơ, "
-                      "danh mục thủ tục và nguồn chỉ tiêu cung cấp được.",
-        "target_cols": "| Giá trị | Hạn | Kỳ gốc | Văn bản | Đơn vị chịu trách nhiệm | Phạm vi |",
-    },
-    "en": {
-        "title": "Metric dictionary (generated from metrics/definitions)",
-        "intro": [
-            "Values of % KPIs are in 0..100. A zero denominator or no data is N/A (never 0 %).",
-            "A period is a date range [start, end). The judgement time T = min(end of period, now): dossiers in "
-            "flight and overdue are counted at T.",
-            f"The SQL below is the definition over raw rows (table dossiers), shown for the period {EXAMPLE_PERIOD}; "
-            "the fast path (aggregate tables) is tested to give identical results.",
-        ],
-        "def": "Definition", "formula": "Formula", "type": "Type", "unit": "Unit", "direction": "Better when",
-        "higher": "higher", "lower": "lower", "time": "Time dimension", "dims": "Dimensions", "legal": "Legal basis",
-        "source": "Source", "targets": "Targets", "none": "none", "measures": "Measures",
-        "index": "Decision 766 index",
-        "index_note": "This layout approximates Decision 766's fuller list of components: it keeps those the dossier "
-                      "data, the procedure catalogue and the indicator feed can feed.",
-        "target_cols": "| Value | Deadline | Baseline | Document | Accountable unit | Scope |",
-    },
-}
+# The dictionary's own words are in the one word catalogue (presentation.words, keys doc_*).
+INTRO = ("doc_intro_range", "doc_intro_period", "doc_intro_sql")
 
 
 def formula_text(reg: Registry, code: str) -> str:
@@ -177,8 +146,8 @@ def reading_rules(code: str, lang: str = "vi") -> list[tuple[str, str]]:
         waiting = w["waiting_not_overdue"]
     else:
         waiting = w["waiting_in_flight"] if stock else w["waiting_na"]
-    small = w["small_n_rule"].format(n=f"{k.min_n:,}".replace(",", "." if lang == "vi" else ","),
-                                     word=n_word(code, lang)) if k.min_n else w["small_n_na"]
+    small = w["small_n_rule"].format(n=number(k.min_n, 0, lang), word=n_word(code, lang)) if k.min_n \
+        else w["small_n_na"]
     return [(w["kp_cohort"], "; ".join(cohort) + "." if cohort else w["cohort_derived"]),
             (w["kp_supplement"], supplement), (w["kp_withdrawn"], " ".join(withdrawn) or w["waiting_na"]),
             (w["kp_waiting"], waiting), (w["kp_small_n"], small)]
@@ -187,29 +156,33 @@ def reading_rules(code: str, lang: str = "vi") -> list[tuple[str, str]]:
 def metric_dictionary(lang: str = "vi") -> str:
     """The whole dictionary as Markdown: every KPI, the measures it is built from, and the 766 index layout."""
     reg = get_registry()
-    t = TEXT[lang]
-    out = [f"# {t['title']}", "", *[f"- {line}" for line in t["intro"]], ""]
+
+    def w(key: str) -> str:
+        return t(f"doc_{key}", lang)
+
+    intro = [t(key, lang, period=EXAMPLE_PERIOD) for key in INTRO]
+    out = [f"# {w('title')}", "", *[f"- {line}" for line in intro], ""]
     for code, k in reg.kpis.items():
-        out += [f"## `{code}` — {k.name(lang)}", "", f"**{t['def']}.** {k.description(lang)}", "",
-                f"- {t['formula']}: {formula_text(reg, code)}",
-                f"- {t['type']}: {k.type.value}; {t['unit']}: {k.unit_in(lang)}; "
-                f"{t['direction']}: {t[k.direction]}",
-                f"- {t['time']}: {k.time}; {t['dims']}: {', '.join(k.dimensions) or '—'}",
-                f"- {t['source']}: {k.source}; {t['legal']}: {k.legal_basis}", "",
+        out += [f"## `{code}` — {k.name(lang)}", "", f"**{w('def')}.** {k.description(lang)}", "",
+                f"- {w('formula')}: {formula_text(reg, code)}",
+                f"- {w('type')}: {k.type.value}; {w('unit')}: {k.unit_in(lang)}; "
+                f"{w('direction')}: {w(k.direction)}",
+                f"- {w('time')}: {k.time}; {w('dims')}: {', '.join(k.dimensions) or '—'}",
+                f"- {w('source')}: {k.source}; {w('legal')}: {k.legal_basis}", "",
                 f"**{RULES[lang]['rules']}.**", "", *[f"- {a}: {r}" for a, r in reading_rules(code, lang)], ""]
         targets = reg.targets_for(code)
-        out.append(f"**{t['targets']}:** {'' if targets else t['none']}")
+        out.append(f"**{w('targets')}:** {'' if targets else w('none')}")
         if targets:
-            out += ["", t["target_cols"], "|---|---|---|---|---|---|"]
+            out += ["", w("target_cols"), "|---|---|---|---|---|---|"]
             for tg in targets:
                 b = tg.baseline
                 base = "" if b is None else (str(b.period) if b.period else
                                              (f"{b.start}..{b.end}" if b.start else f"{b.value} ({b.date})"))
                 scope = ", ".join(x for x in (tg.unit_code, str(tg.year) if tg.year else None) if x) or "—"
-                doc = tg.document_vi if lang == "vi" else tg.document_en
+                doc = localised(tg, "document_vi", lang)
                 out.append(f"| {tg.comparison} {tg.value:g} | {tg.deadline} | {base} | {doc} | {tg.accountable_unit} | {scope} |")
         out += ["", "```sql", explain(code, periods=EXAMPLE_PERIOD, now=EXAMPLE_NOW).strip(), "```", ""]
-    out += [f"## {t['measures']}", "", "| measure | kind | time | filter / condition |", "|---|---|---|---|"]
+    out += [f"## {w('measures')}", "", "| measure | kind | time | filter / condition |", "|---|---|---|---|"]
     for name, m in reg.measures.items():
         cond = m.at or m.filter or ""
         if m.kind == "stock":
@@ -219,12 +192,12 @@ def metric_dictionary(lang: str = "vi") -> str:
         expr = f"{m.agg}({m.expr})" if m.expr else ""
         out.append(f"| `{name}` | {m.kind} | {m.time or 'T'} | {expr} {('`' + cond + '`') if cond else ''} |")
     lay = reg.index766
-    out += ["", f"## {t['index']}", "", f"{lay.name_vi if lang == 'vi' else lay.name_en} ({lay.legal_basis}). {t['index_note']}",
+    out += ["", f"## {w('index')}", "", f"{localised(lay, 'name_vi', lang)} ({lay.legal_basis}). {w('index_note')}",
             "", "| group | KPI | threshold | max points |", "|---|---|---|---|"]
     for g in lay.groups:
         for c in g.components:
             thr = "points" if c.points else f"{c.threshold:g} %"
-            out.append(f"| {g.group}. {g.name_vi if lang == 'vi' else g.name_en} ({g.points:g}) | `{c.kpi}` | {thr} | {c.max_points:g} |")
+            out.append(f"| {g.group}. {localised(g, 'name_vi', lang)} ({g.points:g}) | `{c.kpi}` | {thr} | {c.max_points:g} |")
     return "\n".join(out) + "\n"
 
 
