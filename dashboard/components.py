@@ -11,7 +11,7 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import dcc, html
 
-from presentation.words import localised_column
+from presentation.words import localised_column, n_word  # noqa: F401  (n_word: the one rule, for the views)
 
 from . import fmt
 from .i18n import grid_locale, t
@@ -37,12 +37,6 @@ def status_badge(status, lang: str, small: bool = False, label: str | None = Non
 def row_badge(row: dict, lang: str, small: bool = False) -> html.Span:
     """status_badge of a metrics row."""
     return status_badge(row.get("status"), lang, small, reason=row.get("status_reason"), value=row.get("value"))
-
-
-def n_word(k, lang: str) -> str:
-    """What a KPI's n counts: ratings (satisfaction KPIs) or dossiers."""
-    rated = any(str(m).startswith("rated") for m in (k.denominator or ()))
-    return t("word_ratings" if rated else "word_dossiers", lang)
 
 
 def n_text(row: dict, k, lang: str, numerator: str = "numerator", denominator: str = "denominator") -> str:

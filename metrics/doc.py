@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from presentation.fmt import number
-from presentation.words import localised, t
+from presentation.words import localised, n_word, t  # noqa: F401  (n_word: the one rule, re-exported)
 
 from .engine import explain
 from .registry import KpiType, Registry, get_registry
@@ -65,7 +65,7 @@ RULES: dict[str, dict[str, str]] = {
         "small_n_rule": "Dưới {n} {word} (mẫu số), giá trị được ghi “ít dữ liệu”: không đánh giá, không tô màu, "
                         "xếp riêng sau các đơn vị khác.",
         "small_n_na": "Không áp dụng (chỉ tiêu đếm, danh mục hoặc số liệu công bố).",
-        "word_ratings": "lượt đánh giá", "word_dossiers": "hồ sơ", "rules": "Cách tính",
+        "rules": "Cách tính",
     },
     "en": {
         "kp_cohort": "Which dossiers count", "kp_supplement": "Supplement waiting time",
@@ -95,16 +95,9 @@ RULES: dict[str, dict[str, str]] = {
         "small_n_rule": "Under {n} {word} (the base), a value is marked “few data”: not judged, not coloured, "
                         "ranked apart after the other units.",
         "small_n_na": "Not applicable (a count, a catalogue share or a published figure).",
-        "word_ratings": "ratings", "word_dossiers": "dossiers", "rules": "How it counts",
+        "rules": "How it counts",
     },
 }
-
-
-def n_word(code: str, lang: str = "vi") -> str:
-    """What a KPI's n counts: ratings (the satisfaction KPIs) or dossiers."""
-    k = get_registry().kpi(code)
-    rated = any(str(m).startswith("rated") for m in (k.denominator or ()))
-    return RULES[lang]["word_ratings" if rated else "word_dossiers"]
 
 
 def _measures(reg: Registry, code: str) -> list:

@@ -110,6 +110,17 @@ def unit_word(unit: str | None, count: object, lang: str = DEFAULT_LANG) -> str 
     return get(f"uom.{unit}", lang, default=unit, count=count)
 
 
+def n_word(kpi, lang: str = DEFAULT_LANG) -> str:
+    """What a KPI's n counts, in words: ratings (the satisfaction KPIs, a denominator of rated_* measures) or
+    dossiers. `kpi`: a registry Kpi or its code. The one rule (the dictionary, the dashboard, the reports)."""
+    if isinstance(kpi, str):
+        from metrics.registry import get_registry
+
+        kpi = get_registry().kpi(kpi)
+    rated = any(str(m).startswith("rated") for m in (getattr(kpi, "denominator", None) or ()))
+    return t("word_ratings" if rated else "word_dossiers", lang)
+
+
 def _read(row, column: str):
     try:
         return row[column]
