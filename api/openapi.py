@@ -53,10 +53,25 @@ _VALUE_ROW = {"type": "object", "properties": {
     "ratio": {"type": "number", "nullable": True},
     "projected": {"type": "number", "nullable": True}, "change": {"type": "number", "nullable": True},
 }}
-_KPI = {"type": "object", "required": ["kpi", "name"], "properties": {
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+# every field /api/v1/kpis and /api/v1/kpis/{code} answer (tests/test_api.py checks the routes against it)
+_KPI = {"type": "object", "required": ["kpi", "name", "decimals", "display_kind", "show"], "properties": {
     "kpi": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
     "type": {"type": "string"}, "unit": {"type": "string"}, "direction": {"type": "string"},
-    "legal_basis": {"type": "string", "nullable": True}, "target": {"type": "number", "nullable": True},
+    "source": {"type": "string", "enum": ["dossiers", "catalogue", "indicator"]},
+    "time": {"type": "string", "nullable": True}, "dimensions": _STRINGS, "grains": _STRINGS,
+    "legal_basis": {"type": "string", "nullable": True}, "auxiliary": {"type": "boolean"}, "tags": _STRINGS,
+    "target": {"type": "number", "nullable": True},
+    "target_comparison": {"type": "string", "nullable": True, "enum": [">=", "<=", None]},
+    "target_deadline": {"type": "string", "format": "date", "nullable": True},
+    "decimals": {"type": "integer", "minimum": 0, "maximum": 4,
+                 "description": "decimals the KPI's values are shown and rounded with (kpis.yaml display)"},
+    "display_kind": {"type": "string", "enum": ["percent", "count", "days", "points", "number"],
+                     "description": "how a value is written: percent, count, days, points or number"},
+    "show": {"type": "array", "items": {"type": "string", "enum": ["overview", "ranking", "ward", "ward_trend",
+                                                                     "wards_grid", "report", "report_trend"]},
+             "description": "the surfaces the KPI is on besides the KPI page and the KPI lists"},
+    "sql": {"type": "string", "description": "/api/v1/kpis/{code} only: the SQL that defines the KPI"},
 }}
 
 

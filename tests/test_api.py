@@ -354,3 +354,40 @@ def test_openapi_served_and_every_get_answers_without_500(world):
         run()
         checked += 1
     assert checked == 6
+
+
+def _json_schema(node):
+    """An OpenAPI 3.0 schema as JSON Schema (nullable -> a null type), closed: no field it does not name."""
+    if isinstance(node, list):
+        return [_json_schema(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _json_schema(v) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable"):
+        out["type"] = [node["type"], "null"]
+    if node.get("type") == "object" and "properties" in node:
+        out["additionalProperties"] = False
+    return out
+
+
+def test_kpis_routes_answer_only_fields_the_openapi_schema_describes(client):
+    """Every field /api/v1/kpis and /api/v1/kpis/{code} return is in the OpenAPI _KPI schema, with its type
+    (decimals, display_kind, show included), and the document points both routes at it."""
+    import jsonschema_rs
+
+    from api.openapi import _KPI, spec
+
+    doc = spec()
+    listed = doc["paths"]["/api/v1/kpis"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed["properties"]["kpis"]["items"] is _KPI
+    one = doc["paths"]["/api/v1/kpis/{code}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert one is _KPI
+    check = jsonschema_rs.validator_for(_json_schema(_KPI))
+    items = client.get("/api/v1/kpis").get_json()["kpis"]
+    single = client.get(f"/api/v1/kpis/{items[0]['kpi']}").get_json()
+    assert {"decimals", "display_kind", "show"} <= set(items[0]) and "sql" in single
+    for item in [*items, single]:
+        errors = [str(e) for e in check.iter_errors(item)]
+        assert not errors, (item["kpi"], errors[:3])
+    returned = set().union(*(set(i) for i in items)) | set(single)
+    assert returned <= set(_KPI["properties"]), returned - set(_KPI["properties"])
