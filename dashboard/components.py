@@ -249,9 +249,16 @@ def grid(grid_id: str, lang: str, height: str | None = "520px", page_size: int =
     """An AG Grid with the dashboard's defaults (sortable, filterable, resizable, local theme).
 
     height None: the grid grows with its rows, a page of `page_size` at a time (short lists stay short).
+
+    The keyboard (WCAG 2.1.1, issue 14): a grid is one Tab stop, its pager the next ones. Tab enters it on a
+    header cell; the arrow keys move between the header and the cells inside (Enter sorts, Alt+Down opens a
+    column's filter); Tab leaves it. AG Grid's own Tab walks every header and then every cell of every row
+    (a 500-row overdue list: thousands of presses to get past it): tabToNextHeader / tabToNextCell returning false
+    give Tab back to the browser.
     """
     options = {"animateRows": False, "suppressCellFocus": False, "enableCellTextSelection": True,
                "ensureDomOrder": True, "tooltipShowDelay": 300, "localeText": grid_locale(lang),
+               "tabToNextHeader": {"function": "false"}, "tabToNextCell": {"function": "false"},
                **kw.pop("dashGridOptions", {})}
     if height is None:
         options.update({"domLayout": "autoHeight", "pagination": True, "paginationPageSize": page_size,

@@ -12,7 +12,13 @@
      aria-label, and, when it carries a table, a "Bảng số liệu / Data table" toggle under it. The text comes
      with the figure (a callback's output), and dcc.Graph has no role or aria-label property: only the drawn
      chart can carry them.
-   - Enter on a radio drawn as a button chooses it (a key handler: behaviour, not a property). */
+   - Enter on a radio drawn as a button chooses it (a key handler: behaviour, not a property).
+   - A letter typed in an open dcc.Dropdown's list goes to its search box. Dash 4 opens the list (Enter, Down)
+     on the chosen option, and the list itself has no type-ahead: the letters were lost, and a keyboard user
+     who opens the ward selector and types "Hoàn Kiếm" found nothing. (Typing on the closed selector already
+     opens it with the search box: Dash does that.)
+   - Enter on a grid cell that holds a link (the wards grid's names) follows the link: AG Grid moves focus
+     from cell to cell with the arrow keys, and the link inside the focused cell could not be reached. */
 (function () {
   function dropdowns(root) {
     root.querySelectorAll('.dash-dropdown-focus-target').forEach(function (input) {
@@ -92,6 +98,32 @@
       el.click();
     }
   });
+
+  // a letter typed in an open dropdown's list: into its search box, focused before the key's default action
+  // runs, so the letter lands there. Through the list's own Home key, which focuses the search box and resets
+  // the list's position (else the first Down after typing went on from the option the list opened on, past
+  // the first matches). Space still chooses the option, the arrows and Tab still walk the list.
+  document.addEventListener('keydown', function (e) {
+    const el = e.target;
+    if (e.key.length !== 1 || e.key === ' ' || e.ctrlKey || e.metaKey || e.altKey || !(el instanceof Element)) { return; }
+    const list = el.closest('.dash-dropdown-content');
+    const search = list && list.querySelector('input.dash-dropdown-search');
+    if (!search || el === search) { return; }
+    el.dispatchEvent(new KeyboardEvent('keydown', {key: 'Home', code: 'Home', bubbles: true, cancelable: true}));
+    if (document.activeElement !== search) { search.focus(); }
+  }, true);
+
+  // Enter on a focused grid cell with one link in it (not on the link itself): follow the link
+  document.addEventListener('keydown', function (e) {
+    const el = e.target;
+    if (e.key !== 'Enter' || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || !(el instanceof Element) ||
+        !el.classList.contains('ag-cell')) { return; }
+    const links = el.querySelectorAll('a[href]');
+    if (links.length === 1) {
+      e.preventDefault();
+      links[0].click();
+    }
+  }, true);
 
   let queued = false;
   function run() {

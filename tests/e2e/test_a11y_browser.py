@@ -199,16 +199,35 @@ FOCUS_JS = """
 let el = document.activeElement;
 const shown = (el && el.classList.contains('btn-check') && el.nextElementSibling) ? el.nextElementSibling : el;
 const s = getComputedStyle(shown);
-let bg = 'rgba(0, 0, 0, 0)', p = shown.parentElement;
+// any CSS colour (rgb(), AG Grid's color-mix() results as color(srgb ...), names) as [r, g, b, a] 0-255,
+// through a canvas: a regex on the computed string misread color(srgb 0.09 0.11 0.12 / 0.15) as near black
+const ctx = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
+function rgba(c) {
+  ctx.clearRect(0, 0, 1, 1);
+  ctx.fillStyle = 'rgba(0, 0, 0, 0)';
+  ctx.fillStyle = c;
+  ctx.fillRect(0, 0, 1, 1);
+  return Array.from(ctx.getImageData(0, 0, 1, 1).data);
+}
+// what is behind the ring: the backgrounds from the element (a ring drawn inside it, negative offset, lies on
+// its own background) or its parent up to the first opaque one, laid over white
+const layers = [];
+let p = parseFloat(s.outlineOffset) < 0 ? shown : shown.parentElement;
 while (p) {
-  const c = getComputedStyle(p).backgroundColor;
-  if (c && c !== 'transparent' && !/rgba\\(.*, 0\\)$/.test(c)) { bg = c; break; }
+  const c = rgba(getComputedStyle(p).backgroundColor);
+  if (c[3] > 0) { layers.push(c); if (c[3] === 255) { break; } }
   p = p.parentElement;
 }
+let bg = [255, 255, 255];
+layers.reverse().forEach(function (c) {
+  const a = c[3] / 255;
+  bg = bg.map(function (v, i) { return Math.round(c[i] * a + v * (1 - a)); });
+});
+const ring = rgba(s.outlineColor);
 return {tag: el.tagName.toLowerCase(), id: el.id || '', cls: String(el.className || ''), name: el.name || '',
         type: el.type || '', text: (shown.textContent || '').trim().slice(0, 40), href: el.getAttribute('href') || '',
-        outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0, color: s.outlineColor,
-        bg: bg === 'rgba(0, 0, 0, 0)' ? 'rgb(255, 255, 255)' : bg};
+        outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0,
+        color: 'rgb(' + ring.slice(0, 3).join(', ') + ')', bg: 'rgb(' + bg.join(', ') + ')'};
 """
 
 
