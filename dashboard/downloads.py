@@ -363,7 +363,7 @@ function(clicks) {
     const head = panel && panel.querySelector('.section-title, h2, h3');
     const pick = panel && panel.querySelector('.control-kpi');
     let title = head ? head.textContent.trim() : '';
-    const chosen = pick ? (pick.innerText || '').split('\n')[0].trim() : '';
+    const chosen = pick ? (pick.innerText || '').split('\\n')[0].trim() : '';
     if (chosen && title.indexOf(chosen) < 0) { title = title ? title + ': ' + chosen : chosen; }
     const page = document.querySelector('.page');
     const full = gd._fullLayout || {};

@@ -35,7 +35,8 @@ def layout(kpi: str | None = None, unit: str | None = None, grain: str | None = 
     lang = request_lang()
     code, notice = view.resolve(kpi)
     known = set(data.wards()["unit_code"])
-    unit = unit if unit in known else "01"
+    refused = unit in known and not data.sees(unit)  # another unit in the address: said, then the city (issue 10)
+    unit = unit if unit in known and not refused else "01"
     grain = grain if grain in view.GRAINS else "month"
     return html.Div([
         html.Div([
@@ -57,6 +58,7 @@ def layout(kpi: str | None = None, unit: str | None = None, grain: str | None = 
         ], className="filters"),
         html.Div(empty_state(t("unknown_kpi", lang, kpi=notice, name=data.kpi_name(code, lang)),
                              "warning") if notice else None, className="mb-2"),
+        out_of_scope(lang) if refused else None,
         html.H1(id="kp-title", className="page-title"),
         dbc.Row([
             dbc.Col(section(html.Span(id="kp-header-title"), html.Div(id=ids.KP_HEADER)), xl=5),

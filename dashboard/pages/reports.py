@@ -38,8 +38,8 @@ def layout(**_):
                   dcc.Dropdown(id=ids.RP_MONTH, value=months[0]["value"], options=months, clearable=False)],
                  className="control"),
         html.Div([html.Label(t("rp_unit", lang), id=ids.RP_UNIT_LABEL, htmlFor=ids.RP_UNIT, className="control-label"),
-                  dcc.Dropdown(id=ids.RP_UNIT, value=config.CITY_CODE, clearable=False,
-                               options=unit_options(data.units(), lang, with_city=True))],
+                  dcc.Dropdown(id=ids.RP_UNIT, value=data.home_unit() or config.CITY_CODE, clearable=False,
+                               options=unit_options(data.units(), lang, with_city=data.viewer().scope is None))],
                  className="control control-wide"),
         html.Div([html.Span(t("rp_lang", lang), id=ids.RP_LANG_LABEL, className="control-label"),
                   dbc.RadioItems(id=ids.RP_LANG, value=lang, inline=True, options=view.lang_options(lang),
@@ -77,7 +77,7 @@ def words(lang):
     lang = lang_of(lang)
     return (t("rp_title", lang), t("rp_form", lang), t("rp_month", lang),
             view.month_options(data.local_now().date(), lang), t("rp_unit", lang),
-            unit_options(data.units(), lang, with_city=True), t("rp_lang", lang), view.lang_options(lang),
+            unit_options(data.units(), lang, with_city=data.viewer().scope is None), t("rp_lang", lang), view.lang_options(lang),
             t("rp_make", lang), t("rp_schedule", lang), t("rp_list", lang), view.columns(lang))
 
 

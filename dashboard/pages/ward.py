@@ -41,6 +41,9 @@ def layout(unit: str | None = None, period: str | None = None, trend: str | None
     periods = period_options(now, lang)
     period = period if period in {o["value"] for o in periods} else default_period(now)
     known = set(data.wards()["unit_code"])
+    if unit in known and not data.sees(unit):  # another unit in the address: say so, never show it (issue 10)
+        return html.Div([html.H1(t("nav_ward", lang), className="page-title"), out_of_scope(lang),
+                         html.P(dcc.Link(t("auth_own_unit", lang), href="/ward"))])
     unit = unit if unit in known else data.home_unit()  # a ward chair opens on their ward
     trend = trend if trend in view.TREND_KPIS else view.TREND_KPIS[0]
     titles = {key: html.Span(t(key, lang), id=f"{ids.WU_SECTION_TITLES}-{key}") for key in SECTIONS}

@@ -247,7 +247,7 @@ def changes(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = No
                             html.Strong(fmt.number(n_today, 0, lang), id=ids.OV_TODAY)],
                            className="stat-note kpi-partial")],
                  className="stat"),
-        html.Div([html.Div(t("ov_overdue_now", lang), className="stat-label"),
+        html.Div([html.Div(t("ov_overdue_now", lang) + _scope_note(lang), className="stat-label"),
                   html.Div(fmt.number(len(overdue), 0, lang), className="stat-value stat-bad" if len(overdue)
                            else "stat-value"),
                   html.Div([t("ov_new_overdue", lang, n=fmt.number(len(fresh), 0, lang), count=len(fresh)),
@@ -353,3 +353,12 @@ def ranking_table(frame: tuple[pd.DataFrame, str | None], kpi: str, lang: str, p
                t("f_period", lang): fmt.period(label, lang, long=True)}
     return Table("xep-hang", t("kp_units", lang, kpi=name, period=fmt.period(label, lang, long=True)), columns,
                  records, [kpi], filters, f"{kpi}-{label or ''}")
+
+
+def _scope_note(lang: str) -> str:
+    """' · Phường Cửa Nam' after a dossier-level figure of a viewer who sees only some units (issue 10): the
+    figures beside it are the city's, this one is theirs."""
+    v = data.viewer()
+    if v.scope is None:
+        return ""
+    return " · " + ", ".join(data.unit_name(u, lang) for u in sorted(v.units))

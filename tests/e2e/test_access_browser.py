@@ -428,9 +428,6 @@ def test_ward_chair_signs_in_and_sees_only_cua_nam_everywhere(browser, world, tm
     problems.assert_clean()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="issue 10, open: /ward?unit=00070 and /kpi?unit=00070 drop the unit (its "
-                   "dropdown has no such option, so Dash clears the value) and show the unit picker / the city "
-                   "instead of the out-of-scope state ('ngoài phạm vi'); no Hoàn Kiếm data is shown")
 def test_another_ward_in_the_address_says_it_is_outside_the_scope(browser) -> None:
     dash_duo, base = browser
     problems = Problems(dash_duo)
