@@ -7,6 +7,7 @@ Screenshots of every page (vi and en) go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -249,8 +250,10 @@ def test_download_controls_on_the_overview_and_a_ward(dash_duo, app, shots, tmp_
     first_code = dash_duo.find_element("#wu-procs .ag-center-cols-container .ag-row[row-index='0'] [col-id='code']")
     assert raw.decode("utf-8-sig").splitlines()[1].startswith(first_code.text + ",") and rows
     _choose(dash_duo, ".dl-wu-trend", "SVG")
-    svg = _downloaded(tmp_path, ".svg")
-    assert svg.read_text(encoding="utf-8").lstrip().startswith("<svg")
+    svg = _downloaded(tmp_path, ".svg", timeout=45)  # made on the server by kaleido: a cold Chromium takes a while
+    assert re.fullmatch(r"r57-wu-trend-\d{8}-\d{4}\.svg", svg.name), svg.name
+    text = svg.read_text(encoding="utf-8")
+    assert text.lstrip().startswith("<svg") and "Nguồn:" in text  # the export: titled, with its source line
     # a menu open, for the README
     toggle = dash_duo.find_element(".dl-index .dl-toggle")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'end'}); arguments[0].click();", toggle)
