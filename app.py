@@ -296,6 +296,14 @@ def cmd_access(args: argparse.Namespace) -> int:
     return run(load_settings(warehouse=args.warehouse, app_db=args.app_db), args)
 
 
+# --- alerts: rules, evaluation and delivery (issue 11) ----------------------------------------------
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from alerts.cli import run
+
+    return run(load_settings(warehouse=args.warehouse, app_db=args.app_db), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="app.py", description="Hanoi Resolution 57 KPI dashboard")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -363,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     from access.cli import add_arguments as access_arguments
 
     access_arguments(sub, wh, cmd_access)  # users …, tokens …, audit
+    from alerts.cli import add_arguments as alerts_arguments
+
+    alerts_arguments(sub, wh, cmd_alerts)  # alerts add|list|run|test
     return p
 
 

@@ -246,7 +246,7 @@ def default_rules(db, username: str, settings=None, *, actor: str = "system") ->
     elif role == "leader":
         wanted += [dict(rule="status_change", unit=None), dict(rule="escalation", unit=None, days=20)]
     elif role in ("admin", "analyst"):
-        wanted += [dict(rule="ingest_failed"), dict(rule="data_stale", days=16)]
+        wanted += [dict(rule="ingest_failed"), dict(rule="data_stale", threshold=16)]
     have = {(r.rule, r.unit, r.kpi, r.channel) for r in list_rules(db, username)}
     added = []
     for w in wanted:

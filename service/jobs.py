@@ -1,4 +1,5 @@
-"""Ingest jobs: load what waits in an inbox through the one write sequence (Writer.load)."""
+"""Ingest jobs: load what waits in an inbox through the one write sequence (Writer.load); the alerts jobs
+(alerts/jobs.py) are added to the same scheduler by `add_alert_jobs`."""
 
 from __future__ import annotations
 
@@ -30,3 +31,11 @@ def run_inbox(writer: Writer, source: str) -> list[RunReport]:
                 r.inserted, r.updated, r.quarantined, f" error={r.error}" if r.error else "")
     log.debug("%s tick: %d files in %.0f ms", source, len(files), (time.perf_counter() - started) * 1000)
     return reports
+
+
+def add_alert_jobs(sched, settings, db=None):
+    """The alerts jobs (every 15 minutes, after a new snapshot, the 07:30 digest) on the scheduler: the one
+    process that evaluates and delivers alerts. Returns the AlertsJob (its last result, for tests and logs)."""
+    from alerts.jobs import add_alert_jobs as add
+
+    return add(sched, settings, db)

@@ -7,7 +7,9 @@ child that serves (WERKZEUG_RUN_MAIN=true) may take it. Runs of a job never over
 next tick tries again.
 
 Jobs: the two inbox ingests, retention (service/retention.py: once at start, then daily), the
-monthly reports, and any extra ones the caller passes (the demo live feed).
+monthly reports, the alerts (service/jobs.py → alerts/jobs.py: every 15 minutes, within a minute of a
+snapshot published after an ingest that changed data, and the 07:30 digest on working days), and any
+extra ones the caller passes (the demo live feed).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from filelock import FileLock, Timeout
 import config
 from config import TZ, Settings
 
-from .jobs import run_inbox
+from .jobs import add_alert_jobs, run_inbox
 from .retention import run_retention
 from .writer import Writer
 
@@ -74,7 +76,7 @@ def _safe(name: str, fn: Callable[[], object]) -> Callable[[], None]:
 
 
 def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], object], float]] | None = None,
-                    reports: bool = True) -> BackgroundScheduler:
+                    reports: bool = True, alerts: bool = True) -> BackgroundScheduler:
     s: Settings = writer.settings
     sched = BackgroundScheduler(timezone=TZ, job_defaults={"max_instances": 1, "coalesce": True,
                                                            "misfire_grace_time": 60})
@@ -94,6 +96,8 @@ def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], obj
         # 1st of the month 07:00 Hanoi, for the previous month; an hourly tick retries failures and
         # catches up; each run is a low-priority child process, one report at a time
         add_report_job(sched, s, detached=True)
+    if alerts:
+        add_alert_jobs(sched, s)  # evaluation and delivery in this, the scheduler's, process only
     return sched
 
 

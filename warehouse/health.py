@@ -85,3 +85,27 @@ def quarantine_list(con: duckdb.DuckDBPyConnection, lang: str = "vi", limit: int
 def units_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The city and its wards/communes: unit_code, name (with diacritics), name_en, unit_type."""
     return con.execute("SELECT unit_code, name, name_en, unit_type FROM units ORDER BY unit_code").df()
+
+
+def last_received(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> pd.DataFrame:
+    """Per ward/commune (every unit but the city): the newest receipt time of a dossier up to `now` (NaT: none
+    yet). The alerts' data_stale rule judges from it whether a unit's system stopped sending."""
+    return con.execute("""
+        SELECT u.unit_code, max(d.received_at) FILTER (WHERE d.received_at <= coalesce(?, TIMESTAMP '9999-01-01'))
+               AS last_received_at
+        FROM units u LEFT JOIN dossiers d ON d.unit_code = u.unit_code
+        WHERE u.parent_code IS NOT NULL
+        GROUP BY u.unit_code ORDER BY u.unit_code
+    """, [now]).df()
+
+
+def working_days(con: duckdb.DuckDBPyConnection, start, end) -> list:
+    """The working days (calendar.is_working) from `start` to `end`, inclusive, as dates."""
+    return [r[0] for r in con.execute("SELECT day FROM calendar WHERE day BETWEEN ? AND ? AND is_working ORDER BY day",
+                                      [start, end]).fetchall()]
+
+
+def is_working_day(con: duckdb.DuckDBPyConnection, day) -> bool:
+    """Whether `day` is a working day in the warehouse calendar (not a weekend, not Tết or a holiday)."""
+    row = con.execute("SELECT is_working FROM calendar WHERE day = ?", [day]).fetchone()
+    return bool(row and row[0])
