@@ -1,0 +1,105 @@
+"""Alerts benchmark: `alerts run` (evaluate every rule over all 126 units and deliver in-app), beside one
+metrics.query for all units in the same run (a script, not a test).
+
+    python bench/bench_alerts.py --warehouse data/warehouse.duckdb [--reps 7]
+
+A scratch application database (SQLite in a temp folder) gets one account per ward with the ward defaults
+(due_soon, overdue), a department over ten wards, a leader (status_change, escalation), an admin
+(ingest_failed, data_stale) and threshold, report_ready rules: every rule name, all 126 units. Each rep
+evaluates and delivers on a fresh database (so the deduplication does not make later reps free); `now` is
+the warehouse's newest receipt time moved to 07:30 of a working day, so the due-soon digest runs.
+Prints median and min–max (ms) of: alerts run; evaluation alone; one metrics.query (all KPIs, all units,
+the last complete month, by unit). Target (issue 11): alerts run ≤ 2 s on the 10 M-dossier warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _stats(xs: list[float]) -> str:
+    return f"median {statistics.median(xs):8.1f} ms   min–max {min(xs):.1f}–{max(xs):.1f} ms"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--warehouse", required=True)
+    ap.add_argument("--reps", type=int, default=7)
+    args = ap.parse_args()
+
+    import metrics
+    from access import users
+    from access.db import open_appdb
+    from alerts import store
+    from alerts.deliver import deliver
+    from alerts.evaluate import evaluate
+    from alerts.jobs import open_reader
+    from config import load_settings
+    from metrics.periods import last_complete
+    from warehouse.health import is_working_day, units_frame
+
+    settings = load_settings(warehouse=args.warehouse)
+    con = open_reader(settings)
+    if con is None:
+        sys.exit("no warehouse: run `python app.py demo --warehouse …` first")
+    n = con.execute("SELECT count(*) FROM dossiers").fetchall()[0][0]
+    newest = con.execute("SELECT max(received_at) FROM dossiers").fetchall()[0][0]
+    now = newest.replace(hour=7, minute=30, second=0, microsecond=0)
+    while not is_working_day(con, now.date()):
+        now -= timedelta(days=1)
+    wards = [u for u in units_frame(con)["unit_code"] if u != "01"]
+    print(f"warehouse {args.warehouse}: {n:,} dossiers, {len(wards)} wards; now = {now:%Y-%m-%d %H:%M}")
+
+    def fresh_db(folder: Path):
+        db = open_appdb(f"sqlite:///{folder / 'app.sqlite3'}")
+        for i, w in enumerate(wards):
+            name = f"ward{i:03d}"
+            users.add_user(db, name, "ward", [w], actor="bench")
+            store.default_rules(db, name)
+            store.add_rule(db, username=name, rule="threshold", unit=w, kpi="on_time_rate", threshold=90, actor="bench")
+        users.add_user(db, "dept", "department", wards[:10], actor="bench")
+        store.default_rules(db, "dept")
+        for name, role in (("leader", "leader"), ("admin", "admin")):
+            users.add_user(db, name, role, [], actor="bench")
+            store.default_rules(db, name)
+        store.add_rule(db, username="leader", rule="report_ready", actor="bench")
+        store.add_rule(db, username="leader", rule="overdue", days=5, actor="bench")
+        return db
+
+    runs, evals, queries, counts = [], [], [], None
+    for _ in range(args.reps):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = fresh_db(Path(tmp))
+            rules = len(store.list_rules(db))
+            t0 = time.perf_counter()
+            events = evaluate(con, db, now, settings)
+            t1 = time.perf_counter()
+            delivered = deliver(db, now, settings)
+            t2 = time.perf_counter()
+            db.close()
+        runs.append((t2 - t0) * 1000)
+        evals.append((t1 - t0) * 1000)
+        counts = (rules, len(events), delivered)
+        t = time.perf_counter()
+        metrics.query(con, None, grain="month", periods=[last_complete(now).label], units=None, by="unit_code",
+                      now=now)
+        queries.append((time.perf_counter() - t) * 1000)
+    rules, n_events, delivered = counts
+    print(f"{rules} rules, {n_events} events, delivered {delivered}")
+    print(f"alerts run (evaluate + deliver)     {_stats(runs)}")
+    print(f"  of which evaluate                 {_stats(evals)}")
+    print(f"one metrics.query, all units        {_stats(queries)}")
+    con.close()
+
+
+if __name__ == "__main__":
+    main()
