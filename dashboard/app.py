@@ -27,8 +27,9 @@ HERE = Path(__file__).resolve().parent
 NAV = (("/", "nav_overview", "nav-overview"), ("/wards", "nav_wards", "nav-wards"), ("/ward", "nav_ward", "nav-ward"),
        ("/kpi", "nav_kpi", "nav-kpi"), ("/economy", "nav_economy", "nav-economy"),
        ("/health", "nav_health", "nav-health"), ("/reports", "nav_reports", "nav-reports"),
-       ("/audit", "nav_audit", "nav-audit"))
+       ("/audit", "nav_audit", "nav-audit"), ("/alerts", "nav_alerts", "nav-alerts"))
 ADMIN_ONLY = {"/audit": "audit"}  # links shown only to roles with this permission (access.roles)
+ACCOUNT_ONLY = {"/alerts"}  # links shown only to a signed-in account (alerts belong to accounts, issue 11)
 
 # Keeps the address bar in step with a page's filters without a reload or a history entry (so a
 # view can be bookmarked and shared); Dash Pages re-reads the query string on the next visit.
@@ -111,8 +112,12 @@ def _titles_js() -> str:
 
 def _navbar(lang: str) -> html.Header:
     v = data.viewer()
+
+    def shown(href: str) -> bool:
+        return ((href not in ADMIN_ONLY or v.may(ADMIN_ONLY[href])) and (href not in ACCOUNT_ONLY or v.kind == "user"))
+
     links = [dbc.NavItem(dbc.NavLink(t(key, lang), href=href, active="exact", id=nid),
-                         className=None if href not in ADMIN_ONLY or v.may(ADMIN_ONLY[href]) else "d-none")
+                         className=None if shown(href) else "d-none")
              for href, key, nid in NAV]
     switch = html.Div([
         html.Span(t("lang_label", lang), id="shell-lang-label", className="visually-hidden"),
@@ -127,8 +132,50 @@ def _navbar(lang: str) -> html.Header:
                   html.Span(t("app_title", lang), id=ids.BRAND, className="brand-text")],
                  href="/", className="brand"),
         dbc.Nav(links, id=ids.NAV_LINKS, className="shell-links", navbar=True),
-        html.Div([html.Span(id=ids.FRESHNESS, className="freshness"), switch, _account(lang)], className="shell-right"),
+        html.Div([html.Span(id=ids.FRESHNESS, className="freshness"), switch, _bell(lang), _account(lang)],
+                 className="shell-right"),
     ], className="shell-nav", id=ids.NAV, **{"aria-label": "R57"}), className="shell-header")
+
+
+def bell_label(n: int, lang: str) -> str:
+    """'3 thông báo chưa đọc' / '3 unread notifications'; 'Không có thông báo chưa đọc' for none."""
+    return t("bell_unread", lang, n=n, count=n) if n else t("bell_none", lang)
+
+
+def unread(v=None) -> int | None:
+    """The signed-in account's unread in-app notifications (alerts.store); None with sign-in off or for a token."""
+    v = v or data.viewer()
+    if v.kind != "user" or not access_web.guarded():
+        return None
+    from alerts import store
+
+    try:
+        return store.unread_count(access_web.state().db, v.name)
+    except Exception:  # the application database not migrated yet (no alerts tables): no bell, the page works
+        import logging
+
+        logging.getLogger(__name__).warning("unread notifications of %s could not be read", v.name, exc_info=True)
+        return None
+
+
+def _badge(n: int) -> str:
+    return "" if not n else str(n) if n < 100 else "99+"
+
+
+def _badge_class(n: int) -> str:
+    return "shell-bell-count" + ("" if n else " d-none")
+
+
+def _bell(lang: str):
+    """The bell (issue 11): a link to /alerts with the unread count as a badge, beside the account; refreshed
+    by the shell's tick. With sign-in off, or for a token, nothing here."""
+    n = unread()
+    if n is None:
+        return html.Span(html.Span(id=ids.BELL_COUNT), id=ids.BELL, hidden=True)
+    return html.A([html.Span(className="status-icon icon-bell", **{"aria-hidden": "true"}),
+                   html.Span(_badge(n), id=ids.BELL_COUNT, className=_badge_class(n), **{"aria-hidden": "true"})],
+                  href="/alerts", id=ids.BELL, className="shell-bell", title=bell_label(n, lang),
+                  **{"aria-label": bell_label(n, lang)})
 
 
 def _account(lang: str):
@@ -179,6 +226,7 @@ def _layout(ctx: data.Context):
             dcc.Store(id=ids.URL_SINK),
             dcc.Store(id="shell-html-lang"),
             dcc.Store(id=ids.IMAGE_SINK),
+            dcc.Store(id=ids.BELL_BUMP, data=0),
             dcc.Download(id=ids.IMAGE_DOWNLOAD),
             dcc.Interval(id=ids.TICK, interval=int(ctx.refresh_s * 1000), n_intervals=0),
         ], className="shell")
@@ -237,6 +285,18 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
                 return (no_update if new == old else new), t("never_updated", lang), []
             banners, line = _banners(con, now, lang)
         return (no_update if new == old else new), line, banners
+
+    @app.callback(Output(ids.BELL, "aria-label"), Output(ids.BELL, "title"), Output(ids.BELL_COUNT, "children"),
+                  Output(ids.BELL_COUNT, "className"),
+                  Input(ids.TICK, "n_intervals"), Input(ids.LANG, "data"), Input(ids.BELL_BUMP, "data"))
+    def bell(_n, lang, _bump):
+        """The bell's unread count, every tick and after the alerts page marks, adds or removes something."""
+        lang = lang if lang in ("vi", "en") else DEFAULT_LANG
+        n = unread()
+        if n is None:
+            return no_update, no_update, no_update, no_update
+        label = bell_label(n, lang)
+        return label, label, _badge(n), _badge_class(n)
 
     app.clientside_callback(URL_STATE_JS, Output(ids.URL_SINK, "data"),
                             Input({"type": ids.URL_STATE, "page": ALL}, "data"))

@@ -69,6 +69,52 @@ WU_OVERDUE_TITLE = "wu-overdue-title"
 WU_OVERDUE_GRID = "wu-overdue-grid"
 WU_SECTION_TITLES = "wu-section-titles"
 WU_DOWNLOAD = "wu-download"
+# the action lists (issue 11): due soon beside overdue, one procedure filter for both
+WU_DUE = "wu-due"
+WU_DUE_TITLE = "wu-due-title"
+WU_DUE_GRID = "wu-due-grid"
+WU_DUE_NOTE = "wu-due-note"
+WU_OVERDUE_NOTE = "wu-overdue-note"
+WU_PROC_FILTER = "wu-proc-filter"    # dcc.Dropdown: a procedure code or None (a click in the procedures grid sets it)
+WU_PROC_FILTER_LABEL = "wu-proc-filter-label"
+WU_PROC_CLEAR = "wu-proc-clear"      # "Bỏ lọc / Clear filter"
+WU_PROC_HINT = "wu-proc-hint"
+
+# --- dossier detail (/dossier?id=) ------------------------------------------------------------------
+DO_ID = "do-id"                      # dcc.Store: the dossier id from the address
+DO_TITLE = "do-title"
+DO_BODY = "do-body"
+
+# --- alerts (/alerts) --------------------------------------------------------------------------------
+BELL = "shell-bell"                  # the header's bell: a link to /alerts with the unread count
+BELL_COUNT = "shell-bell-count"      # its badge
+AL_TITLE = "al-title"
+AL_NOTIFS_TITLE = "al-notifs-title"
+AL_NOTIFS = "al-notifs"
+AL_MARK_READ = "al-mark-read"
+AL_RULES_TITLE = "al-rules-title"
+AL_RULES = "al-rules"                # grid of the user's rules
+AL_REMOVE = "al-remove"              # "Xóa quy tắc đã chọn / Remove the selected rule"
+AL_FORM_TITLE = "al-form-title"
+AL_RULE = "al-rule"
+AL_RULE_LABEL = "al-rule-label"
+AL_UNIT = "al-unit"
+AL_UNIT_LABEL = "al-unit-label"
+AL_KPI = "al-kpi"
+AL_KPI_LABEL = "al-kpi-label"
+AL_THRESHOLD = "al-threshold"
+AL_THRESHOLD_LABEL = "al-threshold-label"
+AL_DAYS = "al-days"
+AL_DAYS_LABEL = "al-days-label"
+AL_CHANNEL = "al-channel"
+AL_CHANNEL_LABEL = "al-channel-label"
+AL_TARGET = "al-target"              # e-mail address or webhook URL of the channel
+AL_TARGET_LABEL = "al-target-label"
+AL_ADD = "al-add"
+AL_MESSAGE = "al-message"            # what the last add/remove did, or why it was refused
+BELL_BUMP = "shell-bell-bump"        # dcc.Store in the shell: bumped by the alerts page (mark read, add, remove)
+AL_LOG_TITLE = "al-log-title"
+AL_LOG = "al-log"                    # grid of deliveries
 
 # --- KPI detail -----------------------------------------------------------------------------------
 KP_KPI = "kp-kpi"

@@ -235,8 +235,9 @@ def test_ward_overdue_list_most_urgent_first_ids_only(con) -> None:
     assert [r["dossier_id"] for r in rows] == list(api["dossier_id"])
     days = [r["days"] for r in rows]
     assert days == sorted(days, reverse=True)
-    assert set(rows[0]) == {"dossier_id", "procedure", "procedure_code", "received", "received_sort", "due",
+    assert set(rows[0]) == {"dossier_id", "href", "procedure", "procedure_code", "received", "received_sort", "due",
                             "due_sort", "days", "status"}  # no applicant, address or phone: never personal data
+    assert rows[0]["href"] == f"/dossier?id={rows[0]['dossier_id']}"  # the dossier detail (issue 11)
     assert rows[0]["status"] in {"Mới tiếp nhận", "Đang xử lý"}
 
 

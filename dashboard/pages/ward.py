@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
+from access import roles as access_roles
 from access import web as access_web
 
 from .. import data, downloads, ids
@@ -80,11 +81,7 @@ def layout(unit: str | None = None, period: str | None = None, trend: str | None
                 dbc.Col(section(titles["wu_channels"], dcc.Graph(id=ids.WU_CHANNELS, config=PLAIN_CONFIG),
                                 actions=downloads.menu(PAGE, lang, graph=ids.WU_CHANNELS)), xl=5),
             ], className="g-3 mb-3"),
-            html.Section([html.Div([html.H2(id=ids.WU_OVERDUE_TITLE, className="section-title"),
-                                    downloads.menu(PAGE, lang, table="overdue")], className="section-head"),
-                          html.Div(id="wu-overdue-note", className="note"),
-                          grid(ids.WU_OVERDUE_GRID, lang, height=None, getRowId="params.data.dossier_id")],
-                         className="panel mb-3", id=ids.WU_OVERDUE),
+            _action_lists(lang),
             section(titles["wu_procs"], grid(ids.WU_PROCS, lang, height=None, page_size=15,
                                              getRowId="params.data.code"),
                     actions=downloads.menu(PAGE, lang, table="procs")),
@@ -101,7 +98,9 @@ def layout(unit: str | None = None, period: str | None = None, trend: str | None
              Output(ids.WU_PERIOD_LABEL, "children"), Output(ids.WU_PERIOD, "options"),
              Output(ids.WU_TREND_KPI, "options"), Output(ids.WU_PROCS, "columnDefs"),
              Output(ids.WU_OVERDUE_GRID, "columnDefs"), Output("wu-index-more", "children"),
-             Output(ids.WU_UNIT, "placeholder")],
+             Output(ids.WU_UNIT, "placeholder"), Output(ids.WU_DUE_GRID, "columnDefs"),
+             Output(ids.WU_PROC_FILTER_LABEL, "children"), Output(ids.WU_PROC_FILTER, "placeholder"),
+             Output(ids.WU_PROC_CLEAR, "children"), Output(ids.WU_PROC_HINT, "children")],
           Input(ids.LANG, "data"))
 def words(lang):
     lang = lang_of(lang)
@@ -110,14 +109,14 @@ def words(lang):
         period_options(data.local_now(), lang),
         [{"label": data.kpi_name(k, lang), "value": k} for k in view.TREND_KPIS],
         view.procedure_columns(lang), view.overdue_columns(lang), t("wu_index_components", lang),
-        t("wu_choose", lang)]
+        t("wu_choose", lang), view.due_columns(lang), t("wu_filter_label", lang), t("wu_filter_all", lang),
+        t("wu_filter_clear", lang), t("wu_filter_hint", lang)]
 
 
 @callback(Output(ids.WU_TITLE, "children"), Output("wu-pick", "children"), Output("wu-body", "style"),
           Output(ids.WU_INDEX, "figure"), Output("wu-index-table", "children"),
           Output("wu-index-total", "children"), Output(ids.WU_CHANNELS, "figure"), Output(ids.WU_PROCS, "rowData"),
-          Output(ids.WU_OVERDUE_GRID, "rowData"), Output(ids.WU_OVERDUE_TITLE, "children"),
-          Output("wu-overdue-note", "children"), Output(downloads.store_id(PAGE, "index"), "data"),
+          Output(downloads.store_id(PAGE, "index"), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
           Input(ids.WU_PERIOD, "value"))
 def fill(lang, _version, unit, period):
@@ -134,22 +133,98 @@ def fill(lang, _version, unit, period):
 
     def build(con):
         if not unit:
-            return (t("nav_ward", lang), pick(con), hidden, {}, None, "", {}, [], [], "", "", None)
+            return (t("nav_ward", lang), pick(con), hidden, {}, None, "", {}, [], None)
         if not data.sees(unit):  # another unit's page: an explanation, never its data (issue 10)
-            return (t("nav_ward", lang), out_of_scope(lang), hidden, {}, None, "", {}, [], [], "", "", None)
+            return (t("nav_ward", lang), out_of_scope(lang), hidden, {}, None, "", {}, [], None)
         fig, table, total, index_table = view.index_766_view(con, unit, lang, period, now=now)
-        rows, n = view.overdue(con, unit, lang, now=now)
-        access_web.audit("overdue_view", target=unit, detail={"rows": n})
         name = data.unit_name(unit, lang)
         title = [name, html.Span(f" · {unit}", className="unit-meta")]
-        note = "" if n <= len(rows) else t("wu_overdue_more", lang, shown=len(rows), n=n)
-        overdue_title = t("wu_overdue", lang, n=n) if n else t("wu_overdue_none", lang)
         return (title, None, {}, fig, table, total,
                 view.channel_figure(con, unit, lang, period, now=now), view.procedures(con, unit, lang, period, now=now),
-                rows,
-                overdue_title, note, index_table.to_store())
+                index_table.to_store())
 
-    return render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], [], "", "", None))
+    return render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], None))
+
+
+def _action_lists(lang: str) -> html.Div:
+    """The two lists to act on (issue 11): due within 2 working days beside overdue, one procedure filter for
+    both (a dropdown; a click on a row of the procedures grid sets it; 'Bỏ lọc' clears it)."""
+    def panel(title_id, note_id, grid_id, section_id, actions=None):
+        head = html.H2(id=title_id, className="section-title")
+        return html.Section([html.Div([head, actions], className="section-head") if actions is not None else head,
+                             html.Div(id=note_id, className="note"),
+                             grid(grid_id, lang, height=None, page_size=10, getRowId="params.data.dossier_id")],
+                            className="panel", id=section_id)
+
+    return html.Div([
+        html.Div([
+            html.Label(t("wu_filter_label", lang), id=ids.WU_PROC_FILTER_LABEL, htmlFor=ids.WU_PROC_FILTER,
+                       className="control-label"),
+            dcc.Dropdown(id=ids.WU_PROC_FILTER, value=None, options=[], clearable=True,
+                         placeholder=t("wu_filter_all", lang), className="action-filter-dropdown"),
+            dbc.Button(t("wu_filter_clear", lang), id=ids.WU_PROC_CLEAR, n_clicks=0, color="secondary", outline=True,
+                       size="sm", className="action-filter-clear"),
+            html.Span(t("wu_filter_hint", lang), id=ids.WU_PROC_HINT, className="note action-filter-hint"),
+        ], className="action-filter panel mb-2", role="search", **{"aria-labelledby": ids.WU_PROC_FILTER_LABEL}),
+        dbc.Row([
+            dbc.Col(panel(ids.WU_DUE_TITLE, ids.WU_DUE_NOTE, ids.WU_DUE_GRID, ids.WU_DUE), xl=6),
+            dbc.Col(panel(ids.WU_OVERDUE_TITLE, ids.WU_OVERDUE_NOTE, ids.WU_OVERDUE_GRID, ids.WU_OVERDUE,
+                          downloads.menu(PAGE, lang, table="overdue")), xl=6),
+        ], className="g-3 mb-3"),
+    ], className="action-lists")
+
+
+@callback(Output(ids.WU_DUE_GRID, "rowData"), Output(ids.WU_DUE_TITLE, "children"), Output(ids.WU_DUE_NOTE, "children"),
+          Output(ids.WU_OVERDUE_GRID, "rowData"), Output(ids.WU_OVERDUE_TITLE, "children"),
+          Output(ids.WU_OVERDUE_NOTE, "children"), Output(ids.WU_PROC_FILTER, "options"),
+          Output(ids.WU_PROC_CLEAR, "disabled"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
+          Input(ids.WU_PROC_FILTER, "value"))
+def actions(lang, _version, unit, procedure):
+    """The due-soon and overdue lists of the unit, both narrowed to `procedure` when one is chosen."""
+    lang = lang_of(lang)
+    procedure = procedure if isinstance(procedure, str) and procedure in data.procedure_names(lang) else None
+    empty = ([], "", "", [], "", "", [], True)
+    if not unit or not data.sees(unit):  # the page says why (fill); nothing of another unit here
+        return empty
+    if not data.viewer().may(access_roles.DOSSIER_LISTS):
+        return [], t("wu_due_short", lang), t("dossier_lists_no_right", lang), [], t("wu_overdue_short", lang), \
+            t("dossier_lists_no_right", lang), [], True
+    now = data.local_now()
+
+    def build(con):
+        a = view.action_lists(con, unit, lang, procedure, now=now)
+        access_web.audit("overdue_view", target=unit,
+                         detail={"rows": a["n_overdue"], "due_soon": a["n_due"], "procedure": procedure})
+        name = data.procedure_names(lang).get(procedure, procedure) if procedure else None
+
+        def words(rows, n, n_all, key, none_key):
+            title = t(key, lang, n=n) if n else t(none_key, lang)
+            notes = []
+            if procedure:
+                notes.append(t("wu_filtered", lang, name=name, code=procedure, n=n, total=n_all))
+            if n > len(rows):
+                notes.append(t("wu_overdue_more", lang, shown=len(rows), n=n))
+            return title, " ".join(notes)
+
+        due_title, due_note = words(a["due"], a["n_due"], a["n_due_all"], "wu_due", "wu_due_none")
+        over_title, over_note = words(a["overdue"], a["n_overdue"], a["n_overdue_all"], "wu_overdue", "wu_overdue_none")
+        return a["due"], due_title, due_note, a["overdue"], over_title, over_note, a["options"], procedure is None
+
+    return render(lang, build, lambda s: ([], "", s, [], "", "", [], True))
+
+
+@callback(Output(ids.WU_PROC_FILTER, "value"), Input(ids.WU_PROCS, "cellClicked"), Input(ids.WU_PROC_CLEAR, "n_clicks"),
+          Input(ids.WU_UNIT, "value"), prevent_initial_call=True)
+def pick_procedure(cell, _clear, _unit):
+    """A click on a row of the procedures grid filters both lists to that procedure; 'Bỏ lọc' or another unit
+    clears the filter."""
+    if dash.ctx.triggered_id != ids.WU_PROCS:
+        return None
+    code = cell.get("rowId") if isinstance(cell, dict) else None
+    if not isinstance(code, str) or code not in data.procedure_names("vi"):
+        return no_update
+    return code
 
 
 @callback(Output(ids.WU_DOWNLOAD, "data"), Input(downloads.items(PAGE), "n_clicks"), State(ids.LANG, "data"),

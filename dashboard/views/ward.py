@@ -39,6 +39,7 @@ TREND_KPIS = SurfaceCodes("ward_trend", first=MAIN_KPI)
 PROCEDURE_KPIS = ("received", "on_time_rate", "processing_time_mean", "overdue_backlog")
 TREND_MONTHS = 18
 OVERDUE_LIMIT = 500
+DUE_SOON_DAYS = 2  # the due-soon list: due within this many working days (issue 11)
 
 
 def trend_frame(label: str, df: pd.DataFrame, kpi: str, lang: str) -> pd.DataFrame:
@@ -291,27 +292,77 @@ def index_766_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period:
 
 
 def overdue(con: duckdb.DuckDBPyConnection, unit: str, lang: str, now: datetime | None = None,
-            limit: int = OVERDUE_LIMIT) -> tuple[list[dict], int]:
-    """Open overdue dossiers, most urgent first (as metrics.overdue_list orders them), and how many there are."""
+            limit: int = OVERDUE_LIMIT, procedure: str | None = None) -> tuple[list[dict], int]:
+    """Open overdue dossiers, most urgent first (as metrics.overdue_list orders them), and how many there are;
+    `procedure`: only that procedure's. Each row links to the dossier's detail (href)."""
     now = now or data.local_now()
     df = metrics.overdue_list(con, units=unit, now=now, limit=None)
+    return _list_rows(df, lang, limit, procedure, "working_days_overdue")
+
+
+def due_soon(con: duckdb.DuckDBPyConnection, unit: str, lang: str, now: datetime | None = None,
+             limit: int = OVERDUE_LIMIT, procedure: str | None = None, within: int = DUE_SOON_DAYS) -> tuple[list[dict], int]:
+    """Open dossiers not overdue yet, due within `within` working days, soonest first (metrics.due_soon_list),
+    and how many there are; `procedure`: only that procedure's."""
+    now = now or data.local_now()
+    df = metrics.due_soon_list(con, units=unit, now=now, within=within, limit=None)
+    return _list_rows(df, lang, limit, procedure, "working_days_left")
+
+
+def _list_rows(df: pd.DataFrame, lang: str, limit: int, procedure: str | None, days: str) -> tuple[list[dict], int]:
+    if procedure:
+        df = df[df["procedure_code"] == procedure]
     n = len(df)
     df = df.head(limit)
     proc = localised_column("procedure_name_vi", lang)
-    return [{"dossier_id": r["dossier_id"], "procedure": r[proc] or r["procedure_code"],
+    return [{"dossier_id": r["dossier_id"], "href": dossier_href(r["dossier_id"]),
+             "procedure": r[proc] or r["procedure_code"],
              "procedure_code": r["procedure_code"], "received": fmt.moment(r["received_at"]),
              "received_sort": str(r["received_at"]), "due": fmt.moment(r["effective_due_at"]),
-             "due_sort": str(r["effective_due_at"]), "days": None if fmt.is_na(r["working_days_overdue"])
-             else int(r["working_days_overdue"]), "status": t(f"dossier_{r['status']}", lang)}
+             "due_sort": str(r["effective_due_at"]), "days": None if fmt.is_na(r[days]) else int(r[days]),
+             "status": t(f"dossier_{r['status']}", lang)}
             for r in df.to_dict("records")], n
 
 
-def overdue_columns(lang: str) -> list[dict]:
+def dossier_href(dossier_id: str) -> str:
+    """The dossier detail page of one dossier (pages/dossier.py)."""
+    from urllib.parse import quote
+
+    return f"/dossier?id={quote(str(dossier_id), safe='')}"
+
+
+def action_lists(con: duckdb.DuckDBPyConnection, unit: str, lang: str, procedure: str | None = None,
+                 now: datetime | None = None, limit: int = OVERDUE_LIMIT) -> dict:
+    """Both action lists of a unit (due soon, overdue), filtered by `procedure` when given, with their counts
+    before and after the filter, and the filter's choices: every procedure with a dossier in either list
+    ('Name (code) · 3 quá hạn · 1 sắp đến hạn'), most dossiers first, the chosen one always among them."""
+    now = now or data.local_now()
+    over_df = metrics.overdue_list(con, units=unit, now=now, limit=None)
+    due_df = metrics.due_soon_list(con, units=unit, now=now, within=DUE_SOON_DAYS, limit=None)
+    over, n_over = _list_rows(over_df, lang, limit, procedure, "working_days_overdue")
+    due, n_due = _list_rows(due_df, lang, limit, procedure, "working_days_left")
+    names = data.procedure_names(lang)
+    counts: dict[str, list[int]] = {}
+    for i, df in enumerate((over_df, due_df)):
+        for code, k in df["procedure_code"].value_counts().items():
+            counts.setdefault(str(code), [0, 0])[i] = int(k)
+    if procedure and procedure not in counts:
+        counts[procedure] = [0, 0]
+    order = sorted(counts, key=lambda c: (-sum(counts[c]), names.get(c, c)))
+    options = [{"label": t("wu_filter_option", lang, name=names.get(c, c), code=c, overdue=counts[c][0],
+                           due=counts[c][1]), "value": c} for c in order]
+    return {"overdue": over, "n_overdue": n_over, "n_overdue_all": len(over_df),
+            "due": due, "n_due": n_due, "n_due_all": len(due_df), "options": options}
+
+
+def overdue_columns(lang: str, days_header: str | None = None) -> list[dict]:
+    """The overdue grid's columns; the dossier id links to its detail page (UnitLink: data.href)."""
     date_sort = {"function": "(a, b, nodeA, nodeB) => (nodeA.data.{f} < nodeB.data.{f} ? -1 : "
                              "nodeA.data.{f} > nodeB.data.{f} ? 1 : 0)"}
     return [
-        {"field": "dossier_id", "headerName": t("col_dossier", lang), "minWidth": 200, "flex": 1},
-        num_col("days", t("col_days_over", lang), lang, 0, width=150),
+        {"field": "dossier_id", "headerName": t("col_dossier", lang), "minWidth": 200, "flex": 1,
+         "cellRenderer": "UnitLink"},
+        num_col("days", days_header or t("col_days_over", lang), lang, 0, width=150),
         {"field": "procedure", "headerName": t("col_procedure", lang), "flex": 3, "minWidth": 260,
          "tooltipField": "procedure"},
         {"field": "received", "headerName": t("col_received", lang), "width": 150,
@@ -320,6 +371,11 @@ def overdue_columns(lang: str) -> list[dict]:
          "comparator": {"function": date_sort["function"].replace("{f}", "due_sort")}},
         {"field": "status", "headerName": t("col_dossier_status", lang), "width": 130},
     ]
+
+
+def due_columns(lang: str) -> list[dict]:
+    """The due-soon grid: as the overdue grid, with the working days left."""
+    return overdue_columns(lang, t("col_days_left", lang))
 
 
 def overdue_table(lang: str, rows: list[dict], unit: str | None) -> Table:
