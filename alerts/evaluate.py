@@ -183,8 +183,22 @@ def _allowed_units(rule: Rule, viewer: Viewer) -> frozenset[str] | None:
     return mine if scope is None else mine & scope
 
 
+_GROUPS: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+
+
 def _within(df: pd.DataFrame, units: frozenset[str] | None) -> pd.DataFrame:
-    return df if units is None else df[df["unit_code"].isin(units)]
+    """The rows of `units` (None: all), keeping the frame's order; a few units by a per-unit index built once."""
+    if units is None:
+        return df
+    if len(units) > 8:
+        return df[df["unit_code"].isin(units)]
+    held = _GROUPS.get(id(df))
+    if held is None or held[0] is not df:
+        held = _GROUPS[id(df)] = (df, {u: part for u, part in df.groupby("unit_code", sort=False)})
+    parts = [held[1][u] for u in units if u in held[1]]
+    if not parts:
+        return df.iloc[0:0]
+    return parts[0] if len(parts) == 1 else pd.concat(parts).sort_index()
 
 
 def _short(key: str) -> str:
@@ -204,15 +218,20 @@ def _dossier_lines(ctx: _Ctx, df: pd.DataFrame, lang: str, kind: str, by_unit: b
     for r in df.head(MAX_LINES).to_dict("records"):
         if kind == "overdue":
             out.append(t("alert.line_overdue", lang, dossier=r["dossier_id"], procedure=_procedure(r, lang),
-                         days=fmt.number(r["working_days_overdue"], lang=lang)))
+                         days=int(r["working_days_overdue"])))
         else:
             left = int(r["working_days_left"])
             out.append(t("alert.line_due_today" if left == 0 else "alert.line_due_soon", lang,
-                         dossier=r["dossier_id"], procedure=_procedure(r, lang), due=fmt.day(r["effective_due_at"]),
-                         left=fmt.number(left, lang=lang)))
+                         dossier=r["dossier_id"], procedure=_procedure(r, lang), due=_day(r["effective_due_at"]),
+                         left=left))
     if len(df) > MAX_LINES:
         out.append(t("alert.line_more", lang, n=fmt.number(len(df) - MAX_LINES, lang=lang)))
     return out
+
+
+def _day(x) -> str:
+    """dd/mm/yyyy, as presentation.fmt.day writes it in both languages (without Babel per row)."""
+    return "" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%d/%m/%Y")
 
 
 def _dossier_items(df: pd.DataFrame, days_col: str) -> list[dict]:
@@ -477,6 +496,7 @@ def candidates(con: duckdb.DuckDBPyConnection, rules: list[tuple[Rule, Viewer]],
                settings=None) -> list[tuple[Rule, Candidate]]:
     """What every rule would send now (before deduplication). A failing rule is logged and skipped."""
     ctx = _Ctx(con, local_naive(now), settings, S.public_url(settings))
+    _GROUPS.clear()  # per-unit indexes of this evaluation's frames only
     needed: dict[str, set[str]] = {}
     for rule, viewer in rules:
         if rule.rule in ("status_change", "threshold") and viewer.sees(rule.unit):
@@ -499,6 +519,7 @@ def candidates(con: duckdb.DuckDBPyConnection, rules: list[tuple[Rule, Viewer]],
                           rule.username)
             continue
         out.extend((rule, c) for c in found)
+    _GROUPS.clear()
     return out
 
 
