@@ -216,8 +216,12 @@ def _print_demo_accounts(settings: Settings) -> None:
         return
     from access.db import get_appdb
     from access.demo import demo_accounts
+    from alerts.store import default_rules
 
-    rows = demo_accounts(get_appdb(settings), settings)
+    db = get_appdb(settings)
+    rows = demo_accounts(db, settings)
+    for username, *_ in rows:  # each role's default alert rules (in-app; issue 11), once
+        default_rules(db, username, settings, actor="demo")
     print("DEMO accounts (demo data only; never use these passwords on real data):", flush=True)
     for username, role, units, password in rows:
         print(f"  {username:<10} {password:<18} {role:<10} {', '.join(units) or 'every unit'}", flush=True)

@@ -128,9 +128,13 @@ def run_users_add(settings, args) -> int:
     try:
         acc = U.add_user(db, args.name, args.role, args.unit, password=password, display_name=args.display_name,
                          actor=cli_actor(), settings=settings)
+        from alerts.store import default_rules  # the role's default alert rules (issue 11), in-app
+
+        rules = default_rules(db, acc.username, settings, actor=cli_actor())
     finally:
         db.close()
-    print(f"User {acc.username} added: role {acc.role}, units {', '.join(acc.units) or '-'}")
+    print(f"User {acc.username} added: role {acc.role}, units {', '.join(acc.units) or '-'}; "
+          f"{len(rules)} default alert rules ({', '.join(r.rule for r in rules) or '-'})")
     if generated:
         print(f"Password: {password}")
         print("It will not be shown again; give it to the user by a safe channel.")

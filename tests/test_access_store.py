@@ -534,7 +534,10 @@ def test_cli_end_to_end(tmp_path, db_url):
     r = _cli(tmp_path, db_url, "audit", "--json")
     assert r.returncode == 0, r.stderr
     ev = json.loads(r.stdout)
-    assert [e["action"] for e in ev] == ["user_disable", "token_add", "user_add", "user_add"]
+    # each new account gets its role's default alert rules (issue 11), each audited
+    assert [e["action"] for e in ev if e["action"] != "alert_rule_add"] == ["user_disable", "token_add", "user_add",
+                                                                             "user_add"]
+    assert sum(e["action"] == "alert_rule_add" for e in ev) >= 2
     assert all(e["actor"].startswith("cli:") for e in ev)
     assert PASSWORD not in r.stdout and generated not in r.stdout and raw[0] not in r.stdout
     r = _cli(tmp_path, db_url, "audit", "--since", "31/02/2026")
