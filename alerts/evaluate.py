@@ -218,12 +218,12 @@ def _dossier_lines(ctx: _Ctx, df: pd.DataFrame, lang: str, kind: str, by_unit: b
     for r in df.head(MAX_LINES).to_dict("records"):
         if kind == "overdue":
             out.append(t("alert.line_overdue", lang, dossier=r["dossier_id"], procedure=_procedure(r, lang),
-                         days=int(r["working_days_overdue"])))
+                         days=int(r["working_days_overdue"]), count=int(r["working_days_overdue"])))
         else:
             left = int(r["working_days_left"])
             out.append(t("alert.line_due_today" if left == 0 else "alert.line_due_soon", lang,
                          dossier=r["dossier_id"], procedure=_procedure(r, lang), due=_day(r["effective_due_at"]),
-                         left=left))
+                         left=left, count=left))
     if len(df) > MAX_LINES:
         out.append(t("alert.line_more", lang, n=fmt.number(len(df) - MAX_LINES, lang=lang)))
     return out

@@ -345,7 +345,7 @@ def test_email_digest_received_by_smtp(con, db, cfg, smtp, tmp_path):
     assert msg["Subject"] == "[R57 Hà Nội] Phường Cửa Nam: 1 hồ sơ đến hạn trong 2 ngày làm việc"
     plain = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
-    assert plain.index("Phường Cửa Nam: 1 hồ sơ") < plain.index("Cua Nam Ward: 1 dossiers due")  # Vietnamese first
+    assert plain.index("Phường Cửa Nam: 1 hồ sơ") < plain.index("Cua Nam Ward: 1 dossier due")  # Vietnamese first
     assert "S1 · Đăng ký khai sinh · hạn 08/12/2026 · còn 1 ngày làm việc" in plain
     assert "http://127.0.0.1:8050/ward?unit=00073" in plain and 'href="http://127.0.0.1:8050/ward?unit=00073"' in html
     (Path(os.environ.get("R57_TEST_ARTIFACTS", tmp_path)) / "alert-email.txt").write_bytes(raw)
