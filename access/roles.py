@@ -39,7 +39,9 @@ class Role:
     label_en: str
 
     def label(self, lang: str) -> str:
-        return self.label_en if lang == "en" else self.label_vi
+        from presentation.words import localised
+
+        return localised(self, "label_vi", lang)
 
 
 _READ = frozenset({VIEW, DOWNLOAD, DOSSIER_LISTS, QUARANTINE})

@@ -41,7 +41,7 @@ import config
 from access.models import User
 from access.viewer import Viewer, expand
 from presentation import fmt
-from presentation.words import t
+from presentation.words import localised, t
 
 from . import settings as S
 from .models import AlertEvent, AlertRule
@@ -103,13 +103,13 @@ class _Ctx:
 
         def read():
             df = units_frame(self.con)
-            return {r.unit_code: (r.name, r.name_en or r.name) for r in df.itertuples()}
+            return {r.unit_code: {"name": r.name, "name_en": r.name_en} for r in df.itertuples()}
         return self.once("units", read)
 
     def unit_name(self, code: str | None, lang: str) -> str:
         code = code or config.CITY_CODE
         names = self.unit_names().get(code)
-        return (names[1] if lang == "en" else names[0]) if names else code
+        return localised(names, "name", lang) if names else code
 
     def overdue(self) -> pd.DataFrame:
         from metrics import overdue_list
@@ -206,7 +206,7 @@ def _short(key: str) -> str:
 
 
 def _procedure(row, lang: str) -> str:
-    name = row.get("procedure_name_en") if lang == "en" else row.get("procedure_name_vi")
+    name = localised(row, "procedure_name_vi", lang)
     return str(name) if isinstance(name, str) and name else str(row.get("procedure_code"))
 
 
@@ -263,7 +263,7 @@ def _kpi_candidates(ctx: _Ctx, rule: Rule, viewer: Viewer, rows: dict) -> list[C
             continue
 
         def kname(lang, k=k):
-            return k.name_en if lang == "en" else k.name_vi
+            return k.name(lang)
 
         def value(x, lang, k=k):
             return fmt.value(x, k.unit, lang, kpi=k)
