@@ -35,6 +35,10 @@ PAGES = [
     ("/economy", "#ec-series .js-plotly-plot", "economy"),
     ("/health", "#dh-freshness .fresh-card", "health"),
     ("/reports", "#rp-form-title", "reports"),
+    # sign-in is off here: these show their empty states inside the shell (the signed-in pages: test_alerts_browser)
+    ("/audit", "#au-title", "audit"),
+    ("/alerts", "#al-title", "alerts"),
+    ("/dossier?id=NO-SUCH-ID", "#do-title", "dossier"),
 ]
 WIDTHS = {1920: 1080, 390: 844}
 NAV_WORDS = {"vi": "Tổng quan", "en": "Overview"}
