@@ -1,15 +1,22 @@
-"""Shared fixtures: a real DuckDB warehouse file in a temp folder, with schema and reference data."""
+"""Shared fixtures: a real DuckDB warehouse file in a temp folder, with schema and reference data; and the
+seeded demo warehouses several test modules read (seeded once per session at a fixed NOW).
+
+The seeded warehouses are READ-ONLY for the tests that share them: a test that writes to its warehouse
+(ingest, alerts, audit, accounts) keeps its own copy. Files a test makes (reports) go to a folder of its own:
+`dataclasses.replace(settings, data_dir=...)` keeps the shared warehouse and its snapshots.
+"""
 
 from __future__ import annotations
 
 import csv
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from config import load_settings
-from warehouse.db import open_writer
+from warehouse.db import Reader, open_writer, publish_snapshot
 
 # Sign-in is off for the tests of other features (issue 10 allows it): set before any settings are built,
 # so fixtures of every scope and servers started in subprocesses see it. The access tests turn it on
@@ -23,6 +30,10 @@ CANONICAL = [
     "status", "cross_agency", "supplement_count", "supplement_days", "rating", "complaint",
     "paid_online", "digitized", "data_reused", "applicant_type", "updated_at",
 ]
+
+
+DEMO_NOW = datetime(2026, 3, 16, 12, 0)    # a Monday; `demo_warehouse` and `views_warehouse` end here
+REPORT_NOW = datetime(2026, 11, 3, 10, 0)  # a Tuesday; `report_warehouse` ends here (report month 2026-10)
 
 
 @pytest.fixture
@@ -58,3 +69,69 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None, de
         w.writeheader()
         w.writerows(rows)
     return path
+
+
+# --- seeded demo warehouses, one per session each, read-only ---------------------------------------------
+
+def _seeded(folder: Path, days: int, per_day: float, now: datetime, quarantine: bool = False):
+    """Demo data through the real ingest (optionally one bad file that leaves two rows in quarantine),
+    refreshed and published as a snapshot; returns the settings."""
+    from demo.seed import seed_demo
+
+    s = load_settings(data_dir=folder, warehouse=folder / "wh.duckdb")
+    con = open_writer(s)
+    try:
+        seed_demo(con, s, days=days, per_day=per_day, now=now)
+        if quarantine:
+            from ingest.runner import ingest_files
+
+            bad = folder / "bad-export.csv"
+            with bad.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.writer(fh)
+                w.writerow(["dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at",
+                            "completed_at", "status", "updated_at"])
+                w.writerow(["BAD-1", "99999", "HN-CT-001", "online_full", "2026-03-10 09:00", "2026-03-12 17:00", "",
+                            "processing", "2026-03-10 09:00"])
+                w.writerow(["BAD-2", "00073", "HN-CT-001", "online_full", "10/03/2026 9h", "2026-03-12 17:00", "",
+                            "processing", "2026-03-10 09:00"])
+            ingest_files(con, [bad], "dossiers", channel="cli", now=now)
+        import metrics
+
+        metrics.refresh(con)
+        publish_snapshot(con, s)
+    finally:
+        con.close()
+    return s
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory):
+    """Settings of a published demo warehouse: 45 days x 200 dossiers a day ending DEMO_NOW. Read-only."""
+    return _seeded(tmp_path_factory.mktemp("demo-wh"), days=45, per_day=200, now=DEMO_NOW)
+
+
+@pytest.fixture(scope="session")
+def views_warehouse(tmp_path_factory):
+    """Settings of a published demo warehouse for the dashboard's views: 60 days x 300 dossiers a day ending
+    DEMO_NOW, plus two quarantined rows (a unit that does not exist, a date in words). Read-only."""
+    return _seeded(tmp_path_factory.mktemp("views-wh"), days=60, per_day=300, now=DEMO_NOW, quarantine=True)
+
+
+@pytest.fixture
+def views_con(views_warehouse):
+    """A cursor on `views_warehouse`'s snapshot."""
+    reader = Reader(views_warehouse)
+    cur = reader.cursor()
+    yield cur
+    cur.close()
+    reader.close()
+
+
+@pytest.fixture(scope="session")
+def report_warehouse(tmp_path_factory):
+    """(settings, reader) over a published demo warehouse for the reports: 60 days x 300 dossiers a day
+    ending REPORT_NOW. Read-only; reports go to a folder of the test's own."""
+    settings = _seeded(tmp_path_factory.mktemp("reports-wh"), days=60, per_day=300, now=REPORT_NOW)
+    reader = Reader(settings)
+    yield settings, reader
+    reader.close()

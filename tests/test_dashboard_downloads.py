@@ -8,6 +8,7 @@ the way the browser calls them (POST /_dash-update-component), so their pattern-
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import re
@@ -25,25 +26,20 @@ from config import load_settings
 from dashboard import downloads, fmt, ids
 from dashboard.views import health, kpi, overview, ward, wards
 from dashboard.views import reports as reports_view
-from warehouse.db import Reader, open_writer, publish_snapshot
+from warehouse.db import Reader
 
-NOW = datetime(2026, 3, 16, 12, 0)
+from .conftest import DEMO_NOW
+
+NOW = DEMO_NOW
 WARD = "00073"
 FORMATS = ("csv", "xlsx", "parquet")
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    from demo.seed import seed_demo
-
-    tmp = tmp_path_factory.mktemp("dash-downloads")
-    s = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb")
-    con = open_writer(s)
-    seed_demo(con, s, days=45, per_day=200, now=NOW)
-    metrics.refresh(con)
-    publish_snapshot(con, s)
-    con.close()
-    return s
+def settings(demo_warehouse, tmp_path_factory):
+    """The shared, read-only demo warehouse (tests/conftest.py: 45 days of demo data ending NOW) with a data
+    folder of this module's own, where its reports are written."""
+    return dataclasses.replace(demo_warehouse, data_dir=tmp_path_factory.mktemp("dash-downloads"))
 
 
 @pytest.fixture(scope="module")

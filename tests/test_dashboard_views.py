@@ -7,9 +7,7 @@ them (inside a request, with the clock of the day), which also exercises their e
 
 from __future__ import annotations
 
-import csv
 import sys
-from datetime import datetime
 
 import pytest
 from dash import dcc, html
@@ -18,44 +16,23 @@ import metrics
 from config import load_settings
 from dashboard import data, fmt
 from dashboard.views import economy, health, kpi, overview, ward, wards
-from warehouse.db import Reader, open_writer, publish_snapshot
 
-NOW = datetime(2026, 3, 16, 12, 0)  # a Monday; the demo data ends here
+from .conftest import DEMO_NOW
+
+NOW = DEMO_NOW                       # a Monday; the demo data ends here
 WARD = "00073"                       # Phường Cửa Nam
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    from demo.seed import seed_demo
-    from ingest.runner import ingest_files
-
-    tmp = tmp_path_factory.mktemp("dash-views")
-    s = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb")
-    con = open_writer(s)
-    seed_demo(con, s, days=60, per_day=300, now=NOW)
-    bad = tmp / "bad-export.csv"
-    with bad.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "completed_at",
-                    "status", "updated_at"])
-        w.writerow(["BAD-1", "99999", "HN-CT-001", "online_full", "2026-03-10 09:00", "2026-03-12 17:00", "",
-                    "processing", "2026-03-10 09:00"])
-        w.writerow(["BAD-2", "00073", "HN-CT-001", "online_full", "10/03/2026 9h", "2026-03-12 17:00", "",
-                    "processing", "2026-03-10 09:00"])
-    ingest_files(con, [bad], "dossiers", channel="cli", now=NOW)
-    metrics.refresh(con)
-    publish_snapshot(con, s)
-    con.close()
-    return s
+def settings(views_warehouse):
+    """The shared, read-only views warehouse (tests/conftest.py): 60 days of demo data ending NOW, two rows
+    in quarantine."""
+    return views_warehouse
 
 
 @pytest.fixture
-def con(settings):
-    reader = Reader(settings)
-    cur = reader.cursor()
-    yield cur
-    cur.close()
-    reader.close()
+def con(views_con):
+    return views_con
 
 
 def walk(component):

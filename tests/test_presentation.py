@@ -11,13 +11,14 @@ from flask import Flask
 
 import metrics
 import metrics.registry as registry_module
-from config import load_settings
 from metrics.registry import DEFINITIONS_DIR, RegistryError, load_registry
 from presentation import fmt, palette
 from presentation.ranking import rank_records, target_row
-from warehouse.db import Reader, open_writer, publish_snapshot
+from warehouse.db import Reader
 
-NOW = datetime(2026, 3, 16, 12, 0)
+from .conftest import DEMO_NOW
+
+NOW = DEMO_NOW
 WARD = "00073"
 NEW = "online_full_of_online"
 NEW_YAML = """
@@ -161,16 +162,9 @@ def test_a_bad_display_entry_names_the_file_and_the_kpi(defs) -> None:
 # --- add a KPI in YAML only: every surface in its `show` lists it, with its decimals ----------------------
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    from demo.seed import seed_demo
-
-    tmp = tmp_path_factory.mktemp("presentation")
-    settings = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb")
-    con = open_writer(settings)
-    seed_demo(con, settings, days=45, per_day=200, now=NOW)
-    publish_snapshot(con, settings)
-    con.close()
-    return settings
+def warehouse(demo_warehouse):
+    """The shared, read-only demo warehouse (tests/conftest.py): 45 days of demo data ending NOW."""
+    return demo_warehouse
 
 
 @pytest.fixture

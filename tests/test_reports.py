@@ -18,14 +18,14 @@ import pytest
 
 import metrics
 import metrics.cli
-from config import load_settings
 from presentation import fmt
 from reports import build_report, collect
 from reports.charts import chart_session
 from reports.fmt import fmt_value
-from warehouse.db import Reader, open_writer, publish_snapshot
 
-NOW = datetime(2026, 11, 3, 10, 0)
+from .conftest import REPORT_NOW
+
+NOW = REPORT_NOW   # the shared report warehouse (tests/conftest.py) ends here
 JUDGED = datetime(2026, 11, 1)  # the report month's end: the target table is the overview's standing then
 MONTH = "2026-10"
 ON_TIME = "Tỷ lệ hồ sơ giải quyết đúng hạn (%)"   # the ranking's columns: kpis.yaml display.show `ranking`
@@ -33,33 +33,17 @@ ONLINE = "Tỷ lệ hồ sơ trực tuyến (%)"
 WARD = "00073"
 
 
-@pytest.fixture(scope="session")
-def report_wh(tmp_path_factory):
-    """(settings, reader) over a seeded, published demo warehouse shared by the report tests."""
-    from demo.seed import seed_demo
-
-    root = tmp_path_factory.mktemp("reports-wh")
-    settings = load_settings(data_dir=root, warehouse=root / "wh.duckdb")
-    con = open_writer(settings)
-    seed_demo(con, settings, days=60, per_day=300, now=NOW)
-    publish_snapshot(con, settings)
-    con.close()
-    reader = Reader(settings)
-    yield settings, reader
-    reader.close()
-
-
 @pytest.fixture(scope="module")
-def city_files(report_wh, tmp_path_factory):
-    _, reader = report_wh
+def city_files(report_warehouse, tmp_path_factory):
+    _, reader = report_warehouse
     out = tmp_path_factory.mktemp("city")
     with chart_session():
         return build_report(reader.cursor(), MONTH, out, now=NOW)
 
 
 @pytest.fixture(scope="module")
-def ward_en_files(report_wh, tmp_path_factory):
-    _, reader = report_wh
+def ward_en_files(report_warehouse, tmp_path_factory):
+    _, reader = report_warehouse
     out = tmp_path_factory.mktemp("ward")
     return build_report(reader.cursor(), MONTH, out, unit_code=WARD, lang="en", now=NOW, charts=False)
 
@@ -106,8 +90,8 @@ def test_pdf_text_is_vietnamese_and_says_demo(city_files):
 
 
 @needs_poppler
-def test_pdf_numbers_equal_the_metrics_api(report_wh, city_files):
-    _, reader = report_wh
+def test_pdf_numbers_equal_the_metrics_api(report_warehouse, city_files):
+    _, reader = report_warehouse
     con = reader.cursor()
     q = metrics.query(con, ["on_time_rate", "received", "satisfaction"], periods=MONTH, now=NOW)
     month = {r["kpi"]: r for r in q.to_dict("records")}
@@ -150,8 +134,8 @@ def test_xlsx_opens_with_vietnamese_intact(city_files):
     assert any(r["Phường, xã"] == "Phường Cửa Nam" for r in ranking)
 
 
-def test_xlsx_numbers_equal_metrics_query(report_wh, city_files):
-    _, reader = report_wh
+def test_xlsx_numbers_equal_metrics_query(report_warehouse, city_files):
+    _, reader = report_warehouse
     con = reader.cursor()
     wb = openpyxl.load_workbook(city_files[1])
     targets = {r["Mã"]: r for r in _table(wb["Mục tiêu NQ57"], "Mã")}
@@ -191,8 +175,8 @@ def test_xlsx_numbers_equal_metrics_query(report_wh, city_files):
     assert sep["Giá trị (%)"] == round(q9["value"], 1)
 
 
-def test_overdue_list_carries_ids_only(report_wh):
-    _, reader = report_wh
+def test_overdue_list_carries_ids_only(report_warehouse):
+    _, reader = report_warehouse
     data = collect(reader.cursor(), MONTH, now=NOW)
     assert [c.key for c in data.overdue_oldest.columns] == [
         "dossier_id", "unit_code", "procedure_code", "received_at", "effective_due_at", "working_days_overdue"]
@@ -202,7 +186,7 @@ def test_overdue_list_carries_ids_only(report_wh):
 
 
 @needs_poppler
-def test_ward_report_in_english(report_wh, ward_en_files):
+def test_ward_report_in_english(report_warehouse, ward_en_files):
     text = _pdf_text(ward_en_files[0])
     for phrase in ("MONTHLY REPORT 10/2026 — Cua Nam Ward", "Reporting period", "On-time rate",
                    "Hanoi time, UTC+7", "ranks"):
@@ -212,7 +196,7 @@ def test_ward_report_in_english(report_wh, ward_en_files):
     wb = openpyxl.load_workbook(ward_en_files[1])
     assert wb.sheetnames[0] == "Cover"
     targets = {r["Code"]: r for r in _table(wb["R57 targets"], "Code")}
-    _, reader = report_wh
+    _, reader = report_warehouse
     q = metrics.query(reader.cursor(), "on_time_rate", periods=MONTH, units=WARD, now=NOW).iloc[0]
     assert targets["on_time_rate"]["Month 10/2026"] == round(q["value"], 1)
     basis = metrics.progress(reader.cursor(), "on_time_rate", unit=WARD, now=JUDGED)
@@ -220,14 +204,14 @@ def test_ward_report_in_english(report_wh, ward_en_files):
     assert targets["on_time_rate"]["Basis"].startswith("year to date")  # in words, as the PDF writes it
 
 
-def test_report_renders_without_charts_when_kaleido_fails(report_wh, tmp_path, monkeypatch):
+def test_report_renders_without_charts_when_kaleido_fails(report_warehouse, tmp_path, monkeypatch):
     import kaleido
 
     def broken(*a, **k):
         raise RuntimeError("Chromium crashed")
 
     monkeypatch.setattr(kaleido, "calc_fig_sync", broken)
-    _, reader = report_wh
+    _, reader = report_warehouse
     pdf, xlsx = build_report(reader.cursor(), MONTH, tmp_path, unit_code=WARD, now=NOW)
     assert pdf.stat().st_size > 10_000
     if shutil.which("pdftotext"):
@@ -237,7 +221,7 @@ def test_report_renders_without_charts_when_kaleido_fails(report_wh, tmp_path, m
     assert any("Không vẽ được biểu đồ" in v for v in cover)
 
 
-def test_no_unicode_font_fails_with_how_to_fix(report_wh, tmp_path, monkeypatch):
+def test_no_unicode_font_fails_with_how_to_fix(report_warehouse, tmp_path, monkeypatch):
     from reports import pdf
 
     monkeypatch.setattr(pdf, "FONT_CANDIDATES", [(tmp_path / "none.ttf", tmp_path / "none-bold.ttf")])
@@ -245,16 +229,16 @@ def test_no_unicode_font_fails_with_how_to_fix(report_wh, tmp_path, monkeypatch)
     pdf.find_fonts.cache_clear()
     try:
         with pytest.raises(pdf.FontMissing, match="fonts-noto-core"):
-            build_report(report_wh[1].cursor(), MONTH, tmp_path, now=NOW, charts=False)
+            build_report(report_warehouse[1].cursor(), MONTH, tmp_path, now=NOW, charts=False)
     finally:
         pdf.find_fonts.cache_clear()
     assert not list(tmp_path.glob("*.pdf"))
 
 
-def test_bad_month_and_unit_are_refused(report_wh, tmp_path):
+def test_bad_month_and_unit_are_refused(report_warehouse, tmp_path):
     from reports import ReportError
 
-    con = report_wh[1].cursor()
+    con = report_warehouse[1].cursor()
     with pytest.raises(ReportError, match="YYYY-MM"):
         collect(con, "10/2026", now=NOW)
     with pytest.raises(ReportError, match="has not started"):
@@ -268,14 +252,14 @@ def test_bad_month_and_unit_are_refused(report_wh, tmp_path):
 # --- one presentation layer: screen = Excel = PDF; files as an analyst expects ------------------------------
 
 @needs_poppler
-def test_screen_excel_and_pdf_show_the_same_target_values(report_wh, city_files):
+def test_screen_excel_and_pdf_show_the_same_target_values(report_warehouse, city_files):
     """For one seeded month: each city target's value as the overview writes it (the presentation layer's
     formatter over metrics.standing on the 1st), the Excel report's cell (a number, formatted by its
     number format's decimals) and the PDF's text are the same string."""
     from dashboard.views import overview
     from metrics.registry import get_registry
 
-    _, reader = report_wh
+    _, reader = report_warehouse
     reg = get_registry()
     codes = reg.shown_on("report")
     screen_rows = overview.target_rows(reader.cursor(), now=JUDGED, codes=codes)
@@ -305,7 +289,7 @@ def test_screen_excel_and_pdf_show_the_same_target_values(report_wh, city_files)
     assert compared >= 5
 
 
-def test_excel_dates_are_dates_and_sheet_names_are_legal(report_wh, city_files):
+def test_excel_dates_are_dates_and_sheet_names_are_legal(report_warehouse, city_files):
     from presentation.excel import sheet_name
 
     wb = openpyxl.load_workbook(city_files[1])
@@ -344,12 +328,12 @@ def test_dashboard_download_dates_are_excel_dates_and_names_in_hanoi_time():
     assert downloads.filename(table, "png", datetime(2026, 11, 3, 3, 0, tzinfo=UTC)).endswith("-20261103-1000.png")
 
 
-def test_chart_images_are_opaque_white_with_title_unit_and_source(report_wh):
+def test_chart_images_are_opaque_white_with_title_unit_and_source(report_warehouse):
     from PIL import Image
 
     from reports.charts import build_charts, make_ranking_figure, make_trend_figure
 
-    _, reader = report_wh
+    _, reader = report_warehouse
     data = collect(reader.cursor(), MONTH, now=NOW)
     fig = make_ranking_figure(data, "on_time_rate")
     assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in fig.layout.title.text and "10/2026" in fig.layout.title.text

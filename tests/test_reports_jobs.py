@@ -14,21 +14,19 @@ import config
 from reports import charts, jobs
 from reports.manifest import manifest_path
 
-from .test_reports import report_wh  # noqa: F401  (the shared seeded warehouse fixture)
-
 TZ = config.TZ
 
 
 @pytest.fixture
-def settings(report_wh, tmp_path):  # noqa: F811
+def settings(report_warehouse, tmp_path):
     """The shared warehouse with a reports folder of this test's own."""
-    base, _ = report_wh
+    base, _ = report_warehouse
     return replace(base, data_dir=tmp_path)
 
 
 @pytest.fixture
-def factory(report_wh):  # noqa: F811
-    return report_wh[1].cursor
+def factory(report_warehouse):
+    return report_warehouse[1].cursor
 
 
 @pytest.fixture(autouse=True)
@@ -177,12 +175,12 @@ def test_the_ingest_process_runs_reports_in_a_low_priority_child(settings, monke
     assert seen["nice"] == min(19, os.getpriority(os.PRIO_PROCESS, 0) + jobs.LOW_PRIORITY_NICE)
 
 
-def test_the_scheduled_child_command_runs_the_retry_tick(settings, report_wh):  # noqa: F811
+def test_the_scheduled_child_command_runs_the_retry_tick(settings, report_warehouse):
     """`app.py report --scheduled retry` with nothing due: no report, exit 0."""
     import subprocess
     import sys
 
-    base, _ = report_wh
+    base, _ = report_warehouse
     from reports import manifest
     from reports.data import previous_month
 

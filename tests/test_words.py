@@ -10,9 +10,9 @@ import string
 import unicodedata
 from pathlib import Path
 
-import pytest
-
 from presentation import fmt, words
+
+from .conftest import DEMO_NOW
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE_DIRS = ("dashboard", "reports", "exports", "api", "presentation", "warehouse", "metrics", "ingest", "service")
@@ -184,11 +184,14 @@ def test_vietnamese_detector() -> None:
     assert _vietnamese_left(["hồ sơ"]) == ["hồ sơ"]
 
 
-from tests.test_dashboard_views import NOW, WARD, con, settings  # noqa: E402,F401  (the seeded warehouse)
+NOW = DEMO_NOW   # the shared views warehouse (tests/conftest.py) ends here
+WARD = "00073"   # Phường Cửa Nam
 
 
-def test_english_views_have_no_vietnamese_words(con) -> None:
+def test_english_views_have_no_vietnamese_words(views_con) -> None:
     from dashboard.views import economy, health, kpi, overview, ward, wards
+
+    con = views_con
 
     parts = {
         "overview.cards": overview.cards(con, "en", now=NOW),
@@ -219,14 +222,14 @@ def test_english_views_have_no_vietnamese_words(con) -> None:
     assert _vietnamese_left(overview.cards(con, "vi", now=NOW))  # the check sees the words
 
 
-def test_english_page_layouts_and_words_have_no_vietnamese(settings) -> None:
+def test_english_page_layouts_and_words_have_no_vietnamese(views_warehouse) -> None:
     import sys
 
     import dash
 
     from dashboard.app import create_app
 
-    app = create_app(settings, refresh_s=5)
+    app = create_app(views_warehouse, refresh_s=5)
     app.server.test_client().get("/")
     left = {}
     with app.server.test_request_context("/", headers={"Cookie": "r57_lang=en"}):
