@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import config
 
@@ -57,9 +57,9 @@ class Viewer:
     kind: str = "user"             # user | token | dev
     display_name: str | None = None
 
-    @property
+    @cached_property
     def scope(self) -> frozenset[str] | None:
-        """Unit codes whose rows this viewer may see; None = every unit."""
+        """Unit codes whose rows this viewer may see; None = every unit (computed once per viewer)."""
         if self.all_units:
             return None
         return expand(self.units) if self.units else frozenset()

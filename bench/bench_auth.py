@@ -26,21 +26,15 @@ sys.path.insert(0, str(ROOT))
 WARD = "00073"
 
 
-def _callback(unit: str) -> dict:
-    """The ward page's main callback (index, channels, procedures, overdue list) for `unit`."""
-    outs = ["wu-title.children", "wu-pick.children", "wu-body.style", "wu-index.figure", "wu-index-table.children",
-            "wu-index-total.children", "wu-channels.figure", "wu-procs.rowData", "wu-overdue-grid.rowData",
-            "wu-overdue-title.children", "wu-overdue-note.children"]
-    dl = '{"page":"ward","table":"index","type":"dl-data"}'
-    key = ".." + "...".join([*outs, dl + ".data"]) + ".."
-    return {"output": key,
-            "outputs": [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in outs]
-            + [{"id": {"page": "ward", "table": "index", "type": "dl-data"}, "property": "data"}],
-            "inputs": [{"id": "shell-lang", "property": "data", "value": "vi"},
-                       {"id": "shell-version", "property": "data", "value": None},
-                       {"id": "wu-unit", "property": "value", "value": unit},
-                       {"id": "wu-period", "property": "value", "value": None}],
-            "changedPropIds": ["wu-unit.value"]}
+def _callback(app, unit: str) -> dict:
+    """The ward page's main callback for `unit`, as the browser sends it (found in the app's callback map)."""
+    key = next(k for k in app.callback_map if k.startswith("..wu-title.children"))
+    cb = app.callback_map[key]
+    outputs = [{"id": o.component_id, "property": o.component_property} for o in cb["output"]]
+    values = {"shell-lang": "vi", "wu-unit": unit}
+    return {"output": key, "outputs": outputs,
+            "inputs": [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])} for i in cb["inputs"]],
+            "state": [], "changedPropIds": ["wu-unit.value"]}
 
 
 def main() -> None:
@@ -74,11 +68,12 @@ def main() -> None:
 
     leader, anon = signed_in("leader", "bench-password-2"), off.server.test_client()
     bearer = {"Authorization": f"Bearer {token}"}
+    ward_cb = _callback(on, WARD)
     cases = [
         ("API city value (token)", lambda c, h: c.get("/api/v1/values?kpi=on_time_rate", headers=h)),
         ("API by unit (token)", lambda c, h: c.get("/api/v1/values?kpi=on_time_rate&by=unit_code", headers=h)),
         ("API kpis (token)", lambda c, h: c.get("/api/v1/kpis", headers=h)),
-        ("ward page callback (leader)", lambda c, h: c.post("/_dash-update-component", json=_callback(WARD))),
+        ("ward page callback (leader)", lambda c, h: c.post("/_dash-update-component", json=ward_cb)),
         ("page HTML /", lambda c, h: c.get("/")),
     ]
     print(f"warehouse {args.warehouse}; {args.reps} reps each, interleaved; ms")
