@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -46,6 +47,17 @@ def con(settings):
     con = open_writer(settings)
     yield con
     con.close()
+
+
+def wait_for(predicate, timeout: float = 10.0, step: float = 0.02) -> bool:
+    """Poll `predicate` until it is true (True) or `timeout` seconds have passed (False): the tests' wait for
+    something observable, instead of a fixed sleep."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
 
 
 def dossier(**kw) -> dict:

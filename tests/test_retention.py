@@ -16,6 +16,8 @@ from service.scheduler import build_scheduler
 from service.writer import Writer
 from warehouse.db import Reader
 
+from .conftest import wait_for
+
 DAY = 86400
 
 
@@ -119,12 +121,9 @@ def test_old_quarantine_rows_are_deleted_through_the_writer_and_published(settin
     assert result.quarantine_rows == 2 and result.published
     with writer.session() as con:
         assert con.execute("SELECT run_id FROM quarantine ORDER BY 1").fetchall() == [(3,), (4,)]
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:   # the publish may be deferred by the minimum interval
-        if reader.cursor().execute("SELECT count(*) FROM quarantine").fetchall() == [(2,)]:
-            break
-        time.sleep(0.05)
-    assert reader.cursor().execute("SELECT count(*) FROM quarantine").fetchall() == [(2,)]
+    # the publish may be deferred by the minimum interval
+    assert wait_for(lambda: reader.cursor().execute("SELECT count(*) FROM quarantine").fetchall() == [(2,)],
+                    timeout=3, step=0.05)
     again = run_retention(writer)
     assert again.quarantine_rows == 0 and not again.published
     writer.close()
@@ -139,10 +138,8 @@ def test_the_scheduler_runs_retention_at_start_and_daily(settings, tree):
     assert job is not None and job.trigger.interval.total_seconds() == 86400
     sched.start()
     try:
-        deadline = time.monotonic() + 10
-        while tree["processed_old"].exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not tree["processed_old"].exists(), "retention did not run when the scheduler started"
+        assert wait_for(lambda: not tree["processed_old"].exists(), timeout=10, step=0.05), \
+            "retention did not run when the scheduler started"
         assert tree["processed_new"].exists()
     finally:
         sched.shutdown(wait=True)

@@ -11,23 +11,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED
 
 from service.scheduler import start_scheduler
 from service.writer import Writer
 from warehouse.db import Reader
 
-from .conftest import dossier, write_csv
+from .conftest import dossier, wait_for, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(predicate, timeout=20.0, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 def test_scheduler_ticks_never_overlap_and_survive_failures(settings):
@@ -67,6 +59,13 @@ def test_inbox_job_loads_each_file_once_and_publishes(settings):
     writer = Writer(s)
     sched, lock = start_scheduler(writer)
     reader = Reader(s)
+    ticks = {"n": 0}
+
+    def ticked(event) -> None:
+        if event.job_id == "ingest_dossiers":
+            ticks["n"] += 1
+
+    sched.add_listener(ticked, EVENT_JOB_EXECUTED)
     try:
         s.dossier_inbox.mkdir(parents=True, exist_ok=True)
         write_csv(s.dossier_inbox / ".a.csv.tmp", [dossier(dossier_id="A1"), dossier(dossier_id="A2")])
@@ -76,9 +75,10 @@ def test_inbox_job_loads_each_file_once_and_publishes(settings):
             cur = reader.cursor()
             return cur is not None and cur.execute("SELECT count(*) FROM dossiers").fetchall()[0][0] == 2
 
-        assert wait_for(count)
+        assert wait_for(count, timeout=20)
         assert not (s.dossier_inbox / "a.csv").exists()
-        time.sleep(1.0)  # several more ticks with an empty inbox
+        after = ticks["n"]
+        assert wait_for(lambda: ticks["n"] >= after + 3, timeout=20)  # several more ticks with an empty inbox
     finally:
         sched.shutdown(wait=True)
         lock.release()

@@ -16,7 +16,7 @@ from service.jobs import run_inbox
 from service.writer import Writer
 from warehouse.db import Reader, current_snapshot, get_meta, open_writer, publish_snapshot, set_meta
 
-from .conftest import dossier, write_csv
+from .conftest import dossier, wait_for, write_csv
 
 
 def snapshots(s) -> list:
@@ -27,15 +27,6 @@ def probe(reader: Reader) -> str | None:
     read = reader.read()
     assert read is not None
     return get_meta(read.cursor, "probe")
-
-
-def wait_for(predicate, timeout=10.0, step=0.02):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 # --- hard cap ----------------------------------------------------------------------------------
@@ -126,9 +117,11 @@ def test_readers_never_fail_while_the_writer_publishes_flat_out_at_the_smallest_
     for r in readers:
         r.start()
     for _ in range(40):
+        before = len(reads) + len(problems)
         publish_snapshot(con, s)
         assert len(snapshots(s)) == 2
-        time.sleep(0.005)   # let the readers in between publications
+        # let the readers in between publications: until one of them has read (or failed) again
+        assert wait_for(lambda n=before: len(reads) + len(problems) > n, timeout=10, step=0.001)
     stop.set()
     for r in readers:
         r.join()
