@@ -29,6 +29,8 @@ from dashboard.views import reports as reports_view
 from warehouse.db import Reader
 
 from .conftest import DEMO_NOW
+from .dash_tree import text as card_text
+from .dash_tree import walk
 
 NOW = DEMO_NOW
 WARD = "00073"
@@ -129,17 +131,6 @@ def cells(component) -> list[list[str]]:
     return [[words(td) for td in tr.children] for tr in body.children]
 
 
-def walk(c):
-    if isinstance(c, list | tuple):
-        for x in c:
-            yield from walk(x)
-        return
-    if c is None or isinstance(c, str | int | float):
-        return
-    yield c
-    yield from walk(getattr(c, "children", None))
-
-
 def test_ward_kpi_table_download_equals_the_html_table(con) -> None:
     """The ward's KPI table: the unit's, the city's value, the target and the change in the file are the ones
     the table writes (same query, rounded by exports.rounded)."""
@@ -215,21 +206,6 @@ def test_every_page_table_downloads(con) -> None:
     assert sat["Denominator"] == str(int(cards["satisfaction"]["denominator"]))  # exact count of ratings
     scores = read(downloads.table_bytes(index, "csv", "vi", NOW), "csv")["Điểm"]
     assert all(len(s.split(".")[-1]) <= 2 for s in scores if s)  # points: 2 decimals, as on screen
-
-
-def card_text(card) -> str:
-    out = []
-
-    def collect(c):
-        if isinstance(c, str | int | float):
-            out.append(str(c))
-        elif isinstance(c, list | tuple):
-            for x in c:
-                collect(x)
-        elif c is not None:
-            collect(getattr(c, "children", None))
-    collect(card)
-    return " ".join(out)
 
 
 def test_targets_file_equals_the_cards(con) -> None:

@@ -20,6 +20,8 @@ from dashboard import data, fmt
 from dashboard.views import kpi, overview, ward, wards
 from warehouse.db import Reader, open_writer, publish_snapshot
 
+from .dash_tree import text, walk
+
 AT_8 = datetime(2026, 12, 1, 8, 0)
 AT_14 = datetime(2026, 12, 1, 14, 0)
 TINY = "00004"   # cut down to 5 dossiers, all received in November
@@ -53,32 +55,6 @@ def con(settings):
     yield cur
     cur.close()
     reader.close()
-
-
-def walk(component):
-    if isinstance(component, list | tuple):
-        for c in component:
-            yield from walk(c)
-        return
-    if component is None or isinstance(component, str | int | float):
-        return
-    yield component
-    yield from walk(getattr(component, "children", None))
-
-
-def text(component) -> str:
-    out = []
-
-    def collect(c):
-        if isinstance(c, str | int | float):
-            out.append(str(c))
-        elif isinstance(c, list | tuple):
-            for x in c:
-                collect(x)
-        elif c is not None:
-            collect(getattr(c, "children", None))
-    collect(component)
-    return " ".join(out)
 
 
 def classes(component) -> str:

@@ -19,6 +19,7 @@ from dashboard.views import economy, health, kpi, overview, ward, wards
 from presentation import surfaces
 
 from .conftest import DEMO_NOW
+from .dash_tree import text, walk
 
 NOW = DEMO_NOW                       # a Monday; the demo data ends here
 WARD = "00073"                       # Phường Cửa Nam
@@ -34,34 +35,6 @@ def settings(views_warehouse):
 @pytest.fixture
 def con(views_con):
     return views_con
-
-
-def walk(component):
-    """Every component in a Dash tree (lists, children), depth first."""
-    if isinstance(component, list | tuple):
-        for c in component:
-            yield from walk(c)
-        return
-    if component is None or isinstance(component, str | int | float):
-        return
-    yield component
-    yield from walk(getattr(component, "children", None))
-
-
-def text(component) -> str:
-    """All the words in a tree, space-joined."""
-    out = []
-
-    def collect(c):
-        if isinstance(c, str | int | float):
-            out.append(str(c))
-        elif isinstance(c, list | tuple):
-            for x in c:
-                collect(x)
-        elif c is not None:
-            collect(getattr(c, "children", None))
-    collect(component)
-    return " ".join(out)
 
 
 def text_classes(component) -> str:
