@@ -14,6 +14,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from presentation import surfaces
+
 from .conftest import new_dossiers, seed
 
 pytestmark = pytest.mark.browser
@@ -153,7 +155,7 @@ def test_keyboard_first_stop_is_skip_link_and_cards_are_links(dash_duo, app) -> 
     focused = dash_duo.driver.switch_to.active_element
     assert focused.get_attribute("class") == "skip-link"
     cards = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#ov-cards a.kpi-link")
-    assert len(cards) == 10 and all(c.get_attribute("href") for c in cards)
+    assert len(cards) == len(surfaces.codes("overview")) and all(c.get_attribute("href") for c in cards)
     cards[1].send_keys(Keys.ENTER)
     dash_duo.wait_for_element("#kp-header .kpi-value", timeout=20)
     assert "/kpi?kpi=" in dash_duo.driver.current_url
