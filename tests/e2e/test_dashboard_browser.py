@@ -13,6 +13,7 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 from presentation import surfaces
 
@@ -38,6 +39,13 @@ def _viewport(driver, width: int, height: int) -> None:
     """An exact CSS viewport (a headless window's size includes no chrome, but make it certain)."""
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def _resized(dash_duo, width: int, timeout: float = 15) -> None:
+    """The page has taken the new width and redrawn: no callback pending (plotly, AG Grid) after a resize."""
+    WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.1).until(
+        lambda d: d.execute_script("return window.innerWidth") == width)
+    _settle(dash_duo)
 
 
 def _open(dash_duo, path: str, ready: str, timeout: float = 30) -> None:
@@ -93,7 +101,7 @@ def test_every_page_loads_in_both_languages_without_console_errors(dash_duo, app
     _open(dash_duo, "/ward?unit=00073", "#wu-kpis table")
     height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
     _viewport(dash_duo.driver, 1600, min(height, 4000))
-    time.sleep(1)
+    _resized(dash_duo, 1600)
     dash_duo.driver.save_screenshot(str(shots / "ward-vi-full.png"))
 
 
@@ -140,7 +148,8 @@ def test_wards_grid_row_opens_the_unit_and_filters_go_into_the_url(dash_duo, app
     assert "type=xa" in dash_duo.driver.current_url
     search = dash_duo.find_element("#wd-search")
     search.send_keys("Sóc Sơn")
-    time.sleep(1.2)
+    WebDriverWait(dash_duo.driver, 15, poll_frequency=0.1).until(lambda d: "q=S" in d.current_url)
+    _settle(dash_duo)  # the same callback filtered the grid
     assert "q=S" in dash_duo.driver.current_url  # bookmarkable
     cell = dash_duo.find_element("#wd-grid .ag-center-cols-container .ag-row [col-id='received']")
     cell.click()
@@ -167,7 +176,7 @@ def test_overview_fits_a_wall_screen_and_a_phone(dash_duo, app, shots) -> None:
     _open(dash_duo, "/", "#ov-rank .rank-row")
     assert dash_duo.driver.execute_script("return document.documentElement.scrollHeight") <= 1080
     _viewport(dash_duo.driver, 390, 844)
-    time.sleep(1)
+    _resized(dash_duo, 390)
     overflow = dash_duo.driver.execute_script(
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
