@@ -22,6 +22,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from .conftest import FOCUS_JS, NAV_WORDS, contrast, set_language, settle, viewport
+
 pytestmark = pytest.mark.browser
 
 HERE = Path(__file__).resolve().parent
@@ -41,7 +43,6 @@ PAGES = [
     ("/dossier?id=NO-SUCH-ID", "#do-title", "dossier"),
 ]
 WIDTHS = {1920: 1080, 390: 844}
-NAV_WORDS = {"vi": "Tổng quan", "en": "Overview"}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = ("critical", "serious")
 # best-practice rules the issue asks for too: all content inside landmarks (banner, navigation, main, ...)
@@ -81,31 +82,6 @@ def app(e2e_settings):
     return create_app(e2e_settings, refresh_s=600)
 
 
-def _viewport(driver, width: int, height: int) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
-
-
-def _busy(driver) -> int:
-    return driver.execute_script("return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length")
-
-
-def _settle(driver, quiet_s: float = 0.5, timeout: float = 15) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if not _busy(driver):
-            time.sleep(quiet_s)
-            if not _busy(driver):
-                return
-        time.sleep(0.1)
-
-
-def _set_language(dash_duo, lang: str) -> None:
-    dash_duo.driver.find_element(By.XPATH, f"//label[normalize-space()='{lang.upper()}']").click()
-    dash_duo.wait_for_text_to_equal("#nav-overview", NAV_WORDS[lang], timeout=10)
-    _settle(dash_duo.driver)
-
-
 def _axe(driver, source: str) -> list[dict]:
     driver.set_script_timeout(60)
     if not driver.execute_script("return typeof window.axe !== 'undefined'"):
@@ -118,16 +94,16 @@ def test_axe_finds_no_critical_or_serious_violation_on_any_page(dash_duo, app, a
     driver = dash_duo.driver
     found: dict[tuple[str, str, int], list[dict]] = {}
     for lang in ("vi", "en"):
-        _viewport(driver, 1920, 1080)
+        viewport(driver, 1920, 1080)
         if lang == "en":
-            _set_language(dash_duo, "en")
+            set_language(dash_duo, "en")
         for path, ready, name in PAGES:
             for width, height in WIDTHS.items():
-                _viewport(driver, width, height)
+                viewport(driver, width, height)
                 driver.get(dash_duo.server_url + path)
                 dash_duo.wait_for_element(ready, timeout=30)
                 assert dash_duo.find_element("#nav-overview").text == NAV_WORDS[lang]
-                _settle(driver, quiet_s=0.7)
+                settle(driver, quiet_s=0.7)
                 assert driver.execute_script("return document.documentElement.lang") == lang
                 found[(name, lang, width)] = _axe(driver, axe_source)
     print("\naxe-core rule ids per page (WCAG 2.1 A/AA and best practice, any impact):")
@@ -163,15 +139,15 @@ WITH_TABLE = ("wu-trend", "kp-trend", "kp-units")
 def test_every_chart_has_a_text_alternative_and_the_trends_a_data_table(dash_duo, app) -> None:
     dash_duo.start_server(app)
     driver = dash_duo.driver
-    _viewport(driver, 1920, 1080)
+    viewport(driver, 1920, 1080)
     seen, bad = {}, []
     for lang in ("vi", "en"):
         if lang == "en":
-            _set_language(dash_duo, "en")
+            set_language(dash_duo, "en")
         for path, ready, at_least in CHART_PAGES:
             driver.get(dash_duo.server_url + path)
             dash_duo.wait_for_element(ready, timeout=30)
-            _settle(driver, quiet_s=0.8)
+            settle(driver, quiet_s=0.8)
             charts = driver.execute_script(CHARTS_JS)
             assert len(charts) >= at_least, f"{path}: {len(charts)} charts"
             for c in charts:
@@ -187,7 +163,7 @@ def test_every_chart_has_a_text_alternative_and_the_trends_a_data_table(dash_duo
     assert seen[("vi", "wu-trend")].startswith("Tỷ lệ") and "mục tiêu" in seen[("vi", "wu-trend")]
     assert "target" in seen[("en", "wu-trend")] and "," not in seen[("en", "wu-trend")].split(":")[1][:12]
     # the data table opens by keyboard and holds the rows
-    _set_language(dash_duo, "vi")
+    set_language(dash_duo, "vi")
     driver.get(dash_duo.server_url + "/ward?unit=00073")
     dash_duo.wait_for_element("#wu-trend details.chart-table", timeout=30)
     summary = driver.find_element(By.CSS_SELECTOR, "#wu-trend details.chart-table > summary")
@@ -196,58 +172,6 @@ def test_every_chart_has_a_text_alternative_and_the_trends_a_data_table(dash_duo
     summary.send_keys(Keys.ENTER)
     assert driver.execute_script("return document.querySelector('#wu-trend details.chart-table').open")
     assert len(driver.find_elements(By.CSS_SELECTOR, "#wu-trend details.chart-table tbody tr")) >= 2
-
-
-# the focused element (a btn-check radio's label shows its focus), its outline and the colour behind it
-FOCUS_JS = """
-let el = document.activeElement;
-const shown = (el && el.classList.contains('btn-check') && el.nextElementSibling) ? el.nextElementSibling : el;
-const s = getComputedStyle(shown);
-// any CSS colour (rgb(), AG Grid's color-mix() results as color(srgb ...), names) as [r, g, b, a] 0-255,
-// through a canvas: a regex on the computed string misread color(srgb 0.09 0.11 0.12 / 0.15) as near black
-const ctx = document.createElement('canvas').getContext('2d', {willReadFrequently: true});
-function rgba(c) {
-  ctx.clearRect(0, 0, 1, 1);
-  ctx.fillStyle = 'rgba(0, 0, 0, 0)';
-  ctx.fillStyle = c;
-  ctx.fillRect(0, 0, 1, 1);
-  return Array.from(ctx.getImageData(0, 0, 1, 1).data);
-}
-// what is behind the ring: the backgrounds from the element (a ring drawn inside it, negative offset, lies on
-// its own background) or its parent up to the first opaque one, laid over white
-const layers = [];
-let p = parseFloat(s.outlineOffset) < 0 ? shown : shown.parentElement;
-while (p) {
-  const c = rgba(getComputedStyle(p).backgroundColor);
-  if (c[3] > 0) { layers.push(c); if (c[3] === 255) { break; } }
-  p = p.parentElement;
-}
-let bg = [255, 255, 255];
-layers.reverse().forEach(function (c) {
-  const a = c[3] / 255;
-  bg = bg.map(function (v, i) { return Math.round(c[i] * a + v * (1 - a)); });
-});
-const ring = rgba(s.outlineColor);
-return {tag: el.tagName.toLowerCase(), id: el.id || '', cls: String(el.className || ''), name: el.name || '',
-        type: el.type || '', text: (shown.textContent || '').trim().slice(0, 40), href: el.getAttribute('href') || '',
-        outline: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0,
-        color: 'rgb(' + ring.slice(0, 3).join(', ') + ')', bg: 'rgb(' + bg.join(', ') + ')'};
-"""
-
-
-def _rgb(css: str) -> tuple[float, float, float]:
-    import re
-
-    return tuple(float(x) for x in re.findall(r"[\d.]+", css)[:3])
-
-
-def _contrast(a: str, b: str) -> float:
-    def lum(rgb):
-        c = [x / 255 for x in rgb]
-        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
-        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
-    la, lb = lum(_rgb(a)), lum(_rgb(b))
-    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
 
 
 def _wait_lang(driver, lang: str, timeout: float = 15) -> None:
@@ -265,10 +189,10 @@ def test_keyboard_on_the_overview_reaches_the_switch_a_download_menu_and_the_ran
 
     dash_duo.start_server(app)
     driver = dash_duo.driver
-    _viewport(driver, 1920, 1080)
+    viewport(driver, 1920, 1080)
     driver.get(dash_duo.server_url + "/")
     dash_duo.wait_for_element("#ov-rank .rank-row", timeout=30)
-    _settle(driver)
+    settle(driver)
     driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
     ActionChains(driver).move_to_element_with_offset(driver.find_element(By.TAG_NAME, "body"), 0, 0).perform()
     stops, weak = [], []
@@ -278,7 +202,7 @@ def test_keyboard_on_the_overview_reaches_the_switch_a_download_menu_and_the_ran
         if f["tag"] == "body":
             break
         stops.append(f)
-        ratio = _contrast(f["color"], f["bg"]) if f["outline"] != "none" and f["width"] >= 2 else 0
+        ratio = contrast(f["color"], f["bg"]) if f["outline"] != "none" and f["width"] >= 2 else 0
         if ratio < 3:
             weak.append(f"{f['tag']}#{f['id']}.{f['cls'][:30]} '{f['text']}': outline {f['outline']} {f['width']}px "
                         f"{f['color']} on {f['bg']} = {ratio:.2f}:1")

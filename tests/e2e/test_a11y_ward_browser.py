@@ -23,7 +23,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from .test_a11y_browser import FOCUS_JS, _contrast, _set_language, _settle, _viewport
+from .conftest import FOCUS_JS, contrast, set_language, settle, viewport
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +77,7 @@ def _open_ward(dash_duo, unit: str = WARD) -> None:
     dash_duo.driver.get(dash_duo.server_url + f"/ward?unit={unit}")
     dash_duo.wait_for_element("#wu-kpis table", timeout=30)
     dash_duo.wait_for_element("#wu-trend .js-plotly-plot", timeout=30)
-    _settle(dash_duo.driver, quiet_s=0.8)
+    settle(dash_duo.driver, quiet_s=0.8)
 
 
 def _wait_title(driver, text: str, timeout: float = 10) -> str:
@@ -107,7 +107,7 @@ def test_the_first_response_names_the_unit_and_the_kpi_in_its_title(app) -> None
 def test_keyboard_on_the_ward_page_reaches_everything_with_a_visible_focus_ring(dash_duo, app) -> None:
     dash_duo.start_server(app)
     driver = dash_duo.driver
-    _viewport(driver, 1920, 1080)
+    viewport(driver, 1920, 1080)
     _open_ward(dash_duo)
     assert _wait_title(driver, f"R57 · Đơn vị · {WARD_VI}") == f"R57 · Đơn vị · {WARD_VI}"
     expected = driver.execute_script(INTERACTIVE_JS)
@@ -124,7 +124,7 @@ def test_keyboard_on_the_ward_page_reaches_everything_with_a_visible_focus_ring(
                 assert driver.execute_script("return document.activeElement.getAttribute('role')") == \
                     "columnheader", f"Tab enters {grid} on {f}"
             in_grid[grid] = in_grid.get(grid, 0) + 1
-            ratio = _contrast(f["color"], f["bg"]) if f["outline"] != "none" and f["width"] >= 2 else 0
+            ratio = contrast(f["color"], f["bg"]) if f["outline"] != "none" and f["width"] >= 2 else 0
             if ratio < 3:
                 weak.append(f"{grid} '{f['text']}': outline {f['outline']} {f['width']}px {f['color']} on "
                             f"{f['bg']} = {ratio:.2f}:1")
@@ -137,7 +137,7 @@ def test_keyboard_on_the_ward_page_reaches_everything_with_a_visible_focus_ring(
             break
         stops.append(f)
         keys.append(key)
-        ratio = _contrast(f["color"], f["bg"]) if f["outline"] != "none" and f["width"] >= 2 else 0
+        ratio = contrast(f["color"], f["bg"]) if f["outline"] != "none" and f["width"] >= 2 else 0
         if ratio < 3:
             weak.append(f"{f['tag']}#{f['id']}.{f['cls'][:30]} '{f['text']}': outline {f['outline']} {f['width']}px "
                         f"{f['color']} on {f['bg']} = {ratio:.2f}:1")
@@ -171,7 +171,7 @@ def test_keyboard_on_the_ward_page_reaches_everything_with_a_visible_focus_ring(
 def test_the_ward_selector_and_a_download_menu_work_from_the_keyboard(dash_duo, app) -> None:
     dash_duo.start_server(app)
     driver = dash_duo.driver
-    _viewport(driver, 1920, 1080)
+    viewport(driver, 1920, 1080)
     _open_ward(dash_duo)
     # Tab to the unit selector (the combobox button of #wu-unit), as a keyboard user gets there
     driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
@@ -203,13 +203,13 @@ def test_the_ward_selector_and_a_download_menu_work_from_the_keyboard(dash_duo, 
     assert driver.execute_script("return document.activeElement.value") == OTHER
     ActionChains(driver).send_keys(Keys.ENTER).perform()
     dash_duo.wait_for_contains_text("#wu-title", OTHER_VI, timeout=15)
-    _settle(driver)
+    settle(driver)
     assert driver.execute_script("return new URLSearchParams(location.search).get('unit')") == OTHER
     assert _wait_title(driver, f"R57 · Đơn vị · {OTHER_VI}") == f"R57 · Đơn vị · {OTHER_VI}"
     # the language: the title follows, with the unit
-    _set_language(dash_duo, "en")
+    set_language(dash_duo, "en")
     assert _wait_title(driver, f"R57 · Unit · {OTHER_EN}") == f"R57 · Unit · {OTHER_EN}"
-    _set_language(dash_duo, "vi")
+    set_language(dash_duo, "vi")
 
     # a download menu: Enter opens it, the arrow keys walk its items, Escape closes it and gives focus back
     toggle = driver.find_element(By.CSS_SELECTOR, ".dl-kpis .dl-toggle")
@@ -228,10 +228,10 @@ def test_the_ward_selector_and_a_download_menu_work_from_the_keyboard(dash_duo, 
 def test_the_channel_chart_has_its_data_table_in_both_languages(dash_duo, app) -> None:
     dash_duo.start_server(app)
     driver = dash_duo.driver
-    _viewport(driver, 1920, 1080)
+    viewport(driver, 1920, 1080)
     for lang, summary, head in (("vi", "Bảng số liệu", "Kênh"), ("en", "Data table", "Channel")):
         if lang == "en":
-            _set_language(dash_duo, "en")
+            set_language(dash_duo, "en")
         _open_ward(dash_duo)
         dash_duo.wait_for_element("#wu-channels details.chart-table", timeout=30)
         box = driver.find_element(By.CSS_SELECTOR, "#wu-channels [role=img]")
