@@ -51,12 +51,11 @@ document.addEventListener('securitypolicyviolation', function (e) {
 def world(tmp_path_factory):
     """A seeded, published warehouse with sign-in on, the demo accounts, and three report records: the city's
     and Hoàn Kiếm's (which the ward chair must not see) and Cửa Nam's."""
+    import config
     from access.db import get_appdb
     from access.demo import demo_accounts
     from reports.data import previous_month
     from reports.jobs import run_one
-
-    import config
 
     tmp = tmp_path_factory.mktemp("access-e2e")
     settings = dataclasses.replace(seed(tmp), auth="on")
