@@ -147,3 +147,32 @@ def report_warehouse(tmp_path_factory):
     reader = Reader(settings)
     yield settings, reader
     reader.close()
+
+
+# --- the application database on both backends (access and alerts stores) ------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """An empty application database: a SQLite file, or a fresh schema in R57_TEST_PG_URL's PostgreSQL (made and
+    dropped here). Without that variable the PostgreSQL cases are skipped, except under CI, where they fail."""
+    import secrets
+    from urllib.parse import quote
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.sqlite3'}"
+        return
+    pg_url = os.environ.get("R57_TEST_PG_URL")
+    if not pg_url:
+        if os.environ.get("CI"):
+            pytest.fail("R57_TEST_PG_URL is not set: CI must run the PostgreSQL cases (.ci/run sets it)")
+        pytest.skip("R57_TEST_PG_URL unset: PostgreSQL cases skipped")
+    import psycopg
+
+    schema = "t_" + secrets.token_hex(6)
+    with psycopg.connect(pg_url, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield pg_url + ("&" if "?" in pg_url else "?") + "options=" + quote(f"-csearch_path={schema}", safe="")
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as c:
+            c.execute(f'DROP SCHEMA "{schema}" CASCADE')

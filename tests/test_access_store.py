@@ -8,13 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import subprocess
 import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from argon2 import PasswordHasher
@@ -40,37 +38,7 @@ def _head_revision() -> str:
 HEAD_REVISION = _head_revision()
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("R57_TEST_PG_URL")
 PASSWORD = "correct-horse-57"
-
-
-def _pg_admin():
-    import psycopg
-
-    return psycopg.connect(PG_URL, autocommit=True)
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    return url + ("&" if "?" in url else "?") + "options=" + quote(f"-csearch_path={schema}", safe="")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'app.sqlite3'}"
-        return
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("R57_TEST_PG_URL is not set: CI must run the PostgreSQL cases (.ci/run sets it)")
-        pytest.skip("R57_TEST_PG_URL unset: PostgreSQL cases skipped")
-    schema = "t_" + secrets.token_hex(6)
-    with _pg_admin() as c:
-        c.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(PG_URL, schema)
-    finally:
-        with _pg_admin() as c:
-            c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import socket
 import threading
 import time
@@ -22,7 +21,6 @@ from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
@@ -38,7 +36,6 @@ from metrics.aggregates import refresh
 from .fixtures_metrics import d, ingest_rows, new_warehouse
 from .hostile import find_personal_data
 
-PG_URL = os.environ.get("R57_TEST_PG_URL")
 STATUS_NOW = datetime(2026, 12, 2, 8, 0)     # Wednesday: October and November 2026 are the two last complete months
 MONDAY = datetime(2026, 12, 7, 7, 30)        # a working day at 07:30
 SUNDAY = datetime(2026, 12, 6, 7, 30)
@@ -84,31 +81,6 @@ def con(tmp_path_factory):
     refresh(c)
     yield c
     c.close()
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    return url + ("&" if "?" in url else "?") + "options=" + quote(f"-csearch_path={schema}", safe="")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'app.sqlite3'}"
-        return
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("R57_TEST_PG_URL is not set: CI must run the PostgreSQL cases (.ci/run sets it)")
-        pytest.skip("R57_TEST_PG_URL unset: PostgreSQL cases skipped")
-    import psycopg
-
-    schema = "t_" + secrets.token_hex(6)
-    with psycopg.connect(PG_URL, autocommit=True) as c:
-        c.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _with_search_path(PG_URL, schema)
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as c:
-            c.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
