@@ -20,13 +20,14 @@ import hmac
 import logging
 import os
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import flask
 from flask import Response, g, request
 
+import clock
 import config
 import metrics.scope
 from config import Settings
@@ -298,7 +299,7 @@ def throttled(username: str) -> bool:
     """Too many failed sign-ins for this username or from this address in the last 15 minutes."""
     from . import audit as store
 
-    since = datetime.now(UTC) - LOGIN_WINDOW
+    since = clock.utc() - LOGIN_WINDOW
     db = state().db
     return (store.count_recent(db, "login", since=since, actor=username, outcome="failed") >= MAX_FAILED_PER_USER
             or store.count_recent(db, "login", since=since, client=client_address(), outcome="failed")

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 from cachetools import LRUCache
 
+import clock
 import config
 from config import Settings
 from presentation.words import localised, localised_column
@@ -87,14 +88,9 @@ def current_version(reader: Reader, now: datetime) -> str | None:
 
 
 def local_now() -> datetime:
-    """The dashboard's clock: Hanoi wall-clock time, or R57_NOW when set (config.frozen_now). Every
+    """The dashboard's clock: `clock.now()` (Hanoi business time; fixed by a FixedClock or R57_NOW). Every
     callback reads it once and hands it to the views, which hand it to the metrics API."""
-    frozen = config.frozen_now()
-    if frozen is not None:
-        return frozen
-    from metrics.engine import local_now as now
-
-    return now()
+    return clock.now()
 
 
 # --- the viewer -------------------------------------------------------------------------------------

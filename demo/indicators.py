@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+import clock
 from demo.catalog import world
 
 INDICATOR_COLUMNS = ["indicator_code", "unit_code", "period", "value", "source", "published_at"]
@@ -71,9 +72,8 @@ def _noise(seed: int, code: str, unit: int, size: int = 200) -> np.ndarray:
 def generate_indicators(start_year: int = 2024, now: datetime | None = None, seed: int = 57) -> pd.DataFrame:
     """All publications made by `now` (default: the current local time, to the minute) from `start_year`."""
     if now is None:
-        from config import TZ
 
-        now = datetime.now(TZ).replace(tzinfo=None, second=0, microsecond=0)
+        now = clock.stamp().replace(second=0, microsecond=0)
     units, _ = world(seed)
     today = now.date()
     rows: list[tuple[str, str, str, float, str, datetime]] = []

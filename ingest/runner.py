@@ -23,7 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from config import TZ, IngestLimits
+import clock
+from config import IngestLimits
 from warehouse.reasons import describe
 
 from .dossiers import FileResult, Prepared, prepare_dossier_file
@@ -77,8 +78,9 @@ class RunReport:
 
 
 def local_now() -> datetime:
-    """Wall-clock time in Hanoi, naive, as stored in the warehouse."""
-    return datetime.now(TZ).replace(tzinfo=None)
+    """When a run happens: `clock.stamp()` (real Hanoi time, naive, as stored in the warehouse; fixed by
+    a FixedClock in tests, not by R57_NOW)."""
+    return clock.stamp()
 
 
 def discover(inbox: Path) -> list[Path]:

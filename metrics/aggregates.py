@@ -27,6 +27,8 @@ from datetime import date, datetime
 
 import duckdb
 
+import clock
+
 from .registry import Registry, get_registry
 from .sqlparts import event_day, flow_agg, source_sql, stock_events
 
@@ -253,7 +255,7 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
             log_ = [(x, y) for x, y in log_ if y < d] + [(seq, d)]
         _set_state(con, version=definition_version(reg), last_run_id=latest_run, catalogue=catalogue,
                    horizon=result["horizon"].isoformat() if result["horizon"] else None,
-                   refreshed_at=datetime.now().isoformat(timespec="seconds"),
+                   refreshed_at=clock.stamp().isoformat(timespec="seconds"),
                    base=uuid.uuid4().hex if rebuild else state.base, dirty_log=json.dumps(log_))
         con.execute("COMMIT")
     except Exception:

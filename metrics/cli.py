@@ -107,7 +107,7 @@ def kpis_report(con: duckdb.DuckDBPyConnection, period: str | None = None, grain
     """Every KPI for a unit (default the city) and period (default the last complete one; 'current' =
     the period to date, partial), as table, csv or json."""
     reg = get_registry()
-    now = now or config.frozen_now() or local_now()  # R57_NOW: the dashboard's frozen clock, here too
+    now = now or local_now()  # clock.now(): R57_NOW, the dashboard's frozen clock, here too
     unit_code = unit or config.CITY_CODE
     row = con.execute("SELECT name, name_en FROM units WHERE unit_code = ?", [unit_code]).fetchone()
     unit_name = localised({"name": row[0], "name_en": row[1]}, "name", lang) if row else unit_code

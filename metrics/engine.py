@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
+import clock
 import config
 
 from . import aggregates, measures, sources, targets
@@ -39,6 +40,7 @@ from .evaluate import (
 from .measures import Selection
 from .periods import Grain, Period, last_complete, period_at, previous, resolve, year_to_date
 from .registry import DOSSIER_DIMENSIONS, KpiType, Registry, get_registry
+from .results import Rows
 from .status import as_number
 
 VALUE_COLUMNS = ["value", "numerator", "denominator"]
@@ -52,8 +54,8 @@ class QueryError(ValueError):
 
 
 def local_now() -> datetime:
-    """Hanoi wall-clock time, naive, as the warehouse stores times."""
-    return datetime.now(config.TZ).replace(tzinfo=None)
+    """The business time of a query: `clock.now()` (Hanoi, naive; fixed by a FixedClock or R57_NOW)."""
+    return clock.now()
 
 
 @dataclass
@@ -302,6 +304,14 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
         out[c] = [as_number(x) if c != "revised" else (None if x is None or x != x else bool(x)) for x in out[c]]
     # object columns keep None for N/A (a float column would turn it into NaN)
     return pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in empty.columns})
+
+
+def rows(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = None, grain: str | None = "month",
+         periods=None, units: str | Iterable[str] | None = None, by: str | Sequence[str] = (),
+         scope: Iterable[str] | None = None, now: datetime | None = None) -> Rows:
+    """`query`'s answer as typed, frozen rows (metrics/results.py): N/A is None, status a Status, each
+    row with its KPI's decimals and kind."""
+    return Rows.of(query(con, kpis, grain, periods, units, by, scope, now), get_registry())
 
 
 def _n(k, denominator) -> int | None:

@@ -24,6 +24,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+import clock
 import config
 
 from .periods import Period
@@ -61,7 +62,7 @@ def catalogue_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], periods: Per
 
     now: the query's clock (default: Hanoi's wall clock)."""
     plist = [periods] if isinstance(periods, Period) else list(dict.fromkeys(periods))
-    now = now or datetime.now(config.TZ).replace(tzinfo=None)
+    now = now or clock.now()
     rel = con.execute(catalogue_sql(ks, by, [(p.label, p.judged_at(now)) for p in plist]))
     names = [d[0] for d in rel.description]
     rows: dict[str, list[dict]] = {}

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import datetime
 
+import clock
 import config
 
 
@@ -24,7 +25,7 @@ def hanoi(now: datetime | None = None) -> datetime:
     """`now` (aware: converted; naive: taken as Hanoi wall-clock time, as the warehouse keeps it) or the
     current time, in Hanoi time, naive."""
     if now is None:
-        return datetime.now(config.TZ).replace(tzinfo=None)
+        return clock.stamp()
     return now.astimezone(config.TZ).replace(tzinfo=None) if now.tzinfo is not None else now
 
 

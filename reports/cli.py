@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime
 
+import clock
 import config
 from config import Settings
 
@@ -30,7 +30,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     from .data import ReportError
     from .jobs import ALL, generate_monthly, list_reports, monthly_job, retry_job
 
-    now = datetime.now(config.TZ)
+    now = clock.wall()
     if args.scheduled:  # one line per report made, for the parent's log
         files = monthly_job(settings) if args.scheduled == "monthly" else retry_job(settings)
         for f in files:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_incrementing
 
+import clock
 import config
 from config import Settings
 
@@ -79,10 +80,10 @@ def run_one(settings: Settings, month: str, unit_code: str = config.CITY_CODE, l
             formats: Sequence[str] = FORMATS, attempts: int = ATTEMPTS, backoff_s: float = BACKOFF_S,
             trigger: str = "on_demand", charts: bool = True) -> list[Path]:
     """One report with retries, recorded in the manifest; returns its files ([] when every try failed)."""
-    now = local(now or datetime.now(config.TZ))
+    now = local(now or clock.wall())
     factory = reader_factory or default_reader_factory(settings)
     rid = manifest.record_id(month, unit_code, lang)
-    started = local(datetime.now(config.TZ))
+    started = local(clock.wall())
     name = unit_name(unit_code, lang)
 
     def begin(old: dict | None) -> dict:
@@ -113,12 +114,12 @@ def run_one(settings: Settings, month: str, unit_code: str = config.CITY_CODE, l
     try:
         files = retrying(attempt)
     except Exception as exc:
-        finished = local(datetime.now(config.TZ))
+        finished = local(clock.wall())
         manifest.update(settings, rid, lambda old: {**old, "status": "failed", "finished_at": _iso(finished),
                                                     "duration_s": round((finished - started).total_seconds(), 2)})
         log.error("report %s failed after %d attempts: %s: %s", rid, attempts, type(exc).__name__, str(exc)[:300])
         return []
-    finished = local(datetime.now(config.TZ))
+    finished = local(clock.wall())
     manifest.update(settings, rid, lambda old: {
         **old, "status": "ok", "error": None, "attempts": old["attempts"] + 1, "files": [p.name for p in files],
         "finished_at": _iso(finished), "duration_s": round((finished - started).total_seconds(), 2),
@@ -136,7 +137,7 @@ def generate_monthly(settings: Settings, month: str | None = None, now: datetime
     Files are named bao-cao-thang-<YYYY-MM>-thanh-pho.<pdf|xlsx> and bao-cao-thang-<YYYY-MM>-<unit>.<...>
     ('-en' added for English). A failing report is recorded as failed and does not stop the others.
     """
-    now = local(now or datetime.now(config.TZ))
+    now = local(now or clock.wall())
     month = month or previous_month(now)
     factory = reader_factory or default_reader_factory(settings)
     out: list[Path] = []
@@ -168,8 +169,8 @@ def retry_failed(settings: Settings, now: datetime | None = None, reader_factory
                  max_total_attempts: int = MAX_TOTAL_ATTEMPTS, attempts: int = 1,
                  backoff_s: float = 0.0) -> list[Path]:
     """Run again every report whose last run failed (or died while running), up to `max_total_attempts` tries."""
-    now = local(now or datetime.now(config.TZ))
-    wall = local(datetime.now(config.TZ))
+    now = local(now or clock.wall())
+    wall = local(clock.wall())
     due = []
     for r in manifest.read_runs(settings):
         stale = r.get("status") == "running" and (
@@ -209,7 +210,7 @@ def retry_job(settings: Settings, reader_factory: ReaderFactory | None = None, n
               units: Iterable[str] | str | None = ALL, langs: Sequence[str] = ("vi",)) -> list[Path]:
     """The retry tick: catch up a missed monthly run, then retry failed reports. Never raises."""
     try:
-        now = local(now or datetime.now(config.TZ))
+        now = local(now or clock.wall())
         month = previous_month(now)
         done = {r["id"] for r in manifest.read_runs(settings)}
         out: list[Path] = []
@@ -283,6 +284,6 @@ def add_report_job(scheduler, settings: Settings, reader_factory: ReaderFactory 
                       # a process started late on the 1st still runs it; the retry job covers later starts
                       misfire_grace_time=6 * 3600, coalesce=True, max_instances=1, replace_existing=True)
     scheduler.add_job(retry, "interval", seconds=retry_every_s, id="reports_retry", name="reports_retry",
-                      kwargs=retry_kwargs, next_run_time=datetime.now(config.TZ) + timedelta(minutes=5),
+                      kwargs=retry_kwargs, next_run_time=clock.wall() + timedelta(minutes=5),
                       coalesce=True, max_instances=1, replace_existing=True)
     return ["monthly_reports", "reports_retry"]

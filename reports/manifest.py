@@ -12,11 +12,11 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock
 
+import clock
 from config import Settings
 
 MANIFEST = "manifest.json"
@@ -48,7 +48,7 @@ def _read(path: Path) -> dict:
         return {"version": VERSION, "runs": []}
     except json.JSONDecodeError as exc:
         # never lose the reports over a damaged manifest: keep it aside and start a new one
-        path.rename(path.with_suffix(f".broken-{int(datetime.now().timestamp())}.json"))
+        path.rename(path.with_suffix(f".broken-{int(clock.wall().timestamp())}.json"))
         return {"version": VERSION, "runs": [], "note": f"previous manifest unreadable ({exc}); kept aside"}
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
         return {"version": VERSION, "runs": []}

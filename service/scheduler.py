@@ -22,6 +22,7 @@ from pathlib import Path
 from apscheduler.schedulers.background import BackgroundScheduler
 from filelock import FileLock, Timeout
 
+import clock
 import config
 from config import TZ, Settings
 
@@ -102,9 +103,8 @@ def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], obj
 
 
 def _now():
-    from datetime import datetime
 
-    return datetime.now(TZ)
+    return clock.wall()
 
 
 def start_scheduler(writer: Writer, extra_jobs=None, reports: bool = True,

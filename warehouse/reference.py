@@ -40,11 +40,12 @@ from __future__ import annotations
 
 import csv
 import logging
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
+import clock
 import config
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ LevelRow = tuple[str, str, bool, date, date | None]
 
 
 def hanoi_today() -> date:
-    return datetime.now(config.TZ).date()
+    return clock.stamp().date()
 
 
 def _check_header(path: Path, expected: list[str], optional: tuple[str, ...] = ()) -> list[str]:

@@ -6,12 +6,11 @@ URL: /reports
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+import clock
 import config
 from access import roles as access_roles
 from access import web as access_web
@@ -95,7 +94,7 @@ def make(n_clicks, month, unit, report_lang):
     ctx = data.context()
     rid = view.request(ctx.settings, month, unit, report_lang, reader_factory=ctx.reader.cursor)
     access_web.audit("report_request", target=rid)
-    return {"id": rid, "at": datetime.now(config.TZ).replace(tzinfo=None).isoformat(timespec="seconds")}
+    return {"id": rid, "at": clock.stamp().isoformat(timespec="seconds")}
 
 
 @callback(Output(ids.RP_LIST, "rowData"), Output(ids.RP_EMPTY, "children"), Output(ids.RP_MESSAGE, "children"),

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+import clock
 import config
 from config import Settings
 
@@ -78,7 +79,7 @@ def request(settings: Settings, month: str, unit: str, report_lang: str,
         if rid in _pending:
             return rid
         _pending[rid] = {"id": rid, "month": month, "unit_code": unit, "lang": report_lang, "status": "queued",
-                         "queued_at": datetime.now(config.TZ).replace(tzinfo=None).isoformat(timespec="seconds")}
+                         "queued_at": clock.stamp().isoformat(timespec="seconds")}
         _jobs.put((settings, month, unit, report_lang, reader_factory, run, rid))
         _start_worker()
     return rid
