@@ -308,6 +308,14 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return run(load_settings(warehouse=args.warehouse, app_db=args.app_db), args)
 
 
+# --- the implementation plan tracker (issue 12) -------------------------------------------------------
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from plan.cli import run
+
+    return run(load_settings(warehouse=args.warehouse, app_db=args.app_db), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="app.py", description="Hanoi Resolution 57 KPI dashboard")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -378,6 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     from alerts.cli import add_arguments as alerts_arguments
 
     alerts_arguments(sub, wh, cmd_alerts)  # alerts add|list|run|test
+    from plan.cli import add_arguments as plan_arguments
+
+    plan_arguments(sub, wh, cmd_plan)  # plan import|list|update|owners
     return p
 
 
