@@ -12,15 +12,19 @@ from pathlib import Path
 
 import duckdb
 
+import config
 from config import IngestLimits
 
 from .dossiers import FileResult, Prepared, _ts, insert_rejected
 from .privacy import mask_sql
 from .readers import UnreadableFile, materialize, read_headers
-from .validate import lit, parse_ts
+from .validate import MAX_INTEGER, lit, parse_ts
 
 COLUMNS = ("indicator_code", "unit_code", "period", "value", "source", "published_at")
 REQUIRED = ("indicator_code", "unit_code", "period", "value", "published_at")
+# One-stop staffing per ward/commune (issue 12): head counts only, never officers' names. A value must be
+# a whole number 0..MAX_INTEGER (`bad_integer`) and a unit's own figure, not the city's (`unit_only`).
+COUNT_INDICATORS = ("counter_officers", "seconded_staff", "service_points")
 # Vietnamese headers seen in statistics-office sheets; the canonical names work too.
 ALIASES = {
     "Mã chỉ tiêu": "indicator_code", "Mã đơn vị": "unit_code", "Kỳ": "period", "Giá trị": "value",
@@ -45,6 +49,7 @@ def prepare_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str,
         return f"nullif(trim(\"{by_canon[c]}\"), '')" if c in by_canon else "NULL::VARCHAR"
 
     period = col("period")
+    staffing = "(" + ", ".join(lit(c) for c in COUNT_INDICATORS) + ")"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ind AS
         WITH m AS (
@@ -67,6 +72,11 @@ def prepare_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str,
             LEFT JOIN units u2 ON regexp_full_match(m.unit_raw, '\\d{{1,4}}') AND u2.unit_code = lpad(m.unit_raw, 5, '0')
         )
         SELECT *, list_filter([
+            CASE WHEN indicator_code IN {staffing} AND value IS NOT NULL
+                      AND NOT (isfinite(value) AND value = floor(value) AND value BETWEEN 0 AND {MAX_INTEGER})
+                 THEN {{'code': 'bad_integer', 'col': 'value', 'val': value_raw}} END,
+            CASE WHEN indicator_code IN {staffing} AND unit_code = {lit(config.CITY_CODE)}
+                 THEN {{'code': 'unit_only', 'col': 'unit_code', 'val': unit_raw}} END,
             CASE WHEN indicator_code IS NULL THEN {{'code': 'missing_value', 'col': 'indicator_code', 'val': NULL}} END,
             CASE WHEN indicator_code IS NOT NULL AND NOT known_indicator THEN {{'code': 'unknown_indicator', 'col': 'indicator_code', 'val': indicator_code}} END,
             CASE WHEN unit_raw IS NULL THEN {{'code': 'missing_value', 'col': 'unit_code', 'val': NULL}} END,

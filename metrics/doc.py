@@ -182,6 +182,10 @@ def metric_dictionary(lang: str = "vi") -> str:
             cond = f"{m.filter} AND {m.at} (enters {'/'.join(m.enters)}, leaves {'/'.join(m.leaves)})"
         elif m.kind == "current":
             cond = f"{m.filter} AND {m.at}"
+        elif m.kind == "staff_days":
+            cond = f"sum over working days (calendar) before T of indicator {m.indicator} in force"
+        elif m.kind == "unit_median":
+            cond = f"median over the city's staffed units of {m.ratio[0]} / {m.ratio[1]}"
         expr = f"{m.agg}({m.expr})" if m.expr else ""
         out.append(f"| `{name}` | {m.kind} | {m.time or 'T'} | {expr} {('`' + cond + '`') if cond else ''} |")
     lay = reg.index766

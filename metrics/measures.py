@@ -16,6 +16,7 @@ from datetime import date, datetime
 import duckdb
 import numpy as np
 
+from . import staffing
 from .aggregates import AggState, slow_path_reason
 from .periods import RANGE, Period
 from .registry import Registry
@@ -71,10 +72,29 @@ def raw_sql(reg: Registry, names: list[str], periods: list[Period], sel: Selecti
                     "ON src.received_at < per.t AND coalesce(CASE WHEN src.finished_date IS NOT NULL "
                     "THEN src.completed_at END, TIMESTAMP '9999-12-31') >= per.t GROUP BY ALL)")
         parts.append("s_at")
-    outer = ", ".join(f"{'max' if m.kind == 'histogram' else 'sum'}({m.name}) AS {m.name}" for m in ms)
+    specials = [m for m in ms if m.kind in staffing.SPECIAL]
+    if specials:  # officer-days and the city median (metrics/staffing.py)
+        more, names = staffing.ctes(reg, specials, sel.where("s.unit_code"), by, source_sql(table))
+        ctes += more
+        parts += names
+    outer = ", ".join(f"{'max' if m.kind in ('histogram', 'unit_median') else 'sum'}({m.name}) AS {m.name}"
+                      for m in ms)
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM {p}" for p in parts)
     keys = ", ".join(("period",) + by)
     return (f"WITH {', '.join(ctes)}\nSELECT {keys}, {outer}\nFROM ({union})\nGROUP BY ALL ORDER BY ALL")
+
+
+def special_sql(reg: Registry, names: list[str], periods: list[Period], sel: Selection, by: tuple[str, ...],
+                now: datetime) -> str:
+    """The staff_days and unit_median measures for the fast path: the SQL of raw_sql, with the median's
+    per-unit flows read from metrics_day (exact when the aggregates are fresh and now is past the data)."""
+    ms = [reg.measures[n] for n in names]
+    more, parts = staffing.ctes(reg, ms, sel.where("s.unit_code"), by, None)
+    keys = ", ".join(("period",) + by)
+    outer = ", ".join(f"{'max' if m.kind == 'unit_median' else 'sum'}({m.name}) AS {m.name}" for m in ms)
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {p}" for p in parts)
+    return (f"WITH {', '.join([_values(periods, now), *more])}\nSELECT {keys}, {outer}\nFROM ({union})\n"
+            "GROUP BY ALL ORDER BY ALL")
 
 
 # --- fast path -------------------------------------------------------------------------------------
@@ -208,9 +228,12 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, names: list[str], per
         if hists:
             parts.append((*(_fetch(con, raw_sql(reg, hists, periods, sel, by, now)) if by_dims
                             else _medians(con, hists, periods, sel, by)), False))
+        specials = staffing.special(reg, names)
+        if specials:  # officer-days and the city median: small (units x days), flows from metrics_day
+            parts.append((*_fetch(con, special_sql(reg, specials, periods, sel, by, now)), False))
         if current and (stocks or currents):  # judged now, not at the period's end
             parts.append((*_current_stocks(con, reg, stocks + currents, current[0], sel, by, now), True))
-    return _align(parts, names, periods, by, [n for n in names if reg.measures[n].kind != "histogram"], universe)
+    return _align(parts, names, periods, by, [n for n in names if reg.measures[n].kind not in ("histogram", "unit_median")], universe)
 
 
 _WARNED: dict[str, float] = {}

@@ -10,6 +10,7 @@ import ast
 import datetime as dt
 import hashlib
 import json
+import re
 from datetime import date
 from enum import StrEnum
 from functools import cache
@@ -89,11 +90,20 @@ class Display(_Frozen):
         return self
 
 
+_PLAIN_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
 class Measure(_Frozen):
-    """What is counted over dossier rows: a flow on a date, a histogram, or a stock at a moment T."""
+    """What is counted over dossier rows: a flow on a date, a histogram, or a stock at a moment T.
+
+    Two kinds read more than dossier rows (metrics/staffing.py), with a unit_code breakdown only:
+    `staff_days` sums, over the working days of the period (warehouse calendar) up to T, a per-unit
+    count indicator in force that day (e.g. officers at the one-stop counter: officer-days);
+    `unit_median` is the median over every staffed unit of the city of ratio[0] / ratio[1] (a flow
+    over a staff_days measure), the same value for every unit, whatever the viewer's scope."""
 
     name: str
-    kind: Literal["flow", "histogram", "stock", "current"] = "flow"
+    kind: Literal["flow", "histogram", "stock", "current", "staff_days", "unit_median"] = "flow"
     time: Literal["received_date", "finished_date"] | None = None
     agg: Literal["count", "sum"] = "count"
     expr: str | None = None
@@ -101,9 +111,18 @@ class Measure(_Frozen):
     at: str | None = None
     enters: tuple[EventDay, ...] = ()
     leaves: tuple[EventDay, ...] = ()
+    indicator: str | None = None                # staff_days: the per-unit count indicator
+    ratio: tuple[str, str] | None = None        # unit_median: (flow measure, staff_days measure)
 
     @model_validator(mode="after")
     def _shape(self) -> Measure:
+        if self.kind == "staff_days" and not (self.indicator and _PLAIN_CODE.fullmatch(self.indicator)):
+            raise ValueError("a staff_days measure needs `indicator`, a code from the indicator catalogue "
+                             "(letters, digits, '_')")
+        if self.kind == "unit_median" and not self.ratio:
+            raise ValueError("a unit_median measure needs `ratio: [flow measure, staff_days measure]`")
+        if (self.indicator or self.ratio) and self.kind not in ("staff_days", "unit_median"):
+            raise ValueError("`indicator` and `ratio` belong to staff_days and unit_median measures")
         if self.kind in ("flow", "histogram") and self.time is None:
             raise ValueError("a flow or histogram measure needs `time: received_date | finished_date`")
         if self.kind == "histogram" and not self.expr:
@@ -393,13 +412,18 @@ def _check_kpis(measures: dict[str, Measure], kpis: dict[str, Kpi], file: str) -
                 if m not in measures:
                     raise RegistryError(f"{file}: KPI '{code}': {field} names measure '{m}', which is not "
                                         f"declared under `measures` (known: {', '.join(measures)})")
-        if k.type == KpiType.MEDIAN and measures[k.numerator[0]].kind != "histogram":
-            raise RegistryError(f"{file}: KPI '{code}': a median KPI needs a histogram measure as numerator")
+        if k.type == KpiType.MEDIAN and measures[k.numerator[0]].kind not in ("histogram", "unit_median"):
+            raise RegistryError(f"{file}: KPI '{code}': a median KPI needs a histogram (or unit_median) "
+                                "measure as numerator")
         if k.type in (KpiType.COUNT, KpiType.RATIO, KpiType.MEAN):
             kinds = {measures[m].kind for m in k.numerator + k.denominator}
-            if "histogram" in kinds or "current" in kinds:
-                raise RegistryError(f"{file}: KPI '{code}': numerator/denominator must be flow or stock "
-                                    "measures (current ones go in current_numerator)")
+            if kinds & {"histogram", "current", "unit_median"}:
+                raise RegistryError(f"{file}: KPI '{code}': numerator/denominator must be flow, stock or "
+                                    "staff_days measures (current ones go in current_numerator)")
+        staffed = [m for m in k.numerator + k.denominator if measures[m].kind in ("staff_days", "unit_median")]
+        if staffed and set(k.dimensions) - {"unit_code"}:
+            raise RegistryError(f"{file}: KPI '{code}': measure '{staffed[0]}' is counted per unit only: "
+                                "declare `dimensions: [unit_code]`")
         if k.formula:
             plain, base = formula_names(k.formula, file, code)
             for name in plain | base:
@@ -427,6 +451,12 @@ def load_registry(directory: Path | str = DEFINITIONS_DIR) -> Registry:
         raise RegistryError(f"{kfile}: expected top-level mappings `measures:` and `kpis:`")
     measures = {name: _build(Measure, kfile, f"measure '{name}'", {**(body or {}), "name": name})
                 for name, body in kdata["measures"].items()}
+    for name, m in measures.items():
+        if m.kind == "unit_median":
+            num, den = (measures.get(x) for x in m.ratio)
+            if num is None or num.kind != "flow" or den is None or den.kind != "staff_days":
+                raise RegistryError(f"{kfile}: measure '{name}': `ratio` needs a flow measure then a "
+                                    f"staff_days measure, both declared under `measures` (got {list(m.ratio)})")
     kpis = {}
     for code, body in kdata["kpis"].items():
         if not isinstance(body, dict):

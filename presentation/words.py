@@ -117,7 +117,15 @@ def n_word(kpi, lang: str = DEFAULT_LANG) -> str:
         from metrics.registry import get_registry
 
         kpi = get_registry().kpi(kpi)
-    rated = any(str(m).startswith("rated") for m in (getattr(kpi, "denominator", None) or ()))
+    from metrics.registry import formula_names, get_registry
+
+    reg = get_registry()
+    dens = list(getattr(kpi, "denominator", None) or ())
+    if getattr(kpi, "formula", None):  # a derived KPI stands on its inputs' denominators
+        dens += [m for c in set().union(*formula_names(kpi.formula)) for m in reg.kpi(c).denominator]
+    if any(m in reg.measures and reg.measures[m].kind == "staff_days" for m in dens):
+        return t("word_officer_days", lang)
+    rated = any(str(m).startswith("rated") for m in dens)
     return t("word_ratings" if rated else "word_dossiers", lang)
 
 
