@@ -238,6 +238,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     if args.demo:
         _print_demo_accounts(settings)
+        from plan.demo import seed_for_serve
+
+        seed_for_serve(settings)  # the DEMO plan (issue 12), when the application database has none
     print(f"Dashboard on http://{host}:{port}/", flush=True)
     try:
         if args.debug:  # development only: Werkzeug's reloader and debugger

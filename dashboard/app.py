@@ -27,7 +27,8 @@ HERE = Path(__file__).resolve().parent
 NAV = (("/", "nav_overview", "nav-overview"), ("/wards", "nav_wards", "nav-wards"), ("/ward", "nav_ward", "nav-ward"),
        ("/kpi", "nav_kpi", "nav-kpi"), ("/economy", "nav_economy", "nav-economy"),
        ("/health", "nav_health", "nav-health"), ("/reports", "nav_reports", "nav-reports"),
-       ("/audit", "nav_audit", "nav-audit"), ("/alerts", "nav_alerts", "nav-alerts"))
+       ("/audit", "nav_audit", "nav-audit"), ("/alerts", "nav_alerts", "nav-alerts"), ("/plan", "nav_plan", "nav-plan"),
+       ("/accountability", "nav_accountability", "nav-accountability"))
 ADMIN_ONLY = {"/audit": "audit"}  # links shown only to roles with this permission (access.roles)
 ACCOUNT_ONLY = {"/alerts"}  # links shown only to a signed-in account (alerts belong to accounts, issue 11)
 

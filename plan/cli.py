@@ -59,14 +59,9 @@ def _db(settings, args):
 
 
 def today() -> date:
-    import config
+    import clock
 
-    frozen = config.frozen_now()
-    if frozen is not None:
-        return frozen.date()
-    from metrics.engine import local_now
-
-    return local_now().date()
+    return clock.now().date()
 
 
 def run(settings, args) -> int:
@@ -118,7 +113,7 @@ def _evaluated(settings):
     """The plan with statuses now (KPI-linked tasks judged on the newest snapshot, when there is one)."""
     import duckdb
 
-    import config
+    import clock
     from access.db import open_appdb
     from metrics.plan_status import evaluate_plan
     from warehouse.db import current_snapshot
@@ -133,11 +128,7 @@ def _evaluated(settings):
     if plan is None:
         return None
     snap = current_snapshot(settings)
-    now = config.frozen_now()
-    if now is None:
-        from metrics.engine import local_now
-
-        now = local_now()
+    now = clock.now()
     if snap is None:
         return evaluate_plan(None, plan, now)
     con = duckdb.connect(str(snap), read_only=True)

@@ -286,3 +286,15 @@ def link_demo_accounts(db) -> None:
 
     if get_user(db, "sokhcn") is not None:
         link_account(db, "SKHCN", "sokhcn", actor="demo")
+
+
+def seed_for_serve(settings) -> bool:
+    """`serve --demo`: the demo plan in the process's application database (once), the demo department
+    account linked to its department."""
+    import clock
+    from access.db import get_appdb
+
+    db = get_appdb(settings)
+    done = seed(db, clock.now().date())
+    link_demo_accounts(db)
+    return done

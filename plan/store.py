@@ -86,6 +86,16 @@ def load_plan(db, plan_code: str = DEFAULT_PLAN) -> dict | None:
                 "groups": groups, "tasks": tasks}
 
 
+def visible(plan: dict, viewer: Viewer) -> dict:
+    """The plan as `viewer` may see it: a ward's tasks only within the viewer's scope (as every unit's rows), and
+    co-operating wards outside it left out; the departments' tasks are the city's and visible to everyone."""
+    def sees(code: str) -> bool:
+        return not units.is_ward(code) or viewer.sees(code)
+
+    tasks = [{**t, "co_units": [c for c in t["co_units"] if sees(c)]} for t in plan["tasks"] if sees(t["lead_unit_code"])]
+    return {**plan, "tasks": tasks}
+
+
 def task_history(db, code: str, plan_code: str = DEFAULT_PLAN) -> list[dict] | None:
     """A task's updates, oldest first; None for an unknown task."""
     with db.session(readonly=True) as s:

@@ -90,6 +90,9 @@ def _card_extra(row: dict, lang: str) -> str | None:
     return None
 
 
+PLAN_LINKS = {"task_groups_on_track": "/plan"}  # the task-group card opens the plan's 20 groups (issue 12)
+
+
 def cards(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None,
           codes: list[str] | None = None, rows: list[dict] | None = None, hist: pd.DataFrame | None = None) -> list:
     """The target cards, each linking to its KPI page (rows: their standing; hist: their monthly series)."""
@@ -103,7 +106,8 @@ def cards(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | None = None
             columns=["period_start", "value"])
         target = None if fmt.is_na(row.get("target")) else float(row["target"])
         spark = make_sparkline_svg(s, target)
-        out.append(html.Div(kpi_card(row, data.kpi_name(code, lang), unit, lang, f"/kpi?kpi={code}", spark,
+        href = PLAN_LINKS.get(code, f"/kpi?kpi={code}")
+        out.append(html.Div(kpi_card(row, data.kpi_name(code, lang), unit, lang, href, spark,
                                      _card_extra(row, lang), k=data.kpi(code)), className="card-cell"))
     return out
 
