@@ -37,6 +37,7 @@ OV_TODAY = "ov-today"                # "received today so far" (partial, never c
 OV_YESTERDAY = "ov-yesterday"        # dossiers received yesterday (compared with the day before)
 OV_COMPARE = "ov-compare"            # statuses and rates: the last complete month against the month before
 OV_DOWNLOAD = "ov-download"          # dcc.Download of the page's tables
+OV_WORKLOAD = "ov-workload"   # issue 12: the one-stop overload line
 
 # --- wards ----------------------------------------------------------------------------------------
 WD_TITLE = "wd-title"

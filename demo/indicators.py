@@ -35,7 +35,15 @@ SOURCES = {
     "task_groups_on_track": "Sở Khoa học và Công nghệ",
     "publicity_766": "Cổng Dịch vụ công quốc gia",
     "sipas": "Sở Nội vụ",
+    "counter_officers": "UBND phường/xã; tổng hợp: Sở Nội vụ",
+    "seconded_staff": "Sở Nội vụ",
+    "service_points": "UBND phường/xã",
 }
+# One-stop staffing (issue 12): officers at the counter sized to each unit's dossier volume (about this
+# many dossiers per officer per working day), 4..12 per unit, except a few units clearly understaffed.
+DOSSIERS_PER_WORKING_DAY = 3100 * 365 / 250   # the demo's default volume, per working day
+OFFICER_LOAD = 5.5
+UNDERSTAFFED = 4                               # units with about half the officers their volume needs
 UNITS_FROM = date(2025, 7, 1)  # the 126 wards/communes exist from the two-tier start
 
 
@@ -139,7 +147,39 @@ def generate_indicators(start_year: int = 2024, now: datetime | None = None, see
             add("internal_eops", code, label,
                 float(np.clip(91 + 4 * (x - 1.5) + 4 * units.digital[k] + 1.5 * z2[i] - 6 * weak, 0, 100)), _at(end, 8))
 
+    _staffing(units, seed, today, add)
+
     frame = pd.DataFrame(rows, columns=INDICATOR_COLUMNS)
     frame["published_at"] = frame["published_at"].astype("datetime64[us]")
     frame["value"] = frame["value"].astype("float64")
     return frame.sort_values(["published_at", "indicator_code", "unit_code", "period"], ignore_index=True)
+
+
+def _staffing(units, seed: int, today: date, add) -> None:
+    """Monthly staffing returns of each ward/commune from the two-tier start (July 2025), published on the
+    5th: counter officers (volume / OFFICER_LOAD, 4..12; a post unfilled for a month now and then), city staff
+    seconded after the reform (most went back by spring 2026), kiosks and satellite points (growing)."""
+    rng = np.random.default_rng([seed, 9012])
+    wards = [k for k in range(len(units.codes)) if not units.is_city[k]]
+    short = set(rng.choice(wards, UNDERSTAFFED, replace=False).tolist())
+    for k in wards:
+        code = units.codes[k]
+        z = _noise(seed, "counter_officers", k)
+        volume = units.share[k] * DOSSIERS_PER_WORKING_DAY
+        need = int(np.clip(round(volume / (OFFICER_LOAD * float(np.exp(0.12 * z[0])))), 4, 12))
+        officers = max(2, round(need * 0.5)) if k in short else need
+        seconded = int(np.clip(round(1.5 + 1.2 * z[1] + 1.5 * units.urbanity[k]), 0, 4))
+        kiosks = int(units.urbanity[k] > 0.6) + int(z[2] > 0.8)
+        for label, start, _, i in _periods("month", 2025, today + timedelta(days=31)):
+            if start < UNITS_FROM or start > today:
+                continue
+            vacancy = int(z[10 + i % 150] < -1.6 and officers > 4)  # an officer on leave or a post unfilled
+            months = (start.year - 2025) * 12 + start.month - 7
+            gone = int(months >= 4 and z[20 + months % 100] > 0.3)  # seconded staff going back to the city
+            seconded = max(seconded - gone, 0)
+            if months in (6, 12) and z[40 + months] > 0:
+                kiosks += 1
+            when = _at(start, 4)
+            add("counter_officers", code, label, officers - vacancy, when)
+            add("seconded_staff", code, label, seconded, when)
+            add("service_points", code, label, kiosks, when)

@@ -14,6 +14,7 @@ from ..callbacks import render
 from ..components import section
 from ..i18n import lang_of, request_lang, t
 from ..views import overview as view
+from ..views import workload as workload_view
 from . import title
 
 dash.register_page(__name__, path="/", name="Tổng quan", title=title("nav_overview"), order=0)
@@ -41,7 +42,7 @@ def layout(kpi: str | None = None, **query):
         html.Div(id=ids.OV_CARDS, className="cards-grid"),
         dbc.Row([
             dbc.Col(section(html.Span(id=ids.OV_RANK_TITLE),
-                            html.Div([controls, html.Div(id=ids.OV_RANK)]), class_name="panel-rank",
+                            html.Div([html.Div(id=ids.OV_WORKLOAD), controls, html.Div(id=ids.OV_RANK)]), class_name="panel-rank",
                             actions=downloads.menu(PAGE, lang, table="ranking")), xl=8),
             dbc.Col(section(html.Span(t("ov_changes_title", lang), id=ids.OV_CHANGES_TITLE),
                             html.Div(id=ids.OV_CHANGES), class_name="panel-changes"), xl=4),
@@ -127,3 +128,11 @@ def download(_clicks, lang, _stores):
     """The target cards or the ranking (all units, in its order) as CSV, Excel or Parquet."""
     lang = lang_of(lang)
     return downloads.respond(lang, lambda which: downloads.stored(which["table"]))
+
+
+@callback(Output(ids.OV_WORKLOAD, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
+def workload_line(lang, _version):
+    """Issue 12: how many units are overloaded at the one-stop office, linking to the ranking by workload."""
+    lang = lang_of(lang)
+    now = data.local_now()
+    return render(lang, lambda con: workload_view.overview_line(con, lang, now=now), lambda s: s)

@@ -28,6 +28,7 @@ from ..components import (
 from ..i18n import lang_of, request_lang, t
 from ..views import overview as overview_view
 from ..views import ward as view
+from ..views import workload as workload_view
 from . import title
 
 dash.register_page(__name__, path="/ward", name="Đơn vị", title=title("nav_ward"), order=2)
@@ -258,6 +259,7 @@ def kpis(lang, _version, unit, period):
     def build(con):
         city = data.memo("ward.city", lambda: view.city_rows(con, period, now=now), period)
         table, download = view.kpi_view(con, unit, lang, period, now=now, city=city)
+        table = html.Div([workload_view.ward_flag(con, unit, lang, period, now=now), table])  # issue 12
         return table, download.to_store()
 
     return render(lang, build, lambda s: (s, None))

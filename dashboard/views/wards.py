@@ -18,6 +18,7 @@ from ..components import default_period, is_partial, kpi_col, n_word, num_col, p
 from ..downloads import Column, Table
 from ..i18n import t
 from ..theme import row_status_label, status_label
+from .workload import flags as workload_flags
 
 # the grid's KPI columns: kpis.yaml display.show `wards_grid`, in the registry's order. The main KPI carries
 # the row's status and n; the ratings column follows satisfaction (its denominator is a count of ratings).
@@ -47,6 +48,7 @@ def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, u
     q = metrics.query(con, list(MAIN_KPIS), grain=None, periods=period, by="unit_code", now=now)
     idx = metrics.index766(con, period=period, now=now)
     total = idx[idx["row_type"] == "total"].set_index("unit_code")["score"] if not idx.empty else pd.Series(dtype=float)
+    overload = workload_flags(con, period, now)  # issue 12: one-stop workload above the threshold
     units = data.units()
     col = localised_column("name", lang)
     by_unit: dict[str, dict] = {}
@@ -80,6 +82,7 @@ def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, u
             "status": status, "status_label": rec.get("status_label") or status_label(status, lang),
             "status_order": severity(status),
             "index766": None if score is None or fmt.is_na(score) else float(score),
+            "overloaded": t("wl_overloaded_mark", lang) if overload.get(u.unit_code) else "",
         })
     dept = by_unit.get(config.CITY_CODE)
     if dept:
@@ -141,6 +144,8 @@ def _column_defs(lang: str) -> list[dict]:
         {"field": "name", "headerName": t("col_unit", lang), "minWidth": 190, "flex": 2, "pinned": "left",
          "cellRenderer": "UnitLink", "filter": "agTextColumnFilter"},
         {"field": "type", "headerName": t("col_type", lang), "width": 100},
+        {"field": "overloaded", "headerName": t("col_overloaded", lang), "width": 130, "filter": "agTextColumnFilter",
+         "cellClass": "cell-overloaded"},
         *kpis,
         num_col("index766", t("col_index766", lang), lang, decimals_for("điểm"), minWidth=120, flex=1),
     ]
@@ -160,7 +165,7 @@ def table(lang: str, rows: list[dict], period: str | None, unit_type: str | None
         if k == RATINGS_KPI:
             kpis.append(Column("ratings", t("col_ratings", lang)))
     columns = [Column("code", t("col_code", lang)), Column("name", t("col_unit", lang)),
-               Column("type", t("col_type", lang)), *kpis,
+               Column("type", t("col_type", lang)), Column("overloaded", t("col_overloaded", lang)), *kpis,
                Column("index766", t("col_index766", lang), t("word_points", lang))]
     now = data.local_now()
     period = period or current_period(now)
