@@ -199,6 +199,9 @@ def build_web(settings: Settings, writer=None):
 
     app = create_app(settings)
     api.register(app.server, settings, Reader(settings), writer=writer)
+    from api.plan import register as register_plan
+
+    register_plan(app.server, settings, Reader(settings))  # /api/v1/plan (issue 12)
     # Dash finishes its set-up on the first request; do it now, before a threaded server or
     # gunicorn worker can receive several at once (else: 500s on its script files).
     return warm_up(app)
