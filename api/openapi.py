@@ -1,144 +1,249 @@
-"""The OpenAPI 3.0 description of /api/v1, served at /api/v1/openapi.json and tested against the app."""
+"""The OpenAPI 3.1 document of /api/v1, generated from the route table and the pydantic models of
+api/models.py; served at /api/v1/openapi.json.
+
+Nothing in the document is written by hand but the words: every parameter comes from a route's query
+(or path) model, every answer's schema from its response model (`model_json_schema` with
+`#/components/schemas/{model}` references). The handlers parse with the same query models and build
+their answers with the same response models, and tests/test_api_spec.py checks that every Flask rule
+under /api/v1 is in the table and every route of the table is a Flask rule, so routes and document
+cannot drift apart.
+
+Adding routes from another module (e.g. api/plan.py) — one place, next to its blueprint:
+
+    from api.models import Closed, Query          # base classes: closed answers, lenient query strings
+    from api.openapi import Answer, Route, register
+
+    class PlanQuery(Query): ...                   # its parameters, with their bounds
+    class PlanPage(Closed): ...                   # its answer
+    register(
+        Route("get", "/api/v1/plans", "Plans and their progress", query=PlanQuery,
+              responses={200: PlanPage}),
+        Route("get", "/api/v1/plans/{plan_id}", "One plan", path_params=PlanPath,
+              responses={200: Plan, 404: Error}),
+    )
+
+and in the handlers `api.models.parse_query(PlanQuery, request.args)` (raises api.models.BadRequest: answer
+it with a 400 and the Error body) and `api.routes.answer(PlanPage, payload)`. `register` runs when the module
+is imported. The served document lists the registered routes the server has a Flask rule for (`served`), so
+a module that is registered but not mounted is not advertised; tests/test_api_spec.py checks the other way
+(every rule has a route). Paths are written the OpenAPI way (`{plan_id}` for Flask's `<plan_id>`). A cached
+GET (the default) gets the 304/400/503 answers and the ETag/Last-Modified headers added; `cached=False` for
+one that is not (a POST); every route but a `public` one may answer 401 when sign-in is on.
+"""
 
 from __future__ import annotations
 
-API_VERSION = "1.0.0"
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-_PAGE = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "page_size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 5000, "default": 500}},
-]
-_LANG = {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["vi", "en"], "default": "vi"}}
-_CSV_LIST = {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]+(,[A-Za-z0-9_.\-]+)*$"}
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-_ERROR = {"description": "Bad parameters: what was wrong", "content": {"application/json": {"schema": {
-    "type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}}}}
-_NO_DATA = {"description": "No data published yet", "content": {"application/json": {"schema": {
-    "type": "object", "properties": {"error": {"type": "string"}}}}}}
-_NOT_MODIFIED = {"description": "Not modified since the ETag / Last-Modified sent"}
+from . import models as m
 
-
-def _page_of(item: dict) -> dict:
-    return {"type": "object", "required": ["page", "page_size", "total", "items"], "properties": {
-        "page": {"type": "integer"}, "page_size": {"type": "integer"}, "total": {"type": "integer"},
-        "pages": {"type": "integer"}, "items": {"type": "array", "items": item}}}
+API_VERSION = "1.1.0"
+JSON = "application/json"
+REF = "#/components/schemas/{model}"
 
 
-def _ok(schema: dict, description: str = "OK") -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}},
-            "headers": {"ETag": {"schema": {"type": "string"}}, "Last-Modified": {"schema": {"type": "string"}}}}
+@dataclass(frozen=True)
+class Answer:
+    """One response of a route: its description, and its body (a model, or media types with no model)."""
+
+    description: str = "OK"
+    model: type[BaseModel] | None = None
+    media: tuple[str, ...] = (JSON,)
 
 
-STATUSES = ["achieved", "on_track", "needs_acceleration", "limited", "deteriorating", "no_data", "few_data",
-            "partial"]
-_VALUE_ROW = {"type": "object", "properties": {
-    "kpi": {"type": "string"}, "unit_code": {"type": "string"}, "period": {"type": "string"},
-    "period_start": {"type": "string"}, "period_end": {"type": "string", "description": "exclusive"},
-    "as_of": {"type": "string", "description": "judgement time T = min(end of the period, now): stocks (in flight, "
-                                               "overdue) are counted at T; for a partial period, the figures' date"},
-    "partial": {"type": "boolean", "description": "true when the period is not over (period=current): figures to "
-                                                  "as_of, never judged (status 'partial'); indicators are never partial"},
-    "value": {"type": "number", "nullable": True}, "numerator": {"type": "number", "nullable": True},
-    "denominator": {"type": "number", "nullable": True}, "unit": {"type": "string", "nullable": True},
-    "n": {"type": "integer", "nullable": True, "description": "what a rate or mean stands on (its denominator: "
-                                                             "dossiers or ratings); null for counts and indicators"},
-    "few_data": {"type": "boolean", "description": "n below the KPI's minimum (30 dossiers, 10 ratings): shown, "
-                                                   "not judged (status 'few_data'), ranked apart"},
-    "target": {"type": "number", "nullable": True}, "target_deadline": {"type": "string", "nullable": True},
-    "status": {"type": "string", "nullable": True, "enum": [*STATUSES, None]},
-    "status_reason": {"type": "string", "nullable": True,
-                      "description": "why there is no judged status: 'partial', 'few_data', 'no_value' or "
-                                     "'no_base:<period>' (the period whose value is missing to measure progress)"},
-    "method": {"type": "string", "nullable": True, "enum": ["cagr", "linear", None]},
-    "ratio": {"type": "number", "nullable": True},
-    "projected": {"type": "number", "nullable": True}, "change": {"type": "number", "nullable": True},
-}}
-_STRINGS = {"type": "array", "items": {"type": "string"}}
-# every field /api/v1/kpis and /api/v1/kpis/{code} answer (tests/test_api.py checks the routes against it)
-_KPI = {"type": "object", "required": ["kpi", "name", "decimals", "display_kind", "show"], "properties": {
-    "kpi": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
-    "type": {"type": "string"}, "unit": {"type": "string"}, "direction": {"type": "string"},
-    "source": {"type": "string", "enum": ["dossiers", "catalogue", "indicator"]},
-    "time": {"type": "string", "nullable": True}, "dimensions": _STRINGS, "grains": _STRINGS,
-    "legal_basis": {"type": "string", "nullable": True}, "auxiliary": {"type": "boolean"}, "tags": _STRINGS,
-    "target": {"type": "number", "nullable": True},
-    "target_comparison": {"type": "string", "nullable": True, "enum": [">=", "<=", None]},
-    "target_deadline": {"type": "string", "format": "date", "nullable": True},
-    "decimals": {"type": "integer", "minimum": 0, "maximum": 4,
-                 "description": "decimals the KPI's values are shown and rounded with (kpis.yaml display)"},
-    "display_kind": {"type": "string", "enum": ["percent", "count", "days", "points", "number"],
-                     "description": "how a value is written: percent, count, days, points or number"},
-    "show": {"type": "array", "items": {"type": "string", "enum": ["overview", "ranking", "ward", "ward_trend",
-                                                                     "wards_grid", "report", "report_trend"]},
-             "description": "the surfaces the KPI is on besides the KPI page and the KPI lists"},
-    "sql": {"type": "string", "description": "/api/v1/kpis/{code} only: the SQL that defines the KPI"},
-}}
+@dataclass(frozen=True)
+class Route:
+    """One operation: `method` (lower case), `path` (OpenAPI form), the models of its parameters and answers.
+
+    responses: status -> a response model (JSON, described "OK" for 2xx) or an Answer."""
+
+    method: str
+    path: str
+    summary: str
+    responses: Mapping[int, type[BaseModel] | Answer]
+    query: type[BaseModel] | None = None
+    path_params: type[BaseModel] | None = None
+    description: str = ""
+    body: Mapping[str, Mapping[str, Any]] | None = None  # request body: media type -> JSON schema
+    cached: bool = True
+    security: bool = False
+    public: bool = False  # answered without a sign-in (else a 401 when sign-in is on)
+
+    def answers(self) -> dict[int, Answer]:
+        out = {}
+        if self.cached:
+            out = {304: Answer("Not modified since the ETag / Last-Modified sent", media=()),
+                   400: Answer("Bad parameters: what was wrong, and the parameters as received", m.Error),
+                   503: Answer("No data published yet", m.Error)}
+        if not self.public:
+            out[401] = Answer("Sign-in is on and the request has no session or API token", m.Error)
+        for status, a in self.responses.items():
+            out[status] = a if isinstance(a, Answer) else Answer("OK" if status < 300 else "Error", a)
+        return dict(sorted(out.items()))
 
 
-def spec(server_url: str = "") -> dict:
-    from .push import MAX_BYTES
-    from .routes import MAX_PERIODS  # here, not at the top: routes imports this module
+_ROUTES: dict[tuple[str, str], Route] = {}
 
-    limits = ", ".join(f"{g} {n}" for g, n in MAX_PERIODS.items())
-    get = {"responses": {"304": _NOT_MODIFIED, "400": _ERROR, "503": _NO_DATA}}
+
+def register(*routes: Route) -> None:
+    """Add routes to the document (at import of the module that serves them). The same route twice is fine;
+    two different routes with one method and path are a mistake and raise."""
+    for r in routes:
+        key = (r.method.lower(), r.path)
+        if key in _ROUTES and _ROUTES[key] != r:
+            raise ValueError(f"{r.method.upper()} {r.path} is registered twice, differently")
+        _ROUTES[key] = r
+
+
+def registered() -> tuple[Route, ...]:
+    return tuple(_ROUTES.values())
+
+
+def route(method: str, path: str) -> Route:
+    return _ROUTES[(method.lower(), path)]
+
+
+def _plain(schema: dict) -> dict:
+    """A field's schema as a parameter's: no title, and no null branch (an absent parameter is the null)."""
+    s = {k: v for k, v in schema.items() if k not in ("title", "description")}
+    branches = s.pop("anyOf", None)
+    if branches:
+        real = [b for b in branches if b.get("type") != "null"]
+        s = {**(real[0] if len(real) == 1 else {"anyOf": real}), **s}
+        if s.get("default", 0) is None:
+            del s["default"]
+    return s
+
+
+def parameters(model: type[BaseModel] | None, where: str) -> list[dict]:
+    """The OpenAPI parameters of a query or path model: one per field, by its wire name (alias)."""
+    if model is None:
+        return []
+    schema = model.model_json_schema(mode="validation", ref_template=REF)
+    required = set(schema.get("required", ()))
+    out = []
+    for name, prop in schema.get("properties", {}).items():
+        p = {"name": name, "in": where, "required": where == "path" or name in required, "schema": _plain(prop)}
+        if prop.get("description"):
+            p["description"] = prop["description"]
+        if p["schema"].get("type") == "array":  # kpi=a,b (repeating the parameter works too)
+            p.update(style="form", explode=False)
+        out.append(p)
+    return out
+
+
+def _headers() -> dict:
+    return {"ETag": {"schema": {"type": "string"}}, "Last-Modified": {"schema": {"type": "string"}}}
+
+
+def served(url_map, prefix: str = "/api/v1/") -> set[tuple[str, str]]:
+    """(method, OpenAPI path) of every Flask rule under `prefix` (HEAD and OPTIONS are Flask's own)."""
+    return {(method.lower(), re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule))
+            for rule in url_map.iter_rules() if rule.rule.startswith(prefix)
+            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
+
+
+def spec(server_url: str = "", only: Iterable[tuple[str, str]] | None = None) -> dict:
+    """The document for the routes registered so far; `only`: those of these (method, path) pairs (`served`)."""
+    keep = None if only is None else set(only)
+    routes = tuple(r for r in registered() if keep is None or (r.method.lower(), r.path) in keep)
+    bodies = sorted({a.model for r in routes for a in r.answers().values() if a.model is not None},
+                    key=lambda c: c.__name__)
+    refs, defs = models_json_schema([(b, "serialization") for b in bodies], ref_template=REF)
+    paths: dict[str, dict] = {}
+    for r in routes:
+        responses = {}
+        for status, a in r.answers().items():
+            resp: dict[str, Any] = {"description": a.description}
+            if a.media:
+                schema = refs[(a.model, "serialization")] if a.model else {"type": "string",
+                                                                              "format": "binary"}
+                resp["content"] = {media: {"schema": copy.deepcopy(schema)} for media in a.media}
+            if r.cached and 200 <= status < 300:
+                resp["headers"] = _headers()
+            responses[str(status)] = resp
+        op: dict[str, Any] = {"summary": r.summary, "operationId": _operation_id(r)}
+        if r.description:
+            op["description"] = r.description
+        params = parameters(r.path_params, "path") + parameters(r.query, "query")
+        if params:
+            op["parameters"] = params
+        if r.body:
+            op["requestBody"] = {"required": True, "content": {k: {"schema": dict(v)} for k, v in r.body.items()}}
+        if r.security:
+            op["security"] = [{"bearer": []}]
+        op["responses"] = responses
+        paths.setdefault(r.path, {})[r.method.lower()] = op
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "Hanoi Resolution 57 KPI API", "version": API_VERSION,
                  "description": "KPIs of Resolution 57 and Decision 766 for Hanoi and its 126 wards/communes. "
                                 "Percentages are 0..100; N/A is null. Polls are cheap: send If-None-Match."},
         "servers": [{"url": server_url or "/"}],
-        "paths": {
-            "/api/v1/kpis": {"get": {"summary": "Every KPI with its definition and target",
-                                     "parameters": [_LANG],
-                                     "responses": {**get["responses"], "200": _ok({"type": "object", "properties": {
-                                         "kpis": {"type": "array", "items": _KPI}, "count": {"type": "integer"}}})}}},
-            "/api/v1/kpis/{code}": {"get": {"summary": "One KPI, with the SQL that defines it",
-                                            "parameters": [{"name": "code", "in": "path", "required": True,
-                                                            "schema": {"type": "string"}}, _LANG],
-                                            "responses": {**get["responses"], "200": _ok(_KPI),
-                                                          "404": _ERROR}}},
-            "/api/v1/values": {"get": {
-                "summary": "KPI values by period, grain and unit, with targets and status",
-                "description": "Without period/from/to: the last complete period of the grain. Every row carries "
-                               "partial, as_of, n, few_data and status_reason; the exports /api/v1/values.csv, "
-                               ".xlsx and .parquet carry the same columns.",
-                "parameters": [
-                    {"name": "kpi", "in": "query", "schema": _CSV_LIST, "description": "comma-separated KPI codes (default all)"},
-                    {"name": "grain", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month", "quarter", "year"], "default": "month"},
-                     "description": f"at most this many periods per request (else 400): {limits}"},
-                    {"name": "period", "in": "query", "schema": {"type": "string"},
-                     "description": "e.g. 2026-Q3, 2026-10, 2026, or 'current' (the period containing now, to date: rows "
-                                    "partial=true with their as_of, never judged). Default: the last complete period "
-                                    "of the grain (on 1 December, month grain: November), whose figures do not "
-                                    "change without a data change"},
-                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-                    {"name": "unit", "in": "query", "schema": _CSV_LIST, "description": "unit codes, e.g. 00073 (default: the city)"},
-                    {"name": "by", "in": "query", "schema": _CSV_LIST, "description": "unit_code, procedure_code, channel, sector, applicant_type"},
-                    *_PAGE],
-                "responses": {**get["responses"], "200": _ok(_page_of(_VALUE_ROW))}}},
-            "/api/v1/units": {"get": {"summary": "The city and its 126 wards/communes", "parameters": _PAGE,
-                                      "responses": {**get["responses"], "200": _ok(_page_of({"type": "object"}))}}},
-            "/api/v1/overdue": {"get": {"summary": "Open dossiers past their due date, most overdue first (ids only)",
-                                        "parameters": [{"name": "unit", "in": "query", "schema": _CSV_LIST}, *_PAGE],
-                                        "responses": {**get["responses"], "200": _ok(_page_of({"type": "object"}))}}},
-            "/api/v1/status": {"get": {"summary": "Ingest runs and data freshness",
-                                       "parameters": [{"name": "runs", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
-                                       "responses": {**get["responses"], "200": _ok({"type": "object"})}}},
-            "/api/v1/dossiers": {"post": {
-                "summary": "Push dossier records into the ingest pipeline (needs the API token)",
-                "security": [{"bearer": []}],
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-                    "application/x-ndjson": {"schema": {"type": "string"}},
-                    "text/csv": {"schema": {"type": "string"}}}},
-                "responses": {"200": {"description": "Loaded: counts and quarantine reasons"},
-                              "202": {"description": "Queued for the ingest process"},
-                              "400": _ERROR, "401": _ERROR, "403": _ERROR,
-                              "413": {**_ERROR, "description": f"Body over {MAX_BYTES // (1024 * 1024)} MB"},
-                              "415": _ERROR, "422": {**_ERROR, "description": "The run failed: its error"},
-                              "500": {**_ERROR, "description": "Not loaded, or loaded but not yet published: "
-                                                               "what to do, and a reference for the operator"}}}},
-        },
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+        "components": {"schemas": defs.get("$defs", {}),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
+
+
+def _operation_id(r: Route) -> str:
+    words = r.path.removeprefix("/api/v1/").replace("{", "").replace("}", "").replace(".", "_").split("/")
+    return r.method.lower() + "_" + "_".join(w for w in words if w)
+
+
+def _core_routes() -> tuple[Route, ...]:
+    """The read API and the push of api/routes.py and api/push.py."""
+    from .push import MAX_BYTES
+
+    forbidden = Answer("A unit outside the viewer's scope", m.Error)
+    return (
+        Route("get", "/api/v1/openapi.json", "This document", query=m.EmptyQuery,
+              responses={200: m.OpenApiDocument}, cached=False, public=True),
+        Route("get", "/api/v1/kpis", "Every KPI with its definition and target", query=m.LangQuery,
+              responses={200: m.KpiList}),
+        Route("get", "/api/v1/kpis/{code}", "One KPI, with the SQL that defines it", query=m.LangQuery,
+              path_params=m.KpiPath, responses={200: m.KpiDetail, 404: Answer("Unknown KPI: the known codes",
+                                                                              m.Error)}),
+        Route("get", "/api/v1/values", "KPI values by period, grain and unit, with targets and status",
+              description="Without period/from/to: the last complete period of the grain. Every row carries "
+                          "partial, as_of, n, few_data and status_reason; the exports /api/v1/values.csv, "
+                          ".xlsx and .parquet carry the same columns.",
+              query=m.ValuesQuery, responses={200: m.ValuesPage, 403: forbidden}),
+        Route("get", "/api/v1/values.{fmt}", "The values of /api/v1/values as a file (every row, no pages)",
+              description="Columns as /api/v1/values, plus unit_name; values rounded as on screen. The Excel "
+                          "file has a cover sheet with the filters and the KPI definitions.",
+              query=m.ExportQuery, path_params=m.ExportPath,
+              responses={200: Answer("The file", media=("text/csv", "application/vnd.openxmlformats-"
+                                                        "officedocument.spreadsheetml.sheet",
+                                                        "application/vnd.apache.parquet")),
+                         403: forbidden}),
+        Route("get", "/api/v1/units", "The city and its 126 wards/communes", query=m.Paged,
+              responses={200: m.UnitsPage}),
+        Route("get", "/api/v1/overdue", "Open dossiers past their due date, most overdue first (ids only)",
+              query=m.OverdueQuery, responses={200: m.OverduePage, 403: forbidden}),
+        Route("get", "/api/v1/status", "Ingest runs and data freshness", query=m.StatusQuery,
+              responses={200: m.Status}),
+        Route("post", "/api/v1/dossiers", "Push dossier records into the ingest pipeline (needs the API token)",
+              query=m.PushQuery, cached=False, security=True,
+              body={"application/json": {"type": "array", "items": {"type": "object"}},
+                    "application/x-ndjson": {"type": "string"}, "text/csv": {"type": "string"}},
+              responses={200: Answer("Loaded: counts and quarantine reasons", m.LoadReport),
+                         202: Answer("Queued for the ingest process", m.Queued),
+                         400: Answer("An empty or unreadable body", m.Error),
+                         401: Answer("No bearer token, or an unknown one", m.Error), 403: Answer("A token that may not push", m.Error),
+                         413: Answer(f"Body over {MAX_BYTES // (1024 * 1024)} MB", m.Error),
+                         415: Answer("A Content-Type other than JSON, JSON Lines or CSV", m.Error),
+                         422: Answer("The run failed: its report, with the error", m.LoadReport),
+                         500: Answer("Not loaded, or loaded but not yet published: what to do, and a "
+                                     "reference for the operator", m.Error)}),
+    )
+
+
+register(*_core_routes())

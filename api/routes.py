@@ -7,8 +7,10 @@ grain: November), judged once and for all; period=current gives the period to da
 status_reason, and so do the exports. One clock per request (query_clock) serves the cost check and
 the query.
 
-Every answer is JSON. Bad parameters get a 400 that says what was wrong, never a 500; what a bad
-request sent is echoed back clipped (ECHO_CHARS per value). A request may ask for at most
+Every answer is JSON. Query strings are read through the request models of api/models.py and answers
+built through its response models (`answer`), the models api/openapi.py generates the document from.
+Bad parameters get a 400 that says what was wrong, never a 500; what a bad request sent is echoed back
+clipped (ECHO_CHARS per value); an answer that does not fit its model is a 500 that says so (a bug). A request may ask for at most
 MAX_PERIODS[grain] periods, counted by arithmetic before anything is computed, so a range of
 centuries answers 400 at once. Each answer carries an ETag and Last-Modified derived from the warehouse
 snapshot it was read from: one `Reader.read()` per request, taken before the 304 check and used by
@@ -19,6 +21,7 @@ published. A poller that sends If-None-Match / If-Modified-Since gets a cheap 30
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -27,7 +30,8 @@ from functools import wraps
 from typing import Protocol
 
 import pandas as pd
-from flask import Blueprint, Response, g, json, request
+from flask import Blueprint, Response, current_app, g, json, request
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import config
@@ -36,21 +40,19 @@ from access import roles
 from access import web as access_web
 from metrics.engine import local_now
 from metrics.periods import CURRENT, parse_label, resolve
+from metrics.registry import RegistryError
 from presentation.words import localised_column, t
 from warehouse import health
 from warehouse.db import SnapshotRead
 
-from .openapi import spec
+from . import models as m
+from .models import ECHO_CHARS, MAX_PERIODS, MESSAGE_CHARS, BadRequest, clip, parse_query  # noqa: F401 (ECHO_CHARS)
+from .openapi import served, spec
 from .push import MAX_BYTES, push_dossiers, too_large
 
-MAX_PAGE_SIZE = 5000
-DIMENSIONS = ("unit_code", "procedure_code", "channel", "sector", "applicant_type")
-GRAINS = ("day", "week", "month", "quarter", "year")
-# The most periods one request may ask for, per grain: the cost of a values query grows with them.
-MAX_PERIODS = {"day": 400, "week": 120, "month": 120, "quarter": 40, "year": 20}
-ECHO_CHARS = 200       # a parameter echoed back in an error is clipped to this
-ECHO_KEYS = 30         # ... and at most this many parameters are echoed
-MESSAGE_CHARS = 500    # an error message is clipped to this (it may quote what was sent)
+log = logging.getLogger(__name__)
+
+ECHO_KEYS = 30         # at most this many parameters are echoed in an error
 
 
 def query_clock() -> datetime:
@@ -63,18 +65,8 @@ class SnapshotSource(Protocol):
     def read(self) -> SnapshotRead | None: ...
 
 
-class BadRequest(ValueError):
-    """A 400: `message` says what was wrong; `detail` goes into the answer beside it."""
-
-    def __init__(self, message: str, **detail) -> None:
-        super().__init__(message)
-        self.detail = detail
-
-
-def clip(value: object, limit: int = ECHO_CHARS) -> str:
-    """`value` as text of at most `limit` characters ('…' marks a cut)."""
-    text = str(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+class AnswerMismatch(RuntimeError):
+    """An answer that does not fit its response model: a bug in the handler (or the model), never the caller's."""
 
 
 def _echo() -> dict[str, str]:
@@ -114,45 +106,25 @@ def _answer(payload: dict, status: int = 200) -> Response:
                     mimetype="application/json")
 
 
+def answer(model: type[BaseModel], payload: dict, status: int = 200) -> Response:
+    """`payload` through its response model (validated, dates and numbers as the document says) as JSON.
+    Fields the payload does not set stay out (a `by` column not asked for)."""
+    try:
+        body = model.model_validate(payload).model_dump_json(exclude_unset=True)  # UTF-8, compact, NaN -> null
+    except ValidationError as exc:
+        raise AnswerMismatch(f"{request.path}: the answer does not fit {model.__name__}: "
+                             f"{exc.errors(include_url=False, include_input=False)[:3]}") from None
+    return Response(body, status=status, mimetype="application/json")
+
+
 def error(status: int, message: str, **detail) -> Response:
-    return _answer({"error": clip(message, MESSAGE_CHARS), **detail}, status)
+    return answer(m.Error, {"error": clip(message, MESSAGE_CHARS), **detail}, status)
 
 
-def _list_arg(name: str) -> list[str] | None:
-    raw = request.args.getlist(name)
-    items = [v.strip() for chunk in raw for v in chunk.split(",") if v.strip()]
-    return items or None
-
-
-def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"'{name}' must be a whole number, got '{clip(raw)}'") from None
-    if not lo <= value <= hi:
-        raise BadRequest(f"'{name}' must be between {lo} and {hi}, got {value}")
-    return value
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(f"'{name}' must be a date YYYY-MM-DD, got '{clip(raw)}'") from None
-
-
-def _paginate(rows: list[dict]) -> dict:
-    page = _int_arg("page", 1, 1, 10**6)
-    size = _int_arg("page_size", 500, 1, MAX_PAGE_SIZE)
-    start = (page - 1) * size
-    return {"page": page, "page_size": size, "total": len(rows), "pages": max(1, math.ceil(len(rows) / size)),
-            "items": rows[start:start + size]}
+def _paginate(rows: list[dict], q: m.Paged) -> dict:
+    start = (q.page - 1) * q.page_size
+    return {"page": q.page, "page_size": q.page_size, "total": len(rows),
+            "pages": max(1, math.ceil(len(rows) / q.page_size)), "items": rows[start:start + q.page_size]}
 
 
 def count_periods(start: date, end: date, grain: str) -> int:
@@ -250,6 +222,10 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
                 return error(400, str(exc), parameters=_echo(), **exc.detail)
             except OverflowError as exc:  # a date past year 9999 or before year 1 in a computation
                 return error(400, f"a date in the request is out of range: {exc}", parameters=_echo())
+            except RegistryError:  # the server's KPI definitions, not the request: never a 400
+                log.exception("the KPI definitions cannot be read")
+                return error(500, "the KPI definitions on the server cannot be read (an operator's fix); the "
+                                  "server log has the details")
             except (metrics.QueryError, ValueError, KeyError) as exc:
                 message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
                 return error(400, message, parameters=_echo())
@@ -276,7 +252,7 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
 
     @bp.get("/openapi.json")
     def openapi():
-        return _answer(spec(request.host_url.rstrip("/")))
+        return _answer(spec(request.host_url.rstrip("/"), only=served(current_app.url_map)))
 
     def _display(item: dict) -> dict:
         """A KPI item with its display metadata (kpis.yaml): decimals, kind, and the surfaces it is on."""
@@ -286,60 +262,47 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
     @bp.get("/kpis")
     @cached
     def kpis():
-        lang = _lang()
-        df = metrics.list_kpis(lang=lang)
+        q = parse_query(m.LangQuery, request.args)
+        df = metrics.list_kpis(lang=q.lang)
         items = [_display(i) for i in records(df[~df["auxiliary"].astype(bool)] if "auxiliary" in df else df)]
-        return _answer({"kpis": items, "count": len(items)})
+        return answer(m.KpiList, {"kpis": items, "count": len(items)})
 
     @bp.get("/kpis/<code>")
     @cached
     def kpi(code: str):
-        lang = _lang()
-        df = metrics.list_kpis(lang=lang)
+        q = parse_query(m.LangQuery, request.args)
+        df = metrics.list_kpis(lang=q.lang)
         row = df[df["kpi"] == code]
         if row.empty:
             return error(404, f"unknown KPI '{clip(code)}'", known=sorted(df["kpi"]))
         item = _display(records(row)[0])
         item["sql"] = metrics.explain(code)
-        return _answer(item)
+        return answer(m.KpiDetail, item)
 
-    def values_frame() -> tuple[pd.DataFrame, dict[str, str]]:
+    def values_frame(q: m.ValuesQuery) -> tuple[pd.DataFrame, dict[str, str]]:
         """metrics.query with the request's filters, as the dashboard asks it; and the filters used."""
-        _lang()
-        kpi_codes = _list_arg("kpi")
-        grain = request.args.get("grain", "month")
-        if grain not in GRAINS:
-            raise BadRequest(f"'grain' must be one of {list(GRAINS)}, got '{clip(grain)}'")
-        by = _list_arg("by") or []
-        bad = [clip(b) for b in by if b not in DIMENSIONS]
-        if bad:
-            raise BadRequest(f"'by' must be some of {list(DIMENSIONS)}, got {bad}")
-        period = request.args.get("period")
-        start, end = _date_arg("from"), _date_arg("to")
-        if (start is None) != (end is None):
-            raise BadRequest("'from' and 'to' go together (dates YYYY-MM-DD, inclusive)")
-        if start and end and start > end:
-            raise BadRequest("'from' is after 'to'")
-        periods = (start, end) if start else (period or None)
+        start, end, by = q.from_, q.to, q.by or []
+        periods = (start, end) if start else q.period
         now = query_clock()  # one clock per request: the cost check and the query agree on "today"
-        check_cost(grain, period, start, end, now.date())
+        check_cost(q.grain, q.period, start, end, now.date())
         con = cursor_or_503()
-        if kpi_codes:
+        if q.kpi:
             known = set(metrics.list_kpis()["kpi"])
-            unknown = [clip(k) for k in kpi_codes if k not in known]
+            unknown = [clip(k) for k in q.kpi if k not in known]
             if unknown:
                 raise BadRequest(f"unknown KPI {unknown}; see /api/v1/kpis")
-        _check_units(_list_arg("unit"))
-        df = metrics.query(con, kpi_codes, grain=grain, periods=periods, units=_list_arg("unit"), by=by, now=now)
-        filters = {"kpi": ",".join(kpi_codes or ["*"]), "grain": grain,
-                   "period": f"{start}..{end}" if start else _period_filter(grain, period, now),
-                   "unit": ",".join(_list_arg("unit") or ["01"]), "by": ",".join(by)}
+        _check_units(q.unit)
+        df = metrics.query(con, q.kpi, grain=q.grain, periods=periods, units=q.unit, by=by, now=now)
+        filters = {"kpi": ",".join(q.kpi or ["*"]), "grain": q.grain,
+                   "period": f"{start}..{end}" if start else _period_filter(q.grain, q.period, now),
+                   "unit": ",".join(q.unit or ["01"]), "by": ",".join(by)}
         return df, filters
 
     @bp.get("/values")
     @cached
     def values():
-        return _answer(_paginate(records(values_frame()[0])))
+        q = parse_query(m.ValuesQuery, request.args)
+        return answer(m.ValuesPage, _paginate(records(values_frame(q)[0]), q))
 
     @bp.get("/values.<fmt>")
     @cached
@@ -347,10 +310,10 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         from exports import EXPORT_FORMATS, csv_bytes, parquet_bytes, rounded, xlsx_bytes
         from ingest.runner import local_now
 
-        if fmt not in EXPORT_FORMATS:
-            raise BadRequest(f"export format must be one of {list(EXPORT_FORMATS)}, got '{clip(fmt)}'")
-        lang = _lang()
-        df, filters = values_frame()
+        fmt = parse_query(m.ExportPath, {}, fmt=fmt).fmt
+        q = parse_query(m.ExportQuery, request.args)
+        lang = q.lang
+        df, filters = values_frame(q)
         df = rounded(df)
         con = cursor_or_503()
         names = health.units_frame(con).set_index("unit_code")[localised_column("name", lang)]
@@ -373,7 +336,8 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
     @bp.get("/units")
     @cached
     def units():
-        return _answer(_paginate(records(health.units_frame(cursor_or_503()))))
+        q = parse_query(m.Paged, request.args)
+        return answer(m.UnitsPage, _paginate(records(health.units_frame(cursor_or_503())), q))
 
     @bp.get("/overdue")
     @cached
@@ -381,26 +345,28 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         denied = access_web.require(roles.DOSSIER_LISTS)
         if denied is not None:
             return denied
-        _check_units(_list_arg("unit"))
+        q = parse_query(m.OverdueQuery, request.args)
+        _check_units(q.unit)
         con = cursor_or_503()
-        df = metrics.overdue_list(con, units=_list_arg("unit"))  # narrowed to the viewer's scope (metrics.scope)
-        access_web.audit("overdue_view", target="/api/v1/overdue", detail={"unit": _list_arg("unit") or ["*"]})
-        return _answer(_paginate(records(df)))
+        df = metrics.overdue_list(con, units=q.unit)  # narrowed to the viewer's scope (metrics.scope)
+        access_web.audit("overdue_view", target="/api/v1/overdue", detail={"unit": q.unit or ["*"]})
+        return answer(m.OverduePage, _paginate(records(df), q))
 
     @bp.get("/status")
     @cached
     def status():
         from ingest.runner import local_now
 
+        q = parse_query(m.StatusQuery, request.args)
         con = cursor_or_503()
         now = local_now()
-        return _answer({
+        return answer(m.Status, {
             "demo": health.is_demo(con),
             "now": now.isoformat(),
             "snapshot": snapshot_read().snapshot,
             "freshness": records(health.freshness(con, now)),
             # runs name the files other systems sent: for viewers of every unit only
-            "runs": (records(health.ingest_runs(con, limit=_int_arg("runs", 20, 1, 500)))
+            "runs": (records(health.ingest_runs(con, limit=q.runs))
                      if access_web.viewer_or_nobody().scope is None else []),
         })
 
@@ -411,6 +377,12 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
     @bp.errorhandler(_OutOfScope)
     def out_of_scope(exc):
         return error(403, str(exc))
+
+    @bp.errorhandler(AnswerMismatch)
+    def answer_mismatch(exc):
+        log.error("%s", exc)
+        return _answer({"error": "the server built an answer that does not match its documented schema (a bug); "
+                                 "the server log has the details"}, 500)
 
     @bp.errorhandler(_NoData)
     def no_data(_):
@@ -450,13 +422,6 @@ def _check_units(units: list[str] | None) -> None:
     if outside:
         access_web.audit("denied", outcome="denied", target=request.path, detail={"unit": outside[:10]})
         raise _OutOfScope(f"unit {', '.join(clip(u) for u in outside[:10])} is outside your scope")
-
-
-def _lang() -> str:
-    lang = request.args.get("lang", "vi")
-    if lang not in ("vi", "en"):
-        raise BadRequest(f"'lang' must be 'vi' or 'en', got '{clip(lang)}'")
-    return lang
 
 
 def register(server, settings, reader: SnapshotSource | Callable[[], SnapshotRead | None], writer=None) -> None:

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 import api
 import metrics
+from api.models import Error, LoadReport, Queued
 from config import load_settings
 from demo.seed import seed_demo
 from service.writer import Writer
@@ -209,6 +210,7 @@ def test_push_requires_a_configured_token(world):
     off = make_app(replace(world, api_token=None)).test_client()
     r = off.post("/api/v1/dossiers", json=[_dossier(1)])
     assert r.status_code == 403 and "off" in r.get_json()["error"]
+    Error.model_validate(r.get_json())
     c = make_app(world).test_client()
     assert c.post("/api/v1/dossiers", json=[_dossier(1)]).status_code == 401
     assert c.post("/api/v1/dossiers", json=[_dossier(1)], headers={"Authorization": "Bearer wrong"}).status_code == 403
@@ -225,6 +227,7 @@ def test_push_loads_through_the_pipeline_with_reasons(world, tmp_path):
     assert r.status_code == 200, body
     assert (body["inserted"], body["quarantined"], body["status"]) == (1, 2, "partial"), json.dumps(body)
     assert sorted(q["reason_code"] for q in body["quarantine"]) == ["bad_rating", "unknown_unit"]
+    LoadReport.model_validate(body)  # the answer the document describes
     csv_body = "dossier_id,unit_code,procedure_code,channel,received_at,due_at,status,updated_at\n" \
                "PUSH-1,00073,HN-HT-001,online_full,2026-11-19 09:00:00,2026-11-20 17:00:00,completed,2026-11-19 15:00:00\n"
     r = c.post("/api/v1/dossiers", data=csv_body, content_type="text/csv", headers=auth)
@@ -284,6 +287,7 @@ def test_push_that_fails_inside_answers_json_and_leaves_no_staging_file(world, t
     assert r.status_code == 500 and r.is_json
     body = r.get_json()
     assert "not loaded" in body["error"] and "again" in body["error"] and body["reference"].startswith("push-")
+    Error.model_validate(body)
     text = r.get_data(as_text=True)
     assert "SELECT" not in text and "Traceback" not in text and "Binder" not in text
     assert not list((tmp_path / "push").iterdir())
@@ -304,6 +308,7 @@ def test_push_after_load_failure_says_the_records_are_in(world, tmp_path, monkey
     assert r.status_code == 500, r.get_json()
     body = r.get_json()
     assert "were loaded" in body["error"] and "Do not send them again" in body["error"] and body["run_id"]
+    Error.model_validate(body)
     assert not list((tmp_path / "push").iterdir())
     writer.close()
 
@@ -317,6 +322,7 @@ def test_push_of_a_file_the_pipeline_refuses_answers_422_with_the_runs_error(wor
     body = r.get_json()
     assert r.status_code == 422, body
     assert body["status"] == "failed" and body["error"]
+    LoadReport.model_validate(body)
     assert not list((tmp_path / "push").iterdir())
     writer.close()
 
@@ -326,18 +332,21 @@ def test_push_on_a_read_only_web_worker_queues_for_the_ingest_process(world, tmp
     c = make_app(settings, writer=None).test_client()
     r = c.post("/api/v1/dossiers", json=[_dossier(9)], headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 202
+    Queued.model_validate(r.get_json())
     queued = settings.dossier_inbox / r.get_json()["queued"]
     assert [json.loads(line)["dossier_id"] for line in queued.read_text().splitlines()] == ["PUSH-9"]
 
 
-def test_openapi_served_and_every_get_answers_without_500(world):
-    """Property-based: schemathesis generates requests from the app's own OpenAPI description."""
+def test_openapi_served_and_every_get_answers_as_documented(world):
+    """Property-based: schemathesis generates requests from the app's own OpenAPI document and checks every
+    answer against it (no 500, a documented status, content type, headers and body schema)."""
     schemathesis = pytest.importorskip("schemathesis")
     from hypothesis import HealthCheck, given, settings
+    from schemathesis.specs.openapi.checks import positive_data_acceptance
 
     app = make_app(world)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-    checked = 0
+    checked = []
     for result in schema.get_all_operations():
         op = result.ok()
         if op.method.upper() != "GET":
@@ -346,48 +355,14 @@ def test_openapi_served_and_every_get_answers_without_500(world):
         @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
         @given(case=op.as_strategy())
         def run(case):
-            response = case.call()
-            assert response.status_code < 500, (case.path, case.query, response.text[:300])
-            if response.status_code != 304:
-                assert isinstance(response.json(), dict)  # every answer is a JSON object, errors too
+            # a schema-valid request may still get a documented 400: an unknown KPI code, a month 13, a range
+            # over the period cap are known only to the registry and the calendar, not to a schema
+            response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
+            if response.headers.get("Content-Type", [""])[0].startswith("application/json"):
+                assert isinstance(response.json(), dict)  # every JSON answer is an object, errors too
 
         run()
-        checked += 1
-    assert checked == 6
-
-
-def _json_schema(node):
-    """An OpenAPI 3.0 schema as JSON Schema (nullable -> a null type), closed: no field it does not name."""
-    if isinstance(node, list):
-        return [_json_schema(x) for x in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _json_schema(v) for k, v in node.items() if k != "nullable"}
-    if node.get("nullable"):
-        out["type"] = [node["type"], "null"]
-    if node.get("type") == "object" and "properties" in node:
-        out["additionalProperties"] = False
-    return out
-
-
-def test_kpis_routes_answer_only_fields_the_openapi_schema_describes(client):
-    """Every field /api/v1/kpis and /api/v1/kpis/{code} return is in the OpenAPI _KPI schema, with its type
-    (decimals, display_kind, show included), and the document points both routes at it."""
-    import jsonschema_rs
-
-    from api.openapi import _KPI, spec
-
-    doc = spec()
-    listed = doc["paths"]["/api/v1/kpis"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert listed["properties"]["kpis"]["items"] is _KPI
-    one = doc["paths"]["/api/v1/kpis/{code}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert one is _KPI
-    check = jsonschema_rs.validator_for(_json_schema(_KPI))
-    items = client.get("/api/v1/kpis").get_json()["kpis"]
-    single = client.get(f"/api/v1/kpis/{items[0]['kpi']}").get_json()
-    assert {"decimals", "display_kind", "show"} <= set(items[0]) and "sql" in single
-    for item in [*items, single]:
-        errors = [str(e) for e in check.iter_errors(item)]
-        assert not errors, (item["kpi"], errors[:3])
-    returned = set().union(*(set(i) for i in items)) | set(single)
-    assert returned <= set(_KPI["properties"]), returned - set(_KPI["properties"])
+        checked.append(op.path)
+    # (schemathesis leaves out the document's own path: tests/test_api_spec.py checks it)
+    assert sorted(checked) == ["/api/v1/kpis", "/api/v1/kpis/{code}", "/api/v1/overdue", "/api/v1/status",
+                               "/api/v1/units", "/api/v1/values", "/api/v1/values.{fmt}"]
