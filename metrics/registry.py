@@ -52,8 +52,14 @@ class _Frozen(BaseModel):
 DisplayKind = Literal["percent", "count", "days", "points", "number"]
 # the surfaces a KPI can be listed on: overview target cards, the overview's ranking choices, the ward
 # page's KPI table and trend choices, the wards grid's columns, the report's target table and trend chart
-Surface = Literal["overview", "ranking", "ward", "ward_trend", "wards_grid", "report", "report_trend"]
-SURFACES: tuple[str, ...] = ("overview", "ranking", "ward", "ward_trend", "wards_grid", "report", "report_trend")
+# where a KPI is listed; `headline` marks the one KPI every page leads with (the ward page's first row, the
+# rankings' default, the report's ranking order); `ward_procedures` the columns of the ward's per-procedure
+# table; `backlog` the KPI every overdue list and count stands for (the report's overdue section, the ward's list)
+Surface = Literal["overview", "ranking", "ward", "ward_trend", "wards_grid", "report", "report_trend", "headline",
+                  "ward_procedures", "backlog"]
+SURFACES: tuple[str, ...] = ("overview", "ranking", "ward", "ward_trend", "wards_grid", "report", "report_trend",
+                             "headline", "ward_procedures", "backlog")
+ONE_KPI_SURFACES = ("headline", "backlog")  # a role, not a list: exactly one KPI
 KIND_DECIMALS = {"percent": 1, "count": 0, "days": 1, "points": 2, "number": 0}
 _UNIT_KINDS = {"%": "percent", "ngày làm việc": "days", "working days": "days", "điểm": "points",
                "points": "points", "hồ sơ": "count", "dossiers": "count"}
@@ -337,6 +343,13 @@ class Registry(_Frozen):
     def targets_for(self, code: str) -> list[Target]:
         return [t for t in self.targets if t.kpi == code]
 
+    def one_on(self, surface: str) -> str:
+        """The one KPI that plays a role (ONE_KPI_SURFACES: `headline`, `backlog`)."""
+        codes = self.shown_on(surface)
+        if len(codes) != 1:
+            raise RegistryError(f"display.show '{surface}' must be on exactly one KPI; found {codes or 'none'}")
+        return codes[0]
+
     def shown_on(self, surface: str) -> list[str]:
         """The KPI codes listed on `surface` (see SURFACES), in the registry's order."""
         if surface not in SURFACES:
@@ -486,6 +499,10 @@ def load_registry(directory: Path | str = DEFINITIONS_DIR) -> Registry:
         if abs(total - g.points) > 1e-9:
             raise RegistryError(f"{ifile}: group {g.group}: components' max_points add up to {total:g}, "
                                 f"expected the group's {g.points:g}")
+    for surface in ONE_KPI_SURFACES:
+        on = [c for c, k in kpis.items() if surface in k.display.show]
+        if len(on) > 1:
+            raise RegistryError(f"{kfile}: display.show '{surface}' is a role of one KPI; found {on}")
     return Registry(measures=measures, kpis=kpis, targets=tuple(targets), index766=layout)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 
 from metrics.registry import SURFACES, Kpi, get_registry
 
-__all__ = ["SURFACES", "SurfaceCodes", "codes", "decimals", "kpi"]
+__all__ = ["SURFACES", "SurfaceCodes", "codes", "decimals", "headline", "kpi", "one"]
 
 
 def kpi(code: str) -> Kpi:
@@ -22,8 +22,21 @@ def decimals(code: str) -> int:
     return kpi(code).decimals
 
 
+def one(surface: str) -> str:
+    """The one KPI in a role (`headline`, `backlog`: kpis.yaml display.show)."""
+    return get_registry().one_on(surface)
+
+
+def headline() -> str:
+    """The KPI every page leads with (display.show `headline`): the ward table's first row, the rankings'
+    default, the order of the report's ranking."""
+    return one("headline")
+
+
 def codes(surface: str, first: str | None = None) -> list[str]:
-    """The KPI codes `surface` lists (kpis.yaml display.show), registry order, `first` (if listed) first."""
+    """The KPI codes `surface` lists (kpis.yaml display.show), registry order, `first` (if listed) first;
+    first="headline": the headline KPI."""
+    first = headline() if first == "headline" else first
     out = get_registry().shown_on(surface)
     if first in out:
         out.remove(first)

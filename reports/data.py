@@ -13,9 +13,11 @@ Which query feeds which table:
   `metrics.query(dossier and catalogue KPIs, grain='month', periods=<month>, units=<unit>, now=J)`;
 - trend: `metrics.query(TREND_KPIS, grain='month', periods=(12 months), units=<unit>)`, and the city's
   series beside a ward's;
-- ranking: `metrics.query(RANKING_KPIS, periods=<month>, by='unit_code')` over every unit, '01' (city
-  departments) left out; a unit whose rate is few_data is listed apart, after the ranked ones, unranked;
-- overdue: `overdue_backlog` from the ranking query (by unit, at the month's judgement time) and
+- ranking: `metrics.query(RANK_KPIS + the backlog, periods=<month>, by='unit_code')` over every unit, '01'
+  (city departments) left out; ordered by the headline KPI, worst first; a unit whose headline rate is
+  few_data is listed apart, after the ranked ones, unranked;
+- overdue: the `backlog` KPI (kpis.yaml display.show) from the ranking query (by unit, at the month's
+  judgement time) and
   `metrics.overdue_list(units, now)` for the longest-overdue ids at generation time.
 """
 
@@ -30,12 +32,13 @@ from functools import cache
 import duckdb
 import pandas as pd
 
+import clock
 import config
 import metrics
-from presentation import tables
+from presentation import surfaces, tables
 from presentation.ranking import best_first_position, rank_records, target_row
 from presentation.surfaces import SurfaceCodes
-from presentation.words import lang_of, localised, localised_column
+from presentation.words import lang_of, localised, localised_column, mid_sentence, n_word
 from warehouse.health import freshness, is_demo
 
 from .fmt import fmt_count, fmt_date, is_na, local, month_label
@@ -43,14 +46,20 @@ from .text import t
 
 # the trend chart's KPIs: kpis.yaml display.show `report_trend` (the target table's: `report`)
 TREND_KPIS = SurfaceCodes("report_trend")
-# the ranking table's KPI columns: kpis.yaml display.show `ranking` (the dashboard's), the on-time rate first
-RANK_KPIS = SurfaceCodes("ranking", first="on_time_rate")
-# queried by unit: the ranking's KPIs, and the counts the ranking's note and the overdue tables need
-RANKING_KPIS = ("on_time_rate", "online_share", "received", "satisfaction", "overdue_backlog")
+# the ranking table's KPI columns: kpis.yaml display.show `ranking` (the dashboard's), the headline first
+RANK_KPIS = SurfaceCodes("ranking", first="headline")
 
 
 def ranking_query_kpis() -> list[str]:
-    return list(dict.fromkeys([*RANK_KPIS, *RANKING_KPIS]))
+    """Queried by unit: the ranking's KPIs and the backlog the overdue tables count."""
+    return list(dict.fromkeys([*RANK_KPIS, surfaces.one("backlog")]))
+
+
+def ranked_kpis() -> list[str]:
+    """The KPIs a ward's sentence ranks it on ("xếp thứ 3/120 về …"): the ranking's rates (percent KPIs),
+    the headline first."""
+    reg = metrics.get_registry()
+    return [k for k in RANK_KPIS if reg.kpi(k).is_percent]
 OLDEST_OVERDUE = 20          # dossier ids listed in the overdue summary
 TREND_MONTHS = 12
 TWO_TIER_START = date(2025, 7, 1)   # marked on trend charts (the start of the two-tier government)
@@ -150,7 +159,7 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = 
             now: datetime | None = None) -> ReportData:
     """Query everything the report for `month` and `unit_code` (None or '01' = the city) shows."""
     lang = lang_of(lang)
-    now = local(now or datetime.now(config.TZ))
+    now = local(now or clock.wall())
     start, end = parse_month(month)
     if start > now.date():
         raise ReportError(f"month {month} has not started yet (now {now:%d/%m/%Y})")
@@ -273,8 +282,13 @@ def _group(value, few: bool) -> str:
 
 
 def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[str, tuple[int, int] | None]]:
+    """The ranking table: one column per RANK_KPIS KPI, the headline's n, a note naming the rates with
+    few data; ordered worst first by the headline (presentation.ranking, the dashboard's order)."""
     ref = units_reference()
     wards = ref[ref["unit_code"] != config.CITY_CODE]
+    reg = metrics.get_registry()
+    head = surfaces.headline()
+    codes = list(RANK_KPIS)
     look = {(r["kpi"], r["unit_code"]): r for r in by_unit.to_dict("records")}
     rows = []
     for u in wards.itertuples(index=False):
@@ -282,28 +296,15 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
             r = look.get((kpi, _u))
             return None if r is None or is_na(r.get(col)) else r[col]
         row = {"unit_code": u.unit_code, "unit_name": localised(u, "name", lang),
-               "unit_type": _unit_type(u.unit_type, lang),
-               "on_time_rate": v("on_time_rate"), "on_time_n": v("on_time_rate", "denominator"),
-               "online_share": v("online_share"), "online_n": v("online_share", "n"), "received": v("received"),
-               "satisfaction": v("satisfaction"), "ratings": v("satisfaction", "denominator"),
-               "overdue_backlog": v("overdue_backlog")}
-        for kpi in RANK_KPIS:
-            row[kpi] = v(kpi)
-            row[f"few_{kpi}"] = bool(v(kpi, "few_data"))
-        for kpi in ("on_time_rate", "online_share", "satisfaction"):
-            row[f"few_{kpi}"] = bool(v(kpi, "few_data"))
-        row["few_data"] = row["few_on_time_rate"]
-        notes = []
-        for kpi, what, n in (("on_time_rate", "few_on_time", row["on_time_n"]),
-                             ("online_share", "few_online", row["online_n"]),
-                             ("satisfaction", "few_satisfaction", row["ratings"])):
-            if row[f"few_{kpi}"]:
-                notes.append(t("few_data_n", lang, what=t(what, lang), n=fmt_count(n, lang)))
-        row["note"] = "; ".join(notes)
+               "unit_type": _unit_type(u.unit_type, lang)}
+        for kpi in codes:
+            row[kpi], row[f"n_{kpi}"], row[f"few_{kpi}"] = v(kpi), v(kpi, "n"), bool(v(kpi, "few_data"))
+        row["few_data"] = row[f"few_{head}"]
+        row["note"] = "; ".join(t("few_data_n", lang, what=mid_sentence(reg.kpi(k).name(lang), lang),
+                                  n=fmt_count(row[f"n_{k}"], lang)) for k in codes if row[f"few_{k}"])
         rows.append(row)
     ranks: dict[str, tuple[int, int] | None] = {}
-    reg = metrics.get_registry()
-    for kpi in ("online_share", "on_time_rate"):  # the table ends in the on-time rate's order
+    for kpi in reversed(ranked_kpis() or [head]):  # the table ends in the headline's order
         # the one ranking (presentation.ranking), the dashboard's: worst first, few data apart, no data last
         ordered = rank_records(rows, reg.kpi(kpi).direction, value=kpi, few=f"few_{kpi}", code="unit_code")
         for r in ordered:
@@ -315,18 +316,26 @@ def _ranking(by_unit: pd.DataFrame, code: str, lang: str) -> tuple[Table, dict[s
         ranks[kpi] = ((best_first_position(mine[f"rank_{kpi}"], ranked), ranked)
                       if mine and mine[f"rank_{kpi}"] else None)
     for r in rows:
-        r["rank"] = r["rank_on_time_rate"]
-        r["group"] = r["group_on_time_rate"]
+        r["rank"] = r[f"rank_{head}"]
+        r["group"] = r[f"group_{head}"]
         r["highlight"] = r["unit_code"] == code
     kinds = {"percent": "pct", "count": "count", "days": "days", "points": "points", "number": "number"}
     kpi_cols = [Column(k, f"{reg.kpi(k).name(lang)} ({reg.kpi(k).unit_in(lang)})",
                        kinds.get(reg.kpi(k).display.kind or "number", "number"), 1.0, reg.kpi(k).decimals)
-                for k in RANK_KPIS]
+                for k in codes]
     cols = [Column("rank", t("h_rank", lang), "count", 0.5), Column("unit_code", t("h_code", lang), "text", 0.6),
             Column("unit_name", t("h_unit", lang), "text", 1.9), *kpi_cols,
-            Column("on_time_n", t("h_on_time_n", lang), "count", 0.8),
+            Column(f"n_{head}", t("h_n_of", lang, word=n_word(head, lang)), "count", 0.8),
             Column("note", t("h_note", lang), "text", 1.8)]
     return Table("ranking", t("sec_ranking", lang), cols, rows, t("ranking_note", lang)), ranks
+
+
+def rank_sentence(unit_name: str, ranks: dict[str, tuple[int, int] | None], lang: str) -> str | None:
+    """'Phường X xếp thứ 3/120 về tỷ lệ đúng hạn; thứ 7/120 về …' over the ranked KPIs (None if unranked)."""
+    reg = metrics.get_registry()
+    parts = [t("rank_part", lang, rank=r[0], n=r[1], kpi=mid_sentence(reg.kpi(k).name(lang), lang))
+             for k in ranked_kpis() if (r := ranks.get(k))]
+    return t("rank_of", lang, unit=unit_name, parts="; ".join(parts)) if parts else None
 
 
 def _overdue_units(con, by_unit: pd.DataFrame, code: str, lang: str, now: datetime, month: str,
@@ -334,7 +343,8 @@ def _overdue_units(con, by_unit: pd.DataFrame, code: str, lang: str, now: dateti
     from .fmt import fmt_datetime
 
     ref = units_reference().set_index("unit_code")
-    df = by_unit[(by_unit["kpi"] == "overdue_backlog")]
+    backlog = surfaces.one("backlog")
+    df = by_unit[(by_unit["kpi"] == backlog)]
     if code != config.CITY_CODE:
         df = df[df["unit_code"] == code]
     rows = []
@@ -344,15 +354,15 @@ def _overdue_units(con, by_unit: pd.DataFrame, code: str, lang: str, now: dateti
         u = r["unit_code"]
         nm = t("city_depts", lang) if u == config.CITY_CODE else (
             ref.loc[u, localised_column("name", lang)] if u in ref.index else u)
-        rows.append({"unit_code": u, "unit_name": nm, "overdue_backlog": r["value"]})
-    rows.sort(key=lambda r: (-r["overdue_backlog"], r["unit_code"]))
+        rows.append({"unit_code": u, "unit_name": nm, backlog: r["value"]})
+    rows.sort(key=lambda r: (-r[backlog], r["unit_code"]))
     cols = [Column("unit_code", t("h_code", lang), "text", 0.8), Column("unit_name", t("h_unit", lang), "text", 3.0),
-            Column("overdue_backlog", t("h_overdue", lang), "count", 1.2)]
+            Column(backlog, t("h_overdue", lang), "count", 1.2)]
     total = None
     if code == config.CITY_CODE and len(rows) > 1:
-        q = metrics.query(con, "overdue_backlog", grain="month", periods=month, now=now)
+        q = metrics.query(con, backlog, grain="month", periods=month, now=now)
         if not q.empty:
-            total = {"unit_code": "", "unit_name": t("total", lang), "overdue_backlog": q["value"].iloc[0]}
+            total = {"unit_code": "", "unit_name": t("total", lang), backlog: q["value"].iloc[0]}
     return Table("overdue_units", t("sec_overdue", lang), cols, rows,
                  t("overdue_units_note", lang, as_of=fmt_datetime(as_of)), total)
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 
 from fpdf import FPDF, FontFace
 
+import clock
 from presentation import palette
 
 from .charts import Chart
-from .data import ReportData, Table
+from .data import ReportData, Table, rank_sentence
 from .fmt import (
     fmt_change,
     fmt_count,
@@ -100,7 +101,7 @@ class _Pdf(FPDF):
         self.set_title(_nfc(t("title_city" if data.is_city else "title_unit", data.lang,
                               month=month_label(data.month), unit=data.unit_name)))
         self.set_author("R57 dashboard")
-        self.set_creation_date(datetime.now().astimezone())
+        self.set_creation_date(clock.wall())
         self._footer_text = _nfc(t("footer", data.lang, month=month_label(data.month), unit=who))
 
     def footer(self) -> None:
@@ -334,9 +335,9 @@ def _ranking(pdf: _Pdf, data: ReportData, charts: list[Chart]) -> None:
     pdf.add_page(orientation="L")
     pdf.heading(table.title)
     if not data.is_city:
-        r1, r2 = data.ranks.get("on_time_rate"), data.ranks.get("online_share")
-        if r1 and r2:
-            pdf.para(t("rank_of", lang, unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]), 10, bold=True)
+        sentence = rank_sentence(data.unit_name, data.ranks, lang)
+        if sentence:
+            pdf.para(sentence, 10, bold=True)
     pdf.para(table.note or "", 8)
     cells = [[c.text(r.get(c.key), r, lang) if c.key != "rank" or r["rank"] else "" for c in table.columns]
              for r in table.rows]

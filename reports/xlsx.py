@@ -14,7 +14,7 @@ from presentation.excel import Workbook
 from presentation.tables import Column
 
 from .charts import Chart
-from .data import TREND_KPIS, ReportData, Table, parse_month
+from .data import TREND_KPIS, ReportData, Table, parse_month, rank_sentence
 from .fmt import fmt_date, fmt_datetime, month_label
 from .text import reason_text, status_label, t
 
@@ -133,9 +133,9 @@ def render_xlsx(data: ReportData, charts: list[Chart], path: Path) -> Path:
     _trend(wb, data, by_key.get("trend"))
     extra = []
     if not data.is_city:
-        r1, r2 = data.ranks.get("on_time_rate"), data.ranks.get("online_share")
-        if r1 and r2:
-            extra.append(t("rank_of", lang, unit=data.unit_name, rank=r1[0], rank2=r2[0], n=r1[1]))
+        sentence = rank_sentence(data.unit_name, data.ranks, lang)
+        if sentence:
+            extra.append(sentence)
     _table_sheet(wb, t("s_ranking", lang), data.ranking, data, extra,
                  [c for c in charts if c.key.startswith("ranking_")])
     _table_sheet(wb, t("s_overdue_units", lang), data.overdue_units, data)

@@ -159,7 +159,7 @@ def test_xlsx_numbers_equal_metrics_query(report_warehouse, city_files):
     for code in (WARD, "00004", "00376"):
         row = ranking[code]
         assert row[ON_TIME] == round(look[("on_time_rate", code)]["value"], 1)
-        assert row["Hồ sơ xét"] == look[("on_time_rate", code)]["denominator"]
+        assert row["Số hồ sơ xét"] == look[("on_time_rate", code)]["denominator"]
         assert row[ONLINE] == round(look[("online_share", code)]["value"], 1)
     # ranks follow the on-time rate, worst (lowest) first, as the dashboard ranks (presentation.ranking)
     rates = [r[ON_TIME] for r in _table(wb["Xếp hạng phường xã"], "Hạng") if r["Hạng"] is not None]

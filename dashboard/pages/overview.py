@@ -24,7 +24,7 @@ PAGE = "overview"
 
 def layout(kpi: str | None = None, **query):
     lang = request_lang()
-    kpi = kpi if kpi in view.RANK_KPIS else view.DEFAULT_RANK
+    kpi = kpi if kpi in view.RANK_KPIS else view.RANK_KPIS[0]
     mode = query.get("view") if query.get("view") in ("rank", "map") else "rank"
     controls = html.Div([
         html.Label(t("ov_rank_kpi", lang), id=ids.OV_RANK_KPI_LABEL, htmlFor=ids.OV_RANK_KPI,
@@ -109,10 +109,10 @@ def ranking(lang, _version, kpi, mode):
     lang = lang_of(lang)
     ctx = data.context()
     now = data.local_now()
-    state = {"kpi": kpi if kpi != view.DEFAULT_RANK else None, "view": mode if mode == "map" else None}
+    state = {"kpi": kpi if kpi != view.RANK_KPIS[0] else None, "view": mode if mode == "map" else None}
 
     def build(con):
-        code = kpi if kpi in view.RANK_KPIS else view.DEFAULT_RANK
+        code = kpi if kpi in view.RANK_KPIS else view.RANK_KPIS[0]
         frame = data.memo("overview.units", lambda: view.unit_frame(con, code, lang, now=now), code, lang,
                           per="%Y-%m-%d")
         title, body = view.ranking(con, code, lang, mode, now=now, geojson=ctx.geojson,

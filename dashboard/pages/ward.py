@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from access import roles as access_roles
 from access import web as access_web
+from presentation import surfaces
 
 from .. import data, downloads, ids
 from ..callbacks import render
@@ -127,7 +128,7 @@ def fill(lang, _version, unit, period):
 
     def pick(con):
         """No unit chosen: the ten with the lowest on-time rate (last complete month, few-data units apart), as links."""
-        df, label = overview_view.unit_frame(con, "on_time_rate", lang, now=now)
+        df, label = overview_view.unit_frame(con, surfaces.headline(), lang, now=now)
         items = [html.Li(dcc.Link(f"{r.name} ({r.code})", href=f"/ward?unit={r.code}"))
                  for r in df.head(10).itertuples(index=False)]
         return html.Div([html.P(t("wu_pick", lang)), html.Ol(items, className="pick-list")], className="panel")

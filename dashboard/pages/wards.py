@@ -10,6 +10,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from presentation import surfaces
+
 from .. import data, downloads, fmt, ids
 from ..callbacks import render
 from ..components import default_period, grid, period_options, ranking_list, sort_worst_first
@@ -89,12 +91,12 @@ def _cards(rows: list[dict], lang: str, period: str, search: str | None) -> list
         return []
     df = sort_worst_first(pd.DataFrame({
         "code": [r["code"] for r in units], "name": [r["name"] for r in units],
-        "value": [r.get("on_time_rate") for r in units], "status": [r.get("status") for r in units],
+        "value": [r.get(surfaces.headline()) for r in units], "status": [r.get("status") for r in units],
         "n": [r.get("on_time_n") for r in units], "few_data": [bool(r.get("few_data")) for r in units]}),
-        data.kpi("on_time_rate").direction)
+        data.kpi(surfaces.headline()).direction)
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
     heading = view.heading_row(lang, units)
-    title = t("ov_rank_title", lang, n=int(df["value"].notna().sum()), kpi=data.kpi_name("on_time_rate", lang),
+    title = t("ov_rank_title", lang, n=int(df["value"].notna().sum()), kpi=data.kpi_name(surfaces.headline(), lang),
               period=fmt.period(period, lang, long=True))
     return [html.P(title, className="unit-cards-note"),
             ranking_list(df, lang, "%", None, "/ward?unit={code}&period=" + str(period), len(df),

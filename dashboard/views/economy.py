@@ -9,6 +9,8 @@ import duckdb
 import pandas as pd
 from dash import dcc, html
 
+from metrics.results import target_of
+
 from .. import a11y, data, downloads, fmt
 from ..components import GRAPH_CONFIG, PLAIN_CONFIG
 from ..downloads import Column, Table
@@ -116,7 +118,7 @@ def coverage_5g_view(con: duckdb.DuckDBPyConnection, lang: str, now: datetime | 
     revised = df["revised"].fillna(False).astype(bool)
     df = df.assign(name=[f"{n} ✎" if r else n for n, r in zip(df["name"], revised, strict=True)],
                    hover=["✎ " + t("revised", lang) if r else "" for r in revised])
-    target = None if df["target"].isna().all() else float(df["target"].dropna().iloc[0])
+    target = target_of(df)
     name = data.kpi_name("coverage_5g", lang)
     text = a11y.ranking_summary(df, name, fmt.period(label, lang, long=True), lang, "%", target)
     rows = a11y.ranking_table(df, lang, "%")

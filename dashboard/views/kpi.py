@@ -12,6 +12,7 @@ from dash import html
 import config
 import metrics
 from metrics.doc import formula_text, reading_rules
+from metrics.results import target_of
 from presentation.words import localised
 
 from .. import a11y, data, fmt
@@ -202,7 +203,7 @@ def units_view(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, now: datetim
         return None, label, None, None
     table = ranking_table(frame, kpi, lang, page=t("nav_kpi", lang))
     df = df.assign(hover=[_fraction(r, kpi, lang) for r in df.to_dict("records")])
-    target = None if df["target"].isna().all() else float(df["target"].dropna().iloc[0])
+    target = target_of(df)
     few = df[df["few_data"].astype(bool)]
     apart = None
     if not few.empty:

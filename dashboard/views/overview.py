@@ -10,6 +10,7 @@ from dash import dcc, html
 
 import config
 import metrics
+from metrics.results import target_of
 from presentation.ranking import rank_frame, target_row
 from presentation.surfaces import SurfaceCodes
 from presentation.words import mid_sentence
@@ -32,9 +33,8 @@ from ..figures import make_choropleth_figure, make_sparkline_svg, months_back
 from ..i18n import t
 from ..theme import row_status_label, status_label
 
-DEFAULT_RANK = "on_time_rate"
 # KPIs a leader can rank the units by: those with `ranking` in kpis.yaml's display.show (the default first)
-RANK_KPIS = SurfaceCodes("ranking", first=DEFAULT_RANK)
+RANK_KPIS = SurfaceCodes("ranking", first="headline")  # the default ranking first
 SPARK_MONTHS = 18
 RANK_ROWS = 30  # the worst 30 (a wall screen shows about 15); every unit is on the KPI page
 FEW_ROWS = 15   # then at most 15 of the units with few data, apart, under their heading
@@ -153,7 +153,7 @@ def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "ra
             frame: tuple[pd.DataFrame, str | None] | None = None) -> tuple[str, object]:
     """The ranking title and body: the league list (worst first; units with few data apart, under their
     own heading) or, with boundaries, a choropleth. `frame`: unit_frame(kpi) when the caller already has it."""
-    kpi = kpi if kpi in RANK_KPIS else DEFAULT_RANK
+    kpi = kpi if kpi in RANK_KPIS else RANK_KPIS[0]
     df, label = frame if frame is not None else unit_frame(con, kpi, lang, now=now)
     name, unit = data.kpi_name(kpi, lang), data.kpi_unit(kpi, lang)
     have = df.dropna(subset=["value"])
@@ -161,7 +161,7 @@ def ranking(con: duckdb.DuckDBPyConnection, kpi: str, lang: str, view: str = "ra
               period=fmt.period(label, lang, long=True))
     if have.empty:
         return title, empty_state(t("ov_no_units", lang, period=fmt.period(label, lang, long=True)))
-    target = None if have["target"].isna().all() else float(have["target"].dropna().iloc[0])
+    target = target_of(have)
     if view == "map" and geojson is not None:
         judged = df[~df["few_data"].astype(bool)] if "few_data" in df else df
         fig = make_choropleth_figure(judged, geojson, geojson_key, lang, unit, data.kpi(kpi).direction, height=None)

@@ -10,6 +10,7 @@ import pandas as pd
 from dash import dcc, html
 
 import metrics
+from presentation import surfaces
 from presentation.surfaces import SurfaceCodes
 from presentation.words import localised_column
 
@@ -31,12 +32,11 @@ from ..figures import make_channel_figure, make_index766_figure, make_trend_figu
 from ..i18n import t
 from ..theme import row_status_label
 
-MAIN_KPI = "on_time_rate"
 # the KPI table's rows and the trend chart's choices: kpis.yaml display.show `ward` and `ward_trend`
-WARD_KPIS = SurfaceCodes("ward", first=MAIN_KPI)
-TREND_KPIS = SurfaceCodes("ward_trend", first=MAIN_KPI)
+WARD_KPIS = SurfaceCodes("ward", first="headline")
+TREND_KPIS = SurfaceCodes("ward_trend", first="headline")
 # the procedures grid: what is counted per procedure (dossier KPIs with a procedure breakdown)
-PROCEDURE_KPIS = ("received", "on_time_rate", "processing_time_mean", "overdue_backlog")
+PROCEDURE_KPIS = SurfaceCodes("ward_procedures")  # the per-procedure table's columns, most of the first first
 TREND_MONTHS = 18
 OVERDUE_LIMIT = 500
 DUE_SOON_DAYS = 2  # the due-soon list: due within this many working days (issue 11)
@@ -61,13 +61,20 @@ def _fraction(row, code: str, lang: str) -> str:
     return text
 
 
+def _split() -> tuple[list[str], list[str]]:
+    """The ward KPIs asked for the period, and the indicators, shown at their latest publication."""
+    codes = list(WARD_KPIS)
+    return [c for c in codes if not data.is_indicator(c)], [c for c in codes if data.is_indicator(c)]
+
+
 def city_rows(con: duckdb.DuckDBPyConnection, period: str | None = None, now: datetime | None = None) -> dict:
-    """The whole city's values of the ward KPIs (kpi -> query row), 5G coverage at its latest publication.
+    """The whole city's values of the ward KPIs (kpi -> query row), indicators at their latest publication.
     period None: the last complete month."""
     now = now or data.local_now()
-    c = metrics.query(con, list(WARD_KPIS), grain=None, periods=period, now=now)
+    plain, indicators = _split()
+    c = metrics.query(con, plain, grain=None, periods=period, now=now)
     return {**{r["kpi"]: r for r in c.to_dict("records")},
-            "coverage_5g": metrics.progress(con, "coverage_5g", now=now)}
+            **{k: metrics.progress(con, k, now=now) for k in indicators}}
 
 
 def kpi_table(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
@@ -82,9 +89,10 @@ def kpi_view(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str |
     """The KPI table and the same rows as a downloadable table (one query for both). period None: the last
     complete month; a period not over yet is labelled as partial with its date, and never judged."""
     now = now or data.local_now()
-    u = metrics.query(con, list(WARD_KPIS), grain=None, periods=period, units=unit, now=now)
+    plain, indicators = _split()
+    u = metrics.query(con, plain, grain=None, periods=period, units=unit, now=now)
     city = city if city is not None else city_rows(con, period, now)
-    rows = [metrics.progress(con, "coverage_5g", unit=unit, now=now)]
+    rows = [metrics.progress(con, k, unit=unit, now=now) for k in indicators]
     shown = period or (u["period"].iloc[0] if not u.empty else None)
     note = None
     if shown is not None and is_partial(shown, now):
@@ -195,7 +203,8 @@ def _target_of(df: pd.DataFrame, kpi: str):
 
 def procedures(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str | None = None,
                now: datetime | None = None) -> list[dict]:
-    """Per procedure: received, on-time rate, mean working days, overdue backlog; most received first."""
+    """Per procedure, the `ward_procedures` KPIs (received, on-time rate, mean working days, overdue
+    backlog); most of the first (a count) first; a procedure with nothing in any column left out."""
     now = now or data.local_now()
     codes = list(PROCEDURE_KPIS)
     df = metrics.query(con, codes, grain=None, periods=period, units=unit, by="procedure_code", now=now)
@@ -208,10 +217,10 @@ def procedures(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str
     out = []
     for code, r in wide.iterrows():
         rec = {k: (None if fmt.is_na(r.get(k)) else float(r.get(k))) for k in codes}
-        if not rec["received"] and not rec["overdue_backlog"] and rec["on_time_rate"] is None:
+        if not any(rec.values()):  # every column N/A or 0
             continue
         out.append({"code": code, "name": names.get(code, code), "sector": sectors.get(code, ""), **rec})
-    return sorted(out, key=lambda r: (-(r["received"] or 0), r["code"]))
+    return sorted(out, key=lambda r: (-(r[codes[0]] or 0), r["code"]))
 
 
 def procedure_columns(lang: str) -> list[dict]:
@@ -386,7 +395,17 @@ def overdue_table(lang: str, rows: list[dict], unit: str | None) -> Table:
     filters = {**_filters(unit or "", None, lang), t("f_shown", lang): t("f_as_shown", lang)}
     filters.pop(t("f_period", lang), None)
     return Table("ho-so-qua-han", t("wu_overdue_short", lang), columns, rows,
-                 ["overdue_backlog"], filters, unit or "")
+                 [surfaces.one("backlog")], filters, unit or "")
+
+
+def due_soon_table(lang: str, rows: list[dict], unit: str | None) -> Table:
+    """The due-soon grid as a downloadable table (`rows` as the grid shows them), as the overdue one."""
+    columns = [Column("dossier_id", t("col_dossier", lang)), Column("days", t("col_days_left", lang)),
+               Column("procedure", t("col_procedure", lang)), Column("received", t("col_received", lang)),
+               Column("due", t("col_due", lang)), Column("status", t("col_dossier_status", lang))]
+    filters = {**_filters(unit or "", None, lang), t("f_shown", lang): t("f_as_shown", lang)}
+    filters.pop(t("f_period", lang), None)
+    return Table("ho-so-sap-den-han", t("wu_due_short", lang), columns, rows, [], filters, unit or "")
 
 
 def procedures_table(lang: str, rows: list[dict], unit: str | None, period: str | None) -> Table:

@@ -9,6 +9,7 @@ import pandas as pd
 
 import config
 import metrics
+from presentation import surfaces
 from presentation.fmt import decimals_for
 from presentation.surfaces import SurfaceCodes
 from presentation.words import localised_column
@@ -22,7 +23,6 @@ from .workload import flags as workload_flags
 
 # the grid's KPI columns: kpis.yaml display.show `wards_grid`, in the registry's order. The main KPI carries
 # the row's status and n; the ratings column follows satisfaction (its denominator is a count of ratings).
-MAIN_KPI = "on_time_rate"
 RATINGS_KPI = "satisfaction"
 MAIN_KPIS = SurfaceCodes("wards_grid")
 
@@ -55,7 +55,7 @@ def rows(con: duckdb.DuckDBPyConnection, lang: str, period: str | None = None, u
     for r in q.to_dict("records"):
         rec = by_unit.setdefault(r["unit_code"], {})
         rec[r["kpi"]] = None if fmt.is_na(r["value"]) else float(r["value"])
-        if r["kpi"] == MAIN_KPI:
+        if r["kpi"] == surfaces.headline():
             rec["status"] = r["status"] if isinstance(r["status"], str) else "no_data"
             rec["status_label"] = row_status_label(r, lang) if isinstance(r["status"], str) else status_label(
                 "no_data", lang)
@@ -100,7 +100,7 @@ def heading_row(lang: str, rows: list[dict]) -> list[dict]:
     above them whatever the sort (R57fewApart in assets/dashAgGridFunctions.js)."""
     if not any(r.get("few_data") for r in rows):
         return []
-    k = data.kpi(MAIN_KPI)
+    k = data.kpi(surfaces.headline())
     text = t("few_data_group", lang, n=fmt.number(k.min_n or 0, 0, lang), word=n_word(k, lang))
     return [{"code": HEADING, "name": text, "heading": True, "few_data": True, "href": None, "type": "",
              "status": "", "status_label": "", "status_order": 99}]
@@ -128,7 +128,7 @@ def _column_defs(lang: str) -> list[dict]:
     kpis = []
     for code in MAIN_KPIS:
         wide = {"width": 120} if code == "received" else {"minWidth": 120, "flex": 1}
-        if code == MAIN_KPI:
+        if code == surfaces.headline():
             kpis += [kpi_col(code, lang, minWidth=130, flex=1, sort="asc"),
                      num_col("on_time_n", t("col_on_time_n", lang), lang, 0, width=110),
                      {"field": "status_order", "headerName": t("col_status", lang), "cellRenderer": "StatusBadge",
@@ -159,7 +159,7 @@ def table(lang: str, rows: list[dict], period: str | None, unit_type: str | None
     kpis: list[Column] = []
     for k in MAIN_KPIS:
         kpis.append(Column(k, name[k], unit[k]))
-        if k == MAIN_KPI:
+        if k == surfaces.headline():
             kpis += [Column("on_time_n", t("col_on_time_n", lang)), Column("status_label", t("col_status", lang)),
                      Column("group", t("col_group_rank", lang))]
         if k == RATINGS_KPI:
