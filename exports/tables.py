@@ -122,7 +122,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame], filters: dict[str, str], definit
     definitions), then a sheet per table: `tables` (presentation.tables.Table, with their column kinds) or
     `sheets` (frames as they are: numbers as numbers, datetime columns as dates)."""
     tables = list(tables or []) + [from_frame(df, name) for name, df in sheets.items()]
-    wb = Workbook(None, lang, title, demo_note="DỮ LIỆU MẪU" if demo else None)
+    wb = Workbook(None, lang, title, demo_note=t("demo", lang) if demo else None)
     facts = [(t("xl_generated", lang), f"{fmt.day(generated_at)} {fmt.clock(generated_at)} (Asia/Ho_Chi_Minh)")]
     facts += [(str(k), str(v)) for k, v in filters.items()]
     notes = [t("xl_rounding", lang)]

@@ -37,67 +37,18 @@ def formula_text(reg: Registry, code: str) -> str:
     return text
 
 
-# How a KPI counts, in words; `reading_rules` picks them from the KPI's declaration and measures.
-RULES: dict[str, dict[str, str]] = {
-    "vi": {
-        "kp_cohort": "Nhóm hồ sơ được tính", "kp_supplement": "Thời gian chờ bổ sung", "kp_withdrawn": "Hồ sơ rút",
-        "kp_waiting": "Hồ sơ chờ công dân bổ sung", "kp_small_n": "Quy tắc ít dữ liệu",
-        "cohort_received_date": "theo ngày tiếp nhận: hồ sơ được tính vào kỳ có ngày tiếp nhận",
-        "cohort_finished_date": "theo ngày hoàn thành: hồ sơ được tính vào kỳ có ngày hoàn thành",
-        "cohort_stock": "hồ sơ đang giải quyết tại thời điểm đánh giá T = min(cuối kỳ, hiện tại)",
-        "cohort_catalogue": "Danh mục thủ tục hành chính tại thời điểm đánh giá của kỳ, theo lịch sử mức độ "
-                            "trực tuyến của từng thủ tục (không phải hồ sơ).",
-        "cohort_indicator": "Số liệu công bố theo kỳ của cơ quan thống kê hoặc sở, ngành (không phải hồ sơ); lần "
-                            "công bố sau thay thế lần trước (vẫn lưu, có đánh dấu sửa đổi).",
-        "cohort_derived": "Tính từ các chỉ tiêu thành phần.",
-        "supplement_net_days": "Số ngày làm việc là ngày ròng: đã trừ thời gian chờ công dân bổ sung.",
-        "supplement_due": "Hạn trả được lùi thêm bằng thời gian chờ công dân bổ sung.",
-        "supplement_na": "Không áp dụng (chỉ tiêu không đo thời hạn hay thời gian).",
-        "supplement_count_rule": "Hồ sơ phải yêu cầu bổ sung quá 1 lần là trễ hạn.",
-        "withdrawn_received": "Tính theo ngày tiếp nhận: hồ sơ rút sau đó vẫn được tính.",
-        "withdrawn_finished": "Hồ sơ rút không có ngày hoàn thành nên không được tính là hoàn thành.",
-        "withdrawn_stock": "Hồ sơ rút trước T không tính; rút sau T vẫn là đang giải quyết tại T, nên tháng đã "
-                           "đóng không thay đổi.",
-        "waiting_not_overdue": "Hồ sơ đang chờ công dân bổ sung không tính là quá hạn (cùng một quy tắc ở mọi "
-                               "thời điểm).",
-        "waiting_in_flight": "Hồ sơ đang chờ công dân bổ sung là đang giải quyết; hạn trả đã cộng thời gian chờ.",
-        "waiting_na": "Không áp dụng.",
-        "small_n_rule": "Dưới {n} {word} (mẫu số), giá trị được ghi “ít dữ liệu”: không đánh giá, không tô màu, "
-                        "xếp riêng sau các đơn vị khác.",
-        "small_n_na": "Không áp dụng (chỉ tiêu đếm, danh mục hoặc số liệu công bố).",
-        "rules": "Cách tính",
-    },
-    "en": {
-        "kp_cohort": "Which dossiers count", "kp_supplement": "Supplement waiting time",
-        "kp_withdrawn": "Withdrawn dossiers", "kp_waiting": "Dossiers waiting for the citizen",
-        "kp_small_n": "Small-number rule",
-        "cohort_received_date": "by receipt date: a dossier counts in the period it was received in",
-        "cohort_finished_date": "by finish date: a dossier counts in the period it was finished in",
-        "cohort_stock": "dossiers in flight at the judgement time T = min(end of period, now)",
-        "cohort_catalogue": "The procedure catalogue as of the period's judgement time, from each procedure's "
-                            "level history (not dossiers).",
-        "cohort_indicator": "Figures published per period by the statistics office or a department (not "
-                            "dossiers); a later publication replaces an earlier one (kept, marked revised).",
-        "cohort_derived": "Computed from its component KPIs.",
-        "supplement_net_days": "Working days are net: the days waiting for the citizen's supplement are left out.",
-        "supplement_due": "The due time is pushed back by the days waiting for the citizen's supplement.",
-        "supplement_na": "Not applicable (the KPI measures no deadline or duration).",
-        "supplement_count_rule": "A dossier asked for a supplement more than once is late.",
-        "withdrawn_received": "Counted by receipt date: a dossier withdrawn later still counts.",
-        "withdrawn_finished": "A withdrawn dossier has no finish date, so it never counts as finished.",
-        "withdrawn_stock": "A dossier withdrawn before T does not count; one withdrawn after T was in flight at "
-                           "T, so a closed month does not change.",
-        "waiting_not_overdue": "A dossier waiting for the citizen's supplement is not overdue (one rule at every "
-                               "judgement time).",
-        "waiting_in_flight": "A dossier waiting for the citizen's supplement is in flight; its due time includes "
-                             "the waiting days.",
-        "waiting_na": "Not applicable.",
-        "small_n_rule": "Under {n} {word} (the base), a value is marked “few data”: not judged, not coloured, "
-                        "ranked apart after the other units.",
-        "small_n_na": "Not applicable (a count, a catalogue share or a published figure).",
-        "rules": "How it counts",
-    },
-}
+class _Rules:
+    """How a KPI counts, in words (the catalogue's `rule_*` entries); `reading_rules` picks them from the
+    KPI's declaration and measures."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getitem__(self, key: str) -> str:
+        return t(f"rule_{key}", self.lang)
+
+    def format(self, key: str, **kw) -> str:
+        return t(f"rule_{key}", self.lang, **kw)
 
 
 def _measures(reg: Registry, code: str) -> list:
@@ -115,7 +66,7 @@ def reading_rules(code: str, lang: str = "vi") -> list[tuple[str, str]]:
     """How a KPI counts, as (aspect, words), from its declaration and its measures — never written per
     KPI: the cohort (by receipt date, by finish date, in flight at T), whether supplement days are net,
     how withdrawn and waiting dossiers count, the small-n rule. The dictionary and the KPI page show it."""
-    reg, w = get_registry(), RULES[lang]
+    reg, w = get_registry(), _Rules(lang)
     k = reg.kpi(code)
     if k.source == "catalogue":
         return [(w["kp_cohort"], w["cohort_catalogue"])]
@@ -139,7 +90,7 @@ def reading_rules(code: str, lang: str = "vi") -> list[tuple[str, str]]:
         waiting = w["waiting_not_overdue"]
     else:
         waiting = w["waiting_in_flight"] if stock else w["waiting_na"]
-    small = w["small_n_rule"].format(n=number(k.min_n, 0, lang), word=n_word(code, lang)) if k.min_n \
+    small = w.format("small_n_rule", n=number(k.min_n, 0, lang), word=n_word(code, lang)) if k.min_n \
         else w["small_n_na"]
     return [(w["kp_cohort"], "; ".join(cohort) + "." if cohort else w["cohort_derived"]),
             (w["kp_supplement"], supplement), (w["kp_withdrawn"], " ".join(withdrawn) or w["waiting_na"]),
@@ -162,7 +113,7 @@ def metric_dictionary(lang: str = "vi") -> str:
                 f"{w('direction')}: {w(k.direction)}",
                 f"- {w('time')}: {k.time}; {w('dims')}: {', '.join(k.dimensions) or '—'}",
                 f"- {w('source')}: {k.source}; {w('legal')}: {k.legal_basis}", "",
-                f"**{RULES[lang]['rules']}.**", "", *[f"- {a}: {r}" for a, r in reading_rules(code, lang)], ""]
+                f"**{_Rules(lang)['rules']}.**", "", *[f"- {a}: {r}" for a, r in reading_rules(code, lang)], ""]
         targets = reg.targets_for(code)
         out.append(f"**{w('targets')}:** {'' if targets else w('none')}")
         if targets:
