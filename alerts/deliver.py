@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, select
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
+import clock
 import config
 from access.models import User
 
@@ -38,7 +39,7 @@ FINAL = ("sent", "failed")
 
 def _aware(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(UTC)
+        return clock.utc()
     return now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=config.TZ).astimezone(UTC)
 
 

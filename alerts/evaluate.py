@@ -37,6 +37,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+import clock
 import config
 from access.models import User
 from access.viewer import Viewer, expand
@@ -80,7 +81,7 @@ class Event:
 def local_naive(now: datetime | None) -> datetime:
     """Hanoi wall-clock time, naive (as the warehouse stores times)."""
     if now is None:
-        return datetime.now(config.TZ).replace(tzinfo=None)
+        return clock.stamp()
     return now.astimezone(config.TZ).replace(tzinfo=None) if now.tzinfo else now
 
 
