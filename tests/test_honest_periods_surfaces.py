@@ -280,7 +280,7 @@ def test_a_small_unit_is_few_data_everywhere_and_ranked_apart(con, at, few_unit)
     assert "ít dữ liệu" in mine["note"] and f"n = {n}" in mine["note"]
     ranked = [r for r in rows if r["group"] == "ranked"]
     assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
-    assert all(r["on_time_n"] >= 30 for r in ranked)
+    assert all(r["n_on_time_rate"] >= 30 for r in ranked)
     rates = [r["on_time_rate"] for r in ranked]
     assert rates == sorted(rates)  # worst first, as the dashboard ranks
     assert next(r for r in rows if r["unit_code"] == large)["group"] == "ranked"
