@@ -130,8 +130,8 @@ def test_target_row_uses_select_target() -> None:
 
 @pytest.fixture
 def defs(tmp_path):
-    for f in ("kpis.yaml", "targets.yaml", "index766.yaml"):
-        shutil.copy(DEFINITIONS_DIR / f, tmp_path / f)
+    for f in DEFINITIONS_DIR.glob("*.yaml"):  # every shipped definition file (kpis, targets, index766, workload…)
+        shutil.copy(f, tmp_path / f.name)
     return tmp_path
 
 
