@@ -263,15 +263,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _reader_con(settings: Settings):
     """A connection for reading: the latest snapshot if one exists, else the warehouse read-only."""
-    import duckdb
-
-    from warehouse.db import current_snapshot
+    from warehouse.db import connect, current_snapshot
 
     snap = current_snapshot(settings)
     path = snap or settings.warehouse
     if path is None or not Path(path).exists():
         sys.exit(f"No warehouse at {settings.warehouse}: run `python app.py demo` or ingest files first.")
-    return duckdb.connect(str(path), read_only=True)
+    return connect(path, settings, read_only=True)
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:

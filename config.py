@@ -34,6 +34,23 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def ram_bytes() -> int:
+    """This host's physical memory (psutil: also right inside a container that reports the host's)."""
+    import psutil
+
+    return int(psutil.virtual_memory().total)
+
+
+def default_duckdb_memory(web_workers: int) -> str:
+    """60 % of RAM shared by the web workers and the one writer: each DuckDB process gets its part."""
+    return f"{int(0.6 * ram_bytes() / (max(1, web_workers) + 1)) // 2**20}MiB"
+
+
+def default_duckdb_threads() -> int:
+    """Half the cores: web workers and the writer run queries side by side on one host."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def reloader_debug() -> bool:
     """`serve --debug` marks its processes so (R57_DEBUG=1) before Flask's reloader forks the watcher."""
     return os.environ.get("R57_DEBUG") == "1"
@@ -74,6 +91,11 @@ class Settings:
     ingest: IngestLimits = field(default_factory=IngestLimits)
     # web: how often pages look for a new snapshot; optional unit boundaries for the overview's map
     refresh_s: float = field(default_factory=lambda: _env_float("R57_REFRESH_S", 30))
+    # freshness (issue 15): pages ask the version endpoint every poll_s (a 304 when nothing changed; 0: off);
+    # the scheduler loads an inbox file as soon as it is renamed in (watch), bursts coalesced within debounce
+    poll_s: float = field(default_factory=lambda: _env_float("R57_POLL_S", 2))
+    watch_inbox: bool = field(default_factory=lambda: os.environ.get("R57_WATCH", "1").lower() not in ("0", "false", "no"))
+    ingest_debounce_s: float = field(default_factory=lambda: _env_float("R57_INGEST_DEBOUNCE_MS", 250) / 1000)
     geojson: Path | None = field(default_factory=lambda: _env_path("R57_GEOJSON", None) if os.environ.get("R57_GEOJSON") else None)
     geojson_key: str = field(default_factory=lambda: os.environ.get("R57_GEOJSON_KEY") or "properties.unit_code")
     host: str = field(default_factory=lambda: os.environ.get("R57_HOST") or "127.0.0.1")
@@ -105,7 +127,17 @@ class Settings:
     oidc_role_claim: str = field(default_factory=lambda: os.environ.get("R57_OIDC_ROLE_CLAIM") or "r57_role")
     oidc_units_claim: str = field(default_factory=lambda: os.environ.get("R57_OIDC_UNITS_CLAIM") or "r57_units")
 
+    # DuckDB in every process (web worker, writer, CLI): SET memory_limit / threads on each connection
+    # (warehouse.db.connect). Defaults: 60 % of RAM / (web workers + 1 writer), half the cores.
+    web_workers: int = field(default_factory=lambda: _env_int("R57_WEB_WORKERS", 4))
+    duckdb_memory: str | None = field(default_factory=lambda: os.environ.get("R57_DUCKDB_MEMORY") or None)
+    duckdb_threads: int = field(default_factory=lambda: _env_int("R57_DUCKDB_THREADS", default_duckdb_threads()))
+
     def __post_init__(self) -> None:
+        if self.duckdb_memory is None:
+            object.__setattr__(self, "duckdb_memory", default_duckdb_memory(self.web_workers))
+        if self.duckdb_threads < 1:
+            raise ValueError(f"R57_DUCKDB_THREADS must be at least 1, got {self.duckdb_threads}")
         if self.warehouse is None:
             default = self.data_dir / "warehouse.duckdb"
             object.__setattr__(self, "warehouse", _env_path("R57_WAREHOUSE", default))

@@ -111,12 +111,10 @@ def run_import(settings, args) -> int:
 
 def _evaluated(settings):
     """The plan with statuses now (KPI-linked tasks judged on the newest snapshot, when there is one)."""
-    import duckdb
-
     import clock
     from access.db import open_appdb
     from metrics.plan_status import evaluate_plan
-    from warehouse.db import current_snapshot
+    from warehouse.db import connect, current_snapshot
 
     from .store import load_plan
 
@@ -131,7 +129,7 @@ def _evaluated(settings):
     now = clock.now()
     if snap is None:
         return evaluate_plan(None, plan, now)
-    con = duckdb.connect(str(snap), read_only=True)
+    con = connect(snap, settings, read_only=True)
     try:
         return evaluate_plan(con, plan, now)
     finally:

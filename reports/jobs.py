@@ -43,7 +43,7 @@ ALL = "all"                  # units=ALL: every ward/commune besides the city
 
 def default_reader_factory(settings: Settings) -> ReaderFactory:
     """Read-only cursors on the newest snapshot, or on the warehouse file when none was published (CLI after `demo`)."""
-    from warehouse.db import Reader
+    from warehouse.db import Reader, connect
 
     reader = Reader(settings)
 
@@ -52,9 +52,7 @@ def default_reader_factory(settings: Settings) -> ReaderFactory:
         if cur is not None:
             return cur
         if settings.warehouse is not None and settings.warehouse.exists():
-            con = duckdb.connect(str(settings.warehouse), read_only=True)
-            con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
-            return con
+            return connect(settings.warehouse, settings, read_only=True)
         return None
     return factory
 

@@ -42,13 +42,35 @@ MIN_KEEP_SNAPSHOTS = 2      # the newest and the one before: a reader that has j
                             # a whole publication to open it (with 1 it loses that race often)
 
 
+def apply_limits(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """DuckDB's memory_limit and threads from the settings (R57_DUCKDB_MEMORY, R57_DUCKDB_THREADS), by SET:
+    a `config=` at connect would refuse a second connection of this process to the same file."""
+    if settings is None:
+        from config import load_settings
+
+        settings = load_settings()
+    try:
+        con.execute(f"SET memory_limit = '{settings.duckdb_memory}'")
+    except duckdb.Error as exc:
+        raise ValueError(f"R57_DUCKDB_MEMORY {settings.duckdb_memory!r} is not a DuckDB memory size "
+                         f"(e.g. 2GiB, 800MB, 20%): {exc}") from None
+    con.execute(f"SET threads = {int(settings.duckdb_threads)}")
+    return con
+
+
+def connect(path: str | Path, settings: Settings | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Every DuckDB connection of the project: Hanoi time, no progress bar, the configured limits."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+    con.execute("SET enable_progress_bar = false")  # a service and a CLI, not a notebook
+    return apply_limits(con, settings)
+
+
 def open_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     """Open the warehouse read-write, migrate it and make sure reference data is loaded."""
     assert settings.warehouse is not None
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse))
-    con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
-    con.execute("SET enable_progress_bar = false")  # a service and a CLI, not a notebook
+    con = connect(settings.warehouse, settings)
     # Holding the read-write connection makes this process the only writer of this warehouse, so
     # any half-written snapshot copy left in its snapshot folder belongs to a writer that died.
     remove_snapshot_orphans(settings)
@@ -212,12 +234,11 @@ class Reader:
                 break  # CURRENT did not move: not a race with pruning, the file is missing or unreadable
             try:
                 published = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).replace(microsecond=0)
-                con = duckdb.connect(str(path), read_only=True)
+                con = connect(path, self.settings, read_only=True)
             except (FileNotFoundError, duckdb.IOException) as exc:
                 log.debug("snapshot %s gone before it could be opened (attempt %d): %s", path.name, attempt, exc)
                 failed, error = path, exc
                 continue
-            con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
             if self._previous is not None:
                 self._previous.close()
             self._previous, self._con, self._path, self._published = self._con, con, path, published

@@ -312,7 +312,9 @@ def procedure_levels_fill_sql(reference_dir: Path | str | None = None, today: da
     path = Path(reference_dir or config.REFERENCE_DIR) / REFERENCE_FILES["procedures"][0]
     today = today or hanoi_today()
     try:
-        with duckdb.connect(":memory:") as mem:
+        from .db import apply_limits  # here: db imports this module's loaders
+
+        with apply_limits(duckdb.connect(":memory:")) as mem:
             _stage(mem, path, REFERENCE_FILES["procedures"][1], HISTORY_COLUMNS)
             timelines = _staged_timelines(mem, path.name, today)
     except (OSError, ValueError, duckdb.Error) as exc:
