@@ -8,6 +8,8 @@
     python app.py metrics-doc      write the metric dictionary
     python app.py report ...       make the monthly PDF/Excel reports now
     python app.py users|tokens ... accounts and API tokens of the dashboard; `audit`: the audit log
+    python app.py lake export      write the changed partitions of the dossier lake (Parquet)
+    python app.py aggregates build the aggregate tables from the lake (--engine duckdb|spark, --check)
 
 Production: `python app.py scheduler` once, plus `gunicorn -w 4 'app:create_server()'` for the web
 (README "Production layout").
@@ -320,6 +322,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return run(load_settings(warehouse=args.warehouse, app_db=args.app_db), args)
 
 
+# --- scale-out: the Parquet lake and the aggregate build by DuckDB or Spark (issue 13) -----------------
+
+def cmd_lake(args: argparse.Namespace) -> int:
+    from lake.cli import run
+
+    return run(_settings(args), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="app.py", description="Hanoi Resolution 57 KPI dashboard")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -393,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     from plan.cli import add_arguments as plan_arguments
 
     plan_arguments(sub, wh, cmd_plan)  # plan import|list|update|owners
+    from lake.cli import add_arguments as lake_arguments
+
+    lake_arguments(sub, wh, cmd_lake)  # lake export|verify, aggregates build
     return p
 
 

@@ -1,0 +1,101 @@
+"""The aggregate tables' SQL in one dialect that both DuckDB and Spark SQL accept, generated from the declared measures.
+
+metrics/aggregates.py builds the serving tables inside the warehouse with DuckDB-only SQL (FILTER
+clauses, GROUP BY ALL, UNION ALL BY NAME). This module generates the same tables from the same measure
+declarations (registry, sqlparts: event days, stock events) in a portable subset, so that any engine
+that reads the lake can build them: conditional aggregates as CASE WHEN, positional GROUP BY, explicit
+column lists in every UNION branch, CAST(date_trunc('month', d) AS DATE) for months. The measures' own
+`filter` and `expr` snippets are plain SQL conditions and columns, valid in both dialects.
+
+The SQL reads two views, `dossiers` and `procedures` (lake.read creates them on either engine).
+
+Built: metrics_day, metrics_month (flows and the stocks' entering/leaving counts) and metrics_hist (the
+histograms behind exact medians). Not built from the lake: metrics_open (the open dossiers, serving data
+that the snapshot keeps); the kinds current, staff_days and unit_median are computed at query time from
+these tables, the calendar and indicators, as with metrics/aggregates.py.
+"""
+
+from __future__ import annotations
+
+from .aggregates import MONTH_DIMS
+from .registry import Measure, Registry
+from .sqlparts import event_day, source_sql, stock_events
+
+TABLES = ("metrics_day", "metrics_month", "metrics_hist")
+KEYS = {
+    "metrics_day": ("day", "unit_code"),
+    "metrics_month": ("month", "unit_code", *MONTH_DIMS),
+    "metrics_hist": ("day", "unit_code", "measure", "value"),
+}
+NOT_BUILT = {
+    "metrics_open": "the open dossiers: serving data, copied by the warehouse refresh, not an aggregate of history",
+}
+
+
+def _flow(m: Measure) -> str:
+    cond = m.filter or "TRUE"
+    if m.agg == "sum":
+        return f"sum(CASE WHEN {cond} THEN {m.expr} END)"
+    return f"count(CASE WHEN {cond} THEN {m.expr or 1} END)"
+
+
+def columns(reg: Registry) -> list[str]:
+    """The stored measure columns of metrics_day and metrics_month, in order."""
+    cols = []
+    for name, m in reg.measures.items():
+        if m.kind == "flow":
+            cols.append(name)
+        elif m.kind == "stock":
+            cols += [f"{name}__in", f"{name}__out"]
+    return cols
+
+
+def _branches(reg: Registry) -> dict[str, dict[str, str]]:
+    """Event-day expression -> {column: aggregate over the rows whose event falls on that day}."""
+    out: dict[str, dict[str, str]] = {}
+    for name, m in reg.measures.items():
+        if m.kind == "flow":
+            out.setdefault(m.time, {})[name] = _flow(m)
+        elif m.kind == "stock":
+            enters, leaves, valid = stock_events(m)
+            cond = f"({m.filter or 'TRUE'}) AND {valid}"
+            out.setdefault(enters, {})[f"{name}__in"] = f"count(CASE WHEN {cond} THEN 1 END)"
+            out.setdefault(leaves, {})[f"{name}__out"] = f"count(CASE WHEN {cond} AND ({leaves}) IS NOT NULL THEN 1 END)"
+    return out
+
+
+def _group(n: int) -> str:
+    return "GROUP BY " + ", ".join(str(i) for i in range(1, n + 1))
+
+
+def build_sql(reg: Registry, table: str) -> str:
+    """The portable SELECT producing `table`'s rows (no ORDER BY: engines sort if they need to)."""
+    src = source_sql()
+    if table == "metrics_hist":
+        branches = []
+        for name, m in reg.measures.items():
+            if m.kind != "histogram":
+                continue
+            day = event_day((m.time,))
+            branches.append(
+                f"SELECT {day} AS day, unit_code, '{name}' AS measure, CAST({m.expr} AS INTEGER) AS value, "
+                f"count(*) AS n FROM ({src}) s WHERE ({day}) IS NOT NULL AND ({m.expr}) IS NOT NULL "
+                f"AND ({m.filter or 'TRUE'}) {_group(4)}")
+        if not branches:
+            return ("SELECT CAST(NULL AS DATE) AS day, CAST(NULL AS STRING) AS unit_code, CAST(NULL AS STRING) "
+                    "AS measure, 0 AS value, CAST(0 AS BIGINT) AS n FROM procedures WHERE 1 = 0")
+        return " UNION ALL ".join(branches)
+    if table not in ("metrics_day", "metrics_month"):
+        raise ValueError(f"{table} is not built from the lake ({NOT_BUILT.get(table, 'unknown table')})")
+    cols = columns(reg)
+    dims = ("unit_code",) if table == "metrics_day" else ("unit_code", *MONTH_DIMS)
+    keys = KEYS[table]
+    branches = []
+    for day, aggs in _branches(reg).items():
+        key = f"{day} AS day" if table == "metrics_day" else f"CAST(date_trunc('month', {day}) AS DATE) AS month"
+        sel = ", ".join(f"{aggs[c]} AS {c}" if c in aggs else f"CAST(0 AS BIGINT) AS {c}" for c in cols)
+        branches.append(f"SELECT {key}, {', '.join(dims)}, {sel} FROM ({src}) s WHERE ({day}) IS NOT NULL "
+                        f"{_group(len(keys))}")
+    sums = ", ".join(f"CAST(coalesce(sum({c}), 0) AS BIGINT) AS {c}" for c in cols)
+    union = " UNION ALL ".join(f"({b})" for b in branches)
+    return f"SELECT {', '.join(keys)}, {sums} FROM ({union}) u {_group(len(keys))}"
