@@ -102,16 +102,20 @@ def deliver(db, now: datetime | None = None, settings=None, *, event_ids=None, b
     quiet = in_quiet_hours(at, settings)
     deadline = time.monotonic() + budget_s
     counts = {"sent": 0, "failed": 0, "suppressed": 0, "deferred": 0}
-    for event, rule in _pending(db, at - timedelta(days=PENDING_DAYS), event_ids):
-        payload = event.payload or {}
-        kind, _ = C.kind_of(rule.channel)
-        if kind == "inapp":
-            with db.session() as s:
+    pending = _pending(db, at - timedelta(days=PENDING_DAYS), event_ids)
+    inapp = [(e, r) for e, r in pending if C.kind_of(r.channel)[0] == "inapp"]
+    if inapp:  # one transaction for every in-app notification of the run
+        with db.session() as s:
+            for event, rule in inapp:
+                payload = event.payload or {}
                 s.add(Notification(user_id=rule.user_id, event_id=event.id, title=payload.get("title_vi") or "",
                                    body="\n".join(payload.get("lines_vi") or []), link=payload.get("link"),
                                    created_at=at))
                 s.add(AlertDelivery(event_id=event.id, channel=rule.channel, status="sent", attempts=1, at=at))
-            counts["sent"] += 1
+        counts["sent"] += len(inapp)
+    for event, rule in pending:
+        payload = event.payload or {}
+        if C.kind_of(rule.channel)[0] == "inapp":
             continue
         if quiet:
             if not _held(db, event.id):

@@ -18,6 +18,8 @@ Rule parameters:
                    and leader subscriptions), one digest a day per rule
     due_soon       days N (default 2): the due-soon list, a digest at 07:30 on working days
     data_stale     threshold N working hours (default 16; 08:00-12:00 and 13:00-17:00 of working days)
+                   over the receipts of the last 90 days; a unit with none there (or none ever) counts from the
+                   earliest receipt of any unit, reported once until it sends again
     ingest_failed  a failed ingest run in the last 7 days (once per run); threshold X: also a run whose
                    quarantined rows exceed X % of the rows read
     report_ready   an 'ok' monthly report of the unit (None: the city), once per month and unit
@@ -27,10 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from functools import lru_cache
+from operator import itemgetter
 
 import duckdb
 import pandas as pd
@@ -54,6 +59,7 @@ JUDGED = ("achieved", "on_track", "needs_acceleration", "limited", "deterioratin
 MAX_LINES = 20
 WORK_WINDOWS = ((dtime(8, 0), dtime(12, 0)), (dtime(13, 0), dtime(17, 0)))
 DEFAULTS = {"escalation_days": 10, "due_soon_days": 2, "stale_hours": 16.0}
+STALE_WINDOW_DAYS = 90  # data_stale reads the receipts of the last 90 days (a unit silent longer: "none since")
 
 
 @dataclass(frozen=True)
@@ -112,16 +118,18 @@ class _Ctx:
         names = self.unit_names().get(code)
         return localised(names, "name", lang) if names else code
 
-    def overdue(self) -> pd.DataFrame:
+    def overdue(self) -> Rows:
+        """The overdue list of every unit: one metrics call per evaluation, grouped by unit afterwards."""
         from metrics import overdue_list
 
-        return self.once("overdue", lambda: overdue_list(self.con, None, now=self.now, limit=None))
+        return self.once("overdue", lambda: Rows.of(overdue_list(self.con, None, now=self.now, limit=None)))
 
-    def due_soon(self, within: int) -> pd.DataFrame:
+    def due_soon(self, within: int) -> Rows:
+        """The due-soon list of every unit (one metrics call per `within` asked for), grouped by unit."""
         from metrics import due_soon_list
 
-        return self.once(("due_soon", within),
-                         lambda: due_soon_list(self.con, None, now=self.now, within=within, limit=None))
+        return self.once(("due_soon", within), lambda: Rows.of(
+            due_soon_list(self.con, None, now=self.now, within=within, limit=None)))
 
     def is_working(self, day: date) -> bool:
         from warehouse.health import is_working_day
@@ -184,22 +192,40 @@ def _allowed_units(rule: Rule, viewer: Viewer) -> frozenset[str] | None:
     return mine if scope is None else mine & scope
 
 
-_GROUPS: dict[int, tuple[pd.DataFrame, dict[str, pd.DataFrame]]] = {}
+class Rows:
+    """A dossier list of every unit as plain records (read out of the frame once, column by column), in the
+    list's order, with each unit's rows kept apart: a rule of one ward or ten takes its rows without touching
+    pandas again (the per-unit frames and their to_dict were most of an evaluation's time)."""
 
+    def __init__(self, records: list[dict]) -> None:
+        self.records = records
+        self.by_unit: dict[str, list[dict]] = {}
+        for i, r in enumerate(records):
+            r["_i"] = i
+            self.by_unit.setdefault(r["unit_code"], []).append(r)
 
-def _within(df: pd.DataFrame, units: frozenset[str] | None) -> pd.DataFrame:
-    """The rows of `units` (None: all), keeping the frame's order; a few units by a per-unit index built once."""
-    if units is None:
-        return df
-    if len(units) > 8:
-        return df[df["unit_code"].isin(units)]
-    held = _GROUPS.get(id(df))
-    if held is None or held[0] is not df:
-        held = _GROUPS[id(df)] = (df, {u: part for u, part in df.groupby("unit_code", sort=False)})
-    parts = [held[1][u] for u in units if u in held[1]]
-    if not parts:
-        return df.iloc[0:0]
-    return parts[0] if len(parts) == 1 else pd.concat(parts).sort_index()
+    KEEP = ("dossier_id", "unit_code", "procedure_code", "procedure_name_vi", "procedure_name_en",
+            "working_days_overdue", "working_days_left")
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> Rows:
+        """The columns messages use; the due date as dd/mm/yyyy text (presentation.fmt.day's form in both
+        languages), formatted for the whole list at once."""
+        names = [c for c in cls.KEEP if c in df.columns]
+        columns = [df[c].tolist() for c in names]
+        if "effective_due_at" in df.columns:
+            names.append("due")
+            columns.append(pd.to_datetime(df["effective_due_at"]).dt.strftime("%d/%m/%Y").fillna("").tolist())
+        return cls([dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)])
+
+    def within(self, units: frozenset[str] | None) -> list[dict]:
+        """The rows of `units` (None: all), in the list's order."""
+        if units is None:
+            return self.records
+        parts = [self.by_unit[u] for u in units if u in self.by_unit]
+        if len(parts) <= 1:
+            return parts[0] if parts else []
+        return sorted((r for p in parts for r in p), key=itemgetter("_i"))
 
 
 def _short(key: str) -> str:
@@ -211,33 +237,37 @@ def _procedure(row, lang: str) -> str:
     return str(name) if isinstance(name, str) and name else str(row.get("procedure_code"))
 
 
-def _dossier_lines(ctx: _Ctx, df: pd.DataFrame, lang: str, kind: str, by_unit: bool) -> list[str]:
+def _dossier_lines(ctx: _Ctx, rows: list[dict], lang: str, kind: str, by_unit: bool) -> list[str]:
     out: list[str] = []
-    if by_unit and df["unit_code"].nunique() > 1:
-        for code, n in df["unit_code"].value_counts().sort_index().items():
-            out.append(t("alert.line_unit", lang, unit=ctx.unit_name(code, lang), n=fmt.number(n, lang=lang)))
-    for r in df.head(MAX_LINES).to_dict("records"):
+    if by_unit:
+        per_unit = Counter(r["unit_code"] for r in rows)
+        if len(per_unit) > 1:
+            for code, n in sorted(per_unit.items()):
+                out.append(t("alert.line_unit", lang, unit=ctx.unit_name(code, lang), n=_number(n, lang)))
+    for r in rows[:MAX_LINES]:
         if kind == "overdue":
+            days = int(r["working_days_overdue"])
             out.append(t("alert.line_overdue", lang, dossier=r["dossier_id"], procedure=_procedure(r, lang),
-                         days=int(r["working_days_overdue"]), count=int(r["working_days_overdue"])))
+                         days=days, count=days))
         else:
             left = int(r["working_days_left"])
             out.append(t("alert.line_due_today" if left == 0 else "alert.line_due_soon", lang,
-                         dossier=r["dossier_id"], procedure=_procedure(r, lang), due=_day(r["effective_due_at"]),
+                         dossier=r["dossier_id"], procedure=_procedure(r, lang), due=r["due"],
                          left=left, count=left))
-    if len(df) > MAX_LINES:
-        out.append(t("alert.line_more", lang, n=fmt.number(len(df) - MAX_LINES, lang=lang)))
+    if len(rows) > MAX_LINES:
+        out.append(t("alert.line_more", lang, n=_number(len(rows) - MAX_LINES, lang)))
     return out
 
 
-def _day(x) -> str:
-    """dd/mm/yyyy, as presentation.fmt.day writes it in both languages (without Babel per row)."""
-    return "" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%d/%m/%Y")
+@lru_cache(maxsize=4096)
+def _number(n: int, lang: str) -> str:
+    """A count as presentation.fmt.number writes it (Babel), once per count and language."""
+    return fmt.number(n, lang=lang)
 
 
-def _dossier_items(df: pd.DataFrame, days_col: str) -> list[dict]:
+def _dossier_items(rows: list[dict], days_col: str) -> list[dict]:
     return [{"dossier_id": r["dossier_id"], "unit": r["unit_code"], "procedure": r["procedure_code"],
-             days_col: int(r[days_col])} for r in df.head(100).to_dict("records")]
+             days_col: int(r[days_col])} for r in rows[:100]]
 
 
 def _ward_link(unit: str | None) -> str:
@@ -310,30 +340,31 @@ def _rule_kpis(rule: Rule) -> list[str]:
 
 
 def _overdue(ctx: _Ctx, rule: Rule, viewer: Viewer) -> list[Candidate]:
-    units = _allowed_units(rule, viewer)
-    df = _within(ctx.overdue(), units)
+    rows = ctx.overdue().within(_allowed_units(rule, viewer))
     day = ctx.now.date().isoformat()
     out = []
     if rule.days is not None:
-        late = df[df["working_days_overdue"] > rule.days]
-        if len(late):
+        late = [r for r in rows if r["working_days_overdue"] > rule.days]
+        if late:
             label = rule.unit or config.CITY_CODE
             out.append(_message(
                 ctx, rule, f"overdue_days:{label}:{rule.days}:{day}", rule.unit,
                 lambda lang: t("alert.title_overdue_days", lang, unit=ctx.unit_name(label, lang),
-                               n=fmt.number(len(late), lang=lang), days=rule.days),
+                               n=_number(len(late), lang), days=rule.days),
                 lambda lang: _dossier_lines(ctx, late, lang, "overdue", True), _ward_link(rule.unit),
                 day=day, days=rule.days, count=len(late), dossiers=_dossier_items(late, "working_days_overdue")))
     if rule.threshold is not None or rule.days is None:
         n_max = rule.threshold or 0
-        for code, part in df.groupby("unit_code", sort=True):
+        per_unit: dict[str, list[dict]] = {}
+        for r in rows:
+            per_unit.setdefault(r["unit_code"], []).append(r)
+        for code, part in sorted(per_unit.items()):
             if len(part) <= n_max:
                 continue
             out.append(_message(
                 ctx, rule, f"backlog:{code}:{day}", code,
                 lambda lang, code=code, part=part: t("alert.title_backlog", lang, unit=ctx.unit_name(code, lang),
-                                                     n=fmt.number(len(part), lang=lang),
-                                                     threshold=fmt.number(n_max, lang=lang)),
+                                                     n=_number(len(part), lang), threshold=fmt.number(n_max, lang=lang)),
                 lambda lang, part=part: _dossier_lines(ctx, part, lang, "overdue", False), _ward_link(code),
                 day=day, threshold=n_max, count=len(part), dossiers=_dossier_items(part, "working_days_overdue")))
     return out
@@ -341,12 +372,11 @@ def _overdue(ctx: _Ctx, rule: Rule, viewer: Viewer) -> list[Candidate]:
 
 def _escalation(ctx: _Ctx, rule: Rule, viewer: Viewer) -> list[Candidate]:
     m = rule.days if rule.days is not None else DEFAULTS["escalation_days"]
-    df = _within(ctx.overdue(), _allowed_units(rule, viewer))
-    late = df[df["working_days_overdue"] > m]
-    if late.empty:
+    late = [r for r in ctx.overdue().within(_allowed_units(rule, viewer)) if r["working_days_overdue"] > m]
+    if not late:
         return []
     day = ctx.now.date().isoformat()
-    codes = sorted(late["unit_code"].unique())
+    codes = sorted({r["unit_code"] for r in late})
     label = rule.unit or config.CITY_CODE
 
     def units_text(lang):
@@ -354,8 +384,7 @@ def _escalation(ctx: _Ctx, rule: Rule, viewer: Viewer) -> list[Candidate]:
         return ", ".join(names) + (f" +{len(codes) - 3}" if len(codes) > 3 else "")
     return [_message(
         ctx, rule, f"escalation:{label}:{m}:{day}", rule.unit,
-        lambda lang: t("alert.title_escalation", lang, n=fmt.number(len(late), lang=lang), days=m,
-                       units=units_text(lang)),
+        lambda lang: t("alert.title_escalation", lang, n=_number(len(late), lang), days=m, units=units_text(lang)),
         lambda lang: _dossier_lines(ctx, late, lang, "overdue", True),
         _ward_link(codes[0] if len(codes) == 1 else rule.unit),
         day=day, days=m, count=len(late), units=codes, dossiers=_dossier_items(late, "working_days_overdue"))]
@@ -365,17 +394,17 @@ def _due_soon(ctx: _Ctx, rule: Rule, viewer: Viewer) -> list[Candidate]:
     if not ctx.digest_due():
         return []
     within = rule.days if rule.days is not None else DEFAULTS["due_soon_days"]
-    df = _within(ctx.due_soon(within), _allowed_units(rule, viewer))
-    if df.empty:
+    rows = ctx.due_soon(within).within(_allowed_units(rule, viewer))
+    if not rows:
         return []
     day = ctx.now.date().isoformat()
     label = rule.unit or config.CITY_CODE
     return [_message(
         ctx, rule, f"due_soon:{label}:{within}:{day}", rule.unit,
-        lambda lang: t("alert.title_due_soon", lang, unit=ctx.unit_name(label, lang),
-                       n=fmt.number(len(df), lang=lang), days=within),
-        lambda lang: _dossier_lines(ctx, df, lang, "due_soon", True), _ward_link(rule.unit),
-        day=day, days=within, count=len(df), digest=True, dossiers=_dossier_items(df, "working_days_left"))]
+        lambda lang: t("alert.title_due_soon", lang, unit=ctx.unit_name(label, lang), n=_number(len(rows), lang),
+                       days=within),
+        lambda lang: _dossier_lines(ctx, rows, lang, "due_soon", True), _ward_link(rule.unit),
+        day=day, days=within, count=len(rows), digest=True, dossiers=_dossier_items(rows, "working_days_left"))]
 
 
 def working_hours(start: datetime, end: datetime, working: Iterable[date]) -> float:
@@ -390,28 +419,44 @@ def working_hours(start: datetime, end: datetime, working: Iterable[date]) -> fl
 
 
 def _data_stale(ctx: _Ctx, rule: Rule, viewer: Viewer) -> list[Candidate]:
+    """A unit whose newest receipt is more than N working hours old; a unit that sent nothing in the window
+    (STALE_WINDOW_DAYS), or never, counts from the earliest receipt of any unit in it (so a new warehouse
+    is not one alert per unit) and is reported once (key stale:<unit>:none) until it sends again."""
     from warehouse.health import last_received, working_days
 
     hours = rule.threshold if rule.threshold is not None else DEFAULTS["stale_hours"]
-    df = ctx.once("last_received", lambda: last_received(ctx.con, ctx.now))
-    df = _within(df.dropna(subset=["last_received_at"]), _allowed_units(rule, viewer))
-    if df.empty:
+    window = ctx.now.date() - timedelta(days=STALE_WINDOW_DAYS)
+    df = ctx.once("last_received", lambda: last_received(ctx.con, ctx.now, since=window))
+    units = _allowed_units(rule, viewer)
+    if units is not None:
+        df = df[df["unit_code"].isin(units)]
+    if df.empty or pd.isna(df["data_since"].iloc[0]):  # no dossier of any unit in the window: nothing to judge
         return []
-    since = max(pd.Timestamp(df["last_received_at"].min()).to_pydatetime().date(), ctx.now.date() - timedelta(days=90))
-    days = ctx.once(("working_days", since), lambda: working_days(ctx.con, since, ctx.now.date()))
+    data_since = pd.Timestamp(df["data_since"].iloc[0]).to_pydatetime()
+    days = ctx.once(("working_days", window), lambda: working_days(ctx.con, window, ctx.now.date()))
     out = []
-    for r in df.itertuples():
-        last = pd.Timestamp(r.last_received_at).to_pydatetime()
+    for code, last_at in zip(df["unit_code"], df["last_received_at"], strict=True):
+        never = pd.isna(last_at)
+        last = data_since if never else pd.Timestamp(last_at).to_pydatetime()
         h = working_hours(last, ctx.now, [d for d in days if d >= last.date()])
         if h <= hours:
             continue
-        code = r.unit_code
+        if never:
+            key, seen = f"stale:{code}:none", {"last_received_at": None, "since": last.isoformat(timespec="minutes")}
+
+            def lines(lang, last=last):
+                return [t("alert.line_stale_never", lang, since=fmt.moment(last, lang))]
+        else:
+            key, seen = f"stale:{code}:{last.isoformat(timespec='minutes')}", {
+                "last_received_at": last.isoformat(timespec="minutes")}
+
+            def lines(lang, last=last):
+                return [t("alert.line_stale", lang, last=fmt.moment(last, lang))]
         out.append(_message(
-            ctx, rule, f"stale:{code}:{last.isoformat(timespec='minutes')}", code,
+            ctx, rule, key, code,
             lambda lang, code=code: t("alert.title_data_stale", lang, unit=ctx.unit_name(code, lang),
                                       hours=fmt.number(hours, lang=lang)),
-            lambda lang, last=last: [t("alert.line_stale", lang, last=fmt.moment(last, lang))], "/health",
-            last_received_at=last.isoformat(timespec="minutes"), hours=hours, working_hours=round(h, 1)))
+            lines, "/health", **seen, hours=hours, working_hours=round(h, 1)))
     return out
 
 
@@ -497,7 +542,6 @@ def candidates(con: duckdb.DuckDBPyConnection, rules: list[tuple[Rule, Viewer]],
                settings=None) -> list[tuple[Rule, Candidate]]:
     """What every rule would send now (before deduplication). A failing rule is logged and skipped."""
     ctx = _Ctx(con, local_naive(now), settings, S.public_url(settings))
-    _GROUPS.clear()  # per-unit indexes of this evaluation's frames only
     needed: dict[str, set[str]] = {}
     for rule, viewer in rules:
         if rule.rule in ("status_change", "threshold") and viewer.sees(rule.unit):
@@ -520,7 +564,6 @@ def candidates(con: duckdb.DuckDBPyConnection, rules: list[tuple[Rule, Viewer]],
                           rule.username)
             continue
         out.extend((rule, c) for c in found)
-    _GROUPS.clear()
     return out
 
 
@@ -534,17 +577,33 @@ def record(db, found: list[tuple[Rule, Candidate]], now: datetime | None = None)
                              .where(AlertEvent.rule_id.in_({k[0] for k in keys}))
                              .where(AlertEvent.dedupe_key.in_({k[1] for k in keys}))).all())
     created_at = None if now is None else (now if now.tzinfo else now.replace(tzinfo=config.TZ))
+    new: list[tuple[Rule, Candidate, str]] = []
+    for rule, c in found:
+        key = c.key[:255]
+        if (rule.id, key) not in have:
+            have.add((rule.id, key))
+            new.append((rule, c, key))
+    if not new:
+        return []
+
+    def event(rule: Rule, c: Candidate, key: str) -> AlertEvent:
+        return AlertEvent(rule_id=rule.id, dedupe_key=key, payload=c.payload,
+                          **({"created_at": created_at} if created_at else {}))
+    try:  # every new event in one insert
+        with db.session() as s:
+            rows = [event(rule, c, key) for rule, c, key in new]
+            s.add_all(rows)
+            s.flush()
+        return [Event(e.id, rule.id, rule.username, rule.rule, c.unit, rule.channel, key, c.payload)
+                for e, (rule, c, key) in zip(rows, new, strict=True)]
+    except IntegrityError:  # another process recorded some of them a moment ago: one at a time, skipping those
+        pass
     out: list[Event] = []
     with db.session() as s:
-        for rule, c in found:
-            key = c.key[:255]
-            if (rule.id, key) in have:
-                continue
-            have.add((rule.id, key))
-            e = AlertEvent(rule_id=rule.id, dedupe_key=key, payload=c.payload,
-                           **({"created_at": created_at} if created_at else {}))
+        for rule, c, key in new:
+            e = event(rule, c, key)
             try:
-                with s.begin_nested():  # another process recorded it a moment ago: not an error
+                with s.begin_nested():
                     s.add(e)
                     s.flush()
             except IntegrityError:

@@ -281,9 +281,24 @@ def test_data_stale_and_working_hours(con, db, cfg):
     mon = date(2026, 12, 7)
     assert working_hours(datetime(2026, 12, 7, 11, 0), datetime(2026, 12, 7, 14, 0), [mon]) == 2.0
     store.add_rule(db, username="admin", rule="data_stale", threshold=16, actor="t")
+    # nothing in the 90 days before 01/07/2026 from any unit (a new warehouse, say): nothing to judge
+    assert evaluate(con, db, datetime(2026, 7, 1, 9, 0), cfg) == []
     evs = evaluate(con, db, datetime(2027, 1, 6, 9, 0), cfg)  # nothing received since 30/11/2026 (T1 comes later)
-    assert sorted(e.unit for e in evs) == ["00004", "00073"]
+    assert sorted(e.unit for e in evs) == ["00004", "00073", "00376"]
+    by_unit = {e.unit: e for e in evs}
+    assert by_unit["00073"].payload["last_received_at"] == "2026-11-30T09:00"
+    # 00376 never sent a dossier: counted from the earliest receipt of the window (N0…, 02/11/2026), once
+    never = by_unit["00376"]
+    assert never.dedupe_key == "stale:00376:none" and never.payload["last_received_at"] is None
+    assert never.payload["since"] == "2026-11-02T09:00"
+    assert never.lines("vi") == ["Chưa nhận hồ sơ nào của đơn vị kể từ 09:00 02/11/2026"]
+    assert never.lines("en") == ["No dossier received from this unit since 09:00 02/11/2026"]
     assert evaluate(con, db, datetime(2027, 1, 6, 10, 0), cfg) == []
+    # 01/03/2027: still nothing from 00376 (not again); 00073 silent since T1 (25/01/2027): a new outage; 00004
+    # silent for longer than the 90-day window: reported once more, as nothing since the window's first receipt
+    later = {e.dedupe_key: e for e in evaluate(con, db, datetime(2027, 3, 1, 10, 0), cfg)}
+    assert sorted(later) == ["stale:00004:none", "stale:00073:2027-01-25T09:00"]
+    assert later["stale:00004:none"].payload["since"] == "2027-01-25T09:00"
 
 
 def test_ingest_failed_and_report_ready(con, db, cfg):

@@ -22,24 +22,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import config
 from config import load_settings
 from warehouse.db import open_writer, publish_snapshot
 
+from .web_client import HOME, UNITS, web_with_accounts
+from .web_client import audit as _audit
+from .web_client import signed_in as _client
+
 NOW = datetime(2026, 3, 16, 12, 0)       # a Monday
-HOME, OTHER = "00073", "00070"          # Phường Cửa Nam, Phường Hoàn Kiếm
+OTHER = "00070"                         # Phường Hoàn Kiếm (HOME: Phường Cửa Nam)
 P1, P2 = "HN-CT-001", "HN-CT-003"
-PASSWORDS = {"chair": "cua-nam-2026-x", "leader": "lanh-dao-2026-x", "admin": "quan-tri-2026-x"}
 COLUMNS = ["dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "status",
            "supplement_count", "supplement_days", "updated_at"]
-
-
-def _units() -> dict[str, tuple[str, str]]:
-    with (config.REFERENCE_DIR / "units.csv").open(encoding="utf-8") as fh:
-        return {r["unit_code"]: (r["name"], r["name_en"]) for r in csv.DictReader(fh)}
-
-
-UNITS = _units()
 
 
 def _ingest(settings, path, rows) -> None:
@@ -90,31 +84,12 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(world):
-    import app as application
-    from access.db import get_appdb
-    from access.users import add_user
-
-    db = get_appdb(world)
-    add_user(db, "chair", "ward", [HOME], password=PASSWORDS["chair"], display_name="Chủ tịch UBND phường")
-    add_user(db, "leader", "leader", password=PASSWORDS["leader"])
-    add_user(db, "admin", "admin", password=PASSWORDS["admin"])
-    web = application.build_web(world)
-    web.db = db
-    return web
+    return web_with_accounts(world)
 
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch):
     monkeypatch.setenv("R57_NOW", NOW.isoformat())
-
-
-def _client(app, user: str):
-    c = app.server.test_client()
-    form = c.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    r = c.post("/login", data={"username": user, "password": PASSWORDS[user], "csrf_token": csrf, "next": "/"})
-    assert r.status_code == 302, r.get_data(as_text=True)[:300]
-    return c
 
 
 def _key(app, output: str) -> str:
@@ -151,12 +126,6 @@ def call(client, app, output: str, values: dict, trigger: str | None = None):
 
 def _text(x) -> str:
     return json.dumps(x, ensure_ascii=False)
-
-
-def _audit(app, action: str) -> list[dict]:
-    from access.audit import events
-
-    return events(app.db, action=action)
 
 
 # --- the ward page's action lists ----------------------------------------------------------------------
@@ -506,3 +475,90 @@ def test_the_alerts_page_needs_an_account(world):
     assert "Cảnh báo thuộc về tài khoản" in _text(out["al-notifs.children"]) and out["al-rules.rowData"] == []
     said = call(c, off, "al-message.children", _form(), trigger="al-add.n_clicks")
     assert "Cảnh báo thuộc về tài khoản" in _text(said) and "shell-bell-bump.data" not in said
+
+
+# --- the procedure filter in the address, the due-soon download ------------------------------------------
+
+ADDRESS = '{"page":"ward","type":"url-state"}.data'
+
+
+def _page(client, app, search: str):
+    out = call(client, app, "_pages_content.children",
+               {"_pages_location.pathname": "/ward", "_pages_location.search": search})
+    return out["_pages_content.children"]
+
+
+def test_the_procedure_filter_is_in_the_address_and_a_link_reproduces_it(app):
+    c = _client(app, "chair")
+    # the filter's value (a click on the procedures grid, the dropdown) goes into the address with the others
+    out = call(c, app, ADDRESS, {"wu-unit.value": HOME, "wu-period.value": "2026-02", "wu-trend-kpi.value": None,
+                                 "wu-proc-filter.value": P2}, trigger="wu-proc-filter.value")
+    assert out[ADDRESS] == {"unit": HOME, "period": "2026-02", "trend": None, "procedure": P2}
+    cleared = call(c, app, ADDRESS, {"wu-unit.value": HOME, "wu-period.value": "2026-02", "wu-proc-filter.value": None})
+    assert cleared[ADDRESS]["procedure"] is None
+    # not a procedure code, or another ward's page: left out of the address
+    assert call(c, app, ADDRESS, {"wu-unit.value": HOME, "wu-proc-filter.value": "'; DROP"})[ADDRESS]["procedure"] is None
+    other = call(c, app, ADDRESS, {"wu-unit.value": OTHER, "wu-proc-filter.value": P2})[ADDRESS]
+    assert other["unit"] is None and other["procedure"] is None
+    # the link opens the page with the filter set (the dropdown has it as its value and as an option) …
+    tree = _page(c, app, f"?unit={HOME}&procedure={P2}")
+    dropdown = _node(tree, "wu-proc-filter")
+    assert dropdown["value"] == P2 and [o["value"] for o in dropdown["options"]] == [P2]
+    # … so the lists' first call is the filtered one
+    lists = _lists(c, app, dropdown["value"])
+    assert {r["procedure_code"] for r in lists["wu-due-grid.rowData"] + lists["wu-overdue-grid.rowData"]} == {P2}
+    for bad in (f"?unit={HOME}", f"?unit={HOME}&procedure=NOT-A-CODE", f"?unit={HOME}&procedure=%27%3B+DROP"):
+        dropdown = _node(_page(c, app, bad), "wu-proc-filter")
+        assert dropdown["value"] is None and dropdown["options"] == []
+
+
+def test_the_due_soon_list_downloads_as_the_overdue_list_does(app):
+    import base64
+    import io
+
+    import openpyxl
+
+    c = _client(app, "chair")
+    tree = _page(c, app, f"?unit={HOME}")
+    menus = {n["props"]["id"]["name"] for n in _walk(tree) if isinstance(n.get("props", {}).get("id"), dict)
+             and n["props"]["id"].get("type") == "dl-menu"}
+    assert {"due", "overdue"} <= menus
+    rows = _lists(c, app)["wu-due-grid.rowData"]
+    item = {"type": "dl", "page": "ward", "table": "due", "fmt": "xlsx"}
+    key = _key(app, "wu-download.data")
+    cb = app.callback_map[key]
+    values = {"shell-lang.data": "vi", "wu-due-grid.rowData": rows, "wu-due-grid.virtualRowData": rows[:1],
+              "wu-unit.value": HOME, "wu-period.value": "2026-03"}
+
+    def spec(items):
+        out = []
+        for i in items:
+            if '["ALL"]' in (i["id"] if isinstance(i["id"], str) else json.dumps(i["id"])):  # a pattern: the items
+                out.append([{"id": item, "property": "n_clicks", "value": 1}] if i["property"] == "n_clicks" else [])
+            else:
+                out.append({"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")})
+        return out
+    body = {"output": key, "outputs": {"id": "wu-download", "property": "data"}, "inputs": spec(cb["inputs"]),
+            "state": spec(cb["state"]),
+            "changedPropIds": [json.dumps(item, sort_keys=True, separators=(",", ":")) + ".n_clicks"]}
+    r = c.post("/_dash-update-component", json=body)
+    assert r.status_code == 200, r.get_data(as_text=True)[:500]
+    sent = r.get_json()["response"]["wu-download"]["data"]
+    assert sent["filename"].startswith("r57-ho-so-sap-den-han-00073") and sent["filename"].endswith(".xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(sent["content"])))
+    sheet = wb.worksheets[-1]
+    cells = [[c_.value for c_ in row] for row in sheet.iter_rows()]
+    text = json.dumps(cells, ensure_ascii=False, default=str)
+    assert rows[0]["dossier_id"] in text and (len(rows) == 1 or rows[1]["dossier_id"] not in text)  # as shown
+    assert "Số ngày làm việc còn lại" in text
+    assert any(e["actor"] == "chair" for e in _audit(app, "export"))
+
+
+def _walk(tree):
+    if isinstance(tree, dict):
+        yield tree
+        for v in (tree.get("props") or {}).values():
+            yield from _walk(v)
+    elif isinstance(tree, list):
+        for x in tree:
+            yield from _walk(x)

@@ -296,7 +296,9 @@ def test_ward_download_callback_sends_a_stored_table(app, con) -> None:
              {"id": ids.WU_PROCS, "property": "virtualRowData", "value": None},
              {"id": ids.WU_PROCS, "property": "rowData", "value": []},
              {"id": ids.WU_UNIT, "property": "value", "value": WARD},
-             {"id": ids.WU_PERIOD, "property": "value", "value": "2026-03"}]
+             {"id": ids.WU_PERIOD, "property": "value", "value": "2026-03"},
+             {"id": ids.WU_DUE_GRID, "property": "virtualRowData", "value": None},
+             {"id": ids.WU_DUE_GRID, "property": "rowData", "value": []}]
     status, out = dispatch(app, f"{ids.WU_DOWNLOAD}.data", inputs, state, changed)
     assert status == 200
     sent = out["response"][ids.WU_DOWNLOAD]["data"]
@@ -307,7 +309,7 @@ def test_ward_download_callback_sends_a_stored_table(app, con) -> None:
 
 def test_every_page_has_download_menus_and_labels_follow_the_language(app) -> None:
     expected = {"overview": {"targets", "ranking"}, "wards": {"wards"},
-                "ward": {"kpis", "index", "overdue", "procs", ids.WU_TREND, ids.WU_CHANNELS},
+                "ward": {"kpis", "index", "due", "overdue", "procs", ids.WU_TREND, ids.WU_CHANNELS},
                 "kpi": {"trend", "units"}, "economy": {"targets", "coverage"},
                 "health": {"runs", "reasons", "quarantine"}, "reports": {"list"}}
     with app.server.test_request_context("/"):

@@ -87,16 +87,23 @@ def units_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT unit_code, name, name_en, unit_type FROM units ORDER BY unit_code").df()
 
 
-def last_received(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> pd.DataFrame:
+def last_received(con: duckdb.DuckDBPyConnection, now: datetime | None = None, since=None) -> pd.DataFrame:
     """Per ward/commune (every unit but the city): the newest receipt time of a dossier up to `now` (NaT: none
-    yet). The alerts' data_stale rule judges from it whether a unit's system stopped sending."""
+    yet), and data_since, the earliest receipt of any unit (the same on every row; NaT: no dossier at all).
+    `since` (a date): only dossiers received from that day on count, which reads only the recent part of the
+    table (its blocks' min/max of received_date). The alerts' data_stale rule judges from it whether a unit's
+    system stopped sending, or never sent."""
     return con.execute("""
-        SELECT u.unit_code, max(d.received_at) FILTER (WHERE d.received_at <= coalesce(?, TIMESTAMP '9999-01-01'))
-               AS last_received_at
-        FROM units u LEFT JOIN dossiers d ON d.unit_code = u.unit_code
+        WITH d AS (
+            SELECT unit_code, received_at FROM dossiers
+            WHERE received_at <= coalesce($now, TIMESTAMP '9999-01-01')
+              AND received_date >= coalesce($since, DATE '0001-01-01'))
+        SELECT u.unit_code, m.last_received_at, (SELECT min(received_at) FROM d) AS data_since
+        FROM units u LEFT JOIN (SELECT unit_code, max(received_at) AS last_received_at FROM d GROUP BY unit_code) m
+             ON m.unit_code = u.unit_code
         WHERE u.parent_code IS NOT NULL
-        GROUP BY u.unit_code ORDER BY u.unit_code
-    """, [now]).df()
+        ORDER BY u.unit_code
+    """, {"now": now, "since": since}).df()
 
 
 def working_days(con: duckdb.DuckDBPyConnection, start, end) -> list:

@@ -1,7 +1,7 @@
 """Ward detail (department heads, ward chairs): one unit against the city and the target, down to the
 overdue dossiers to act on.
 
-URL: /ward?unit=<5-digit code>&period=<label>&trend=<KPI>
+URL: /ward?unit=<5-digit code>&period=<label>&trend=<KPI>&procedure=<code> (the action lists' filter)
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ SECTIONS = ("wu_kpis", "wu_trend", "wu_procs", "wu_channels", "wu_index")
 PAGE = "ward"
 
 
-def layout(unit: str | None = None, period: str | None = None, trend: str | None = None, **_):
+def layout(unit: str | None = None, period: str | None = None, trend: str | None = None,
+           procedure: str | None = None, **_):
     lang = request_lang()
     now = data.local_now()
     periods = period_options(now, lang)
@@ -83,7 +84,7 @@ def layout(unit: str | None = None, period: str | None = None, trend: str | None
                 dbc.Col(section(titles["wu_channels"], dcc.Graph(id=ids.WU_CHANNELS, config=PLAIN_CONFIG),
                                 actions=downloads.menu(PAGE, lang, graph=ids.WU_CHANNELS)), xl=5),
             ], className="g-3 mb-3"),
-            _action_lists(lang),
+            _action_lists(lang, procedure if procedure in data.procedure_names(lang) else None),
             section(titles["wu_procs"], grid(ids.WU_PROCS, lang, height=None, page_size=15,
                                              getRowId="params.data.code"),
                     actions=downloads.menu(PAGE, lang, table="procs")),
@@ -148,9 +149,10 @@ def fill(lang, _version, unit, period):
     return render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], None))
 
 
-def _action_lists(lang: str) -> html.Div:
+def _action_lists(lang: str, procedure: str | None = None) -> html.Div:
     """The two lists to act on (issue 11): due within 2 working days beside overdue, one procedure filter for
-    both (a dropdown; a click on a row of the procedures grid sets it; 'Bỏ lọc' clears it)."""
+    both (a dropdown; a click on a row of the procedures grid sets it; 'Bỏ lọc' clears it; ?procedure= in the
+    address opens the page filtered)."""
     def panel(title_id, note_id, grid_id, section_id, actions=None):
         head = html.H2(id=title_id, className="section-title")
         return html.Section([html.Div([head, actions], className="section-head") if actions is not None else head,
@@ -162,7 +164,9 @@ def _action_lists(lang: str) -> html.Div:
         html.Div([
             html.Label(t("wu_filter_label", lang), id=ids.WU_PROC_FILTER_LABEL, htmlFor=ids.WU_PROC_FILTER,
                        className="control-label"),
-            dcc.Dropdown(id=ids.WU_PROC_FILTER, value=None, options=[], clearable=True,
+            # the address's procedure is an option from the start (a value not among the options is dropped)
+            dcc.Dropdown(id=ids.WU_PROC_FILTER, value=procedure, clearable=True, options=[] if procedure is None else
+                         [{"label": data.procedure_names(lang).get(procedure, procedure), "value": procedure}],
                          placeholder=t("wu_filter_all", lang), className="action-filter-dropdown",
                          style={"flex": "1 1 420px", "minWidth": "min(100%, 420px)", "maxWidth": "760px"}),
             dbc.Button(t("wu_filter_clear", lang), id=ids.WU_PROC_CLEAR, n_clicks=0, color="secondary", outline=True,
@@ -170,7 +174,8 @@ def _action_lists(lang: str) -> html.Div:
             html.Span(t("wu_filter_hint", lang), id=ids.WU_PROC_HINT, className="note action-filter-hint"),
         ], className="action-filter panel mb-2", role="search", **{"aria-labelledby": ids.WU_PROC_FILTER_LABEL}),
         dbc.Row([
-            dbc.Col(panel(ids.WU_DUE_TITLE, ids.WU_DUE_NOTE, ids.WU_DUE_GRID, ids.WU_DUE), xl=6),
+            dbc.Col(panel(ids.WU_DUE_TITLE, ids.WU_DUE_NOTE, ids.WU_DUE_GRID, ids.WU_DUE,
+                          downloads.menu(PAGE, lang, table="due")), xl=6),
             dbc.Col(panel(ids.WU_OVERDUE_TITLE, ids.WU_OVERDUE_NOTE, ids.WU_OVERDUE_GRID, ids.WU_OVERDUE,
                           downloads.menu(PAGE, lang, table="overdue")), xl=6),
         ], className="g-3 mb-3"),
@@ -233,14 +238,18 @@ def pick_procedure(cell, _clear, _unit):
 @callback(Output(ids.WU_DOWNLOAD, "data"), Input(downloads.items(PAGE), "n_clicks"), State(ids.LANG, "data"),
           State(downloads.stores(PAGE), "data"), State(ids.WU_OVERDUE_GRID, "virtualRowData"),
           State(ids.WU_OVERDUE_GRID, "rowData"), State(ids.WU_PROCS, "virtualRowData"), State(ids.WU_PROCS, "rowData"),
-          State(ids.WU_UNIT, "value"), State(ids.WU_PERIOD, "value"), prevent_initial_call=True)
-def download(_clicks, lang, _stores, overdue_shown, overdue_rows, procs_shown, procs_rows, unit, period):
+          State(ids.WU_UNIT, "value"), State(ids.WU_PERIOD, "value"), State(ids.WU_DUE_GRID, "virtualRowData"),
+          State(ids.WU_DUE_GRID, "rowData"), prevent_initial_call=True)
+def download(_clicks, lang, _stores, overdue_shown, overdue_rows, procs_shown, procs_rows, unit, period, due_shown,
+             due_rows):
     """A table of the page as CSV, Excel or Parquet: the grids' rows as on screen, the HTML tables' stored rows."""
     lang = lang_of(lang)
 
     def build(which):
         if which["table"] == "overdue":
             return view.overdue_table(lang, downloads.grid_rows(overdue_shown, overdue_rows), unit)
+        if which["table"] == "due":
+            return view.due_soon_table(lang, downloads.grid_rows(due_shown, due_rows), unit)
         if which["table"] == "procs":
             return view.procedures_table(lang, downloads.grid_rows(procs_shown, procs_rows), unit, period)
         return downloads.stored(which["table"])
@@ -266,14 +275,23 @@ def kpis(lang, _version, unit, period):
     return render(lang, build, lambda s: (s, None))
 
 
-@callback(Output(ids.WU_TREND, "figure"), Output({"type": ids.URL_STATE, "page": "ward"}, "data"),
-          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
-          Input(ids.WU_TREND_KPI, "value"), Input(ids.WU_PERIOD, "value"))
+@callback(Output(ids.WU_TREND, "figure"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"),
+          Input(ids.WU_UNIT, "value"), Input(ids.WU_TREND_KPI, "value"), Input(ids.WU_PERIOD, "value"))
 def trend(lang, _version, unit, kpi, period):
     lang = lang_of(lang)
-    state = {"unit": unit, "period": period, "trend": kpi if kpi != view.TREND_KPIS[0] else None}
     if not unit or not data.sees(unit):
-        return {}, {**state, "unit": None}
+        return {}
     now = data.local_now()
-    return render(lang, lambda con: (view.trend_figure(con, unit, kpi, lang, now=now), state),
-                  lambda s: ({}, state))
+    return render(lang, lambda con: view.trend_figure(con, unit, kpi, lang, now=now), lambda s: {})
+
+
+@callback(Output({"type": ids.URL_STATE, "page": "ward"}, "data"), Input(ids.WU_UNIT, "value"),
+          Input(ids.WU_PERIOD, "value"), Input(ids.WU_TREND_KPI, "value"), Input(ids.WU_PROC_FILTER, "value"))
+def address(unit, period, kpi, procedure):
+    """The page's filters in the address (?unit=&period=&trend=&procedure=), so a link reproduces the view; a
+    unit out of the viewer's scope is left out, a procedure only when it is a known code."""
+    visible = bool(unit) and data.sees(unit)
+    return {"unit": unit if visible else None, "period": period,
+            "trend": kpi if kpi != view.TREND_KPIS[0] else None,
+            "procedure": procedure if visible and isinstance(procedure, str)
+            and procedure in data.procedure_names("vi") else None}

@@ -1,0 +1,109 @@
+"""The batched evaluation (one overdue list and one due-soon list for every unit, grouped afterwards) gives each
+ward exactly what the per-unit metrics calls give it, on the seeded demo warehouse (126 units); and recording
+stays once per rule and key when another process recorded some of the same events a moment ago."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import func, select
+
+from access import users
+from access.db import open_appdb
+from alerts import store
+from alerts.evaluate import Candidate, candidates, record, rules_with_owners
+from alerts.models import AlertEvent
+from metrics import due_soon_list, overdue_list
+from warehouse.db import Reader
+
+from .conftest import DEMO_NOW
+
+
+@pytest.fixture
+def con(demo_warehouse):
+    reader = Reader(demo_warehouse)
+    cur = reader.cursor()
+    yield cur
+    cur.close()
+    reader.close()
+
+
+@pytest.fixture
+def db(db_url):
+    d_ = open_appdb(db_url)
+    yield d_
+    d_.close()
+
+
+def _ward_accounts(db, units: list[str], five: list[str]) -> None:
+    for i, u in enumerate(units):
+        users.add_user(db, f"w{i:03d}", "ward", [u], actor="test")
+        store.default_rules(db, f"w{i:03d}")  # due_soon (2 working days) and overdue (threshold 0)
+    users.add_user(db, "dept", "department", five, actor="test")
+    store.add_rule(db, username="dept", rule="overdue", days=0, actor="test")  # over 5 units: one digest
+    store.add_rule(db, username="dept", rule="due_soon", days=3, actor="test")
+
+
+def test_batched_lists_equal_the_per_unit_lists(con, db):
+    units = sorted(r[0] for r in con.execute("SELECT DISTINCT unit_code FROM dossiers WHERE unit_code <> '01'")
+                   .fetchall())
+    assert len(units) > 100
+    late_units = list(dict.fromkeys(overdue_list(con, None, now=DEMO_NOW, limit=None)["unit_code"]))
+    five = sorted({*late_units[:3], *units[:2]})  # a department over five units, some with overdue dossiers
+    _ward_accounts(db, units, five)
+    found = candidates(con, rules_with_owners(db), DEMO_NOW)
+    got: dict[tuple[str, str | None, str], list[str]] = {}
+    for rule, c in found:
+        got[(rule.username, c.unit, rule.rule)] = [x["dossier_id"] for x in c.payload["dossiers"]]
+        assert c.payload["count"] >= len(c.payload["dossiers"])
+
+    expected: dict[tuple[str, str | None, str], list[str]] = {}
+    for i, u in enumerate(units):
+        soon = due_soon_list(con, [u], now=DEMO_NOW, within=2, limit=None)
+        late = overdue_list(con, [u], now=DEMO_NOW, limit=None)
+        if len(soon):
+            expected[(f"w{i:03d}", u, "due_soon")] = list(soon["dossier_id"])[:100]
+        if len(late):
+            expected[(f"w{i:03d}", u, "overdue")] = list(late["dossier_id"])[:100]
+    soon = due_soon_list(con, five, now=DEMO_NOW, within=3, limit=None)
+    late = overdue_list(con, five, now=DEMO_NOW, limit=None)
+    if len(soon):
+        expected[("dept", None, "due_soon")] = list(soon["dossier_id"])[:100]
+    if len(late):
+        expected[("dept", None, "overdue")] = list(late["dossier_id"])[:100]
+    assert got == expected
+    # the fixture must exercise both lists for many wards, the department's five-unit merge included
+    assert sum(k[2] == "due_soon" for k in got) > 50 and sum(k[2] == "overdue" for k in got) > 10
+    # the department's lists are merged from several units' rows, in the lists' own order
+    assert soon["unit_code"].nunique() > 1 and late["unit_code"].nunique() > 1
+
+
+class _RacingDb:
+    """The application database, where another process records `key` right after this one looked."""
+
+    def __init__(self, db, rule_id: int, key: str) -> None:
+        self.db, self.rule_id, self.key, self.raced = db, rule_id, key, False
+
+    @contextmanager
+    def session(self, readonly: bool = False):
+        with self.db.session(readonly) as s:
+            yield s
+        if readonly and not self.raced:
+            self.raced = True
+            with self.db.session() as s:
+                s.add(AlertEvent(rule_id=self.rule_id, dedupe_key=self.key, payload={"rule": "overdue"}))
+
+
+def test_record_once_when_another_process_recorded_some_a_moment_ago(db):
+    users.add_user(db, "chair", "ward", ["00073"], actor="test")
+    [rule] = [r for r in store.default_rules(db, "chair") if r.rule == "overdue"]
+    found = [(rule, Candidate(f"backlog:00073:2026-03-1{i}", "00073", {"rule": "overdue", "count": i}))
+             for i in range(3)]
+    racing = _RacingDb(db, rule.id, "backlog:00073:2026-03-11")
+    events = record(racing, found)
+    assert racing.raced
+    assert sorted(e.dedupe_key for e in events) == ["backlog:00073:2026-03-10", "backlog:00073:2026-03-12"]
+    with db.session(readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(AlertEvent)) == 3
+    assert record(db, found) == []  # and again: nothing new
