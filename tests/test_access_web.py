@@ -17,19 +17,10 @@ import config
 from config import load_settings
 from warehouse.db import open_writer, publish_snapshot
 
+from .web_client import HOME, PASSWORDS, UNITS, audit, csrf, sign_in, signed_in, web_with_accounts
+
 NOW = datetime(2026, 3, 16, 12, 0)
-HOME, OTHER = "00073", "00070"          # Phường Cửa Nam, Phường Hoàn Kiếm
-PASSWORDS = {"chair": "cua-nam-2026-x", "leader": "lanh-dao-2026-x", "admin": "quan-tri-2026-x"}
-
-
-def _units() -> dict[str, tuple[str, str]]:
-    import csv
-
-    with (config.REFERENCE_DIR / "units.csv").open(encoding="utf-8") as fh:
-        return {r["unit_code"]: (r["name"], r["name_en"]) for r in csv.DictReader(fh)}
-
-
-UNITS = _units()
+OTHER = "00070"                         # Phường Hoàn Kiếm (HOME: Phường Cửa Nam)
 FOREIGN_CODES = [c for c in UNITS if c not in (HOME, config.CITY_CODE)]
 
 
@@ -49,19 +40,12 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(world):
-    import app as application
-    from access.db import get_appdb
     from access.tokens import add_token
-    from access.users import add_user
 
-    db = get_appdb(world)
-    add_user(db, "chair", "ward", [HOME], password=PASSWORDS["chair"], display_name="Chủ tịch UBND phường")
-    add_user(db, "leader", "leader", password=PASSWORDS["leader"])
-    add_user(db, "admin", "admin", password=PASSWORDS["admin"])
-    web = application.build_web(world)
+    web = web_with_accounts(world)
+    db = web.db
     web.tokens = {"ward": add_token(db, "ward-system", [HOME])[1], "push": add_token(db, "push-system", push=True)[1],
                   "city": add_token(db, "city-system")[1]}
-    web.db = db
     return web
 
 
@@ -70,36 +54,10 @@ def frozen_clock(monkeypatch):
     monkeypatch.setenv("R57_NOW", NOW.isoformat())
 
 
-def _csrf(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF field in the form"
-    return m.group(1)
-
-
-def sign_in(client, user: str, password: str | None = None, next_path: str = "/"):
-    form = client.get("/login").get_data(as_text=True)
-    return client.post("/login", data={"username": user, "password": password or PASSWORDS[user],
-                                       "csrf_token": _csrf(form), "next": next_path})
-
-
-def _client(app, user: str | None = None):
-    c = app.server.test_client()
-    if user:
-        r = sign_in(c, user)
-        assert r.status_code == 302, r.get_data(as_text=True)[:300]
-    return c
-
-
-def _audit(app, action: str, actor: str | None = None) -> list[dict]:
-    from access.audit import events
-
-    return [e for e in events(app.db, action=action) if actor is None or e["actor"] == actor]
-
-
 # --- sign-in ---------------------------------------------------------------------------------------------
 
 def test_pages_need_sign_in_and_the_form_is_vietnamese_first(app):
-    c = _client(app)
+    c = signed_in(app)
     r = c.get("/ward?unit=00073")
     assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=")
     page = c.get("/login").get_data(as_text=True)
@@ -111,28 +69,28 @@ def test_pages_need_sign_in_and_the_form_is_vietnamese_first(app):
 
 
 def test_sign_in_sets_a_safe_cookie_and_is_audited(app):
-    c = _client(app)
+    c = signed_in(app)
     r = sign_in(c, "chair", next_path="/ward?unit=00073")
     assert r.status_code == 302 and r.headers["Location"] == "/ward?unit=00073"
     cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith("r57_session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert c.get("/").status_code == 200
-    assert _audit(app, "login", "chair")[0]["outcome"] == "ok"
+    assert audit(app, "login", "chair")[0]["outcome"] == "ok"
 
 
 def test_wrong_password_and_missing_csrf_are_refused(app):
-    c = _client(app)
+    c = signed_in(app)
     form = c.get("/login").get_data(as_text=True)
     assert c.post("/login", data={"username": "leader", "password": PASSWORDS["leader"]}).status_code == 400
-    r = c.post("/login", data={"username": "leader", "password": "wrong-password", "csrf_token": _csrf(form)})
+    r = c.post("/login", data={"username": "leader", "password": "wrong-password", "csrf_token": csrf(form)})
     assert r.status_code == 401 and "không đúng" in r.get_data(as_text=True)
     assert "r57_session" not in r.headers.get("Set-Cookie", "")
-    assert any(e["outcome"] == "failed" for e in _audit(app, "login", "leader"))
+    assert any(e["outcome"] == "failed" for e in audit(app, "login", "leader"))
 
 
 def test_no_open_redirect_after_sign_in(app):
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
-        c = _client(app)
+        c = signed_in(app)
         assert sign_in(c, "leader", next_path=target).headers["Location"] == "/"
 
 
@@ -140,7 +98,7 @@ def test_failed_sign_ins_are_throttled(app):
     from access.users import add_user
 
     add_user(app.db, "victim", "leader", password="victim-pass-2026")
-    c = _client(app)
+    c = signed_in(app)
     for _ in range(5):
         assert sign_in(c, "victim", "not-the-password").status_code == 401
     r = sign_in(c, "victim", "victim-pass-2026")  # even the right password, for 15 minutes
@@ -148,7 +106,7 @@ def test_failed_sign_ins_are_throttled(app):
 
 
 def test_sign_out_ends_the_session(app):
-    c = _client(app, "leader")
+    c = signed_in(app, "leader")
     page = c.get("/").get_data(as_text=True)
     assert c.get("/").status_code == 200
     token = c.get_cookie("r57_session").value
@@ -157,7 +115,7 @@ def test_sign_out_ends_the_session(app):
     c2 = app.server.test_client()
     c2.set_cookie("r57_session", token)
     assert c2.get("/").status_code == 302, "the old session token still works after sign-out"
-    assert _audit(app, "logout", "leader")
+    assert audit(app, "logout", "leader")
     assert page  # the shell rendered
 
 
@@ -174,21 +132,21 @@ def test_password_change(app):
     from access.users import add_user
 
     add_user(app.db, "changer", "leader", password="first-pass-2026")
-    c = _client(app)
+    c = signed_in(app)
     assert sign_in(c, "changer", "first-pass-2026").status_code == 302
     form = c.get("/account/password").get_data(as_text=True)
-    r = c.post("/account/password", data={"csrf_token": _csrf(form), "current": "first-pass-2026",
+    r = c.post("/account/password", data={"csrf_token": csrf(form), "current": "first-pass-2026",
                                           "new": "second-pass-2026", "repeat": "second-pass-2026"})
     assert r.status_code == 200 and "Đã đổi mật khẩu" in r.get_data(as_text=True)
-    assert sign_in(_client(app), "changer", "second-pass-2026").status_code == 302
-    assert sign_in(_client(app), "changer", "first-pass-2026").status_code == 401
+    assert sign_in(signed_in(app), "changer", "second-pass-2026").status_code == 302
+    assert sign_in(signed_in(app), "changer", "first-pass-2026").status_code == 401
 
 
 # --- headers and limits ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/api/v1/kpis", "/api/v1/values.csv?kpi=on_time_rate"])
 def test_security_headers(app, path):
-    c = _client(app, "leader")
+    c = signed_in(app, "leader")
     r = c.get(path, headers={"Authorization": f"Bearer {app.tokens['city']}"} if path.startswith("/api") else {})
     assert r.status_code == 200
     csp = r.headers["Content-Security-Policy"]
@@ -227,7 +185,7 @@ def _api(app, token: str | None, path: str):
     return app.server.test_client().get(path, headers=headers)
 
 
-def test_api_needs_a_token_and_a_ward_token_sees_its_unit(app):
+def test_api_needs_a_token_and_a_ward_token_sees_its_unit(app, monkeypatch):
     assert _api(app, None, "/api/v1/kpis").status_code == 401
     assert _api(app, "r57_not-a-real-token", "/api/v1/kpis").status_code == 401
     r = _api(app, app.tokens["ward"], "/api/v1/values?kpi=on_time_rate&by=unit_code&period=2026-02")
@@ -240,9 +198,11 @@ def test_api_needs_a_token_and_a_ward_token_sees_its_unit(app):
     assert len({row["unit_code"] for row in everyone.get_json()["items"]}) > 100
     assert _api(app, app.tokens["ward"], f"/api/v1/values?kpi=on_time_rate&unit={OTHER}").status_code == 403
     assert _api(app, app.tokens["ward"], f"/api/v1/overdue?unit={OTHER}").status_code == 403
+    # the API reads the one clock (R57_NOW here): a month after the data ends, the ward has overdue dossiers
+    monkeypatch.setenv("R57_NOW", "2026-04-16T12:00")
     own = _api(app, app.tokens["ward"], "/api/v1/overdue").get_json()["items"]
     assert own and {row["unit_code"] for row in own} == {HOME}
-    assert _audit(app, "token_use", "token:ward-system")
+    assert audit(app, "token_use", "token:ward-system")
 
 
 def test_push_needs_a_push_token(app):
@@ -360,7 +320,7 @@ def _unit_input(item: dict) -> bool:
 
 
 def test_every_callback_keeps_a_ward_chair_in_their_ward(app):
-    c = _client(app, "chair")
+    c = signed_in(app, "chair")
     values = _layout_values(app, c)
     assert (HOME in json.dumps(list(values.values()), default=str)), "the ward page opens on the chair's ward"
     called, answered = 0, 0
@@ -378,7 +338,7 @@ def test_every_callback_keeps_a_ward_chair_in_their_ward(app):
 
 
 def test_a_leader_sees_every_ward(app):
-    c = _client(app, "leader")
+    c = signed_in(app, "leader")
     values = _layout_values(app, c)
     bodies = [b for k, b in _callback_bodies(app, values, OTHER) if k.startswith("..wu-title")]
     texts = [_text(c.post("/_dash-update-component", json=b)) for b in bodies]
@@ -386,7 +346,7 @@ def test_a_leader_sees_every_ward(app):
 
 
 def test_ward_page_of_another_ward_is_an_empty_state(app):
-    c = _client(app, "chair")
+    c = signed_in(app, "chair")
     values = _layout_values(app, c)
     body = next(b for k, b in _callback_bodies(app, values, OTHER)
                 if k.startswith("..wu-title") and any(i.get("id") == "wu-unit" and i.get("value") == OTHER
@@ -401,12 +361,12 @@ def test_report_files_of_other_units_are_not_served(app, world):
     for name in ("bao-cao-thang-2026-02-00073.pdf", "bao-cao-thang-2026-02-00070.pdf",
                  "bao-cao-thang-2026-02-thanh-pho.pdf"):
         (reports / name).write_bytes(b"%PDF-1.4 test")
-    chair, leader = _client(app, "chair"), _client(app, "leader")
+    chair, leader = signed_in(app, "chair"), signed_in(app, "leader")
     assert chair.get("/reports/files/bao-cao-thang-2026-02-00073.pdf").status_code == 200
     assert chair.get("/reports/files/bao-cao-thang-2026-02-00070.pdf").status_code == 404
     assert chair.get("/reports/files/bao-cao-thang-2026-02-thanh-pho.pdf").status_code == 404
     assert leader.get("/reports/files/bao-cao-thang-2026-02-00070.pdf").status_code == 200
-    downloads = _audit(app, "report_download")
+    downloads = audit(app, "report_download")
     assert {(e["actor"], e["outcome"]) for e in downloads} >= {("chair", "ok"), ("chair", "denied"), ("leader", "ok")}
 
 
@@ -458,7 +418,7 @@ def test_the_audit_log_page_is_for_administrators(app):
             "inputs": [{"id": "shell-lang", "property": "data", "value": "vi"},
                        {"id": "shell-version", "property": "data", "value": None}],
             "changedPropIds": ["shell-lang.data"]}
-    admin, chair = _client(app, "admin"), _client(app, "chair")
+    admin, chair = signed_in(app, "admin"), signed_in(app, "chair")
     text = _text(admin.post("/_dash-update-component", json=body))
     assert '"login"' in text and '"admin"' in text and "Nhật ký truy cập" in text
     refused = _text(chair.post("/_dash-update-component", json=body))
@@ -472,7 +432,7 @@ def test_each_action_leaves_one_audit_row(app):
     from access.audit import events
 
     before = len(events(app.db, limit=None))
-    c = _client(app, "leader")                                          # one sign-in
+    c = signed_in(app, "leader")                                          # one sign-in
     c.get("/api/v1/values.csv?kpi=on_time_rate")                        # one export
     c.get(f"/api/v1/overdue?unit={HOME}")                               # one overdue list
     after = events(app.db, limit=None)
