@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,8 +24,9 @@ import pytest
 from config import load_settings
 from warehouse.db import open_writer, publish_snapshot
 
-from .web_client import HOME, UNITS, web_with_accounts
+from .web_client import HOME, UNITS, call, web_with_accounts
 from .web_client import audit as _audit
+from .web_client import callback_key as _key
 from .web_client import signed_in as _client
 
 NOW = datetime(2026, 3, 16, 12, 0)       # a Monday
@@ -90,38 +90,6 @@ def app(world):
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch):
     monkeypatch.setenv("R57_NOW", NOW.isoformat())
-
-
-def _key(app, output: str) -> str:
-    """The callback whose outputs include `output` ('id.prop')."""
-    keys = [k for k in app.callback_map if f"..{output}.." in f"..{k}.." or k == output
-            or re.search(rf"(^|\.\.){re.escape(output)}(\.\.|$)", k)]
-    assert len(keys) == 1, (output, keys)
-    return keys[0]
-
-
-def call(client, app, output: str, values: dict, trigger: str | None = None):
-    """POST one callback as the renderer does: inputs and states from `values` {'id.prop': value}; the answer's
-    {'id.prop': value} (status 204: {})."""
-    key = _key(app, output)
-    cb = app.callback_map[key]
-
-    def spec(items):
-        return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
-                for i in items]
-
-    outs = cb["output"] if isinstance(cb["output"], list) else [cb["output"]]
-    inputs = cb["inputs"]
-    body = {"output": key, "outputs": [{"id": o.component_id, "property": o.component_property} for o in outs]
-            if len(outs) > 1 else {"id": outs[0].component_id, "property": outs[0].component_property},
-            "inputs": spec(inputs), "state": spec(cb.get("state", [])),
-            "changedPropIds": [trigger or f"{inputs[0]['id']}.{inputs[0]['property']}"]}
-    r = client.post("/_dash-update-component", json=body)
-    if r.status_code == 204:
-        return {}
-    assert r.status_code == 200, r.get_data(as_text=True)[:800]
-    resp = r.get_json()["response"]
-    return {f"{cid}.{prop}": v for cid, props in resp.items() for prop, v in props.items()}
 
 
 def _text(x) -> str:

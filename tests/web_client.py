@@ -65,3 +65,37 @@ def audit(app, action: str, actor: str | None = None) -> list[dict]:
     from access.audit import events
 
     return [e for e in events(app.db, action=action) if actor is None or e["actor"] == actor]
+
+
+# --- a Dash callback through the server, as the renderer calls it ------------------------------------------
+
+def callback_key(app, output: str) -> str:
+    """The callback whose outputs include `output` ('id.prop')."""
+    keys = [k for k in app.callback_map if f"..{output}.." in f"..{k}.." or k == output
+            or re.search(rf"(^|\.\.){re.escape(output)}(\.\.|$)", k)]
+    assert len(keys) == 1, (output, keys)
+    return keys[0]
+
+
+def call(client, app, output: str, values: dict, trigger: str | None = None):
+    """POST one callback as the renderer does: inputs and states from `values` {'id.prop': value}; the answer's
+    {'id.prop': value} (status 204: {})."""
+    key = callback_key(app, output)
+    cb = app.callback_map[key]
+
+    def spec(items):
+        return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
+                for i in items]
+
+    outs = cb["output"] if isinstance(cb["output"], list) else [cb["output"]]
+    inputs = cb["inputs"]
+    body = {"output": key, "outputs": [{"id": o.component_id, "property": o.component_property} for o in outs]
+            if len(outs) > 1 else {"id": outs[0].component_id, "property": outs[0].component_property},
+            "inputs": spec(inputs), "state": spec(cb.get("state", [])),
+            "changedPropIds": [trigger or f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    r = client.post("/_dash-update-component", json=body)
+    if r.status_code == 204:
+        return {}
+    assert r.status_code == 200, r.get_data(as_text=True)[:800]
+    resp = r.get_json()["response"]
+    return {f"{cid}.{prop}": v for cid, props in resp.items() for prop, v in props.items()}
