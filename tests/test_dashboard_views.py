@@ -2,7 +2,7 @@
 through the real ingest, plus one bad file that leaves rows in quarantine), read from its snapshot.
 
 Views get an explicit NOW, the moment the demo data was generated for; callbacks run as the app runs
-them (inside a request, with the clock of the day), which also exercises their empty states.
+them (inside a request), one test a page, with the app's clock fixed at NOW (R57_NOW).
 """
 
 from __future__ import annotations
@@ -300,14 +300,27 @@ def test_every_page_is_registered_with_a_layout(app) -> None:
         assert "Không có chỉ tiêu “nope”" in text(kpi_page)
 
 
-def test_callbacks_run_inside_the_app(app) -> None:
+@pytest.fixture
+def at_now(monkeypatch):
+    """The callbacks at NOW, the end of the demo data (the business clock, as the app reads it: R57_NOW)."""
+    monkeypatch.setenv("R57_NOW", NOW.isoformat(timespec="minutes"))
+
+
+# --- each page's callbacks, as the app calls them (inside a request, at NOW) ---------------------------
+
+def test_overview_callbacks(app, at_now) -> None:
     with app.server.test_request_context("/"):
         cards, targets = _page("overview").cards("en", None)
-        assert len(cards) == len(surfaces.codes("overview")) and _page("overview").changes("en", None) is not None
+        assert len(cards) == len(surfaces.codes("overview")) and all(c.children.href for c in cards)
+        assert _page("overview").changes("en", None) is not None
         assert [r["kpi"] for r in targets["rows"]] == data.r57_codes()
         title, body, state, ranking = _page("overview").ranking("vi", None, "satisfaction", "rank")
-        assert ranking["key"] == "xep-hang" and isinstance(ranking["rows"], list)  # the clock of the day: maybe empty
+        assert ranking["key"] == "xep-hang" and ranking["rows"]  # at NOW the month holds ratings
         assert state == {"kpi": "satisfaction", "view": None}
+
+
+def test_wards_callbacks(app, at_now) -> None:
+    with app.server.test_request_context("/wards"):
         rows, options, _, state, phone_cards = _page("wards").fill("vi", None, "2026-03", "xa", "Sóc", {})
         units = [r for r in rows if not r.get("heading")]
         assert len(units) == 75 and options["quickFilterText"] == "Sóc"
@@ -316,14 +329,30 @@ def test_callbacks_run_inside_the_app(app) -> None:
         assert state == {"period": "2026-03", "type": "xa", "q": "Sóc"}
         assert _page("wards").open_unit({"colId": "received", "rowId": WARD}, "2026-03") == \
             f"/ward?unit={WARD}&period=2026-03"
+
+
+def test_ward_callbacks(app, at_now) -> None:
+    with app.server.test_request_context("/ward"):
         out = _page("ward").fill("vi", None, WARD, "2026-03")
         assert out[0][0] == "Phường Cửa Nam"
         assert "Tỷ lệ hồ sơ giải quyết đúng hạn" in text(_page("ward").kpis("vi", None, WARD, "2026-03"))
+
+
+def test_kpi_callbacks(app, at_now) -> None:
+    with app.server.test_request_context("/kpi"):
         out = _page("kpi").fill("en", None, "on_time_rate", WARD, "quarter")
         assert out[0] == "On-time rate" and out[7] == {"kpi": "on_time_rate", "unit": WARD, "grain": "quarter"}
         assert _page("kpi").open_unit({"points": [{"customdata": "00004"}]}) == "/ward?unit=00004"
+
+
+def test_health_callbacks(app, at_now) -> None:
+    with app.server.test_request_context("/health"):
         fresh, runs, reasons, quarantine, _ = _page("health").fill("vi", None)
         assert len(runs) >= 3 and len(quarantine) >= 2
+
+
+def test_economy_callbacks(app, at_now) -> None:
+    with app.server.test_request_context("/economy"):
         assert len(_page("economy").cards("en", None)[0]) == len(data.indicator_codes())
         assert _page("economy").coverage("en", None)[0].startswith("5G population coverage by unit")
         words = _page("economy").words("en")
