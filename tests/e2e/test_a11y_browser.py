@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from .conftest import FOCUS_JS, NAV_WORDS, contrast, set_language, settle, viewport
+from .browser import FOCUS_JS, NAV_WORDS, contrast, set_language, settle, until, viewport
+from .browser import PAGES as DASHBOARD_PAGES
 
 pytestmark = pytest.mark.browser
 
@@ -30,13 +30,7 @@ HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 
 PAGES = [
-    ("/", "#ov-rank .rank-row", "overview"),
-    ("/wards", "#wd-grid .ag-row, #wd-cards .rank-row", "wards"),
-    ("/ward?unit=00073", "#wu-kpis table", "ward"),
-    ("/kpi?kpi=on_time_rate", "#kp-units .js-plotly-plot, #kp-unit-list .rank-row", "kpi"),
-    ("/economy", "#ec-series .js-plotly-plot", "economy"),
-    ("/health", "#dh-freshness .fresh-card", "health"),
-    ("/reports", "#rp-form-title", "reports"),
+    *DASHBOARD_PAGES,
     # sign-in is off here: these show their empty states inside the shell (the signed-in pages: test_alerts_browser)
     ("/audit", "#au-title", "audit"),
     ("/alerts", "#al-title", "alerts"),
@@ -75,13 +69,6 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def app(e2e_settings):
-    from dashboard.app import create_app
-
-    return create_app(e2e_settings, refresh_s=600)
-
-
 def _axe(driver, source: str) -> list[dict]:
     driver.set_script_timeout(60)
     if not driver.execute_script("return typeof window.axe !== 'undefined'"):
@@ -103,7 +90,7 @@ def test_axe_finds_no_critical_or_serious_violation_on_any_page(dash_duo, app, a
                 driver.get(dash_duo.server_url + path)
                 dash_duo.wait_for_element(ready, timeout=30)
                 assert dash_duo.find_element("#nav-overview").text == NAV_WORDS[lang]
-                settle(driver, quiet_s=0.7)
+                settle(driver)
                 assert driver.execute_script("return document.documentElement.lang") == lang
                 found[(name, lang, width)] = _axe(driver, axe_source)
     print("\naxe-core rule ids per page (WCAG 2.1 A/AA and best practice, any impact):")
@@ -147,7 +134,7 @@ def test_every_chart_has_a_text_alternative_and_the_trends_a_data_table(dash_duo
         for path, ready, at_least in CHART_PAGES:
             driver.get(dash_duo.server_url + path)
             dash_duo.wait_for_element(ready, timeout=30)
-            settle(driver, quiet_s=0.8)
+            settle(driver)
             charts = driver.execute_script(CHARTS_JS)
             assert len(charts) >= at_least, f"{path}: {len(charts)} charts"
             for c in charts:
@@ -178,10 +165,8 @@ def _wait_lang(driver, lang: str, timeout: float = 15) -> None:
     """<html lang> follows the switch once the shell's clientside callback has run: it waits for the page's own
     pending callbacks (its inputs include the address the page's filters write), so it may come after the
     navigation's words on a loaded machine."""
-    end = time.time() + timeout
-    while time.time() < end and driver.execute_script("return document.documentElement.lang") != lang:
-        time.sleep(0.1)
-    assert driver.execute_script("return document.documentElement.lang") == lang
+    until(lambda: driver.execute_script("return document.documentElement.lang") == lang, timeout,
+          lambda: f"<html lang> is {driver.execute_script('return document.documentElement.lang')!r}, not {lang!r}")
 
 
 def test_keyboard_on_the_overview_reaches_the_switch_a_download_menu_and_the_ranking(dash_duo, app) -> None:
@@ -221,10 +206,8 @@ def test_keyboard_on_the_overview_reaches_the_switch_a_download_menu_and_the_ran
     toggle.send_keys(Keys.ENTER)
     dash_duo.wait_for_element(".dl-menu .dropdown-menu.show", timeout=5)
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
-    end = time.time() + 5
-    while time.time() < end and driver.find_elements(By.CSS_SELECTOR, ".dl-menu .dropdown-menu.show"):
-        time.sleep(0.1)
-    assert not driver.find_elements(By.CSS_SELECTOR, ".dl-menu .dropdown-menu.show")
+    until(lambda: not driver.find_elements(By.CSS_SELECTOR, ".dl-menu .dropdown-menu.show"), 5,
+          "Escape does not close the download menu")
 
     # the language switch: arrow keys choose within the group; Enter on the other language chooses it
     assert driver.execute_script("return document.documentElement.lang") == "vi"

@@ -16,14 +16,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from .conftest import FOCUS_JS, contrast, set_language, settle, viewport
+from .browser import FOCUS_JS, contrast, set_language, settle, until, viewport
 
 pytestmark = pytest.mark.browser
 
@@ -66,24 +64,15 @@ return [el.getAttribute('role'), el.getAttribute('aria-rowindex') || (el.closest
 """
 
 
-@pytest.fixture
-def app(e2e_settings):
-    from dashboard.app import create_app
-
-    return create_app(e2e_settings, refresh_s=600)
-
-
 def _open_ward(dash_duo, unit: str = WARD) -> None:
     dash_duo.driver.get(dash_duo.server_url + f"/ward?unit={unit}")
     dash_duo.wait_for_element("#wu-kpis table", timeout=30)
     dash_duo.wait_for_element("#wu-trend .js-plotly-plot", timeout=30)
-    settle(dash_duo.driver, quiet_s=0.8)
+    settle(dash_duo.driver)
 
 
 def _wait_title(driver, text: str, timeout: float = 10) -> str:
-    end = time.time() + timeout
-    while time.time() < end and driver.title != text:
-        time.sleep(0.1)
+    until(lambda: driver.title == text, timeout, lambda: f"the browser title is {driver.title!r}, not {text!r}")
     return driver.title
 
 
@@ -186,16 +175,19 @@ def test_the_ward_selector_and_a_download_menu_work_from_the_keyboard(dash_duo, 
         driver.execute_script("return arguments[0].labels && arguments[0].labels.length", combo), "unnamed"
     # Enter opens the list on the chosen ward (Dash 4 focuses that option); the typed name goes to the search box
     ActionChains(driver).send_keys(Keys.ENTER).perform()
-    end = time.time() + 5
-    while time.time() < end and not driver.execute_script(
-            "return !!document.activeElement.closest('.dash-dropdown-content')"):
-        time.sleep(0.1)
+    until(lambda: driver.execute_script("return !!document.activeElement.closest('.dash-dropdown-content')"), 5,
+          "Enter does not open the ward selector's list")
     ActionChains(driver).send_keys("Hoàn Kiếm").perform()
-    time.sleep(0.5)
-    value, options = driver.execute_script(
-        "return [document.activeElement.classList.contains('dash-dropdown-search') && document.activeElement.value, "
-        "Array.from(document.querySelectorAll('.dash-dropdown-option')).map(function (o) { "
-        "return o.textContent.trim(); })]")
+    search_js = ("return [document.activeElement.classList.contains('dash-dropdown-search') && "
+                 "document.activeElement.value, Array.from(document.querySelectorAll('.dash-dropdown-option'))"
+                 ".map(function (o) { return o.textContent.trim(); })]")
+
+    def filtered():  # the typed name in the search box, and the list filtered by it
+        value, options = driver.execute_script(search_js)
+        return (value, options) if value == "Hoàn Kiếm" and options and all("Hoàn Kiếm" in o for o in options) \
+            else None
+
+    value, options = until(filtered, 5, lambda: f"typing does not filter the list: {driver.execute_script(search_js)}")
     print("\nsearch:", value, options[:3])
     assert value == "Hoàn Kiếm", f"the typed name is not in the search box: {value!r}"
     assert options and options[0].startswith(OTHER_VI) and all("Hoàn Kiếm" in o for o in options), options
@@ -219,10 +211,8 @@ def test_the_ward_selector_and_a_download_menu_work_from_the_keyboard(dash_duo, 
     ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()
     assert "dropdown-item" in (driver.switch_to.active_element.get_attribute("class") or "")
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
-    end = time.time() + 5
-    while time.time() < end and driver.find_elements(By.CSS_SELECTOR, ".dl-kpis .dropdown-menu.show"):
-        time.sleep(0.1)
-    assert not driver.find_elements(By.CSS_SELECTOR, ".dl-kpis .dropdown-menu.show")
+    until(lambda: not driver.find_elements(By.CSS_SELECTOR, ".dl-kpis .dropdown-menu.show"), 5,
+          "Escape does not close the download menu")
 
 
 def test_the_channel_chart_has_its_data_table_in_both_languages(dash_duo, app) -> None:

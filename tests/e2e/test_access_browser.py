@@ -18,8 +18,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import time
-import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -27,25 +25,30 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from .conftest import ROOT, seed
+from .browser import (
+    CHAIR,
+    LEADER,
+    Problems,
+    choose,
+    doc_shot,
+    downloaded,
+    downloads_to,
+    ingest_rows,
+    open_checked,
+    overflow,
+    seed,
+    settle,
+    sign_in,
+    start_watched,
+    until,
+    viewport,
+)
 
 pytestmark = pytest.mark.browser
 
 HOME, OTHER = "00073", "00070"  # Phường Cửa Nam, Phường Hoàn Kiếm
 HOME_NAME, OTHER_NAME = "Cửa Nam", "Hoàn Kiếm"
-CHAIR, LEADER = ("cuanam", "demo-cuanam-57"), ("lanhdao", "demo-lanhdao-57")
-DOCS_SHOTS = ROOT / "docs" / "screenshots"
 WIDTHS = {1920: 1080, 390: 844}
-
-# before any script of the page: every CSP violation is kept (the console's message says less)
-CSP_LISTENER = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', function (e) {
-  window.__csp.push({directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample,
-                     source: e.sourceFile, line: e.lineNumber, disposition: e.disposition});
-});
-"""
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
@@ -73,25 +76,13 @@ def _add_overdue(settings, path: Path, per_unit: dict[str, int]) -> None:
     overdue list has rows of its own, and another ward's to leak."""
     from datetime import timedelta
 
-    from ingest.runner import ingest_files, local_now
-    from metrics import refresh
-    from warehouse.db import open_writer, publish_snapshot
+    from ingest.runner import local_now
 
     now = local_now()
     received, due = now - timedelta(days=25), now - timedelta(days=14)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "status",
-                    "supplement_count", "supplement_days", "updated_at"])
-        for unit, n in per_unit.items():
-            for i in range(n):
-                w.writerow([f"LATE-{unit}-{i:02d}", unit, "HN-CT-001", "online_full", f"{received:%Y-%m-%d 09:00}",
-                            f"{due:%Y-%m-%d 17:00}", "processing", 0, 0, f"{received:%Y-%m-%d 09:00}"])
-    con = open_writer(settings)
-    ingest_files(con, [path], "dossiers", channel="cli")
-    refresh(con)
-    publish_snapshot(con, settings)
-    con.close()
+    ingest_rows(settings, path, [[f"LATE-{unit}-{i:02d}", unit, "HN-CT-001", "online_full", f"{received:%Y-%m-%d 09:00}",
+                                  f"{due:%Y-%m-%d 17:00}", "processing", 0, 0, f"{received:%Y-%m-%d 09:00}"]
+                                 for unit, n in per_unit.items() for i in range(n)])
 
 
 @pytest.fixture
@@ -103,95 +94,11 @@ def app(world):
 
 @pytest.fixture
 def browser(dash_duo, app):
-    """dash_duo on the app, the CSP listener installed on every new document; the base URL (start_server's
-    own navigation expects a Dash page, and here the first page is /login)."""
-    dash_duo.start_server(app, navigate=False)
-    driver = dash_duo.driver
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_LISTENER})
-    return dash_duo, dash_duo.server.url.rstrip("/")
+    """dash_duo on the app, watched for CSP violations; the base URL."""
+    return start_watched(dash_duo, app)
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-def _viewport(driver, width: int, height: int) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
-
-
-def _settle(driver, quiet_s: float = 0.6, timeout: float = 20) -> None:
-    end = time.time() + timeout
-    busy = "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length"
-    while time.time() < end:
-        if not driver.execute_script(busy):
-            time.sleep(quiet_s)
-            if not driver.execute_script(busy):
-                return
-        time.sleep(0.2)
-
-
-class Problems:
-    """What the browser complained about on each page: CSP violations (listener + console), severe errors."""
-
-    def __init__(self, dash_duo) -> None:
-        self.dash_duo = dash_duo
-        self.csp: list[str] = []
-        self.severe: list[str] = []
-        self.pages: list[str] = []
-
-    def check(self, label: str) -> None:
-        driver = self.dash_duo.driver
-        self.pages.append(label)
-        for v in driver.execute_script("return window.__csp || []"):
-            self.csp.append(f"{label}: {v['directive']} blocked {v['blocked'] or '-'} "
-                            f"(source {v['source'] or '-'}:{v['line']}, sample {v['sample']!r})")
-        for e in self.dash_duo.get_logs() or []:
-            msg = e.get("message", "")
-            if "Content Security Policy" in msg or "Content-Security-Policy" in msg:
-                self.csp.append(f"{label}: console: {msg[:400]}")
-            elif e.get("level") == "SEVERE":
-                self.severe.append(f"{label}: {msg[:400]}")
-
-    def assert_clean(self) -> None:
-        print(f"\npages checked for CSP violations ({len(self.pages)}): {', '.join(self.pages)}")
-        assert self.csp == [], "Content-Security-Policy violations:\n" + "\n".join(self.csp)
-        if self.severe:  # not this test's subject (test_dashboard_browser asserts none): said loudly, not failed
-            warnings.warn("severe console errors (not CSP):\n" + "\n".join(self.severe), stacklevel=2)
-            print("severe console errors (not CSP):\n  " + "\n  ".join(self.severe))
-
-
-def _open(dash_duo, problems: Problems, url: str, ready: str, label: str, timeout: float = 30) -> None:
-    dash_duo.driver.get(url)
-    try:
-        dash_duo.wait_for_element(ready, timeout=timeout)
-    except Exception:
-        shot = Path(dash_duo.driver.execute_script("return 1") and "/tmp") / "access-e2e-failed.png"
-        dash_duo.driver.save_screenshot(str(shot))
-        main = dash_duo.driver.find_elements(By.CSS_SELECTOR, "body")
-        raise AssertionError(f"{label}: {ready} never appeared at {dash_duo.driver.current_url}; the page said: "
-                             f"{main[0].text[:1500] if main else '-'!r}; screenshot {shot}") from None
-    _settle(dash_duo.driver)
-    problems.check(label)
-
-
-def _sign_in(dash_duo, base: str, problems: Problems, user: tuple[str, str], lang: str = "vi") -> None:
-    """The real form: an unsigned visit of / goes to /login; type the username and password; submit."""
-    driver = dash_duo.driver
-    driver.get(base + "/")
-    dash_duo.wait_for_element("form[action='/login'] #username", timeout=15)
-    assert "/login" in driver.current_url
-    assert driver.execute_script("return document.documentElement.lang") == lang
-    assert driver.find_element(By.CSS_SELECTOR, "input[type=hidden][name=csrf_token]").get_attribute("value")
-    problems.check("/login")
-    driver.find_element(By.ID, "username").send_keys(user[0])
-    driver.find_element(By.ID, "password").send_keys(user[1])
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
-    dash_duo.wait_for_element("#ov-rank .rank-row", timeout=30)
-    assert "/login" not in driver.current_url
-    _settle(driver)
-    cookies = {c["name"]: c for c in driver.get_cookies()}
-    assert "r57_session" in cookies and cookies["r57_session"]["httpOnly"]
-    problems.check("/ (after sign-in)")
-
 
 def _texts(driver, css: str) -> list[str]:
     return [e.text.strip() for e in driver.find_elements(By.CSS_SELECTOR, css)]
@@ -207,31 +114,6 @@ def _grid_codes(driver, grid: str) -> list[str]:
         By.CSS_SELECTOR, f"#{grid} .ag-body .ag-row [col-id='code']") if c.text.strip()]
 
 
-def _downloads_to(driver, folder: Path) -> None:
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
-
-
-def _downloaded(folder: Path, suffix: str, timeout: float = 20) -> Path:
-    end = time.time() + timeout
-    while time.time() < end:
-        done = [p for p in folder.iterdir() if p.suffix == suffix]
-        if done:
-            time.sleep(0.3)
-            return done[0]
-        time.sleep(0.2)
-    raise AssertionError(f"no {suffix} file downloaded into {folder}: {list(folder.iterdir())}")
-
-
-def _choose(dash_duo, menu_css: str, item_text: str) -> None:
-    toggle = dash_duo.find_element(f"{menu_css} .dl-toggle")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", toggle)
-    dash_duo.wait_for_element(f"{menu_css} .dropdown-menu.show", timeout=5)
-    item = dash_duo.driver.find_element(
-        By.XPATH, f"//*[contains(@class,'dropdown-menu') and contains(@class,'show')]"
-                  f"//*[contains(@class,'dropdown-item') and normalize-space()='{item_text}']")
-    dash_duo.driver.execute_script("arguments[0].click();", item)
-
-
 def _unit_of(settings, dossier_ids: list[str]) -> dict[str, str]:
     """Each dossier's unit, from the warehouse itself (the page shows ids, not units)."""
     import duckdb
@@ -245,17 +127,6 @@ def _unit_of(settings, dossier_ids: list[str]) -> dict[str, str]:
     return dict(rows)
 
 
-def _shot(driver, name: str) -> Path:
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    path = DOCS_SHOTS / name
-    driver.save_screenshot(str(path))
-    return path
-
-
-def _no_horizontal_overflow(driver) -> int:
-    return driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-
-
 OUT_OF_SCOPE_READY = {"/ward": "#main-content .empty-state, #main-content .pick-list, #wu-kpis table",
                       "/kpi": "#main-content .empty-state, #kp-header .kpi-value, #kp-units .js-plotly-plot"}
 
@@ -265,9 +136,8 @@ def _another_ward(dash_duo, base: str, problems: Problems) -> dict[str, dict]:
     out = {}
     for page in ("/ward", "/kpi"):
         path = f"{page}?unit={OTHER}"
-        _open(dash_duo, problems, base + path, OUT_OF_SCOPE_READY[page], path)
-        time.sleep(1.0)  # let a dropdown's own correction of its value run its callbacks
-        _settle(dash_duo.driver)
+        open_checked(dash_duo, problems, base + path, OUT_OF_SCOPE_READY[page], path)
+        settle(dash_duo.driver)  # and a dropdown's own correction of its value, with its callbacks
         states = _texts(dash_duo.driver, "#main-content .empty-state")
         out[path] = {"url": dash_duo.driver.current_url, "state": " ".join(states),
                      "main": dash_duo.find_element("#main-content").text,
@@ -283,8 +153,8 @@ def test_ward_chair_signs_in_and_sees_only_cua_nam_everywhere(browser, world, tm
     dash_duo, base = browser
     driver = dash_duo.driver
     problems = Problems(dash_duo)
-    _viewport(driver, 1920, 1080)
-    _sign_in(dash_duo, base, problems, CHAIR)
+    viewport(driver, 1920, 1080)
+    sign_in(dash_duo, base, problems, CHAIR)
 
     # the header: who is signed in, and a sign-out form
     account = dash_duo.find_element(".shell-account")
@@ -299,25 +169,25 @@ def test_ward_chair_signs_in_and_sees_only_cua_nam_everywhere(browser, world, tm
     assert names and all(HOME_NAME in n for n in names), names
     assert all(f"unit={HOME}" in h for h in hrefs if "unit=" in h), hrefs
     assert OTHER_NAME not in dash_duo.find_element("#ov-rank").text
-    _shot(driver, "signin-ward-chair-overview-1920-vi.png")
+    doc_shot(driver, "signin-ward-chair-overview-1920-vi.png")
 
     # the ward page without a unit opens on Cửa Nam; the overdue list is Cửa Nam's dossiers only
-    _open(dash_duo, problems, base + "/ward", "#wu-kpis table", "/ward")
+    open_checked(dash_duo, problems, base + "/ward", "#wu-kpis table", "/ward")
     dash_duo.wait_for_contains_text("#wu-title", HOME_NAME, timeout=20)
     dash_duo.wait_for_element("#wu-overdue-grid .ag-row", timeout=20)
-    _settle(driver)
+    settle(driver)
     ids_shown = _texts(driver, "#wu-overdue-grid .ag-center-cols-container .ag-row [col-id='dossier_id']")
     ids_shown = [i for i in ids_shown if i]
     units = _unit_of(world, ids_shown)
     print(f"overdue rows on /ward: {len(ids_shown)}, their units: {sorted(set(units.values()))}")
     assert ids_shown and set(units) == set(ids_shown) and set(units.values()) == {HOME}
     assert OTHER_NAME not in dash_duo.find_element("#main-content").text
-    _shot(driver, "signin-ward-chair-ward-1920-vi.png")
+    doc_shot(driver, "signin-ward-chair-ward-1920-vi.png")
 
     # the overdue list's CSV: every dossier is 00073's
-    _downloads_to(driver, tmp_path)
-    _choose(dash_duo, ".dl-overdue", "CSV (UTF-8)")
-    overdue_csv = _downloaded(tmp_path, ".csv")
+    downloads_to(driver, tmp_path)
+    choose(dash_duo, ".dl-overdue", "CSV (UTF-8)")
+    overdue_csv = downloaded(tmp_path, ".csv")
     rows = list(csv.reader(io.StringIO(overdue_csv.read_bytes().decode("utf-8-sig"))))
     id_col = next(i for i, h in enumerate(rows[0]) if h.strip() in ("Mã hồ sơ", "Số hồ sơ") or "hồ sơ" in h.lower())
     csv_ids = [r[id_col] for r in rows[1:] if len(r) > id_col and r[id_col]]
@@ -334,13 +204,13 @@ def test_ward_chair_signs_in_and_sees_only_cua_nam_everywhere(browser, world, tm
         assert f"unit={OTHER}" not in seen["url"] or seen["state"], seen
 
     # wards grid: one row, Cửa Nam's; its CSV likewise
-    _open(dash_duo, problems, base + "/wards", "#wd-grid .ag-row", "/wards")
+    open_checked(dash_duo, problems, base + "/wards", "#wd-grid .ag-row", "/wards")
     codes = _grid_codes(driver, "wd-grid")
     print(f"wards grid codes as the ward chair: {codes}")
     assert codes == [HOME], codes
     assert OTHER_NAME not in dash_duo.find_element("#wd-grid").text
-    _choose(dash_duo, ".dl-wards", "CSV (UTF-8)")
-    wards_csv = _downloaded(tmp_path, ".csv")
+    choose(dash_duo, ".dl-wards", "CSV (UTF-8)")
+    wards_csv = downloaded(tmp_path, ".csv")
     rows = list(csv.reader(io.StringIO(wards_csv.read_bytes().decode("utf-8-sig"))))
     print(f"wards CSV: header {rows[0][:4]}, first column {[r[0] for r in rows[1:]]}")
     body = [r for r in rows[1:] if r and r[0]]
@@ -350,7 +220,7 @@ def test_ward_chair_signs_in_and_sees_only_cua_nam_everywhere(browser, world, tm
     problems.check("/wards (CSV)")
 
     # KPI page: the per-unit chart's own data, and the phone list, hold Cửa Nam alone
-    _open(dash_duo, problems, base + "/kpi?kpi=on_time_rate", "#kp-units .js-plotly-plot", "/kpi")
+    open_checked(dash_duo, problems, base + "/kpi?kpi=on_time_rate", "#kp-units .js-plotly-plot", "/kpi")
     fig = driver.execute_script("""
         const gd = document.querySelector('#kp-units .js-plotly-plot');
         return gd.data.map(function (t) { return {y: t.y, x: t.x, customdata: t.customdata, text: t.text}; });""")
@@ -369,15 +239,15 @@ def test_ward_chair_signs_in_and_sees_only_cua_nam_everywhere(browser, world, tm
     assert OTHER_NAME not in (options or "")
 
     # reports page: no other unit's report, no other unit to choose
-    _open(dash_duo, problems, base + "/reports", "#rp-form-title", "/reports")
+    open_checked(dash_duo, problems, base + "/reports", "#rp-form-title", "/reports")
     dash_duo.wait_for_element("#rp-list .ag-row", timeout=20)
-    _settle(driver)
+    settle(driver)
     listed = dash_duo.find_element("#rp-list").text
     print(f"reports listed for the ward chair: {listed!r}")
     assert HOME_NAME in listed and OTHER_NAME not in listed and "Toàn thành phố" not in listed
     dash_duo.find_element("#rp-unit").click()
-    time.sleep(0.5)
-    choices = _texts(driver, "#rp-unit .Select-option, #rp-unit [role=option], .dash-dropdown-option")
+    choices = until(lambda: _texts(driver, "#rp-unit .Select-option, #rp-unit [role=option], .dash-dropdown-option"),
+                    10, "the unit choices never open")
     print(f"report unit choices for the ward chair: {choices}")
     # no other ward to choose (the city is offered, though the ward chair may not have its report: below)
     assert any(HOME_NAME in c for c in choices) and not any(OTHER_NAME in c for c in choices), choices
@@ -385,37 +255,40 @@ def test_ward_chair_signs_in_and_sees_only_cua_nam_everywhere(browser, world, tm
     driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
     problems.check("/reports (unit choices)")
     # asking for the default choice (the city's report) is refused: nothing queued, no city row appears
+    from access.audit import events
+    from access.db import get_appdb
+
     dash_duo.find_element("#rp-make").click()
-    time.sleep(2)
-    _settle(driver)
+    refused = until(lambda: [e for e in events(get_appdb(world), user=CHAIR[0], action="report_request")
+                             if e["outcome"] == "denied"], 20, "the ward chair's request left no refusal in the audit")
+    settle(driver)
     message = dash_duo.find_element("#rp-message").text
-    print(f"making the default (city) report as the ward chair: {message!r}")
+    print(f"making the default (city) report as the ward chair: {message!r}, audited {refused[0]['target']}")
     assert "Toàn thành phố" not in dash_duo.find_element("#rp-list").text
     problems.check("/reports (make)")
 
     # the phone and the wall screen, in Vietnamese: header fits, no page overflow
     for path, ready, name in (("/", "#ov-rank .rank-row", "overview"), ("/ward", "#wu-kpis table", "ward")):
-        _viewport(driver, 390, 844)
-        _open(dash_duo, problems, base + path, ready, f"{path} @390")
-        time.sleep(0.5)
-        _shot(driver, f"signin-ward-chair-{name}-390-vi.png")
-        overflow = _no_horizontal_overflow(driver)
+        viewport(driver, 390, 844)
+        open_checked(dash_duo, problems, base + path, ready, f"{path} @390")
+        doc_shot(driver, f"signin-ward-chair-{name}-390-vi.png")
+        wider = overflow(driver)
         box = driver.execute_script("""
             const a = document.querySelector('.shell-account'); if (!a) return null;
             const r = a.getBoundingClientRect();
             return {left: r.left, right: r.right, width: document.documentElement.clientWidth};""")
-        print(f"{path} @390: page overflow {overflow}px, account box {box}")
-        assert overflow <= 0, f"{path} overflows a phone by {overflow}px"
+        print(f"{path} @390: page overflow {wider}px, account box {box}")
+        assert wider <= 0, f"{path} overflows a phone by {wider}px"
         assert box and box["left"] >= 0 and box["right"] <= box["width"] + 0.5, box
         signout = dash_duo.find_element(".shell-signout button")
         assert signout.is_displayed() and signout.text == "Đăng xuất"
         fresh, account = (driver.execute_script(f"return document.querySelector('{css}').getBoundingClientRect()")
                           for css in (".shell-right .lang-switch", ".shell-account"))
         assert fresh["right"] <= account["left"] or fresh["bottom"] <= account["top"], "header items overlap"
-    _viewport(driver, 1920, 1080)
+    viewport(driver, 1920, 1080)
 
     # sign-out: the header's button; the session is gone
-    _open(dash_duo, problems, base + "/", "#ov-rank .rank-row", "/ (before sign-out)")
+    open_checked(dash_duo, problems, base + "/", "#ov-rank .rank-row", "/ (before sign-out)")
     dash_duo.find_element(".shell-signout button").click()
     dash_duo.wait_for_element("form[action='/login'] #username", timeout=15)
     assert "/login" in driver.current_url
@@ -430,8 +303,8 @@ def test_ward_chair_signs_in_and_sees_only_cua_nam_everywhere(browser, world, tm
 def test_another_ward_in_the_address_says_it_is_outside_the_scope(browser) -> None:
     dash_duo, base = browser
     problems = Problems(dash_duo)
-    _viewport(dash_duo.driver, 1920, 1080)
-    _sign_in(dash_duo, base, problems, CHAIR)
+    viewport(dash_duo.driver, 1920, 1080)
+    sign_in(dash_duo, base, problems, CHAIR)
     seen = _another_ward(dash_duo, base, problems)
     for path, s in seen.items():
         print(f"{path} -> {s['url']}: state {s['state']!r}, dropdown {s['dropdown']!r}")
@@ -448,25 +321,24 @@ def test_leader_sees_every_ward_and_login_page_in_english(browser, world) -> Non
     problems = Problems(dash_duo)
 
     # the login page in English on a phone (the screenshot for the docs)
-    _viewport(driver, 390, 844)
+    viewport(driver, 390, 844)
     driver.get(base + "/login?lang=en")
     dash_duo.wait_for_element("form[action='/login'] #username", timeout=15)
     assert driver.execute_script("return document.documentElement.lang") == "en"
     assert "Sign in" in driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").text
-    time.sleep(0.3)
-    _shot(driver, "signin-login-390-en.png")
-    assert _no_horizontal_overflow(driver) <= 0
+    doc_shot(driver, "signin-login-390-en.png")
+    assert overflow(driver) <= 0
     problems.check("/login?lang=en @390")
     driver.get(base + "/login?lang=vi")  # back to Vietnamese (the cookie) before signing in
     dash_duo.wait_for_element("form[action='/login'] #username", timeout=15)
     problems.check("/login?lang=vi")
 
-    _viewport(driver, 1920, 1080)
-    _sign_in(dash_duo, base, problems, LEADER)
+    viewport(driver, 1920, 1080)
+    sign_in(dash_duo, base, problems, LEADER)
     assert "Lãnh đạo" in dash_duo.find_element(".shell-account .shell-user").text
     ranked = _texts(driver, "#ov-rank .rank-row .rank-name")
     assert len(ranked) > 1
-    _open(dash_duo, problems, base + "/wards", "#wd-grid .ag-row", "/wards (leader)")
+    open_checked(dash_duo, problems, base + "/wards", "#wd-grid .ag-row", "/wards (leader)")
     import config
 
     with (config.REFERENCE_DIR / "units.csv").open(encoding="utf-8") as fh:
@@ -478,7 +350,7 @@ def test_leader_sees_every_ward_and_login_page_in_english(browser, world) -> Non
     codes = _grid_codes(driver, "wd-grid")
     print(f"\nleader's wards grid: {count} rows (units {expected}); first codes on screen {codes[:6]}")
     assert count is not None and expected and count == expected, (count, expected)
-    assert HOME in set(codes) | {HOME} and len(codes) > 1
-    _open(dash_duo, problems, base + f"/ward?unit={OTHER}", "#wu-kpis table", f"/ward?unit={OTHER} (leader)")
+    assert len(codes) > 1, codes  # (the grid draws the rows on screen: Cửa Nam need not be among them)
+    open_checked(dash_duo, problems, base + f"/ward?unit={OTHER}", "#wu-kpis table", f"/ward?unit={OTHER} (leader)")
     dash_duo.wait_for_contains_text("#wu-title", OTHER_NAME, timeout=20)
     problems.assert_clean()

@@ -15,31 +15,39 @@ Screenshots (docs/screenshots/): ward-actions-{1920,390}-{vi,en}.png, alerts-{19
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from .conftest import ROOT, seed
-from .test_access_browser import CHAIR, CSP_LISTENER, Problems, _open, _settle, _sign_in, _viewport
+from .browser import (
+    CHAIR,
+    Problems,
+    doc_shot,
+    ingest_rows,
+    open_checked,
+    overflow,
+    seed,
+    set_language,
+    settle,
+    sign_in,
+    start_watched,
+    until,
+    viewport,
+)
 
 pytestmark = pytest.mark.browser
 
 HOME, OTHER = "00073", "00070"
 P1, P2 = "HN-CT-001", "HN-CT-003"
-DOCS_SHOTS = ROOT / "docs" / "screenshots"
 
 
 def _add_dossiers(settings, path: Path) -> None:
     """Cửa Nam's own action lists, relative to the real clock: overdue (3 of P1, 2 of P2) and due later today
     (2 of P1, 1 of P2: 0 working days left, not overdue), and one of Hoàn Kiếm's."""
-    from ingest.runner import ingest_files, local_now
-    from metrics import refresh
-    from warehouse.db import open_writer, publish_snapshot
+    from ingest.runner import local_now
 
     now = local_now()
     received, late = now - timedelta(days=25), now - timedelta(days=14)
@@ -49,16 +57,7 @@ def _add_dossiers(settings, path: Path) -> None:
     rows += [[f"SOON-{proc}-{i}", unit, proc, "in_person", f"{soon:%Y-%m-%d 09:00}", f"{now:%Y-%m-%d 23:59}",
               "processing", 0, 0, f"{soon:%Y-%m-%d 09:00}"]
              for i, (unit, proc) in enumerate([(HOME, P1), (HOME, P1), (HOME, P2), (OTHER, P1)])]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "status",
-                    "supplement_count", "supplement_days", "updated_at"])
-        w.writerows(rows)
-    con = open_writer(settings)
-    ingest_files(con, [path], "dossiers", channel="cli")
-    refresh(con)
-    publish_snapshot(con, settings)
-    con.close()
+    ingest_rows(settings, path, rows)
 
 
 @pytest.fixture(scope="module")
@@ -81,17 +80,7 @@ def world(tmp_path_factory):
 def browser(dash_duo, world):
     from dashboard.app import create_app
 
-    app = create_app(world, refresh_s=2)  # the bell follows the shell's tick
-    dash_duo.start_server(app, navigate=False)
-    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_LISTENER})
-    return dash_duo, dash_duo.server.url.rstrip("/")
-
-
-def _shot(driver, name: str) -> Path:
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    path = DOCS_SHOTS / name
-    driver.save_screenshot(str(path))
-    return path
+    return start_watched(dash_duo, create_app(world, refresh_s=2))  # the bell follows the shell's tick
 
 
 def _rows(driver, grid: str) -> list[dict]:
@@ -105,31 +94,11 @@ def _rows(driver, grid: str) -> list[dict]:
 
 
 def _wait_rows(driver, grid: str, pred, timeout: float = 20) -> list[dict]:
-    from selenium.common.exceptions import StaleElementReferenceException
+    def matched():  # a grid redrawn meanwhile is read again
+        rows = _rows(driver, grid)
+        return rows if rows and pred(rows) else None
 
-    end = time.time() + timeout
-    rows = []
-    while time.time() < end:
-        try:
-            rows = _rows(driver, grid)
-        except StaleElementReferenceException:  # the grid drew its rows again meanwhile
-            time.sleep(0.2)
-            continue
-        if pred(rows):
-            return rows
-        time.sleep(0.3)
-    raise AssertionError(f"{grid}: rows never matched; last {rows}")
-
-
-def _language(dash_duo, lang: str) -> None:
-    label = dash_duo.driver.find_element(By.XPATH, f"//*[@id='shell-lang-switch']//label[normalize-space()='{lang.upper()}']")
-    dash_duo.driver.execute_script("arguments[0].click();", label)
-    dash_duo.wait_for_text_to_equal("#nav-alerts", "Alerts" if lang == "en" else "Cảnh báo", timeout=10)
-    _settle(dash_duo.driver)
-
-
-def _overflow(driver) -> int:
-    return driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    return until(matched, timeout, lambda: f"{grid}: rows never matched; last {_rows(driver, grid)}")
 
 
 def _header_fits(driver) -> dict:
@@ -158,15 +127,15 @@ def _scroll_to(driver, css: str) -> None:
         const header = document.querySelector('.shell-header');
         const below = header && getComputedStyle(header).position === 'sticky' ? header.offsetHeight : 0;
         window.scrollTo({top: e.getBoundingClientRect().top + window.scrollY - below - 8, behavior: 'instant'});""", css)
-    time.sleep(0.5)
+    settle(driver)
 
 
 def test_bell_action_lists_and_alerts_page(browser, world) -> None:
     dash_duo, base = browser
     driver = dash_duo.driver
     problems = Problems(dash_duo)
-    _viewport(driver, 1920, 1080)
-    _sign_in(dash_duo, base, problems, CHAIR)
+    viewport(driver, 1920, 1080)
+    sign_in(dash_duo, base, problems, CHAIR)
 
     # the bell: three unread notifications, said to a screen reader, a badge on screen
     bell = dash_duo.wait_for_element("#shell-bell", timeout=10)
@@ -175,7 +144,7 @@ def test_bell_action_lists_and_alerts_page(browser, world) -> None:
     assert bell.get_attribute("href").endswith("/alerts")
 
     # the ward page: due soon beside overdue, Cửa Nam's own
-    _open(dash_duo, problems, base + "/ward", "#wu-kpis table", "/ward")
+    open_checked(dash_duo, problems, base + "/ward", "#wu-kpis table", "/ward")
     names = _procedure_names()
     due = _wait_rows(driver, "wu-due-grid", lambda r: len(r) >= 3)
     over = _wait_rows(driver, "wu-overdue-grid", lambda r: len(r) >= 5)
@@ -185,7 +154,7 @@ def test_bell_action_lists_and_alerts_page(browser, world) -> None:
     assert dash_duo.find_element("#wu-due-title").text.startswith("Sắp đến hạn (trong 2 ngày làm việc):")
     assert {r["procedure"] for r in due} >= {names[P1], names[P2]}
     _scroll_to(driver, ".action-lists")
-    _shot(driver, "ward-actions-1920-vi.png")
+    doc_shot(driver, "ward-actions-1920-vi.png")
 
     # a click on P2's row of the procedures grid filters both lists to P2
     cell = dash_duo.find_element(f"#wu-procs .ag-row[row-id='{P2}'] [col-id='sector']")
@@ -200,7 +169,7 @@ def test_bell_action_lists_and_alerts_page(browser, world) -> None:
     clear = dash_duo.find_element("#wu-proc-clear")
     assert clear.text == "Bỏ lọc" and clear.is_enabled()
     _scroll_to(driver, ".action-lists")
-    _shot(driver, "ward-actions-filtered-1920-vi.png")
+    doc_shot(driver, "ward-actions-filtered-1920-vi.png")
     driver.execute_script("arguments[0].click();", clear)
     _wait_rows(driver, "wu-overdue-grid", lambda r: len(r) == len(over))
     _wait_rows(driver, "wu-due-grid", lambda r: len(r) == len(due))
@@ -214,57 +183,49 @@ def test_bell_action_lists_and_alerts_page(browser, world) -> None:
     assert "/dossier?id=" in driver.current_url
     body = dash_duo.find_element("#do-body").text
     assert "Phường Cửa Nam (00073)" in body and "Lịch sử các phiên bản đã lưu" in body
-    _settle(driver)
-    _shot(driver, "alerts-dossier-1920-vi.png")
+    settle(driver)
+    doc_shot(driver, "alerts-dossier-1920-vi.png")
     problems.check("/dossier")
 
     # English, then the phone
-    _open(dash_duo, problems, base + "/ward", "#wu-kpis table", "/ward (en)")
-    _language(dash_duo, "en")
+    open_checked(dash_duo, problems, base + "/ward", "#wu-kpis table", "/ward (en)")
+    set_language(dash_duo, "en")
     _wait_rows(driver, "wu-due-grid", lambda r: len(r) >= 3)
     dash_duo.wait_for_contains_text("#wu-due-title", "Due within 2 working days", timeout=20)
     assert dash_duo.find_element("#shell-bell").get_attribute("aria-label") == "3 unread notifications"
     _scroll_to(driver, ".action-lists")
-    _shot(driver, "ward-actions-1920-en.png")
-    _viewport(driver, 390, 844)
-    time.sleep(0.8)
-    _settle(driver)
+    doc_shot(driver, "ward-actions-1920-en.png")
+    viewport(driver, 390, 844)
     _header_fits(driver)
-    assert _overflow(driver) <= 0, f"/ward overflows a phone by {_overflow(driver)}px"
+    assert overflow(driver) <= 0, f"/ward overflows a phone by {overflow(driver)}px"
     _scroll_to(driver, ".action-lists")
-    _shot(driver, "ward-actions-390-en.png")
-    _language(dash_duo, "vi")
+    doc_shot(driver, "ward-actions-390-en.png")
+    set_language(dash_duo, "vi")
     _scroll_to(driver, ".action-lists")
-    _shot(driver, "ward-actions-390-vi.png")
+    doc_shot(driver, "ward-actions-390-vi.png")
     driver.execute_script("window.scrollTo(0, 0)")
-    time.sleep(0.3)
-    _shot(driver, "alerts-header-390-vi.png")
+    doc_shot(driver, "alerts-header-390-vi.png")
     box = _header_fits(driver)
     print(f"header @390: {box}")
 
     # the alerts page: the notifications, newest first; 'Đánh dấu đã đọc' empties the bell
-    _open(dash_duo, problems, base + "/alerts", "#al-notifs .al-n", "/alerts @390")
+    open_checked(dash_duo, problems, base + "/alerts", "#al-notifs .al-n", "/alerts @390")
     assert len(driver.find_elements(By.CSS_SELECTOR, "#al-notifs .al-n-unread")) == 3
     assert dash_duo.find_element("#al-notifs-title").text == "Thông báo: 3 chưa đọc"
-    assert _overflow(driver) <= 0, f"/alerts overflows a phone by {_overflow(driver)}px"
-    _shot(driver, "alerts-390-vi.png")
-    _language(dash_duo, "en")
+    assert overflow(driver) <= 0, f"/alerts overflows a phone by {overflow(driver)}px"
+    doc_shot(driver, "alerts-390-vi.png")
+    set_language(dash_duo, "en")
     dash_duo.wait_for_text_to_equal("#al-notifs-title", "Notifications: 3 unread", timeout=10)
-    _shot(driver, "alerts-390-en.png")
-    _viewport(driver, 1920, 1080)
-    time.sleep(0.8)
-    _settle(driver)
-    _shot(driver, "alerts-1920-en.png")
-    _language(dash_duo, "vi")
+    doc_shot(driver, "alerts-390-en.png")
+    viewport(driver, 1920, 1080)
+    doc_shot(driver, "alerts-1920-en.png")
+    set_language(dash_duo, "vi")
     dash_duo.wait_for_text_to_equal("#al-notifs-title", "Thông báo: 3 chưa đọc", timeout=10)
-    _shot(driver, "alerts-1920-vi.png")
+    doc_shot(driver, "alerts-1920-vi.png")
     driver.execute_script("arguments[0].click();", dash_duo.find_element("#al-mark-read"))
     dash_duo.wait_for_text_to_equal("#al-message", "Đã đánh dấu 3 thông báo là đã đọc.", timeout=10)
-    end = time.time() + 10
-    while time.time() < end and dash_duo.find_element("#shell-bell").get_attribute("aria-label") != \
-            "Không có thông báo chưa đọc":
-        time.sleep(0.3)
-    assert dash_duo.find_element("#shell-bell").get_attribute("aria-label") == "Không có thông báo chưa đọc"
+    until(lambda: dash_duo.find_element("#shell-bell").get_attribute("aria-label") == "Không có thông báo chưa đọc",
+          10, lambda: f"the bell still says {dash_duo.find_element('#shell-bell').get_attribute('aria-label')!r}")
     assert not dash_duo.find_element("#shell-bell-count").is_displayed()
     problems.check("/alerts (mark read)")
     problems.assert_clean()

@@ -7,9 +7,9 @@ as NaN): the page must still draw. Values from a source file are data, never mar
 
 from __future__ import annotations
 
-import time
-
 import pytest
+
+from .browser import errors, open_page, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -48,26 +48,14 @@ def health_settings(tmp_path_factory):
     return s
 
 
-def _settle(dash_duo, timeout: float = 15) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if not dash_duo.driver.execute_script(
-                "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length"):
-            time.sleep(0.6)
-            return
-        time.sleep(0.2)
-
-
 def test_health_page_draws_null_quarantine_values_and_shows_markup_as_text(dash_duo, health_settings, shots):
     from dashboard.app import create_app
 
     dash_duo.start_server(create_app(health_settings, refresh_s=30))
     driver = dash_duo.driver
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRAP_DIALOGS})
-    driver.get(dash_duo.server_url + "/health")
-    dash_duo.wait_for_element("#dh-quarantine .ag-row", timeout=30)
-    _settle(dash_duo)
-    driver.save_screenshot(str(shots / "health-null-quarantine.png"))
+    open_page(dash_duo, "/health", "#dh-quarantine .ag-row")
+    screenshot(driver, shots / "health-null-quarantine.png")
 
     grid = dash_duo.find_element("#dh-quarantine").text
     assert "merged-cells.xlsx" in grid and "MERGED-4" in grid and "XSS-3" in grid
@@ -83,5 +71,4 @@ def test_health_page_draws_null_quarantine_values_and_shows_markup_as_text(dash_
             script: [...document.scripts].filter(s => s.text.includes('alert(1)')).length,
         };""")
     assert injected == {"img": 0, "script": 0}
-    severe = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
-    assert severe == []
+    assert errors(dash_duo) == []

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from datetime import datetime
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from .conftest import ROOT
+from .browser import ROOT, errors, overflow, screenshot, set_language, settle, viewport
 
 pytestmark = pytest.mark.browser
 
@@ -44,34 +43,6 @@ def first_settings(tmp_path_factory):
     return s
 
 
-def _viewport(driver, width: int, height: int) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
-
-
-def _settle(dash_duo, quiet_s: float = 0.8, timeout: float = 20) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        busy = dash_duo.driver.execute_script(
-            "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length")
-        if not busy:
-            time.sleep(quiet_s)
-            if not dash_duo.driver.execute_script(
-                    "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length"):
-                return
-        time.sleep(0.2)
-
-
-def _errors(dash_duo) -> list:
-    return [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
-
-
-def _set_language(dash_duo, lang: str, nav: str) -> None:
-    dash_duo.driver.find_element(By.XPATH, f"//label[normalize-space()='{lang.upper()}']").click()
-    dash_duo.wait_for_text_to_equal("#nav-overview", nav, timeout=10)
-    _settle(dash_duo)
-
-
 def test_the_overview_on_the_first_shows_last_months_statuses(dash_duo, first_settings, monkeypatch) -> None:
     from dashboard.app import create_app
     from dashboard.views import overview
@@ -85,10 +56,10 @@ def test_the_overview_on_the_first_shows_last_months_statuses(dash_duo, first_se
     reader.close()
 
     dash_duo.start_server(create_app(first_settings, refresh_s=30))
-    _viewport(dash_duo.driver, 1920, 1080)
+    viewport(dash_duo.driver, 1920, 1080)
     dash_duo.driver.get(dash_duo.server_url + "/")
     dash_duo.wait_for_element("#ov-rank .rank-row", timeout=40)
-    _settle(dash_duo)
+    settle(dash_duo.driver)
 
     # every card: the status of complete periods (November's year to date), as metrics.standing says
     cards = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#ov-cards .kpi-card")
@@ -111,21 +82,18 @@ def test_the_overview_on_the_first_shows_last_months_statuses(dash_duo, first_se
     assert "tạm tính đến 08:00" in dash_duo.find_element("#ov-changes").text
     assert dash_duo.driver.execute_script("return document.documentElement.scrollHeight") <= 1080
     DOCS.mkdir(parents=True, exist_ok=True)
-    dash_duo.driver.save_screenshot(str(DOCS / "overview-vi-first-of-month.png"))
-    dash_duo.driver.save_screenshot(str(DOCS / "overview-vi.png"))
-    assert _errors(dash_duo) == []
+    screenshot(dash_duo.driver, DOCS / "overview-vi-first-of-month.png")
+    screenshot(dash_duo.driver, DOCS / "overview-vi.png")
+    assert errors(dash_duo) == []
 
     # a phone
-    _viewport(dash_duo.driver, 390, 844)
-    time.sleep(1)
-    overflow = dash_duo.driver.execute_script(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0
-    dash_duo.driver.save_screenshot(str(DOCS / "overview-vi-phone.png"))
+    viewport(dash_duo.driver, 390, 844)
+    assert overflow(dash_duo.driver) <= 0
+    screenshot(dash_duo.driver, DOCS / "overview-vi-phone.png")
 
     # English, one click away: the same statuses, the partial month labelled in English
-    _viewport(dash_duo.driver, 1920, 1080)
-    _set_language(dash_duo, "en", "Overview")
+    viewport(dash_duo.driver, 1920, 1080)
+    set_language(dash_duo, "en")
     dash_duo.wait_for_contains_text("#ov-cards", "December 2026 — to date, 01/12", timeout=15)
     words = dash_duo.find_element("#ov-cards").text
     assert "Year to date, Jan–Nov 2026" in words
@@ -134,7 +102,6 @@ def test_the_overview_on_the_first_shows_last_months_statuses(dash_duo, first_se
         if "No data" in card.find_element(By.CSS_SELECTOR, ".kpi-main").text:
             assert card.find_element(By.CSS_SELECTOR, ".kpi-value").text == "N/A"
     assert [c.get_attribute("class") for c in cards] == [f"kpi-card kpi-{r['status']}" for r in expected]
-    _settle(dash_duo)
-    dash_duo.driver.save_screenshot(str(DOCS / "overview-en.png"))
-    assert _errors(dash_duo) == []
-    _set_language(dash_duo, "vi", "Tổng quan")
+    screenshot(dash_duo.driver, DOCS / "overview-en.png")
+    assert errors(dash_duo) == []
+    set_language(dash_duo, "vi")

@@ -12,27 +12,17 @@ there (the README's docs/screenshots/).
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 
+from .browser import NAV_WORDS, PAGES, set_language, settle, until, viewport
+
 pytestmark = pytest.mark.browser
 
-# path, an element that only exists once the page's data is drawn, screenshot name
-PAGES = [
-    ("/", "#ov-rank .rank-row", "overview"),
-    ("/wards", "#wd-grid .ag-row, #wd-cards .rank-row", "wards"),
-    ("/ward?unit=00073", "#wu-kpis table", "ward"),
-    ("/kpi?kpi=on_time_rate", "#kp-units .js-plotly-plot, #kp-unit-list .rank-row", "kpi"),
-    ("/economy", "#ec-series .js-plotly-plot", "economy"),
-    ("/health", "#dh-freshness .fresh-card", "health"),
-    ("/reports", "#rp-form-title", "reports"),
-]
 WIDTHS = (390, 1366, 1920)
 HEIGHT = {1920: 1080, 1366: 768, 390: 844}
-NAV_WORDS = {"vi": "Tổng quan", "en": "Overview"}
 WIDTH_JS = "return [document.scrollingElement.scrollWidth, window.innerWidth]"
 WIDEST_JS = """
 const w = window.innerWidth;
@@ -58,32 +48,6 @@ return [c.measureText(e.placeholder).width, room];
 """
 
 
-def _viewport(driver, width: int, height: int) -> None:
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
-
-
-def _busy(driver) -> int:
-    return driver.execute_script("return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length")
-
-
-def _settle(driver, quiet_s: float = 0.5, timeout: float = 15) -> None:
-    """No callback pending for quiet_s (plotly and AG Grid redraw after a resize within that)."""
-    end = time.time() + timeout
-    while time.time() < end:
-        if not _busy(driver):
-            time.sleep(quiet_s)
-            if not _busy(driver):
-                return
-        time.sleep(0.1)
-
-
-def _set_language(dash_duo, lang: str) -> None:
-    dash_duo.driver.find_element(By.XPATH, f"//label[normalize-space()='{lang.upper()}']").click()
-    dash_duo.wait_for_text_to_equal("#nav-overview", NAV_WORDS[lang], timeout=10)
-    _settle(dash_duo.driver)
-
-
 def _shoot(driver, path: Path, width: int) -> None:
     """The wall screen as it is (1920x1080); a phone's page in full, down to 5 screens."""
     if width != 390:
@@ -98,13 +62,6 @@ def _shoot(driver, path: Path, width: int) -> None:
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
-@pytest.fixture
-def app(e2e_settings):
-    from dashboard.app import create_app
-
-    return create_app(e2e_settings, refresh_s=600)
-
-
 def test_no_page_overflows_on_a_phone_a_laptop_or_a_wall_screen(dash_duo, app) -> None:
     shots = os.environ.get("R57_LAYOUT_SHOTS")
     shots = Path(shots) if shots else None
@@ -114,19 +71,19 @@ def test_no_page_overflows_on_a_phone_a_laptop_or_a_wall_screen(dash_duo, app) -
     driver = dash_duo.driver
     measured, wide = {}, []
     for lang in ("vi", "en"):
-        _viewport(driver, 1920, 1080)
+        viewport(driver, 1920, 1080)
         if lang == "en":
-            _set_language(dash_duo, "en")
+            set_language(dash_duo, "en")
         for path, ready, name in PAGES:
             # loaded on a wall screen, the window narrowed to a laptop's; then loaded on a phone (a chart drawn
             # while hidden by a phone's layout would not be the width a wall screen gives it)
             for width in WIDTHS[::-1]:
-                _viewport(driver, width, HEIGHT[width])
+                viewport(driver, width, HEIGHT[width])
                 if width != 1366:
                     driver.get(dash_duo.server_url + path)
                     dash_duo.wait_for_element(ready, timeout=30)
                     assert dash_duo.find_element("#nav-overview").text == NAV_WORDS[lang]
-                _settle(driver, quiet_s=0.7)
+                settle(driver)
                 scroll, inner = driver.execute_script(WIDTH_JS)
                 measured[(name, lang, width)] = scroll
                 if scroll > inner:
@@ -143,13 +100,13 @@ def test_no_page_overflows_on_a_phone_a_laptop_or_a_wall_screen(dash_duo, app) -
 def test_the_overview_fits_one_wall_screen_in_both_languages(dash_duo, app) -> None:
     dash_duo.start_server(app)
     driver = dash_duo.driver
-    _viewport(driver, 1920, 1080)
+    viewport(driver, 1920, 1080)
     for lang in ("vi", "en"):
         if lang == "en":
-            _set_language(dash_duo, "en")
+            set_language(dash_duo, "en")
         driver.get(dash_duo.server_url + "/")
         dash_duo.wait_for_element("#ov-rank .rank-row", timeout=30)
-        _settle(driver)
+        settle(driver)
         height = driver.execute_script("return document.scrollingElement.scrollHeight")
         assert height <= 1080, f"overview ({lang}) is {height} px high"
         # the ranking shows a useful part of itself, not a sliver
@@ -165,30 +122,24 @@ def test_title_and_html_lang_follow_the_language(dash_duo, app) -> None:
     # first load, before any click: Vietnamese (the browser asks for vi-VN), set by the server
     assert driver.execute_script("return document.documentElement.lang") == "vi"
     assert "Chỉ tiêu" in driver.title
-    _set_language(dash_duo, "en")
+    set_language(dash_duo, "en")
     assert driver.execute_script("return document.documentElement.lang") == "en"
     dash_duo.wait_for_element("#kp-header .kpi-value", timeout=30)
-    end = time.time() + 5
-    while time.time() < end and "KPI" not in driver.title:
-        time.sleep(0.1)
-    assert "KPI" in driver.title and "Chỉ tiêu" not in driver.title, driver.title
+    until(lambda: "KPI" in driver.title, 5, lambda: f"the title stays {driver.title!r}")
+    assert "Chỉ tiêu" not in driver.title, driver.title
     driver.refresh()  # kept on reload, and on another page
     dash_duo.wait_for_text_to_equal("#nav-overview", "Overview", timeout=15)
     assert driver.execute_script("return document.documentElement.lang") == "en"
     assert "KPI" in driver.title, driver.title
     driver.find_element(By.ID, "nav-wards").click()
     dash_duo.wait_for_element("#wd-grid .ag-row", timeout=30)
-    end = time.time() + 5
-    while time.time() < end and "Wards" not in driver.title:
-        time.sleep(0.1)
-    assert "Wards" in driver.title, driver.title
+    until(lambda: "Wards" in driver.title, 5, lambda: f"the title stays {driver.title!r}")
     # the wards search placeholder is not cut, on a wall screen and on a phone
     for width in (1920, 390):
-        _viewport(driver, width, HEIGHT[width])
-        _settle(driver, quiet_s=0.3)
+        viewport(driver, width, HEIGHT[width])
         text, room = driver.execute_script(PLACEHOLDER_JS, "wd-search")
         assert text <= room, f"the placeholder needs {text:.0f} px, has {room:.0f} px at {width} px"
-    _set_language(dash_duo, "vi")
+    set_language(dash_duo, "vi")
 
 
 def test_the_server_renders_html_lang_from_the_cookie_then_accept_language(app) -> None:
