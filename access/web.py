@@ -182,7 +182,7 @@ def _public(path: str) -> bool:
 
 
 def _wants_json(path: str) -> bool:
-    return path.startswith(("/api/", "/_dash-", "/reports/files/")) or request.method != "GET"
+    return path.startswith(("/api/", "/_dash-", "/_r57/", "/reports/files/")) or request.method != "GET"
 
 
 def _guard() -> Response | None:

@@ -230,6 +230,9 @@ def _layout(ctx: data.Context):
             dcc.Store(id=ids.BELL_BUMP, data=0),
             dcc.Download(id=ids.IMAGE_DOWNLOAD),
             dcc.Interval(id=ids.TICK, interval=int(ctx.refresh_s * 1000), n_intervals=0),
+            # a new snapshot reaches the page within poll_s: a 304 from /_r57/version when nothing changed
+            dcc.Interval(id=ids.POLL, interval=int(max(ctx.settings.poll_s, 0.5) * 1000), n_intervals=0,
+                         disabled=ctx.settings.poll_s <= 0),
         ], className="shell")
     return layout
 
@@ -274,18 +277,27 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
         lang = lang if lang in ("vi", "en") else DEFAULT_LANG
         return [t(key, lang) for _, key, _ in NAV] + [t("app_title", lang), t("skip", lang), t("lang_label", lang)]
 
-    @app.callback(Output(ids.VERSION, "data"), Output(ids.FRESHNESS, "children"), Output(ids.BANNERS, "children"),
-                  Input(ids.TICK, "n_intervals"), Input(ids.LANG, "data"), State(ids.VERSION, "data"))
-    def tick(_n, lang, old):
-        """Every interval: switch to a new snapshot if one was published, and refresh the freshness line."""
+    @app.callback(Output(ids.VERSION, "data"), Input(ids.TICK, "n_intervals"), State(ids.VERSION, "data"))
+    def tick(_n, old):
+        """Every refresh interval: the version (a new snapshot, or the hour turned: overdue counts move with the
+        clock). The version endpoint's poll (POLL_JS) usually learns of a snapshot first."""
+        new = data.published_version(ctx.reader, data.local_now())
+        return no_update if new == old else new
+
+    app.clientside_callback(POLL_JS, Output(ids.VERSION, "data", allow_duplicate=True),
+                            Input(ids.POLL, "n_intervals"), State(ids.VERSION, "data"), prevent_initial_call=True)
+
+    @app.callback(Output(ids.FRESHNESS, "children"), Output(ids.BANNERS, "children"),
+                  Input(ids.TICK, "n_intervals"), Input(ids.VERSION, "data"), Input(ids.LANG, "data"))
+    def freshness(_n, _version, lang):
+        """The freshness line and banners: every interval and whenever the data changed."""
         lang = lang if lang in ("vi", "en") else DEFAULT_LANG
         now = data.local_now()
         with data.cursor() as con:
-            new = data.version(ctx.reader, now)
             if con is None:
-                return (no_update if new == old else new), t("never_updated", lang), []
+                return t("never_updated", lang), []
             banners, line = _banners(con, now, lang)
-        return (no_update if new == old else new), line, banners
+        return line, banners
 
     @app.callback(Output(ids.BELL, "aria-label"), Output(ids.BELL, "title"), Output(ids.BELL_COUNT, "children"),
                   Output(ids.BELL_COUNT, "className"),
@@ -312,6 +324,48 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
         return [t("download", lang)] * len(dash.ctx.outputs_list)
 
     downloads.register_images(app)  # a chart item: the figure on screen, made into a file on the server
+
+
+VERSION_URL = "/_r57/version"
+# the page's poll: ask for the version with the last ETag; a 304 (nothing new) or any failure changes nothing
+POLL_JS = """async function(_n, old) {
+  const st = window.r57poll = window.r57poll || {etag: null};
+  try {
+    const resp = await fetch("__VERSION_URL__", {credentials: "same-origin", cache: "no-store",
+                                    headers: st.etag ? {"If-None-Match": st.etag} : {}});
+    if (resp.status !== 200) { return window.dash_clientside.no_update; }
+    st.etag = resp.headers.get("ETag");
+    const body = await resp.json();
+    return body.version && body.version !== old ? body.version : window.dash_clientside.no_update;
+  } catch (e) { return window.dash_clientside.no_update; }
+}""".replace("__VERSION_URL__", VERSION_URL)
+
+
+def _register_version(server, ctx: data.Context) -> None:
+    """GET /_r57/version: the data version pages depend on (the snapshot and the hour), as JSON with an
+    ETag; If-None-Match equal to it gets a bodiless 304. Reads one small file (the CURRENT pointer) when
+    nothing changed, never a table. Signed in like every page; its own rate limit (a page asks every poll_s),
+    in place of the default one."""
+    import flask
+
+    def version_view():
+        v = data.published_version(ctx.reader, data.local_now())
+        etag = f'"{v or "none"}"'
+        if flask.request.headers.get("If-None-Match") == etag:
+            resp = flask.Response(status=304)
+        else:
+            resp = flask.jsonify({"version": v})
+        resp.headers["ETag"] = etag
+        resp.headers["Cache-Control"] = "no-cache"
+        return resp
+
+    limiter = server.config.get("R57_LIMITER")
+    if limiter is not None:  # 2 s polls from a few tabs behind one address; still bounded
+        version_view = limiter.limit(POLL_LIMIT)(version_view)
+    server.add_url_rule(VERSION_URL, "r57_version", version_view, methods=["GET"])
+
+
+POLL_LIMIT = "240 per minute"
 
 
 def _register_report_files(server, settings: Settings) -> None:
@@ -384,6 +438,7 @@ def create_app(settings: Settings | None = None, refresh_s: float | None = None)
     access_web.install(app.server, settings, app)  # sign-in, scope, security headers, rate limit (issue 10)
     _register_shell_callbacks(app, ctx)
     _register_report_files(app.server, settings)  # a Flask route: before warm_up (no set-up after the first request)
+    _register_version(app.server, ctx)
     return app
 
 

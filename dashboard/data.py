@@ -79,6 +79,18 @@ def version(reader: Reader, now: datetime) -> str | None:
     return None if path is None else f"{path.name}@{now:%Y-%m-%dT%H}"
 
 
+def published_version(reader: Reader, now: datetime) -> str | None:
+    """version() of the newest snapshot, switching the reader to it first if CURRENT moved: one small
+    file read when nothing changed (the version endpoint's cost), DuckDB only to open a new snapshot."""
+    from warehouse.db import named_snapshot
+
+    named = named_snapshot(reader.settings)
+    if named is not None and named != reader.snapshot_path:
+        reader.invalidate()
+        return current_version(reader, now)
+    return version(reader, now)
+
+
 def current_version(reader: Reader, now: datetime) -> str | None:
     """version() after looking for a newer snapshot."""
     cur = reader.cursor()

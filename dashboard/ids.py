@@ -4,6 +4,7 @@
 LANG = "shell-lang"                  # dcc.Store(storage_type='local'): 'vi' | 'en'
 LANG_SWITCH = "shell-lang-switch"
 TICK = "shell-tick"                  # the shared dcc.Interval
+POLL = "shell-poll"                  # dcc.Interval asking /_r57/version (a 304 when nothing changed)
 VERSION = "shell-version"            # dcc.Store: snapshot name (+ hour); pages refresh when it changes
 FRESHNESS = "shell-freshness"
 BANNERS = "shell-banners"

@@ -83,14 +83,17 @@ def local_now() -> datetime:
     return clock.stamp()
 
 
+def is_ready_name(name: str) -> bool:
+    """Whether a file of this name is ready to load: dotfiles and partial uploads are not (the one rule
+    of the polling tick and of the watcher)."""
+    return not name.startswith(".") and not name.endswith((".tmp", ".part", ".reason.txt"))
+
+
 def discover(inbox: Path) -> list[Path]:
     """Files waiting in an inbox, oldest first; dotfiles and partial uploads are not ready yet."""
     if not inbox.exists():
         return []
-    files = [
-        p for p in inbox.iterdir()
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith((".tmp", ".part", ".reason.txt"))
-    ]
+    files = [p for p in inbox.iterdir() if p.is_file() and is_ready_name(p.name)]
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from ingest.runner import RunReport, discover
@@ -14,16 +15,26 @@ log = logging.getLogger(__name__)
 DEMO_BATCH_PREFIX = "dossiers-live-"  # demo/live.py names its batches so
 
 
+# one run per inbox at a time, whoever starts it (the polling tick or the watcher, service/watch.py): the
+# second waits, then finds only what the first left
+_INBOX_LOCKS = {"dossiers": threading.Lock(), "indicators": threading.Lock()}
+
+
+def inbox_of(settings, source: str):
+    return settings.dossier_inbox if source == "dossiers" else settings.indicator_inbox
+
+
 def run_inbox(writer: Writer, source: str) -> list[RunReport]:
-    """One tick of an ingest job. Never raises for a bad file: that is recorded as a failed run."""
-    settings = writer.settings
-    inbox = settings.dossier_inbox if source == "dossiers" else settings.indicator_inbox
+    """One run of an ingest job (a tick, or a file's arrival). Never raises for a bad file: that is
+    recorded as a failed run."""
+    inbox = inbox_of(writer.settings, source)
     inbox.mkdir(parents=True, exist_ok=True)
-    files = discover(inbox)
-    if not files:
-        return []
-    started = time.perf_counter()
-    reports = writer.load(files, source, channel="inbox")
+    with _INBOX_LOCKS[source]:
+        files = discover(inbox)
+        if not files:
+            return []
+        started = time.perf_counter()
+        reports = writer.load(files, source, channel="inbox")
     for r in reports:
         # one line per run; the demo feed's batches (every few seconds) only at DEBUG
         level = logging.DEBUG if r.file.startswith(DEMO_BATCH_PREFIX) and r.status == "ok" else logging.INFO

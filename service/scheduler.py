@@ -121,4 +121,25 @@ def start_scheduler(writer: Writer, extra_jobs=None, reports: bool = True,
     sched = build_scheduler(writer, extra_jobs, reports)
     sched.start()
     log.info("scheduler started in pid %d: %s", os.getpid(), [j.id for j in sched.get_jobs()])
+    if writer.settings.watch_inbox:
+        start_watcher(sched, writer)
     return sched, lock
+
+
+def start_watcher(sched: BackgroundScheduler, writer: Writer):
+    """Ingest on arrival (service/watch.py) beside the polling ticks, stopped with the scheduler."""
+    from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+
+    from .watch import InboxWatcher
+
+    s = writer.settings
+    watcher = InboxWatcher({"dossiers": s.dossier_inbox, "indicators": s.indicator_inbox},
+                           lambda source: run_inbox(writer, source), s.ingest_debounce_s)
+    try:
+        watcher.start()
+    except OSError as exc:  # no inotify (a network share, a container limit): the polling tick still runs
+        log.warning("cannot watch the inboxes (%s): files wait for the %.0f s tick", exc, s.dossier_interval_s)
+        return None
+    sched.add_listener(lambda _event: watcher.stop(), EVENT_SCHEDULER_SHUTDOWN)
+    sched.r57_watcher = watcher  # for tests and the bench
+    return watcher

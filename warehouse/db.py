@@ -248,6 +248,12 @@ class Reader:
             log.warning("cannot open snapshot %s (%s); still reading %s", failed.name, error,
                         self._path.name if self._path else "nothing")
 
+    def invalidate(self) -> None:
+        """Look at CURRENT on the next cursor() instead of waiting out CHECK_EVERY_S (a page was told of a
+        new snapshot and is about to ask for its data)."""
+        with self._lock:
+            self._checked = 0.0
+
     def cursor(self) -> duckdb.DuckDBPyConnection | None:
         read = self.read()
         return read.cursor if read is not None else None

@@ -1,0 +1,130 @@
+"""Instant freshness (issue 15): a file is loaded when it is renamed into the inbox, not at the next tick;
+bursts are coalesced; pages learn of a new snapshot from a cheap version endpoint (304 when unchanged)."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+
+import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED
+
+from service.scheduler import start_scheduler
+from service.watch import InboxWatcher
+from service.writer import Writer
+from warehouse.db import Reader
+
+from .conftest import dossier, wait_for, write_csv
+
+
+def _drop(inbox, name: str, ids: list[str]) -> None:
+    """As a sender must: write a dotted .tmp, then rename it in (one inotify 'moved' event)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    tmp = inbox / f".{name}.tmp"
+    write_csv(tmp, [dossier(dossier_id=i) for i in ids])
+    os.replace(tmp, inbox / name)
+
+
+def _count(reader: Reader) -> int:
+    cur = reader.cursor()
+    return -1 if cur is None else cur.execute("SELECT count(*) FROM dossiers").fetchall()[0][0]
+
+
+@pytest.fixture
+def frozen(settings):
+    """A scheduler whose polling ticks never come (first tick at start, then an hour): only the watcher loads."""
+    s = replace(settings, dossier_interval_s=3600, indicator_interval_s=3600, watch_inbox=True,
+                ingest_debounce_s=0.25, publish_min_interval_s=0)
+    writer = Writer(s)
+    sched, lock = start_scheduler(writer, reports=False)
+    assert sched is not None
+    ticks = {"n": 0}
+    sched.add_listener(lambda e: ticks.__setitem__("n", ticks["n"] + (e.job_id == "ingest_dossiers")), EVENT_JOB_EXECUTED)
+    assert wait_for(lambda: ticks["n"] >= 1 or not sched.get_job("ingest_dossiers").pending, timeout=20)
+    time.sleep(0.3)  # let the start-up tick finish
+    yield s, sched, ticks
+    sched.shutdown(wait=True)
+    lock.release()
+    writer.close()
+
+
+def test_a_file_renamed_in_is_loaded_without_waiting_for_the_tick(frozen) -> None:
+    s, sched, ticks = frozen
+    watcher = sched.r57_watcher
+    before = ticks["n"]
+    reader = Reader(s)
+    _drop(s.dossier_inbox, "a.csv", ["W1", "W2"])
+    assert wait_for(lambda: _count(reader) == 2, timeout=15)  # an hour before the next tick
+    assert ticks["n"] == before and watcher.runs >= 1
+    assert not (s.dossier_inbox / "a.csv").exists()  # archived, as the tick does
+
+
+def test_a_burst_of_twenty_files_is_coalesced_into_few_runs(frozen) -> None:
+    s, sched, _ = frozen
+    watcher = sched.r57_watcher
+    reader = Reader(s)
+    runs_before = watcher.runs
+    for i in range(20):
+        _drop(s.dossier_inbox, f"b{i:02d}.csv", [f"B{i:02d}"])
+    assert wait_for(lambda: _count(reader) == 20, timeout=30)
+    assert watcher.kicks >= 20  # every file was seen…
+    assert watcher.runs - runs_before <= 3  # …and loaded in at most three runs
+
+
+def test_a_file_still_being_written_is_not_loaded_half(frozen) -> None:
+    """Created and written in place: loaded only when closed (IN_CLOSE_WRITE), whole."""
+    s, _, _ = frozen
+    reader = Reader(s)
+    path = s.dossier_inbox / "c.csv"
+    write_csv(path, [dossier(dossier_id=f"C{i}") for i in range(50)])  # opened, written, closed
+    assert wait_for(lambda: _count(reader) == 50, timeout=15)
+
+
+def test_the_watcher_ignores_partial_uploads(tmp_path) -> None:
+    calls: list[str] = []
+    w = InboxWatcher({"dossiers": tmp_path}, calls.append, debounce_s=0.05).start()
+    try:
+        (tmp_path / ".x.csv.tmp").write_text("partial")
+        (tmp_path / "y.part").write_text("partial")
+        time.sleep(0.4)
+        assert calls == [] and w.kicks == 0
+        os.replace(tmp_path / ".x.csv.tmp", tmp_path / "x.csv")
+        assert wait_for(lambda: calls == ["dossiers"], timeout=5)
+    finally:
+        w.stop()
+
+
+def test_version_endpoint_answers_304_until_a_new_snapshot(views_warehouse, tmp_path) -> None:
+    import shutil
+
+    from dashboard.app import VERSION_URL, create_app
+    from warehouse.db import publish_snapshot
+
+    s = replace(views_warehouse, data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb")
+    shutil.copy(views_warehouse.warehouse, s.warehouse)
+    from warehouse.db import open_writer
+
+    con = open_writer(s)
+    publish_snapshot(con, s)
+    client = create_app(s, refresh_s=600).server.test_client()
+    first = client.get(VERSION_URL)
+    assert first.status_code == 200 and first.json["version"]
+    etag = first.headers["ETag"]
+    again = client.get(VERSION_URL, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    publish_snapshot(con, s)  # a new snapshot: a new version at once (no 1 s reader check to wait out)
+    con.close()
+    new = client.get(VERSION_URL, headers={"If-None-Match": etag})
+    assert new.status_code == 200 and new.headers["ETag"] != etag and new.json["version"] != first.json["version"]
+
+
+def test_version_endpoint_needs_a_sign_in(views_warehouse, tmp_path) -> None:
+    """With sign-in on, an anonymous poll gets a JSON 401 (never a redirect to the login page's HTML)."""
+    from config import load_settings
+    from dashboard.app import VERSION_URL, create_app
+
+    s = load_settings(data_dir=tmp_path, warehouse=views_warehouse.warehouse, auth="on",
+                      app_db=f"sqlite:///{tmp_path / 'app.db'}")
+    resp = create_app(s, refresh_s=600).server.test_client().get(VERSION_URL)
+    assert resp.status_code == 401 and resp.is_json
