@@ -174,16 +174,27 @@ def _utc(since: datetime | date) -> datetime:
     return since.astimezone(UTC)
 
 
-def notifications(db, username: str, unread_only: bool = False, limit: int = 50) -> list[dict]:
-    """The user's in-app notifications, newest first: id, title, body, link, created_at (Hanoi ISO), read."""
-    q = (select(Notification).join(User, User.id == Notification.user_id)
+def notifications(db, username: str, unread_only: bool = False, limit: int = 50, lang: str = "vi") -> list[dict]:
+    """The user's in-app notifications, newest first: id, title, body, link, created_at (Hanoi ISO), read.
+
+    Title and body in the reader's language `lang`: an alert's event payload holds its words in both
+    languages (and its structured data: rule, unit, KPI, counts, dossier ids), so the notification row's
+    own Vietnamese text is only the fallback (a test notification, an event without that language)."""
+    q = (select(Notification, AlertEvent.payload).join(User, User.id == Notification.user_id)
+         .outerjoin(AlertEvent, AlertEvent.id == Notification.event_id)
          .where(User.username == (username or "").strip().lower()))
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
     q = q.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    out = []
     with db.session(readonly=True) as s:
-        return [{"id": n.id, "title": n.title, "body": n.body, "link": n.link,
-                 "created_at": _local_iso(n.created_at), "read": n.read_at is not None} for n in s.scalars(q)]
+        for n, payload in s.execute(q):
+            title, body = n.title, n.body
+            if isinstance(payload, dict) and payload.get(f"title_{lang}"):
+                title, body = payload[f"title_{lang}"], "\n".join(payload.get(f"lines_{lang}") or [])
+            out.append({"id": n.id, "title": title, "body": body, "link": n.link,
+                        "created_at": _local_iso(n.created_at), "read": n.read_at is not None})
+    return out
 
 
 def unread_count(db, username: str) -> int:

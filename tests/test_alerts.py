@@ -260,6 +260,19 @@ def test_due_soon_digest_working_days_only(con, db, cfg):
     assert [(x["dossier_id"], x["working_days_left"]) for x in e.payload["dossiers"]] == [("T1", 0)]
 
 
+def test_inapp_notifications_read_in_the_readers_language(con, db, cfg):
+    store.add_rule(db, username="chair", rule="due_soon", unit="00073", actor="t")
+    assert run(con, db, MONDAY, cfg)["sent"] == 1
+    send_test("inapp", cfg, db, "chair")  # a test notification: no event, its stored Vietnamese words
+    [vi, test_vi] = _notes(db, "chair")  # newest first: the digest's time is MONDAY
+    [en, test_en] = store.notifications(db, "chair", lang="en")
+    assert vi["title"].startswith("Phường Cửa Nam: 1 hồ sơ") and test_vi["title"] == "Thử kênh cảnh báo"
+    assert en["title"].startswith("Cua Nam Ward: 1 dossier due") and "dossier" not in vi["title"]
+    assert en["body"].startswith("S1 · ") and "working day" in en["body"] and "ngày làm việc" in vi["body"]
+    assert (en["id"], en["link"], en["read"]) == (vi["id"], vi["link"], vi["read"])
+    assert test_en["title"] == test_vi["title"]
+
+
 def test_scheduler_digest_cron_and_jobs(tmp_path):
     from apscheduler.triggers.cron import CronTrigger
 

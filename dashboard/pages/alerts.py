@@ -257,7 +257,7 @@ def fill(lang, _tick, _bump):
                 t("al_mark_read", lang), True, t("al_rules", lang), rule_columns(lang), [], t("al_remove", lang),
                 t("al_log", lang), "", log_columns(lang, False), [])
     store, db = _store(), access_web.state().db
-    notes = store.notifications(db, name, limit=NOTIFICATIONS)
+    notes = store.notifications(db, name, limit=NOTIFICATIONS, lang=lang)  # in the reader's language
     every = data.viewer().may(access_roles.AUDIT)  # administrators read every user's deliveries
     log = store.deliveries(db, None if every else name, limit=DELIVERIES)
     unread = sum(1 for n in notes if not n["read"])
