@@ -159,6 +159,12 @@ class ValuesFilter(Query):
 class ValuesQuery(Paged, ValuesFilter):
     """/values: the selection, a page at a time."""
 
+    format: Literal["json", "arrow", "parquet"] = Field("json", description=(
+        "json (a ValuesPage); arrow (an Arrow IPC stream, application/vnd.apache.arrow.stream) or parquet "
+        "(application/vnd.apache.parquet): the page's rows with the ValueRow columns typed (dates date32, "
+        "times timestamp[us] in Hanoi time), page/page_size/total/pages as JSON in the schema metadata key "
+        "r57.page"))
+
 
 class ExportQuery(ValuesFilter):
     """/values.{fmt}: the parameters of /values but the pages: every row is exported."""

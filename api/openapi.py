@@ -56,6 +56,7 @@ class Answer:
     description: str = "OK"
     model: type[BaseModel] | None = None
     media: tuple[str, ...] = (JSON,)
+    files: tuple[str, ...] = ()  # further media types whose body is a file (binary), beside the model's
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ def spec(server_url: str = "", only: Iterable[tuple[str, str]] | None = None) ->
                 schema = refs[(a.model, "serialization")] if a.model else {"type": "string",
                                                                               "format": "binary"}
                 resp["content"] = {media: {"schema": copy.deepcopy(schema)} for media in a.media}
+            for media in a.files:
+                resp.setdefault("content", {})[media] = {"schema": {"type": "string", "format": "binary"}}
             if r.cached and 200 <= status < 300:
                 resp["headers"] = _headers()
             responses[str(status)] = resp
@@ -215,7 +218,12 @@ def _core_routes() -> tuple[Route, ...]:
               description="Without period/from/to: the last complete period of the grain. Every row carries "
                           "partial, as_of, n, few_data and status_reason; the exports /api/v1/values.csv, "
                           ".xlsx and .parquet carry the same columns.",
-              query=m.ValuesQuery, responses={200: m.ValuesPage, 403: forbidden}),
+              query=m.ValuesQuery, responses={
+                  200: Answer("The page: JSON, or with format=arrow|parquet the page's rows as an Arrow IPC "
+                              "stream or a Parquet file (the page numbers in the schema metadata, r57.page)",
+                              m.ValuesPage, files=("application/vnd.apache.arrow.stream",
+                                                   "application/vnd.apache.parquet")),
+                  403: forbidden}),
         Route("get", "/api/v1/values.{fmt}", "The values of /api/v1/values as a file (every row, no pages)",
               description="Columns as /api/v1/values, plus unit_name; values rounded as on screen. The Excel "
                           "file has a cover sheet with the filters and the KPI definitions.",

@@ -7,7 +7,7 @@ grain: November), judged once and for all; period=current gives the period to da
 status_reason, and so do the exports. One clock per request (query_clock) serves the cost check and
 the query.
 
-Every answer is JSON. Query strings are read through the request models of api/models.py and answers
+Every answer is JSON (but /values with format=arrow|parquet, and the /values.{fmt} files). Query strings are read through the request models of api/models.py and answers
 built through its response models (`answer`), the models api/openapi.py generates the document from.
 Bad parameters get a 400 that says what was wrong, never a 500; what a bad request sent is echoed back
 clipped (ECHO_CHARS per value); an answer that does not fit its model is a 500 that says so (a bug). A request may ask for at most
@@ -16,22 +16,31 @@ centuries answers 400 at once. Each answer carries an ETag and Last-Modified der
 snapshot it was read from: one `Reader.read()` per request, taken before the 304 check and used by
 the view, so the label and the data always come from the same snapshot even while a new one is
 published. A poller that sends If-None-Match / If-Modified-Since gets a cheap 304 until then.
+
+/values is the hot answer (1,651 rows for one KPI by ward over 13 months): its rows are checked column by
+column against ValueRow's field types (`value_columns`: pydantic TypeAdapters over whole columns, no object
+per row; a column the model does not declare, or a required one missing, is the same 500 as elsewhere) and
+written by orjson, or as Arrow IPC / Parquet (format=arrow|parquet) with the page in the schema metadata.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import wraps
-from typing import Protocol
+from functools import cache, wraps
+from typing import Annotated, Literal, Protocol, Union, get_args, get_origin
 
+import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from flask import Blueprint, Response, current_app, g, json, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 import config
@@ -115,6 +124,102 @@ def answer(model: type[BaseModel], payload: dict, status: int = 200) -> Response
         raise AnswerMismatch(f"{request.path}: the answer does not fit {model.__name__}: "
                              f"{exc.errors(include_url=False, include_input=False)[:3]}") from None
     return Response(body, status=status, mimetype="application/json")
+
+
+# --- /values: checked by column, written by orjson or Arrow ---------------------------------------------
+
+VALUE_MEDIA = {"json": "application/json", "arrow": "application/vnd.apache.arrow.stream",
+               "parquet": "application/vnd.apache.parquet"}
+
+
+@cache
+def _column_adapters() -> dict[str, TypeAdapter]:
+    """One validator per ValueRow field, for a whole column: list[<the field's type and constraints>]."""
+    return {name: TypeAdapter(list[Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation])
+            for name, f in m.ValueRow.model_fields.items()}
+
+
+def value_columns(df: pd.DataFrame) -> dict[str, list]:
+    """The frame's columns as ValueRow would have them (model field order; numbers, dates, times, codes as
+    their fields say), each validated once as a list. AnswerMismatch when a column is not a ValueRow field,
+    a required field has no column, or a value does not fit its field's type."""
+    fields = m.ValueRow.model_fields
+    extra = [c for c in df.columns if c not in fields]
+    missing = [n for n, f in fields.items() if f.is_required() and n not in df.columns]
+    if extra or missing:
+        raise AnswerMismatch(f"{request.path}: the answer does not fit ValueRow: undeclared columns "
+                             f"{[clip(c) for c in extra][:5]}, missing {missing[:5]}")
+    adapters, out = _column_adapters(), {}
+    for name in (n for n in fields if n in df.columns):
+        col = df[name]
+        try:  # NaN in a float column stays (orjson and the model's dump both write null)
+            out[name] = adapters[name].validate_python(col.tolist())
+            continue
+        except (ValidationError, TypeError):  # TypeError: pydantic-core on a float NaN in a date column
+            pass
+        try:  # NaN, NaT or pd.NA in a column of whole numbers, dates or codes: None, then once more
+            out[name] = adapters[name].validate_python(col.astype(object).where(col.notna(), None).tolist())
+        except (ValidationError, TypeError) as exc:
+            raise AnswerMismatch(f"{request.path}: column {name} does not fit ValueRow: "
+                                 f"{_errors(exc)}") from None
+    return out
+
+
+def _errors(exc: Exception) -> object:
+    return exc.errors(include_url=False, include_input=False)[:3] if isinstance(exc, ValidationError) else exc
+
+
+def _pandas_time(value):
+    """orjson's fallback for what a pandas frame may hold in a time column (the model takes them as datetimes)."""
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _arrow_type(annotation) -> pa.DataType:
+    """The Arrow type of a ValueRow field: float64, int64, bool, date32, timestamp[us] or string."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, type(int | None)):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+        return _arrow_type(annotation)
+    if get_origin(annotation) is Literal:
+        return pa.string()
+    return {float: pa.float64(), int: pa.int64(), bool: pa.bool_(), date: pa.date32(),
+            datetime: pa.timestamp("us")}.get(annotation, pa.string())
+
+
+def values_answer(df: pd.DataFrame, q: m.ValuesQuery) -> Response:
+    """A page of value rows: JSON (ValuesPage) by orjson, or an Arrow IPC stream / Parquet file of the page's
+    rows with `page`, `page_size`, `total`, `pages` in the schema metadata (key `r57.page`, JSON)."""
+    start, total = (q.page - 1) * q.page_size, len(df)
+    page = {"page": q.page, "page_size": q.page_size, "total": total,
+            "pages": max(1, math.ceil(total / q.page_size))}
+    cols = value_columns(df.iloc[start:start + q.page_size])
+    if q.format == "json":
+        names = list(cols)
+        items = [dict(zip(names, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+        return Response(orjson.dumps({**page, "items": items}, default=_pandas_time), mimetype=VALUE_MEDIA["json"])
+    fields = m.ValueRow.model_fields
+    schema = pa.schema([pa.field(n, _arrow_type(fields[n].annotation), nullable=not fields[n].is_required()
+                                 or type(None) in get_args(fields[n].annotation)) for n in cols],
+                       metadata={"r57.page": orjson.dumps(page)})
+    arrays = {n: pa.array(v, type=schema.field(n).type) for n, v in cols.items()}
+    for n, a in arrays.items():  # NaN and ±inf are null, as in JSON: N/A is never a number
+        if a.type == pa.float64():
+            arrays[n] = pc.if_else(pc.is_finite(a), a, pa.scalar(None, pa.float64()))
+    table = pa.table(arrays, schema=schema)
+    sink = io.BytesIO()
+    if q.format == "arrow":
+        with pa.ipc.new_stream(sink, table.schema) as out:
+            out.write_table(table)
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, sink)
+    return Response(sink.getvalue(), mimetype=VALUE_MEDIA[q.format])
 
 
 def error(status: int, message: str, **detail) -> Response:
@@ -302,7 +407,7 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
     @cached
     def values():
         q = parse_query(m.ValuesQuery, request.args)
-        return answer(m.ValuesPage, _paginate(records(values_frame(q)[0]), q))
+        return values_answer(values_frame(q)[0], q)
 
     @bp.get("/values.<fmt>")
     @cached

@@ -72,7 +72,7 @@ def test_the_document_is_openapi_3_1_with_every_reference_resolved(doc):
 
 def test_parameters_carry_their_bounds(doc):
     values = {p["name"]: p for p in doc["paths"]["/api/v1/values"]["get"]["parameters"]}
-    assert set(values) == {"kpi", "grain", "period", "from", "to", "unit", "by", "page", "page_size", "lang"}
+    assert set(values) == {"kpi", "grain", "period", "from", "to", "unit", "by", "page", "page_size", "lang", "format"}
     assert values["grain"]["schema"] == {"enum": ["day", "week", "month", "quarter", "year"], "type": "string",
                                          "default": "month"}
     assert "day 400, week 120, month 120, quarter 40, year 20" in values["grain"]["description"]
@@ -221,7 +221,7 @@ def test_every_declared_parameter_is_read_and_bounded_by_its_handler(client, doc
     values = ["kpi", "grain", "period", "from", "to", "unit", "by", "lang"]
     assert sorted(tried) == sorted([
         "/api/v1/kpis lang", "/api/v1/kpis/{code} lang", *(f"/api/v1/values {n}" for n in values),
-        "/api/v1/values page", "/api/v1/values page_size", "/api/v1/values.{fmt} fmt",
+        "/api/v1/values page", "/api/v1/values page_size", "/api/v1/values format", "/api/v1/values.{fmt} fmt",
         *(f"/api/v1/values.{{fmt}} {n}" for n in values), "/api/v1/units page", "/api/v1/units page_size",
         "/api/v1/overdue unit", "/api/v1/overdue page", "/api/v1/overdue page_size", "/api/v1/status runs"])
 
