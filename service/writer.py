@@ -73,6 +73,8 @@ class Writer:
         self._timer: threading.Timer | None = None
         self._retry_s = 0.0
         self.publications = 0                     # copies made by this writer (for tests, logs)
+        self.publish_seconds = 0.0                # their wall time, and the bytes they wrote (ingest --json)
+        self.publish_bytes = 0
 
     @contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -169,8 +171,11 @@ class Writer:
                 self._arm(self._retry_s)
 
     def _publish_now(self) -> None:
+        started = time.perf_counter()
         with self.session() as con:
-            publish_snapshot(con, self.settings)
+            snapshot = publish_snapshot(con, self.settings)
+        self.publish_seconds += time.perf_counter() - started  # checkpoint + copy + pointer switch + prune
+        self.publish_bytes += snapshot.stat().st_size  # what the publication wrote: the snapshot it copied
         self._last_publish = time.monotonic()
         self._pending = False
         self._retry_s = 0.0
