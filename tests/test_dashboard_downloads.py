@@ -142,14 +142,14 @@ def test_ward_kpi_table_download_equals_the_html_table(con) -> None:
         df = read(downloads.table_bytes(stored, fmt_, "vi", NOW), fmt_)
         for (name, unit_cell, city_cell, target_cell, _status, change_cell), rec in zip(
                 screen, df.to_dict("records"), strict=True):
-            unit_word = rec["Đơn vị tính"]
+            unit_word, k = rec["Đơn vị tính"], metrics.get_registry().kpi(rec["Mã chỉ tiêu"])  # its display decimals
             assert rec["Chỉ tiêu"] == name
-            assert unit_cell.startswith(fmt.value(number(rec["Phường Cửa Nam (00073)"]), unit_word, "vi"))
-            assert city_cell == fmt.value(number(rec["Toàn thành phố"]), unit_word, "vi")
+            assert unit_cell.startswith(fmt.value(number(rec["Phường Cửa Nam (00073)"]), unit_word, "vi", kpi=k))
+            assert city_cell == fmt.value(number(rec["Toàn thành phố"]), unit_word, "vi", kpi=k)
             if number(rec["Mục tiêu"]) is not None:
                 assert target_cell == f"{rec['So sánh']} {fmt.value(number(rec['Mục tiêu']), unit_word, 'vi')}"
             if number(rec["Thay đổi so với kỳ trước"]) is not None:
-                assert change_cell == fmt.change(number(rec["Thay đổi so với kỳ trước"]), unit_word, "vi")
+                assert change_cell == fmt.change(number(rec["Thay đổi so với kỳ trước"]), unit_word, "vi", kpi=k)
         on_time = df[df["Mã chỉ tiêu"] == "on_time_rate"].iloc[0]
         q = metrics.query(con, "on_time_rate", grain=None, periods="2026-03", units=WARD, now=NOW).iloc[0]
         assert number(on_time["Phường Cửa Nam (00073)"]) == round(float(q["value"]), 1)

@@ -158,7 +158,7 @@ def table(lang: str, rows: list[dict], period: str | None, unit_type: str | None
     unit = {k: data.kpi_unit(k, lang) for k in MAIN_KPIS}
     kpis: list[Column] = []
     for k in MAIN_KPIS:
-        kpis.append(Column(k, name[k], unit[k]))
+        kpis.append(Column(k, name[k], unit[k], decimals=data.kpi(k).decimals))  # as the grid's column shows it
         if k == surfaces.headline():
             kpis += [Column("on_time_n", t("col_on_time_n", lang)), Column("status_label", t("col_status", lang)),
                      Column("group", t("col_group_rank", lang))]

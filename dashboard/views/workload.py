@@ -15,7 +15,7 @@ from dash import dcc, html
 from metrics.workload import overloaded, thresholds
 
 from .. import data, fmt
-from ..components import default_period
+from ..components import default_period, is_partial, partial_text
 from ..i18n import t
 
 RANK_KPI = "workload_vs_median"
@@ -39,7 +39,7 @@ def ward_flag(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str 
     now = now or data.local_now()
     period = period or default_period(now)
     df = overloaded(con, period, units=[unit], now=now)
-    shown = fmt.period(period, lang)
+    shown = partial_text(period, now, lang) if is_partial(period, now) else fmt.period(period, lang)
     if df.empty or df.iloc[0]["workload"] is None:
         return html.P([_icon("no_data"), " ", t("wl_no_report", lang, period=shown)],
                       className="note workload-flag", id="wu-workload-flag")
