@@ -161,13 +161,16 @@ def _staffing(units, seed: int, today: date, add) -> None:
     seconded after the reform (most went back by spring 2026), kiosks and satellite points (growing)."""
     rng = np.random.default_rng([seed, 9012])
     wards = [k for k in range(len(units.codes)) if not units.is_city[k]]
-    short = set(rng.choice(wards, UNDERSTAFFED, replace=False).tolist())
+    needs = {k: int(np.clip(round(units.share[k] * DOSSIERS_PER_WORKING_DAY
+                                  / (OFFICER_LOAD * float(np.exp(0.12 * _noise(seed, "counter_officers", k)[0])))), 4, 12))
+             for k in wards}
+    # the understaffed: busy enough units (6+ officers needed) with about half of them, so about 2x the load
+    short = set(rng.choice([k for k in wards if needs[k] >= 6], UNDERSTAFFED, replace=False).tolist())
     for k in wards:
         code = units.codes[k]
         z = _noise(seed, "counter_officers", k)
-        volume = units.share[k] * DOSSIERS_PER_WORKING_DAY
-        need = int(np.clip(round(volume / (OFFICER_LOAD * float(np.exp(0.12 * z[0])))), 4, 12))
-        officers = max(2, round(need * 0.5)) if k in short else need
+        need = needs[k]
+        officers = round(need * 0.5) if k in short else need
         seconded = int(np.clip(round(1.5 + 1.2 * z[1] + 1.5 * units.urbanity[k]), 0, 4))
         kiosks = int(units.urbanity[k] > 0.6) + int(z[2] > 0.8)
         for label, start, _, i in _periods("month", 2025, today + timedelta(days=31)):
