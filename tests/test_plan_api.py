@@ -25,6 +25,8 @@ ROWS = [["N01", "Thể chế", "T-LATE", "Số hóa hồ sơ", "00073", "Chủ t
          "5"],
         ["N03", "Chính quyền số", "T-ON", "Ki-ốt", "00070", "Chủ tịch UBND phường", "01/01/2026", "31/12/2026", "", "", "",
          "15"],
+        ["N03", "Chính quyền số", "T-EVIL", "=HYPERLINK(\"http://x\";\"bấm\")", "00070", "@SUM(1)", "01/01/2026",
+         "31/12/2026", "", "", "", "0"],
         ["N03", "Chính quyền số", "T-KPI", "Đúng hạn", "VPUB", "Chánh Văn phòng", "01/01/2026", "31/12/2026",
          "on_time_rate", "", "", ""]]
 
@@ -41,7 +43,7 @@ def app(tmp_path_factory):
         w = csv.writer(fh)
         w.writerow(COLS)
         w.writerows(ROWS)
-    assert import_file(web.db, p, actor="cli:test", as_of=date(2026, 3, 1)).inserted == 4
+    assert import_file(web.db, p, actor="cli:test", as_of=date(2026, 3, 1)).inserted == 5
     return web
 
 
@@ -54,14 +56,14 @@ def test_the_plan_answers_statuses_within_the_viewers_scope(app) -> None:
     assert app.server.test_client().get("/api/v1/plan").status_code == 401
     leader = _client(app, "leader").get("/api/v1/plan").get_json()
     assert {t["code"]: t["status"] for t in leader["tasks"]} == {
-        "T-LATE": "late", "T-RISK": "at_risk", "T-ON": "on_track", "T-KPI": "not_started"}
-    assert {g["code"]: g["status"] for g in leader["groups"]} == {"N01": "late", "N02": "at_risk", "N03": "on_track"}
+        "T-LATE": "late", "T-RISK": "at_risk", "T-ON": "on_track", "T-KPI": "not_started", "T-EVIL": "at_risk"}
+    assert {g["code"]: g["status"] for g in leader["groups"]} == {"N01": "late", "N02": "at_risk", "N03": "at_risk"}
     t = {x["code"]: x for x in leader["tasks"]}
     assert (t["T-RISK"]["percent"], t["T-RISK"]["expected_percent"], t["T-RISK"]["last_update"]) == (5.0, 20.3,
                                                                                                   "2026-03-01")
     assert leader["as_of"] == "2026-03-16T12:00:00" and leader["snapshot"] is None
     chair = _client(app, "chair").get("/api/v1/plan").get_json()
-    assert sorted(x["code"] for x in chair["tasks"]) == ["T-KPI", "T-LATE", "T-RISK"]   # not Hoàn Kiếm's T-ON
+    assert sorted(x["code"] for x in chair["tasks"]) == ["T-KPI", "T-LATE", "T-RISK"]   # not Hoàn Kiếm's T-ON, T-EVIL
 
 
 def test_one_task_with_its_history(app) -> None:
@@ -72,6 +74,7 @@ def test_one_task_with_its_history(app) -> None:
                              "evidence_url": None, "by": "cli:test"}]
     assert c.get("/api/v1/plan/tasks/T-ON").status_code == 404       # another ward's: as if it did not exist
     assert c.get("/api/v1/plan/tasks/NOPE").get_json() == {"error": "no such task in the plan"}
+    assert c.get("/api/v1/plan/tasks/%00%3Cscript%3E" + "x" * 5000).status_code == 404
 
 
 def test_the_task_list_as_csv_and_excel_worst_first_and_audited(app) -> None:
@@ -82,8 +85,11 @@ def test_the_task_list_as_csv_and_excel_worst_first_and_audited(app) -> None:
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Mã", "Nhóm nhiệm vụ", "Nhiệm vụ", "Đơn vị chủ trì"]
-    assert [(x[0], x[10]) for x in rows[1:]] == [("T-LATE", "Quá hạn"), ("T-RISK", "Có nguy cơ chậm"),
-                                                 ("T-KPI", "Chưa bắt đầu"), ("T-ON", "Đúng tiến độ")]
+    assert [(x[0], x[10]) for x in rows[1:]] == [("T-LATE", "Quá hạn"), ("T-EVIL", "Có nguy cơ chậm"),
+                                                 ("T-RISK", "Có nguy cơ chậm"), ("T-KPI", "Chưa bắt đầu"),
+                                                 ("T-ON", "Đúng tiến độ")]
+    evil = rows[2]
+    assert evil[2].startswith("'=HYPERLINK(") and evil[4] == "'@SUM(1)"   # a spreadsheet never runs them
     x = c.get("/api/v1/plan/tasks.xlsx?lang=en")
     wb = load_workbook(io.BytesIO(x.data))
     sheet = wb.worksheets[-1]
@@ -91,6 +97,7 @@ def test_the_task_list_as_csv_and_excel_worst_first_and_audited(app) -> None:
     assert values[0][:3] == ("Code", "Task group", "Task") and values[0][10] == "Status"
     assert values[1] == ("T-LATE", "N01", "Số hóa hồ sơ", "Cua Nam Ward", "Chủ tịch UBND phường", datetime(2026, 1, 1),
                          datetime(2026, 2, 28), "Hồ sơ", 50, 100, "Late", datetime(2026, 3, 1))
-    assert values[3][7] == "On-time rate"  # a linked KPI by its name
+    assert values[4][7] == "On-time rate"  # a linked KPI by its name
+    assert values[2][2].startswith("=HYPERLINK(") and sheet.cell(row=3, column=3).data_type == "s"  # text, not a formula
     assert [e["target"] for e in _audit(app, "export", "leader")][:2] == ["plan/tasks.xlsx", "plan/tasks.csv"]
     assert c.get("/api/v1/plan/tasks.pdf").status_code == 404

@@ -96,7 +96,8 @@ def summary_table(rows: list[dict], lang: str, weeks: int) -> html.Div:
         html.Td(t("acc_targets_value", lang, n=r["targets"], behind=r["targets_behind"]) if r["targets"] else "—"),
     ]) for r in rows])
     return html.Div(html.Table([html.Caption(t("acc_summary", lang), className="visually-hidden"), head, body],
-                               className="table table-sm pl-table", id="acc-summary"), className="table-responsive")
+                               className="table table-sm pl-table", id="acc-summary"),
+                    **parts.scroll_region(t("acc_summary", lang)))
 
 
 def unit_detail(code: str, tasks: list[dict], owned: list[str], target_rows: dict[str, dict], lang: str,

@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from access import web as access_web
 from plan import store
+from presentation.words import localised
 
 from .. import data, fmt, ids
 from ..components import GRAPH_CONFIG, empty_state, section
@@ -84,7 +85,7 @@ def history_figure(task: dict, history: list[dict], lang: str) -> go.Figure:
     return fig
 
 
-def facts(task: dict, lang: str) -> html.Dl:
+def facts(task: dict, lang: str, groups: list[dict] = ()) -> html.Dl:
     measure = (html.Span([dcc.Link(data.kpi_name(task["kpi"], lang), href=f"/kpi?kpi={task['kpi']}"),
                           " — ", t("pt_kpi_target", lang)]) if task.get("kpi") else
                " ".join(x for x in (task.get("indicator") or "", "—" if task.get("target_value") is None else
@@ -92,7 +93,8 @@ def facts(task: dict, lang: str) -> html.Dl:
                                                                           0 if float(task["target_value"]).is_integer()
                                                                           else 1, lang),
                                       unit=task.get("unit_of_measure") or "")) if x))
-    items = [("pt_group", task["group_code"]), ("pt_lead", parts.unit_name(task["lead_unit_code"], lang)),
+    group = next((g for g in groups if g["code"] == task["group_code"]), None)
+    items = [("pt_group", f"{task['group_code']} · {localised(group, 'name_vi', lang)}" if group else task["group_code"]), ("pt_lead", parts.unit_name(task["lead_unit_code"], lang)),
              ("pt_co", ", ".join(parts.unit_name(c, lang) for c in task["co_units"]) or "—"),
              ("pt_responsible", task.get("responsible") or "—"),
              ("pt_dates", t("pt_dates_value", lang, start=fmt.day(task["start"]), deadline=fmt.day(task["deadline"]))),
@@ -114,7 +116,7 @@ def history_table(history: list[dict], lang: str) -> html.Div:
                      html.Td(h.get("actor") or "")]) for h in reversed(history)]
     return html.Div(html.Table([html.Caption(t("pt_history", lang), className="visually-hidden"), head,
                                 html.Tbody(rows)], className="table table-sm pl-table", id="pt-history"),
-                    className="table-responsive")
+                    **parts.scroll_region(t("pt_history", lang)))
 
 
 def body(con, code: str, lang: str, now) -> list:
@@ -137,7 +139,7 @@ def body(con, code: str, lang: str, now) -> list:
     return [
         html.P(parts.task_name(task, lang), className="pt-name", id="pt-name"),
         html.Div(status + [html.Span(t(f"pt_why_{task['status']}", lang), className="pt-why")], className="pt-status"),
-        section(t("pt_facts", lang), facts(task, lang)),
+        section(t("pt_facts", lang), facts(task, lang, plan["groups"])),
         section(t("pt_chart_kpi" if task.get("kpi") else "pt_chart", lang), chart),
         section(t("pt_history", lang), history_table(history, lang), title_id="pt-history-title"),
     ]
