@@ -31,6 +31,7 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 4):
 
     return (SparkSession.builder.master(master).appName("r57-aggregates")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
             # the lake's times are naive local times: read and cast them without any zone shift
             .config("spark.sql.session.timeZone", "UTC")

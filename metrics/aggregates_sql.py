@@ -3,8 +3,9 @@
 metrics/aggregates.py builds the serving tables inside the warehouse with DuckDB-only SQL (FILTER
 clauses, GROUP BY ALL, UNION ALL BY NAME). This module generates the same tables from the same measure
 declarations (registry, sqlparts: event days, stock events) in a portable subset, so that any engine
-that reads the lake can build them: conditional aggregates as CASE WHEN, positional GROUP BY, explicit
-column lists in every UNION branch, CAST(date_trunc('month', d) AS DATE) for months. The measures' own
+that reads the lake can build them: conditional aggregates as CASE WHEN, positional GROUP BY, one scan
+with each row repeated per event-day expression (a CROSS JOIN with VALUES) instead of a UNION of one
+GROUP BY per event day, CAST(date_trunc('month', d) AS DATE) for months. The measures' own
 `filter` and `expr` snippets are plain SQL conditions and columns, valid in both dialects.
 
 The SQL reads two views, `dossiers` and `procedures` (lake.read creates them on either engine).
@@ -35,8 +36,8 @@ NOT_BUILT = {
 def _flow(m: Measure) -> str:
     cond = m.filter or "TRUE"
     if m.agg == "sum":
-        return f"sum(CASE WHEN {cond} THEN {m.expr} END)"
-    return f"count(CASE WHEN {cond} THEN {m.expr or 1} END)"
+        return f"sum(CASE WHEN ({cond}) THEN {m.expr} END)"
+    return f"count(CASE WHEN ({cond}) THEN {m.expr or 1} END)"
 
 
 def columns(reg: Registry) -> list[str]:
@@ -59,8 +60,8 @@ def _branches(reg: Registry) -> dict[str, dict[str, str]]:
         elif m.kind == "stock":
             enters, leaves, valid = stock_events(m)
             cond = f"({m.filter or 'TRUE'}) AND {valid}"
-            out.setdefault(enters, {})[f"{name}__in"] = f"count(CASE WHEN {cond} THEN 1 END)"
-            out.setdefault(leaves, {})[f"{name}__out"] = f"count(CASE WHEN {cond} AND ({leaves}) IS NOT NULL THEN 1 END)"
+            out.setdefault(enters, {})[f"{name}__in"] = f"count(CASE WHEN ({cond}) THEN 1 END)"
+            out.setdefault(leaves, {})[f"{name}__out"] = f"count(CASE WHEN ({cond} AND ({leaves}) IS NOT NULL) THEN 1 END)"
     return out
 
 
@@ -90,12 +91,18 @@ def build_sql(reg: Registry, table: str) -> str:
     cols = columns(reg)
     dims = ("unit_code",) if table == "metrics_day" else ("unit_code", *MONTH_DIMS)
     keys = KEYS[table]
-    branches = []
-    for day, aggs in _branches(reg).items():
-        key = f"{day} AS day" if table == "metrics_day" else f"CAST(date_trunc('month', {day}) AS DATE) AS month"
-        sel = ", ".join(f"{aggs[c]} AS {c}" if c in aggs else f"CAST(0 AS BIGINT) AS {c}" for c in cols)
-        branches.append(f"SELECT {key}, {', '.join(dims)}, {sel} FROM ({src}) s WHERE ({day}) IS NOT NULL "
-                        f"{_group(len(keys))}")
-    sums = ", ".join(f"CAST(coalesce(sum({c}), 0) AS BIGINT) AS {c}" for c in cols)
-    union = " UNION ALL ".join(f"({b})" for b in branches)
-    return f"SELECT {', '.join(keys)}, {sums} FROM ({union}) u {_group(len(keys))}"
+    # one scan: each row once per event-day expression (k), aggregates conditional on k; the same rows
+    # and values as one GROUP BY per event day put together, in one pass and one shuffle on Spark
+    branches = list(_branches(reg).items())
+    ev = "CASE e.k " + " ".join(f"WHEN {i} THEN {day}" for i, (day, _) in enumerate(branches)) + " END"
+    ks = ", ".join(f"({i})" for i in range(len(branches)))
+    key = "ev AS day" if table == "metrics_day" else "CAST(date_trunc('month', ev) AS DATE) AS month"
+    owner = {c: (i, a) for i, (_, aggs) in enumerate(branches) for c, a in aggs.items()}
+    sums = ", ".join(f"CAST(coalesce({_when(*owner[c])}, 0) AS BIGINT) AS {c}" for c in cols)
+    return (f"SELECT {key}, {', '.join(dims)}, {sums} FROM (SELECT s.*, e.k AS k, {ev} AS ev "
+            f"FROM ({src}) s CROSS JOIN (VALUES {ks}) AS e(k)) x WHERE ev IS NOT NULL {_group(len(keys))}")
+
+
+def _when(k: int, agg: str) -> str:
+    """An aggregate of `_branches` restricted to the rows of event-day branch k."""
+    return agg.replace("CASE WHEN ", f"CASE WHEN k = {k} AND ", 1)
