@@ -1,0 +1,225 @@
+"""Freshness benchmark (issue 15): how long a file renamed into the inbox takes to be visible, end to end.
+
+    python bench/bench_freshness.py --warehouse data/warehouse.duckdb [--reps 10] [--pollers 50] [--seconds 60]
+
+Copies the warehouse into a scratch folder and starts the real server there (`python app.py serve`: waitress,
+the scheduler with its inbox watcher, default intervals: 30 s tick, 2 s page poll, 2 s least time between
+two publications), sign-in off (the version endpoint's cost with sign-in is one session lookup more; see
+README). Then, with nothing else running against it:
+
+- api:  a file of 7 dossiers received five minutes ago is renamed into the inbox; the clock stops when
+        /api/v1/values?kpi=received&grain=day&period=<today> gives 7 more (polled every 50 ms);
+- page: the same, with the overview open in headless Chromium (Debian's, /usr/bin/chromedriver); the clock
+        stops when the page's "received today" figure (#ov-today) shows 25 more, without a reload;
+- cost: the server's CPU (psutil, user + system, all its threads) while `--pollers` idle pages ask
+        /_r57/version every 2 s with their ETag (304s), against the same time with no page open;
+        reported as % of one core.
+
+Prints median, p95 and min–max per figure. Targets (issue 15): api p95 ≤ 2 s, page p95 ≤ 3 s, cost ≤ 5 %.
+Not measured here: the same figures with 50 users replaying page views (run bench/bench_load.py against the
+same server at the same time for that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HEAD = ["dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "status",
+        "supplement_count", "supplement_days", "updated_at"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stats(xs: list[float]) -> str:
+    xs = sorted(xs)
+    p95 = xs[min(len(xs) - 1, max(0, round(0.95 * len(xs)) - 1))]
+    return f"median {statistics.median(xs):5.2f} s   p95 {p95:5.2f} s   min–max {xs[0]:.2f}–{xs[-1]:.2f} s   (n = {len(xs)})"
+
+
+def _drop(inbox: Path, n: int, tag: str) -> float:
+    """Write n dossiers received five minutes ago as `.tag.csv.tmp`, rename it in; returns the rename time."""
+    now = datetime.now()  # the server's clock is the same machine's
+    received = now - timedelta(minutes=5)
+    tmp = inbox / f".{tag}.csv.tmp"
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEAD)
+        for i in range(n):
+            w.writerow([f"FRESH-{tag}-{i:03d}", "00073", "HN-CT-001", "online_full", f"{received:%Y-%m-%d %H:%M}",
+                        f"{now + timedelta(days=3):%Y-%m-%d 17:00}", "received", 0, 0, f"{received:%Y-%m-%d %H:%M}"])
+    os.replace(tmp, inbox / f"{tag}.csv")
+    return time.monotonic()
+
+
+def _today_received(base: str) -> float | None:
+    today = datetime.now().date().isoformat()
+    with urllib.request.urlopen(f"{base}/api/v1/values?kpi=received&grain=day&period={today}", timeout=10) as r:
+        items = json.loads(r.read())["items"]
+    return items[0]["value"] if items else None
+
+
+def _wait(predicate, timeout: float = 60, step: float = 0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = predicate()
+        if v:
+            return time.monotonic()
+        time.sleep(step)
+    raise TimeoutError(f"not visible within {timeout:.0f} s")
+
+
+def api_figures(base: str, inbox: Path, reps: int) -> list[float]:
+    out = []
+    for i in range(reps):
+        before = _today_received(base) or 0
+        t0 = _drop(inbox, 7, f"api{i:02d}")
+        t1 = _wait(lambda b=before: (_today_received(base) or 0) >= b + 7)
+        out.append(t1 - t0)
+        time.sleep(2.5)  # past the least time between two publications: each rep starts alike
+    return out
+
+
+def page_figures(base: str, inbox: Path, reps: int) -> list[float]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1920,1080"):
+        opts.add_argument(a)
+    opts.binary_location = "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    out = []
+    try:
+        driver.get(base + "/")
+
+        def today() -> int | None:
+            els = driver.find_elements("css selector", "#ov-today")
+            txt = els[0].text.replace(".", "").replace(",", "").strip() if els else ""
+            return int(txt) if txt.isdigit() else None
+
+        _wait(lambda: today() is not None, timeout=120)
+        for i in range(reps):
+            time.sleep(2.5)
+            before = today() or 0
+            t0 = _drop(inbox, 25, f"page{i:02d}")
+            t1 = _wait(lambda b=before: (today() or 0) >= b + 25)
+            out.append(t1 - t0)
+    finally:
+        driver.quit()
+    return out
+
+
+def poll_cost(base: str, pid: int, pollers: int, seconds: float, every: float = 2.0) -> tuple[float, float, int]:
+    """(% of one core idle, % with `pollers` pages polling, requests made)."""
+    import psutil
+
+    proc = psutil.Process(pid)
+
+    def cpu() -> float:
+        t = proc.cpu_times()
+        return t.user + t.system
+
+    c0 = cpu()
+    time.sleep(seconds)
+    idle = (cpu() - c0) / seconds * 100
+    stop = threading.Event()
+    made = [0]
+
+    def page() -> None:
+        etag = None
+        while not stop.is_set():
+            req = urllib.request.Request(base + "/_r57/version", headers={"If-None-Match": etag} if etag else {})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    etag = r.headers.get("ETag")
+            except urllib.error.HTTPError as e:  # 304 raises in urllib
+                if e.code != 304:
+                    raise
+            made[0] += 1
+            stop.wait(every)
+
+    threads = [threading.Thread(target=page, daemon=True) for _ in range(pollers)]
+    for th in threads:
+        th.start()
+        time.sleep(every / pollers)  # pages opened at different moments, as real ones are
+    c0 = cpu()
+    time.sleep(seconds)
+    busy = (cpu() - c0) / seconds * 100
+    stop.set()
+    return idle, busy, made[0]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--warehouse", type=Path, required=True)
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--pollers", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--skip-page", action="store_true")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="r57-fresh-"))
+    shutil.copy(args.warehouse, tmp / "warehouse.duckdb")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "R57_AUTH": "off", "R57_DATA_DIR": str(tmp), "R57_RATE_LIMIT": "100000 per minute"}
+    env.pop("R57_NOW", None)
+    server = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: _ok(base), timeout=300, step=0.5)
+        inbox = tmp / "inbox" / "dossiers"
+        inbox.mkdir(parents=True, exist_ok=True)
+        time.sleep(5)  # the start-up tick and first publication are over
+        print(f"server pid {server.pid} on {base}; warehouse copy {tmp}")
+        api = api_figures(base, inbox, args.reps)
+        print(f"inbox rename -> /api/v1/values   {_stats(api)}")
+        if not args.skip_page:
+            page = page_figures(base, inbox, args.reps)
+            print(f"inbox rename -> open page        {_stats(page)}")
+        idle, busy, made = poll_cost(base, server.pid, args.pollers, args.seconds)
+        print(f"server CPU, no page open          {idle:5.1f} % of one core")
+        print(f"server CPU, {args.pollers} idle pages polling {busy:5.1f} % of one core  "
+              f"(+{busy - idle:.1f} %; {made} version requests in {args.seconds:.0f} s)")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def _ok(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/_r57/version", timeout=5) as r:
+            return r.status == 200
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return False
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
