@@ -7,7 +7,6 @@ and a ward chair's update of another ward's task is refused by the server (and a
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 
 import pytest
@@ -16,8 +15,8 @@ from config import load_settings
 from warehouse.db import open_writer, publish_snapshot
 
 from .web_client import audit as _audit
+from .web_client import call, web_with_accounts
 from .web_client import signed_in as _client
-from .web_client import web_with_accounts
 
 NOW = datetime(2026, 3, 16, 12, 0)  # a Monday; 74 days after 01/01/2026 (364 days to 31/12/2026)
 HEADERS = ["Mã nhóm", "Nhóm nhiệm vụ", "Mã nhiệm vụ", "Nhiệm vụ", "Đơn vị chủ trì", "Chức danh chịu trách nhiệm",
@@ -67,33 +66,6 @@ def app(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch):
     monkeypatch.setenv("R57_NOW", NOW.isoformat())
-
-
-def _key(app, output: str) -> str:
-    keys = [k for k in app.callback_map if re.search(rf"(^|\.\.){re.escape(output)}(\.\.|$)", k)]
-    assert len(keys) == 1, (output, keys)
-    return keys[0]
-
-
-def call(client, app, output: str, values: dict, trigger: str | None = None):
-    """POST one callback as the renderer does; the answer's {'id.prop': value}."""
-    key = _key(app, output)
-    cb = app.callback_map[key]
-
-    def spec(items):
-        return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
-                for i in items]
-
-    outs = cb["output"] if isinstance(cb["output"], list) else [cb["output"]]
-    inputs = cb["inputs"]
-    body = {"output": key, "outputs": [{"id": o.component_id, "property": o.component_property} for o in outs]
-            if len(outs) > 1 else {"id": outs[0].component_id, "property": outs[0].component_property},
-            "inputs": spec(inputs), "state": spec(cb.get("state", [])),
-            "changedPropIds": [trigger or f"{inputs[0]['id']}.{inputs[0]['property']}"]}
-    r = client.post("/_dash-update-component", json=body)
-    assert r.status_code == 200, r.get_data(as_text=True)[:800]
-    resp = r.get_json()["response"]
-    return {f"{cid}.{prop}": v for cid, props in resp.items() for prop, v in props.items()}
 
 
 def _text(x) -> str:
