@@ -4,10 +4,15 @@ Builds (or reuses) a warehouse of N demo dossiers loaded through the real ingest
   - the aggregate refresh after ingesting 3,000 new dossiers (target <= 2 s);
   - the city overview (every non-auxiliary KPI, current month plus a 12-month trend) and one ward's
     drill-down (its KPIs over the same months, its procedure breakdown, its overdue list), median of
-    warm runs (targets <= 100 ms), beside the same figures from bare DuckDB SQL over the raw table
-    (the reference SQL the metrics layer would run without aggregates) and from pandas (what an
-    analyst would write over the dossiers loaded into a frame);
+    warm runs (targets <= 100 ms), beside the competent bare-DuckDB baseline of bench/baseline_sql.py
+    for the overview (three hand-written aggregate queries over the raw table, its values checked equal
+    to metrics.query's before it is timed) and pandas (what an analyst would write over the dossiers
+    loaded into a frame);
   - peak memory (resident set) of the process.
+
+"Now" is the data's: a new warehouse is built to end today (Hanoi time), a reused one is timed at its
+newest event (--now to choose). The bench says which path metrics.query ran (aggregates, or raw rows and
+why): a warehouse whose aggregates do not cover "now" is timed on the slow path, and says so.
 """
 
 from __future__ import annotations
@@ -28,20 +33,37 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
+import clock  # noqa: E402
+from bench import baseline_sql  # noqa: E402
 from config import load_settings  # noqa: E402
 from ingest.runner import ingest_files  # noqa: E402
-from warehouse.db import open_writer  # noqa: E402
+from warehouse.db import connect, open_writer  # noqa: E402
 
-NOW = datetime(2026, 3, 16, 12, 0)   # fixed, so runs compare; data ends just before it
 WARD = "00073"                        # Phường Cửa Nam
+
+
+def data_now(path: Path) -> datetime | None:
+    """The newest event of the warehouse (receipt or finish, Hanoi time), or None when it has no dossiers."""
+    if not path.exists():
+        return None
+    con = connect(path, read_only=True)
+    try:
+        return con.execute("SELECT max(greatest(received_at, coalesce(completed_at, received_at))) "
+                           "FROM dossiers").fetchone()[0]
+    finally:
+        con.close()
 
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+SPREAD: dict[float, tuple[float, float]] = {}  # median -> (min, max) of the runs timed() measured
+
+
 def timed(fn, reps: int, cold: bool = False) -> tuple[float, object]:
-    """Median wall time in ms of `reps` warm runs (after one warm-up), and the last result.
+    """Median wall time in ms of `reps` warm runs (after one warm-up), and the last result; SPREAD[median]
+    holds their min and max.
 
     cold=True empties the metrics layer's memo of past periods before each run: the first query after
     a refresh that changed old data (DuckDB's own caches stay warm)."""
@@ -55,10 +77,37 @@ def timed(fn, reps: int, cold: bool = False) -> tuple[float, object]:
         t = time.perf_counter()
         result = fn()
         times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), result
+    med = statistics.median(times)
+    SPREAD[med] = (min(times), max(times))
+    return med, result
 
 
-def build(path: Path, n: int, per_day: float, seed: int) -> None:
+def interleaved(fns: dict, reps: int) -> dict[str, float]:
+    """Each function once per round after a warm-up round, so that each sees the same machine load; the median
+    of each (SPREAD holds min and max). A name ending in ':cold' runs with the memo of past periods emptied."""
+    import metrics.engine
+
+    def run(name, fn):
+        if name.endswith(":cold"):
+            metrics.engine._PAST.items.clear()
+        t = time.perf_counter()
+        fn()
+        return (time.perf_counter() - t) * 1000
+
+    for name, fn in fns.items():
+        run(name, fn)
+    xs: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            xs[name].append(run(name, fn))
+    out = {}
+    for name, v in xs.items():
+        out[name] = statistics.median(v)
+        SPREAD[out[name]] = (min(v), max(v))
+    return out
+
+
+def build(path: Path, n: int, per_day: float, seed: int, NOW: datetime) -> None:
     """Generate about n demo dossiers ending at NOW and load them through the real ingest, then refresh."""
     from demo.generator import generate_dossiers, generate_indicators
     from metrics.aggregates import refresh
@@ -91,14 +140,12 @@ def build(path: Path, n: int, per_day: float, seed: int) -> None:
     con.close()
 
 
-def incremental(path: Path, seed: int) -> dict:
+def incremental(path: Path, seed: int, NOW: datetime) -> dict:
     """Ingest 3,000 new dossiers (received on NOW's morning) and time the aggregate refresh."""
-    import duckdb
-
     from demo.generator import generate_dossiers
     from metrics.aggregates import refresh
 
-    con = duckdb.connect(str(path))
+    con = connect(path)
     frame = pd.concat(list(generate_dossiers(NOW.date(), 1, per_day=6000, seed=seed + 1, now=NOW)))
     frame = frame.head(3000).copy()
     frame["dossier_id"] = "BENCH-" + frame["dossier_id"].astype(str) + f"-{time.time_ns()}"
@@ -117,7 +164,7 @@ def incremental(path: Path, seed: int) -> dict:
 
 def overview_metrics(con, now):
     from metrics import query
-    return query(con, None, grain="month", periods=(now.date().replace(day=1) - timedelta(days=365), now.date()), now=now)
+    return query(con, None, grain="month", periods=(first_month(now), now.date()), now=now)
 
 
 def ward_metrics(con, now):
@@ -130,20 +177,8 @@ def ward_metrics(con, now):
     return a, b, c
 
 
-def bare_sql(con, now, units):
-    """The same dossier figures by the reference SQL over the raw table (no aggregates)."""
-    from metrics.engine import selection
-    from metrics.evaluate import measures_for
-    from metrics.measures import raw_sql
-    from metrics.periods import previous, resolve
-    from metrics.registry import get_registry
-
-    reg = get_registry()
-    codes = [c for c, k in reg.kpis.items() if k.source == "dossiers"]
-    plist = resolve("month", (now.date().replace(day=1) - timedelta(days=365), now.date()), now)
-    plist = sorted(set(plist) | {previous(p) for p in plist})
-    sql = raw_sql(reg, measures_for(reg, codes), plist, selection(units, None), (), now)
-    return con.execute(sql).fetchall()
+def first_month(now: datetime) -> date:
+    return now.date().replace(day=1) - timedelta(days=365)
 
 
 def pandas_overview(df: pd.DataFrame, now: datetime, unit: str | None) -> pd.DataFrame:
@@ -180,27 +215,38 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warehouse", type=Path, default=None, help="default data/bench/wh-<n>.duckdb")
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison (memory hungry)")
+    ap.add_argument("--now", type=datetime.fromisoformat, default=None,
+                    help="the data's 'now' (Hanoi time); default: a reused warehouse's newest event, else now")
     args = ap.parse_args(argv)
     path = args.warehouse or ROOT / "data" / "bench" / f"wh-{args.n}.duckdb"
     path.parent.mkdir(parents=True, exist_ok=True)
-    build(path, args.n, args.per_day, args.seed)
-    inc = incremental(path, args.seed)
+    NOW = args.now or data_now(path) or clock.stamp().replace(microsecond=0)
+    build(path, args.n, args.per_day, args.seed, NOW)
+    NOW = args.now or data_now(path)  # the newest event, as loaded
+    inc = incremental(path, args.seed, NOW)
     now = NOW + timedelta(minutes=5)
 
-    import duckdb
+    from metrics.aggregates import query_path, read_state
 
-    from metrics.aggregates import read_state
-
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     n = con.execute("SELECT count(*) FROM dossiers").fetchone()[0]
-    assert read_state(con).fresh
+    slow = query_path(con, now)
+    path_ran = ("aggregate tables (fast path)" if slow is None and read_state(con).fresh
+                else f"RAW ROWS (slow path): {slow or 'aggregates not fresh'}")
+    compared, equal, notes = baseline_sql.check(con, overview_metrics(con, now), first_month(now), now)
+    if compared == 0 or equal != compared:
+        print("\n".join(notes))
+        sys.exit(f"the baseline does not give metrics.query's values ({equal} of {compared} equal): not timed")
     res = {}
-    res["overview"] = timed(lambda: overview_metrics(con, now), args.reps)[0]
+    # the overview and its baseline in alternation: the machine may be loaded by others, each sees the same load
+    both = interleaved({"overview": lambda: overview_metrics(con, now),
+                        "overview:cold": lambda: overview_metrics(con, now),
+                        "overview_sql": lambda: baseline_sql.overview(con, first_month(now), now)}, args.reps)
+    res["overview"], res["overview_cold"], res["overview_sql"] = both["overview"], both["overview:cold"], \
+        both["overview_sql"]
     res["ward"] = timed(lambda: ward_metrics(con, now), args.reps)[0]
-    res["overview_cold"] = timed(lambda: overview_metrics(con, now), args.reps, cold=True)[0]
     res["ward_cold"] = timed(lambda: ward_metrics(con, now), args.reps, cold=True)[0]
-    res["overview_sql"] = timed(lambda: bare_sql(con, now, None), max(3, args.reps // 5))[0]
-    res["ward_sql"] = timed(lambda: bare_sql(con, now, WARD), max(3, args.reps // 5))[0]
+    res["ward_sql"] = None
     mem_metrics = peak_mb()
     if not args.no_pandas:
         t = time.perf_counter()
@@ -214,16 +260,27 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
     con.close()
 
+    def ms(x, width, digits=0):
+        if not x:
+            return f"{'-':>{width}}"
+        lo, hi = SPREAD.get(x, (x, x))
+        return f"{f'{x:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})':>{width}}"
+
     def row(name, ours, sql, pd_ms, target):
         ratio_sql = f"{sql / ours:8.1f}x" if sql else ""
         ratio_pd = f"{pd_ms / ours:8.1f}x" if pd_ms else ""
-        pd_txt = f"{pd_ms:10.0f}" if pd_ms else f"{'-':>10}"
         ok = "ok" if ours <= target else "SLOW"
-        return f"{name:<34}{ours:>10.1f}{sql:>10.0f}{pd_txt}{ratio_sql:>10}{ratio_pd:>10}  {target:>6.0f} {ok}"
+        return (f"{name:<38}{ms(ours, 22, 1)}{ms(sql, 20)}{ms(pd_ms, 20)}{ratio_sql:>10}{ratio_pd:>10}"
+                f"  {target:>6.0f} {ok}")
 
     print()
-    print(f"dossiers: {n:,}   (measured {date.today()}, {NOW:%Y-%m-%d %H:%M} as the data's now)")
-    print(f"{'figure (ms, median warm)':<34}{'metrics':>10}{'bare SQL':>10}{'pandas':>10}{'SQL/us':>10}{'pd/us':>10}  {'target':>6}")
+    print(f"dossiers: {n:,}   (measured {clock.stamp():%Y-%m-%d %H:%M}, {now:%Y-%m-%d %H:%M} as the data's now)")
+    print(f"metrics.query path: {path_ran}")
+    print(f"baseline: {baseline_sql.WHAT}; {equal} of {compared} overview values checked equal to "
+          f"metrics.query's ({len(baseline_sql.KPIS)} KPIs; {notes[-1] if notes else 'all KPIs'})")
+    print("pandas: an analyst's frame code for 7 figures over the dossiers loaded into memory")
+    print(f"{'figure (ms: median (min-max), warm)':<38}{'metrics':>22}{'baseline':>20}{'pandas':>20}"
+          f"{'base/us':>10}{'pd/us':>10}  {'target':>6}")
     print(row("city overview (13 months, all KPIs)", res["overview"], res["overview_sql"], res.get("overview_pandas"), 100))
     print(row(f"ward drill-down ({WARD})", res["ward"], res["ward_sql"], res.get("ward_pandas"), 100))
     print(row("  overview, memo of past months empty", res["overview_cold"], res["overview_sql"], res.get("overview_pandas"), 100))
