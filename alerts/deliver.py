@@ -16,7 +16,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, insert, select
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 import clock
@@ -104,14 +104,15 @@ def deliver(db, now: datetime | None = None, settings=None, *, event_ids=None, b
     counts = {"sent": 0, "failed": 0, "suppressed": 0, "deferred": 0}
     pending = _pending(db, at - timedelta(days=PENDING_DAYS), event_ids)
     inapp = [(e, r) for e, r in pending if C.kind_of(r.channel)[0] == "inapp"]
-    if inapp:  # one transaction for every in-app notification of the run
+    if inapp:  # every in-app notification of the run, and its log row, in one transaction (bulk inserts)
         with db.session() as s:
-            for event, rule in inapp:
-                payload = event.payload or {}
-                s.add(Notification(user_id=rule.user_id, event_id=event.id, title=payload.get("title_vi") or "",
-                                   body="\n".join(payload.get("lines_vi") or []), link=payload.get("link"),
-                                   created_at=at))
-                s.add(AlertDelivery(event_id=event.id, channel=rule.channel, status="sent", attempts=1, at=at))
+            s.execute(insert(Notification), [
+                {"user_id": rule.user_id, "event_id": event.id, "title": (event.payload or {}).get("title_vi") or "",
+                 "body": "\n".join((event.payload or {}).get("lines_vi") or []),
+                 "link": (event.payload or {}).get("link"), "created_at": at} for event, rule in inapp])
+            s.execute(insert(AlertDelivery), [
+                {"event_id": event.id, "channel": rule.channel, "status": "sent", "attempts": 1, "at": at, "error": None}
+                for event, rule in inapp])
         counts["sent"] += len(inapp)
     for event, rule in pending:
         payload = event.payload or {}

@@ -1,7 +1,8 @@
 """Evaluate every enabled alert rule over the warehouse and record the new events (alert_events).
 
-The warehouse is read only through the metrics layer (metrics.query, metrics.overdue_list,
-metrics.due_soon_list), warehouse.health and reports.manifest: no SQL of its own. Each candidate has a
+The warehouse is read only through the metrics layer (metrics.query; metrics.backlog.every_unit_list: the
+overdue and due-soon lists of every unit in one query each, grouped by unit here, never one query per unit),
+warehouse.health and reports.manifest: no SQL of its own. Each candidate has a
 dedupe key per rule, unit and period (or day, for digests; or run, report, dossier set): an event whose
 (rule, key) exists already is not recorded again, so running twice, or after a restart, sends nothing new.
 
@@ -39,7 +40,7 @@ from operator import itemgetter
 
 import duckdb
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 import clock
@@ -118,18 +119,26 @@ class _Ctx:
         names = self.unit_names().get(code)
         return localised(names, "name", lang) if names else code
 
+    def procedures(self) -> dict[str, dict[str, str]]:
+        """procedure code -> its name by language (vi, en), read once."""
+        from metrics.backlog import procedure_names
+
+        return self.once("procedures", lambda: {r["procedure_code"]: {lang: _procedure(r, lang) for lang in ("vi", "en")}
+                                                for r in procedure_names(self.con).to_dict("records")})
+
     def overdue(self) -> Rows:
         """The overdue list of every unit: one metrics call per evaluation, grouped by unit afterwards."""
-        from metrics import overdue_list
+        from metrics.backlog import every_unit_list
 
-        return self.once("overdue", lambda: Rows.of(overdue_list(self.con, None, now=self.now, limit=None)))
+        return self.once("overdue", lambda: Rows.of(every_unit_list(self.con, "overdue", self.now),
+                                                    self.procedures()))
 
     def due_soon(self, within: int) -> Rows:
         """The due-soon list of every unit (one metrics call per `within` asked for), grouped by unit."""
-        from metrics import due_soon_list
+        from metrics.backlog import every_unit_list
 
         return self.once(("due_soon", within), lambda: Rows.of(
-            due_soon_list(self.con, None, now=self.now, within=within, limit=None)))
+            every_unit_list(self.con, "due_soon", self.now, within=within), self.procedures()))
 
     def is_working(self, day: date) -> bool:
         from warehouse.health import is_working_day
@@ -204,18 +213,19 @@ class Rows:
             r["_i"] = i
             self.by_unit.setdefault(r["unit_code"], []).append(r)
 
-    KEEP = ("dossier_id", "unit_code", "procedure_code", "procedure_name_vi", "procedure_name_en",
-            "working_days_overdue", "working_days_left")
+    KEEP = ("dossier_id", "unit_code", "procedure_code", "working_days_overdue", "working_days_left")
 
     @classmethod
-    def of(cls, df: pd.DataFrame) -> Rows:
+    def of(cls, df: pd.DataFrame, procedures: dict[str, dict[str, str]]) -> Rows:
         """The columns messages use; the due date as dd/mm/yyyy text (presentation.fmt.day's form in both
-        languages), formatted for the whole list at once."""
+        languages), formatted for the whole list at once; `procedure`: its name by language."""
         names = [c for c in cls.KEEP if c in df.columns]
         columns = [df[c].tolist() for c in names]
         if "effective_due_at" in df.columns:
             names.append("due")
             columns.append(pd.to_datetime(df["effective_due_at"]).dt.strftime("%d/%m/%Y").fillna("").tolist())
+        names.append("procedure")
+        columns.append([procedures.get(c) or {"vi": str(c), "en": str(c)} for c in df["procedure_code"].tolist()])
         return cls([dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)])
 
     def within(self, units: frozenset[str] | None) -> list[dict]:
@@ -247,12 +257,12 @@ def _dossier_lines(ctx: _Ctx, rows: list[dict], lang: str, kind: str, by_unit: b
     for r in rows[:MAX_LINES]:
         if kind == "overdue":
             days = int(r["working_days_overdue"])
-            out.append(t("alert.line_overdue", lang, dossier=r["dossier_id"], procedure=_procedure(r, lang),
+            out.append(t("alert.line_overdue", lang, dossier=r["dossier_id"], procedure=r["procedure"][lang],
                          days=days, count=days))
         else:
             left = int(r["working_days_left"])
             out.append(t("alert.line_due_today" if left == 0 else "alert.line_due_soon", lang,
-                         dossier=r["dossier_id"], procedure=_procedure(r, lang), due=r["due"],
+                         dossier=r["dossier_id"], procedure=r["procedure"][lang], due=r["due"],
                          left=left, count=left))
     if len(rows) > MAX_LINES:
         out.append(t("alert.line_more", lang, n=_number(len(rows) - MAX_LINES, lang)))
@@ -586,22 +596,21 @@ def record(db, found: list[tuple[Rule, Candidate]], now: datetime | None = None)
     if not new:
         return []
 
-    def event(rule: Rule, c: Candidate, key: str) -> AlertEvent:
-        return AlertEvent(rule_id=rule.id, dedupe_key=key, payload=c.payload,
-                          **({"created_at": created_at} if created_at else {}))
-    try:  # every new event in one insert
+    def event(rule: Rule, c: Candidate, key: str) -> dict:
+        return {"rule_id": rule.id, "dedupe_key": key, "payload": c.payload,
+                **({"created_at": created_at} if created_at else {})}
+    try:  # every new event in one bulk insert (ids returned in the rows' order)
         with db.session() as s:
-            rows = [event(rule, c, key) for rule, c, key in new]
-            s.add_all(rows)
-            s.flush()
-        return [Event(e.id, rule.id, rule.username, rule.rule, c.unit, rule.channel, key, c.payload)
-                for e, (rule, c, key) in zip(rows, new, strict=True)]
+            ids = list(s.scalars(insert(AlertEvent).returning(AlertEvent.id, sort_by_parameter_order=True),
+                                 [event(rule, c, key) for rule, c, key in new]))
+        return [Event(i, rule.id, rule.username, rule.rule, c.unit, rule.channel, key, c.payload)
+                for i, (rule, c, key) in zip(ids, new, strict=True)]
     except IntegrityError:  # another process recorded some of them a moment ago: one at a time, skipping those
         pass
     out: list[Event] = []
     with db.session() as s:
         for rule, c, key in new:
-            e = event(rule, c, key)
+            e = AlertEvent(**event(rule, c, key))
             try:
                 with s.begin_nested():
                     s.add(e)

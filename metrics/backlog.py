@@ -103,3 +103,39 @@ def due_soon_list(con: duckdb.DuckDBPyConnection, units: str | Iterable[str] | N
     state = aggregates.read_state(con)
     table = "metrics_open" if aggregates.slow_path_reason(state, now) is None else "dossiers"
     return con.execute(due_soon_sql(sel.units, now, within, limit, table)).df()
+
+
+# --- every unit at once (the alerts' evaluation) ---------------------------------------------------------
+
+LEAN_COLUMNS = ("dossier_id", "unit_code", "procedure_code", "effective_due_at")
+
+
+def every_unit_list(con: duckdb.DuckDBPyConnection, kind: str, now: datetime | None = None,
+                    within: int = 2) -> pd.DataFrame:
+    """Every unit's overdue list (`kind` 'overdue') or due-soon list ('due_soon', within `within` working
+    days) in one query, with only what grouping by unit needs: dossier_id, unit_code, procedure_code,
+    effective_due_at and the days column (working_days_overdue / working_days_left), in the list's order.
+    Each unit's rows are exactly what overdue_list / due_soon_list give that unit; names come from
+    procedure_names (one row per procedure, not per dossier). The viewer's scope applies."""
+    from .engine import local_now, selection
+
+    now = now or local_now()
+    if kind not in ("overdue", "due_soon"):
+        raise ValueError(f"kind {kind!r}: expected 'overdue' or 'due_soon'")
+    days = "working_days_overdue" if kind == "overdue" else "working_days_left"
+    sel = selection(None, None, aggregate=False)
+    if sel is None:
+        return pd.DataFrame(columns=[*LEAN_COLUMNS, days])
+    state = aggregates.read_state(con)
+    table = "metrics_open" if aggregates.slow_path_reason(state, now) is None else "dossiers"
+    inner = (overdue_sql(sel.units, now, None, table) if kind == "overdue"
+             else due_soon_sql(sel.units, now, within, None, table))
+    order = ("working_days_overdue DESC, effective_due_at, dossier_id" if kind == "overdue"
+             else "effective_due_at, dossier_id")  # the lists' own order, said again outside
+    return con.execute(f"SELECT {', '.join(LEAN_COLUMNS)}, {days} FROM ({inner}) ORDER BY {order}").df()
+
+
+def procedure_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The procedures' names as the lists carry them: procedure_code, procedure_name_vi, procedure_name_en."""
+    return con.execute("SELECT procedure_code, name_vi AS procedure_name_vi, name_en AS procedure_name_en "
+                       "FROM procedures ORDER BY procedure_code").df()

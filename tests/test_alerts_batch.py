@@ -15,6 +15,7 @@ from alerts import store
 from alerts.evaluate import Candidate, candidates, record, rules_with_owners
 from alerts.models import AlertEvent
 from metrics import due_soon_list, overdue_list
+from metrics.backlog import LEAN_COLUMNS, every_unit_list
 from warehouse.db import Reader
 
 from .conftest import DEMO_NOW
@@ -77,6 +78,35 @@ def test_batched_lists_equal_the_per_unit_lists(con, db):
     assert sum(k[2] == "due_soon" for k in got) > 50 and sum(k[2] == "overdue" for k in got) > 10
     # the department's lists are merged from several units' rows, in the lists' own order
     assert soon["unit_code"].nunique() > 1 and late["unit_code"].nunique() > 1
+
+
+def test_every_unit_list_is_each_units_list(con):
+    for kind, days, per_unit, least in (("overdue", "working_days_overdue", overdue_list, 15),
+                                        ("due_soon", "working_days_left", due_soon_list, 300)):
+        cols = [*LEAN_COLUMNS, days]
+        every = every_unit_list(con, kind, DEMO_NOW, within=3)
+        assert list(every.columns) == cols and len(every) > least and every["unit_code"].nunique() > 10
+        kw = {"within": 3} if kind == "due_soon" else {}
+        for unit, part in every.groupby("unit_code", sort=False):
+            if unit == "01":  # the city departments' own dossiers: a list "of 01" is the whole city's
+                continue
+            alone = per_unit(con, [unit], now=DEMO_NOW, limit=None, **kw)[cols]
+            assert part.reset_index(drop=True).equals(alone.reset_index(drop=True)), (kind, unit)
+        # and no unit is missing: the per-unit lists of every unit add up to it
+        assert len(every) == len(per_unit(con, None, now=DEMO_NOW, limit=None, **kw))
+    with pytest.raises(ValueError):
+        every_unit_list(con, "nope", DEMO_NOW)
+
+
+def test_every_unit_list_keeps_to_the_viewers_scope(con):
+    from metrics import scope
+
+    scope.set_provider(lambda: frozenset({"00073"}))
+    try:
+        rows = every_unit_list(con, "due_soon", DEMO_NOW)
+    finally:
+        scope.set_provider(None)
+    assert len(rows) and set(rows["unit_code"]) == {"00073"}
 
 
 class _RacingDb:
