@@ -20,11 +20,24 @@ class LakeError(RuntimeError):
 
 
 def read_manifest(root: Path) -> dict:
+    """The manifest, checked: every file it names lies inside the lake (relative, no '..')."""
     path = Path(root) / MANIFEST
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LakeError(f"no lake at {root}: run `python app.py lake export --out {root}` first") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LakeError(f"{path} is not a lake manifest ({exc})") from None
+    try:
+        names = [f["path"] for p in manifest["partitions"] for f in p["files"]]
+        names += [r["path"] for r in manifest.get("reference", {}).values()]
+        manifest["columns"]  # noqa: B018 - its presence is part of the check
+    except (KeyError, TypeError) as exc:
+        raise LakeError(f"{path} is not a lake manifest (missing {exc})") from None
+    bad = [n for n in names if not isinstance(n, str) or Path(n).is_absolute() or ".." in Path(n).parts]
+    if bad:
+        raise LakeError(f"{path} names files outside the lake: {bad[:3]}")
+    return manifest
 
 
 def data_files(root: Path, manifest: dict) -> list[str]:

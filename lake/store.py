@@ -54,6 +54,10 @@ def _hash_sql(cols: list[str], alias: str) -> str:
     return f"printf('%016x-%x', bit_xor({h}), sum({h}::HUGEINT))"
 
 
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -105,7 +109,7 @@ def _write_partitions(con, root: Path, cols: list[str], parts: list[tuple[str, s
         COPY (SELECT * FROM (SELECT {select}, {prov} AS province, strftime(d.received_date, '%Y-%m') AS month
                              FROM dossiers d{join})
               WHERE province || '/' || month IN ({keys}))
-        TO '{staging}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (province, month))
+        TO {_quote(staging)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (province, month))
     """)
     tag = uuid.uuid4().hex[:12]
     out: dict[tuple[str, str], list[dict]] = {}
@@ -136,7 +140,7 @@ def _write_reference(con, root: Path, old: dict) -> tuple[dict, int]:
             out[table] = prev
             continue
         rel = Path("reference") / f"{table}-{uuid.uuid4().hex[:12]}.parquet"
-        con.execute(f"COPY (SELECT * FROM {table}) TO '{root / rel}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY (SELECT * FROM {table}) TO {_quote(root / rel)} (FORMAT parquet, COMPRESSION zstd)")
         _fsync(root / rel)
         size = (root / rel).stat().st_size
         written += size

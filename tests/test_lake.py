@@ -240,3 +240,17 @@ def test_cli_lake_export_and_duckdb_build(wh, tmp_path, capsys):
     assert "metrics_open" in out["not_built"]
     assert pq.read_table(tmp_path / "agg" / "duckdb" / "metrics_month").num_rows == 13
     assert os.path.isdir(tmp_path / "agg" / "duckdb" / "metrics_day")
+
+
+def test_a_manifest_naming_files_outside_the_lake_is_refused(wh, tmp_path):
+    root = tmp_path / "it's a lake"  # a quote in the path: every SQL literal is escaped
+    lake.export(wh, root)
+    assert lake.verify(root) == []
+    m = _manifest(root)
+    m["partitions"][0]["files"][0]["path"] = "../../etc/passwd"
+    (root / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(lake.LakeError, match="outside the lake"):
+        lake.duckdb_views(duckdb.connect(), root)
+    (root / "manifest.json").write_text("{not json")
+    with pytest.raises(lake.LakeError, match="not a lake manifest"):
+        lake.read_manifest(root)
