@@ -58,4 +58,9 @@ def test_overload_on_the_overview_and_the_ward_page_at_390_and_1920(dash_duo, ap
     dash_duo.wait_for_element("#ov-rank .rank-row", timeout=30)
     settle(driver)
     assert driver.current_url.endswith("/?kpi=workload_vs_median")
-    assert "Khối lượng hồ sơ mỗi cán bộ" in dash_duo.find_element("#ov-rank-title").text
+    assert "Hồ sơ mỗi cán bộ so với trung vị thành phố" in dash_duo.find_element("#ov-rank-title").text
+    assert overflow(driver) <= 0
+    screenshot(driver, shots / "workload-ranking-1920.png")
+    open_page(dash_duo, "/wards", "#wd-grid .ag-row")
+    assert overflow(driver) <= 0
+    screenshot(driver, shots / "workload-wards-1920.png")
