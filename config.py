@@ -94,6 +94,8 @@ class Settings:
     # freshness (issue 15): pages ask the version endpoint every poll_s (a 304 when nothing changed; 0: off);
     # the scheduler loads an inbox file as soon as it is renamed in (watch), bursts coalesced within debounce
     poll_s: float = field(default_factory=lambda: _env_float("R57_POLL_S", 2))
+    # the version endpoint's own limit per signed-in user (per address when sign-in is off), in place of the default
+    poll_rate_limit: str = field(default_factory=lambda: os.environ.get("R57_POLL_RATE_LIMIT") or "240 per minute")
     watch_inbox: bool = field(default_factory=lambda: os.environ.get("R57_WATCH", "1").lower() not in ("0", "false", "no"))
     ingest_debounce_s: float = field(default_factory=lambda: _env_float("R57_INGEST_DEBOUNCE_MS", 250) / 1000)
     geojson: Path | None = field(default_factory=lambda: _env_path("R57_GEOJSON", None) if os.environ.get("R57_GEOJSON") else None)

@@ -115,8 +115,13 @@ def page_figures(base: str, inbox: Path, reps: int) -> list[float]:
         driver.get(base + "/")
 
         def today() -> int | None:
-            els = driver.find_elements("css selector", "#ov-today")
-            txt = els[0].text.replace(".", "").replace(",", "").strip() if els else ""
+            from selenium.common.exceptions import StaleElementReferenceException
+
+            try:  # the figure is redrawn when the data changes: a stale element is read again next time
+                els = driver.find_elements("css selector", "#ov-today")
+                txt = els[0].text.replace(".", "").replace(",", "").strip() if els else ""
+            except StaleElementReferenceException:
+                return None
             return int(txt) if txt.isdigit() else None
 
         _wait(lambda: today() is not None, timeout=120)
@@ -184,7 +189,8 @@ def main() -> int:
     shutil.copy(args.warehouse, tmp / "warehouse.duckdb")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "R57_AUTH": "off", "R57_DATA_DIR": str(tmp), "R57_RATE_LIMIT": "100000 per minute"}
+    env = {**os.environ, "R57_AUTH": "off", "R57_DATA_DIR": str(tmp), "R57_RATE_LIMIT": "100000 per minute",
+           "R57_POLL_RATE_LIMIT": "100000 per minute"}  # every simulated page shares this one address
     env.pop("R57_NOW", None)
     server = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

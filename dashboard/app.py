@@ -361,11 +361,9 @@ def _register_version(server, ctx: data.Context) -> None:
 
     limiter = server.config.get("R57_LIMITER")
     if limiter is not None:  # 2 s polls from a few tabs behind one address; still bounded
-        version_view = limiter.limit(POLL_LIMIT)(version_view)
+        version_view = limiter.limit(ctx.settings.poll_rate_limit)(version_view)
     server.add_url_rule(VERSION_URL, "r57_version", version_view, methods=["GET"])
 
-
-POLL_LIMIT = "240 per minute"
 
 
 def _register_report_files(server, settings: Settings) -> None:
