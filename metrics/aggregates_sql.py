@@ -19,6 +19,7 @@ these tables, the calendar and indicators, as with metrics/aggregates.py.
 from __future__ import annotations
 
 from .aggregates import MONTH_DIMS
+from .aggregates import _columns as _stored_columns
 from .registry import Measure, Registry
 from .sqlparts import event_day, source_sql, stock_events
 
@@ -41,14 +42,8 @@ def _flow(m: Measure) -> str:
 
 
 def columns(reg: Registry) -> list[str]:
-    """The stored measure columns of metrics_day and metrics_month, in order."""
-    cols = []
-    for name, m in reg.measures.items():
-        if m.kind == "flow":
-            cols.append(name)
-        elif m.kind == "stock":
-            cols += [f"{name}__in", f"{name}__out"]
-    return cols
+    """The stored measure columns of metrics_day and metrics_month, in order (metrics.aggregates' layout)."""
+    return [c for c, _ in _stored_columns(reg)]
 
 
 def _branches(reg: Registry) -> dict[str, dict[str, str]]:

@@ -254,3 +254,40 @@ def test_a_manifest_naming_files_outside_the_lake_is_refused(wh, tmp_path):
     (root / "manifest.json").write_text("{not json")
     with pytest.raises(lake.LakeError, match="not a lake manifest"):
         lake.read_manifest(root)
+
+
+def test_readers_during_exports_always_see_one_whole_generation(wh, tmp_path):
+    import threading
+
+    root = tmp_path / "lake"
+    lake.export(wh, root)
+    seen, errors, stop = set(), [], threading.Event()
+
+    def reader():
+        con = duckdb.connect()
+        while not stop.is_set():
+            try:
+                m = lake.duckdb_views(con, root)  # the manifest as it is now, then its files
+                n = con.execute("SELECT count(*) FROM dossiers").fetchone()[0]
+                ratings = con.execute("SELECT rating FROM dossiers WHERE dossier_id = 'D13'").fetchone()[0]
+                assert n == m["data_version"]["dossiers"] == 14
+                seen.add((m["generation"], ratings))
+            except Exception as exc:  # noqa: BLE001 - any failure of a reader is the finding
+                errors.append(repr(exc))
+        con.close()
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for i, rating in enumerate((1, 2, 3)):
+            ingest_rows(wh, tmp_path, [d("D13", "00073", "DD-01", "in_person", "2024-10-01 09:00", "2024-10-25 17:00",
+                                         "2024-10-11 09:00", "completed", rating=rating,
+                                         updated=f"2026-03-16 0{8 + i}:00")], f"fix{i}.csv")
+            lake.export(wh, root)
+    finally:
+        stop.set()
+        t.join()
+    assert errors == []
+    # each generation shows its own rating of D13, never a mix: 1 = none, 2..4 = the corrections
+    assert seen and seen <= {(1, None), (2, 1), (3, 2), (4, 3)}
+    assert lake.read_manifest(root)["generation"] == 4 and lake.verify(root) == []
