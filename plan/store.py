@@ -208,9 +208,56 @@ def add_update(db, code: str, viewer: Viewer, *, percent=None, value=None, note:
     raise PlanError(refusal)
 
 
-def _refused(db, viewer: Viewer, code: str, reason: str, detail: dict, client: str | None) -> None:
+EDITABLE = ("name_vi", "name_en", "lead_unit_code", "responsible", "start_date", "deadline")
+
+
+def edit_task(db, code: str, viewer: Viewer, *, client: str | None = None, plan_code: str = DEFAULT_PLAN,
+              **fields) -> list[str]:
+    """An administrator's edit of a task's own fields (names, lead unit, responsible position, dates); the
+    fields that changed, audited as plan_task_change (a refusal audited as denied). PlanError: not_admin,
+    unknown_task, unknown_unit, bad_date, deadline_before_start, nothing."""
+    detail = {"task": str(code)[:32]}
+    refusal = None
+    values: dict = {}
+    if not viewer.may(R.ADMIN):
+        refusal = "not_admin"
+    else:
+        for f, v in fields.items():
+            if f not in EDITABLE or v is None or (isinstance(v, str) and not v.strip()):
+                continue
+            if f == "lead_unit_code":
+                v = units.resolve(v)
+                if v is None:
+                    refusal = "unknown_unit"
+            elif f in ("start_date", "deadline") and not isinstance(v, date):
+                refusal = "bad_date"
+            else:
+                v = clean_note(v) if isinstance(v, str) else v
+            values[f] = v
+    if refusal is None:
+        with db.session() as s:
+            t = _task(s, code, plan_code)
+            if t is None:
+                raise PlanError("unknown_task")
+            if values.get("start_date", t.start_date) > values.get("deadline", t.deadline):
+                refusal = "deadline_before_start"
+            else:
+                changed = sorted(f for f, v in values.items() if getattr(t, f) != v)
+                if not changed:
+                    raise PlanError("nothing")
+                for f in changed:
+                    setattr(t, f, values[f])
+                add_event(s, "plan_task_change", actor=viewer.name, target=t.code, scope=viewer.describe_scope(),
+                          detail={**detail, "fields": changed, "via": "dashboard"}, client=client)
+                return changed
+    _refused(db, viewer, code, refusal, detail, client, action="plan_task_change")
+    raise PlanError(refusal)
+
+
+def _refused(db, viewer: Viewer, code: str, reason: str, detail: dict, client: str | None,
+             action: str = "plan_update") -> None:
     with db.session() as s:
-        add_event(s, "plan_update", actor=viewer.name, outcome="denied", target=str(code)[:32],
+        add_event(s, action, actor=viewer.name, outcome="denied", target=str(code)[:32],
                   scope=viewer.describe_scope(), detail={**detail, "reason": reason}, client=client)
 
 

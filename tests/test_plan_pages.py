@@ -192,3 +192,33 @@ def test_accountability_lists_units_worst_first_and_silent_tasks(app) -> None:
     three = call(c, app, "acc-body.children", {"shell-lang.data": "vi", "acc-unit.value": "SKHCN", "acc-weeks.value": 3})
     assert find(three["acc-body.children"], "acc-silent") is None
     assert "Không có nhiệm vụ nào quá 3 tuần chưa cập nhật." in _text(three)
+
+
+def _edit(client, app, code: str, **fields):
+    values = {"pt-e-save.n_clicks": 1, "shell-lang.data": "vi", "pt-code.data": code, "pt-bump.data": 0,
+              **{f"pt-e-{k}.value": v for k, v in fields.items()}}
+    return call(client, app, "pt-e-message.children", values, trigger="pt-e-save.n_clicks")
+
+
+def test_an_administrator_edits_a_task_and_nobody_else_can(app) -> None:
+    from plan.store import load_plan
+
+    admin, chair = _client(app, "admin"), _client(app, "chair")
+    assert "pt-e-save" in _page(admin, app, "/plan/task", "?code=T-NEW")
+    assert "pt-e-save" not in _page(chair, app, "/plan/task", "?code=T-LATE")
+    out = _edit(admin, app, "T-NEW", lead="SKHCN", resp="Phó Giám đốc Sở Khoa học và Công nghệ", start="01/04/2026",
+                deadline="31/03/2027")
+    assert out["pt-e-message.children"] == "Đã lưu: deadline, responsible"
+    t = {x["code"]: x for x in load_plan(app.db)["tasks"]}["T-NEW"]
+    assert (str(t["deadline"]), t["responsible"]) == ("2027-03-31", "Phó Giám đốc Sở Khoa học và Công nghệ")
+    bad = _edit(admin, app, "T-NEW", lead="SKHCN", start="01/04/2026", deadline="31/02/2027")
+    assert "Không đọc được ngày" in _text(bad)
+    before = _edit(admin, app, "T-NEW", lead="SKHCN", start="01/05/2027", deadline="31/03/2027")
+    assert "Thời hạn trước ngày bắt đầu" in _text(before)
+    refused = _edit(chair, app, "T-LATE", lead="00073", start="01/01/2026", deadline="31/12/2030")  # posted by hand
+    assert "Chỉ quản trị viên sửa được nhiệm vụ" in _text(refused)
+    assert {x["code"]: str(x["deadline"]) for x in load_plan(app.db)["tasks"]}["T-LATE"] == "2026-02-28"
+    events = [(e["actor"], e["target"], e["outcome"], e["detail"].get("fields") or e["detail"].get("reason"))
+              for e in _audit(app, "plan_task_change") if e["actor"] in ("admin", "chair")]
+    assert events == [("chair", "T-LATE", "denied", "not_admin"), ("admin", "T-NEW", "denied", "deadline_before_start"),
+                      ("admin", "T-NEW", "ok", ["deadline", "responsible"])]

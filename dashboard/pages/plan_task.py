@@ -27,6 +27,8 @@ dash.register_page(__name__, path="/plan/task", name="Nhiệm vụ", title=title
 
 CODE, BODY, BUMP, MESSAGE, SUBMIT = "pt-code", "pt-body", "pt-bump", "pt-message", "pt-submit"
 F_PERCENT, F_VALUE, F_NOTE, F_URL = "pt-percent", "pt-value", "pt-note", "pt-url"
+E_LEAD, E_RESP, E_START, E_DEADLINE, E_SAVE, E_MESSAGE = ("pt-e-lead", "pt-e-resp", "pt-e-start", "pt-e-deadline",
+                                                           "pt-e-save", "pt-e-message")
 
 
 def _field(fid: str, key: str, control, lang: str) -> html.Div:
@@ -56,6 +58,29 @@ def update_form(task: dict, lang: str) -> html.Section:
     ], className="panel mb-3", **{"aria-labelledby": "pt-form-title"})
 
 
+def edit_form(task: dict, lang: str) -> html.Section:
+    """Administrators: the task's lead unit, responsible position and dates (a re-import changes them too)."""
+    from plan import units as plan_units
+
+    options = [{"label": localised(u, "name", lang), "value": c} for c, u in sorted(plan_units.all_units().items())]
+    return html.Section([
+        html.H2(t("pt_edit", lang), className="section-title", id="pt-edit-title"),
+        html.Div([
+            html.Div([html.Label(t("pt_lead", lang), htmlFor=E_LEAD, className="control-label", id=f"{E_LEAD}-label"),
+                      dcc.Dropdown(id=E_LEAD, value=task["lead_unit_code"], options=options, clearable=False)],
+                     className="control control-wide"),
+            _field(E_RESP, "pt_responsible", dcc.Input(id=E_RESP, type="text", value=task.get("responsible") or "",
+                                                       maxLength=255, className="form-control"), lang),
+            _field(E_START, "pl_col_start", dcc.Input(id=E_START, type="text", value=fmt.day(task["start"]),
+                                                      placeholder="dd/mm/yyyy", className="form-control"), lang),
+            _field(E_DEADLINE, "pl_col_deadline", dcc.Input(id=E_DEADLINE, type="text", value=fmt.day(task["deadline"]),
+                                                            placeholder="dd/mm/yyyy", className="form-control"), lang),
+        ], className="filters controls"),
+        dbc.Button(t("pt_save", lang), id=E_SAVE, n_clicks=0, color="secondary", size="sm", className="mt-2"),
+        html.Div(id=E_MESSAGE, role="status", className="rp-message", **{"aria-live": "polite"}),
+    ], className="panel mb-3", **{"aria-labelledby": "pt-edit-title"})
+
+
 def layout(code: str | None = None, **_):
     lang = request_lang()
     code = (code or "").strip()[:32]
@@ -63,11 +88,14 @@ def layout(code: str | None = None, **_):
     plan = store.load_plan(d) if d is not None else None
     task = next((x for x in (plan or {}).get("tasks", []) if x["code"] == code), None)
     form = update_form(task, lang) if task is not None and parts.may_update(task) else None
+    from access import roles as access_roles
+
+    editor = edit_form(task, lang) if task is not None and data.viewer().may(access_roles.ADMIN) else None
     return html.Div([
         dcc.Link("← " + t("pt_back", lang), href="/plan", className="pl-back"),
         html.H1(t("pl_task_page", lang) + (f" {code}" if code else ""), id="pt-title", className="page-title"),
         dcc.Store(id=CODE, data=code), dcc.Store(id=BUMP, data=0),
-        html.Div(id=BODY), form,
+        html.Div(id=BODY), form, editor,
     ], className="page page-plan-task")
 
 
@@ -170,3 +198,27 @@ def submit(n, lang, code, percent, value, note, url, bump):
     except store.PlanError as exc:
         return html.Span(t(f"plan.err_{exc.code}", lang), className="text-danger"), no_update
     return t("plan.updated", lang, task=code), (bump or 0) + 1
+
+
+@callback(Output(E_MESSAGE, "children"), Output(BUMP, "data", allow_duplicate=True), Input(E_SAVE, "n_clicks"),
+          State(ids.LANG, "data"), State(CODE, "data"), State(E_LEAD, "value"), State(E_RESP, "value"),
+          State(E_START, "value"), State(E_DEADLINE, "value"), State(BUMP, "data"), prevent_initial_call=True)
+def edit(n, lang, code, lead, responsible, start, deadline, bump):
+    """An administrator's edit; the store checks the right and the values, and audits."""
+    from plan.importer import parse_date
+
+    lang = lang_of(lang)
+    if not n:
+        return no_update, no_update
+    d = parts.db()
+    if d is None:
+        return t("plan.err_not_admin", lang), no_update
+    dates = {k: parse_date(v) if v else None for k, v in (("start_date", start), ("deadline", deadline))}
+    if any(v and dates[k] is None for k, v in (("start_date", start), ("deadline", deadline))):
+        return html.Span(t("plan.err_bad_date", lang), className="text-danger"), no_update
+    try:
+        changed = store.edit_task(d, code or "", data.viewer(), lead_unit_code=lead, responsible=responsible,
+                                  client=access_web.client_address(), **dates)
+    except store.PlanError as exc:
+        return html.Span(t(f"plan.err_{exc.code}", lang), className="text-danger"), no_update
+    return t("pt_saved", lang, fields=", ".join(changed)), (bump or 0) + 1
