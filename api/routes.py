@@ -178,6 +178,10 @@ def _pandas_time(value):
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _is_time(t: pa.DataType) -> bool:
+    return pa.types.is_timestamp(t) or pa.types.is_date(t)
+
+
 def _arrow_type(annotation) -> pa.DataType:
     """The Arrow type of a ValueRow field: float64, int64, bool, date32, timestamp[us] or string."""
     while get_origin(annotation) is Annotated:
@@ -206,7 +210,11 @@ def values_answer(df: pd.DataFrame, q: m.ValuesQuery) -> Response:
     schema = pa.schema([pa.field(n, _arrow_type(fields[n].annotation), nullable=not fields[n].is_required()
                                  or type(None) in get_args(fields[n].annotation)) for n in cols],
                        metadata={"r57.page": orjson.dumps(page)})
-    arrays = {n: pa.array(v, type=schema.field(n).type) for n, v in cols.items()}
+    try:  # a value Arrow cannot take is the server's bug (as a misfit column), never the caller's 400
+        arrays = {n: pa.array([None if x is pd.NaT else x for x in v] if _is_time(schema.field(n).type) else v,
+                              type=schema.field(n).type) for n, v in cols.items()}
+    except (pa.ArrowException, ValueError, TypeError) as exc:
+        raise AnswerMismatch(f"{request.path}: a column does not convert to Arrow: {exc}") from None
     for n, a in arrays.items():  # NaN and ±inf are null, as in JSON: N/A is never a number
         if a.type == pa.float64():
             arrays[n] = pc.if_else(pc.is_finite(a), a, pa.scalar(None, pa.float64()))

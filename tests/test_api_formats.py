@@ -109,6 +109,20 @@ def test_arrow_and_parquet_carry_the_same_rows_typed(client, fmt, media):
         assert {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in a.items()} == b
 
 
+@pytest.mark.parametrize("fmt", ["arrow", "parquet"])
+def test_every_kpi_at_once_in_arrow_and_parquet(client, fmt):
+    """Dossier KPIs (no publication dates) and indicators (with them) in one table: missing times are nulls."""
+    url = "/api/v1/values?grain=year&period=2025&page_size=5000"
+    as_json = client.get(url).get_json()["items"]
+    r = client.get(f"{url}&format={fmt}")
+    assert r.status_code == 200, r.get_data()[:300]
+    rows = _table(r).to_pylist()
+    assert len(rows) == len(as_json) and {x["kpi"] for x in rows} == {x["kpi"] for x in as_json}
+    published = [x["first_published"] for x in rows]
+    assert None in published and any(p is not None for p in published)
+    assert [x["first_published"] for x in as_json] == [p and p.isoformat() for p in published]
+
+
 def test_the_document_names_the_formats(app):
     doc = openapi.spec(only=openapi.served(app.url_map))
     op = doc["paths"]["/api/v1/values"]["get"]
