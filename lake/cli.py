@@ -63,9 +63,7 @@ def run(settings, args) -> int:
             sys.exit(str(exc))
         print(json.dumps({"lake": str(root), "ok": not problems, "problems": problems}, indent=1))
         return 0 if not problems else 1
-    import duckdb
-
-    from warehouse.db import current_snapshot
+    from warehouse.db import connect, current_snapshot
 
     from .store import export
 
@@ -73,7 +71,7 @@ def run(settings, args) -> int:
     path = snap or settings.warehouse
     if path is None or not Path(path).exists():
         sys.exit(f"No warehouse at {settings.warehouse}: run `python app.py demo` or ingest files first.")
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, settings, read_only=True)
     try:
         report = export(con, root, source=Path(path).name)
     finally:

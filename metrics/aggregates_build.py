@@ -42,9 +42,10 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 4):
 def build_duckdb(lake_dir: Path, reg: Registry | None = None, out: Path | None = None,
                  threads: int | None = None) -> dict[str, pa.Table]:
     from lake import duckdb_views
+    from warehouse.db import apply_limits
 
     reg = reg or get_registry()
-    con = duckdb.connect()
+    con = apply_limits(duckdb.connect())  # R57_DUCKDB_MEMORY / R57_DUCKDB_THREADS; `threads` overrides
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
