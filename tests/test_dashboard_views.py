@@ -51,7 +51,8 @@ def test_overview_cards_one_per_target_with_api_values(con) -> None:
     assert shown and codes == shown and len(rows) == len(shown)
     cells = overview.cards(con, "vi", now=NOW, rows=rows)
     links = [c.children for c in cells]
-    assert [link.href for link in links] == [f"/kpi?kpi={c}" for c in codes]
+    # each card opens its KPI page; the task-group card opens the plan's 20 groups (issue 12)
+    assert [link.href for link in links] == [overview.PLAN_LINKS.get(c, f"/kpi?kpi={c}") for c in codes]
     for code, row, link in zip(codes, rows, links, strict=True):
         words = text(link)
         assert data.kpi_name(code, "vi") in words
@@ -382,8 +383,8 @@ def test_shell_tick_shows_demo_and_stale_banners(app, monkeypatch) -> None:
     with app.server.test_request_context("/"):
         ctx = data.context()
         version = data.current_version(ctx.reader, data.local_now())
-        out = tick.__wrapped__(1, "vi", version)
-    new_version, line, banners = out
+        out = tick.__wrapped__(1, version, "vi")  # the freshness callback: (tick, data version, language)
+    line, banners = out
     assert line.startswith("cập nhật ")
     classes = [b.className for b in banners]
     assert classes == ["banner banner-demo", "banner banner-stale"]
