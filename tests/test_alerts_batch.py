@@ -1,5 +1,5 @@
 """The batched evaluation (one overdue list and one due-soon list for every unit, grouped afterwards) gives each
-ward exactly what the per-unit metrics calls give it, on the seeded demo warehouse (126 units); and recording
+ward exactly what the per-unit metrics calls give it, on the seeded demo warehouse of the views (126 units); and recording
 stays once per rule and key when another process recorded some of the same events a moment ago."""
 
 from __future__ import annotations
@@ -16,18 +16,14 @@ from alerts.evaluate import Candidate, candidates, record, rules_with_owners
 from alerts.models import AlertEvent
 from metrics import due_soon_list, overdue_list
 from metrics.backlog import LEAN_COLUMNS, every_unit_list
-from warehouse.db import Reader
 
 from .conftest import DEMO_NOW
 
 
 @pytest.fixture
-def con(demo_warehouse):
-    reader = Reader(demo_warehouse)
-    cur = reader.cursor()
-    yield cur
-    cur.close()
-    reader.close()
+def con(views_con):
+    """The shared demo warehouse of the dashboard's views (read only here)."""
+    return views_con
 
 
 @pytest.fixture
