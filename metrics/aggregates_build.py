@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .aggregates_sql import KEYS, NOT_BUILT, TABLES, build_sql
 from .registry import Registry, get_registry
@@ -54,8 +55,6 @@ def build_duckdb(lake_dir: Path, reg: Registry | None = None, out: Path | None =
         for table in TABLES:
             result[table] = con.sql(build_sql(reg, table)).to_arrow_table()
             if out is not None:
-                import pyarrow.parquet as pq
-
                 folder = Path(out) / "duckdb" / table
                 folder.mkdir(parents=True, exist_ok=True)
                 pq.write_table(result[table], folder / "part-0.parquet")
@@ -76,9 +75,13 @@ def build_spark(lake_dir: Path, reg: Registry | None = None, out: Path | None = 
         result = {}
         for table in TABLES:
             df = spark.sql(build_sql(reg, table))
-            if out is not None:
-                df.write.mode("overwrite").parquet(str(Path(out).resolve() / "spark" / table))
-            result[table] = df.toArrow()
+            if out is None:
+                result[table] = df.toArrow()
+                continue
+            # written by Spark (as on a cluster), then read back from the files: the query runs once
+            folder = Path(out).resolve() / "spark" / table
+            df.write.mode("overwrite").parquet(str(folder))
+            result[table] = pq.read_table(folder)
         return result
     finally:
         if own:
