@@ -10,6 +10,7 @@ import pandas as pd
 from dash import dcc, html
 
 import metrics
+from metrics.results import Rows
 from presentation import surfaces
 from presentation.surfaces import SurfaceCodes
 from presentation.words import localised_column
@@ -189,10 +190,8 @@ def _target_of(df: pd.DataFrame, kpi: str):
     reg = data.registry()
     ts = reg.targets_for(kpi)
     target = comparison = baseline = None
-    if not df.empty and not df["target"].isna().all():
-        last = df.dropna(subset=["target"]).iloc[-1]
-        target, comparison = float(last["target"]), last["target_comparison"]
-    elif ts:
+    target, comparison = Rows.of(df).target()  # the latest period's (typed rows: no NaN to guard)
+    if target is None and ts:
         target, comparison = ts[0].value, ts[0].comparison
     if ts:
         bp = baseline_period(ts[0])
