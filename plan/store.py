@@ -68,8 +68,9 @@ def _latest(updates: list[PlanTaskUpdate]) -> PlanTaskUpdate | None:
     return max(updates, key=lambda u: (u.as_of, u.created_at, u.id)) if updates else None
 
 
-def load_plan(db, plan_code: str = DEFAULT_PLAN) -> dict | None:
-    """The plan with its groups (in order) and tasks (each with its latest update); None when not imported."""
+def load_plan(db, plan_code: str = DEFAULT_PLAN, before: date | None = None) -> dict | None:
+    """The plan with its groups (in order) and tasks (each with its latest update); None when not imported.
+    `before`: only updates reported for a day before it (a monthly report's plan as it stood at the month's end)."""
     with db.session(readonly=True) as s:
         p = s.scalar(select(Plan).where(Plan.code == plan_code))
         if p is None:
@@ -79,7 +80,8 @@ def load_plan(db, plan_code: str = DEFAULT_PLAN) -> dict | None:
                                      .order_by(PlanGroup.position, PlanGroup.code))]
         by_task: dict[int, list[PlanTaskUpdate]] = {}
         for u in s.scalars(select(PlanTaskUpdate).join(PlanTask).where(PlanTask.plan_id == p.id)):
-            by_task.setdefault(u.task_id, []).append(u)
+            if before is None or u.as_of < before:
+                by_task.setdefault(u.task_id, []).append(u)
         tasks = [_task_dict(t, _latest(by_task.get(t.id, [])), len(by_task.get(t.id, [])))
                  for t in s.scalars(select(PlanTask).where(PlanTask.plan_id == p.id).order_by(PlanTask.code))]
         return {"code": p.code, "name_vi": p.name_vi, "name_en": p.name_en or p.name_vi, "demo": bool(p.demo),

@@ -36,8 +36,9 @@ def report_stem(month: str, unit_code: str | None = None, lang: str = "vi") -> s
 
 def build_report(con: duckdb.DuckDBPyConnection, month: str, out_dir: Path, unit_code: str | None = None,
                  lang: str = "vi", now: datetime | None = None, formats: Sequence[str] = FORMATS,
-                 charts: bool = True) -> list[Path]:
-    """Collect the figures once and write each format; files appear complete or not at all (rename)."""
+                 charts: bool = True, plan: dict | None = None) -> list[Path]:
+    """Collect the figures once and write each format; files appear complete or not at all (rename).
+    `plan`: the implementation plan at the month's end (the city report's plan section)."""
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise ReportError(f"unknown report format {bad}; expected some of {list(FORMATS)}")
@@ -48,7 +49,7 @@ def build_report(con: duckdb.DuckDBPyConnection, month: str, out_dir: Path, unit
 
     if "pdf" in formats:
         find_fonts()  # fail before any query when no Unicode font is installed
-    data = collect(con, month, unit_code, lang, now)
+    data = collect(con, month, unit_code, lang, now, plan=plan)
     figures = build_charts(data, render=charts)
     stem = report_stem(month, unit_code, lang)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -107,6 +107,8 @@ class ReportData:
     definitions: Table
     kpi_names: dict[str, str] = field(default_factory=dict)
     ranks: dict[str, tuple[int, int] | None] = field(default_factory=dict)   # kpi -> (rank, of) for a ward
+    plan_groups: Table | None = None    # the city report's plan section (issue 12): None without a plan
+    plan_tasks: Table | None = None     # its late and at-risk tasks, worst first
 
     @property
     def is_city(self) -> bool:
@@ -156,8 +158,10 @@ def _months_back(start: date, n: int) -> date:
 
 
 def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = None, lang: str = "vi",
-            now: datetime | None = None) -> ReportData:
-    """Query everything the report for `month` and `unit_code` (None or '01' = the city) shows."""
+            now: datetime | None = None, plan: dict | None = None) -> ReportData:
+    """Query everything the report for `month` and `unit_code` (None or '01' = the city) shows. `plan`: the
+    implementation plan as it stood at the month's end (plan.store.load_plan(db, before=J)), for the city's
+    report."""
     lang = lang_of(lang)
     now = local(now or clock.wall())
     start, end = parse_month(month)
@@ -184,10 +188,49 @@ def collect(con: duckdb.DuckDBPyConnection, month: str, unit_code: str | None = 
     fresh = freshness(con, now)
     upd = fresh.loc[fresh["source"] == "dossiers", "last_load"]
     updated = None if upd.empty or is_na(upd.iloc[0]) else pd.Timestamp(upd.iloc[0]).to_pydatetime()
+    plan_groups, plan_tasks = _plan(con, plan, lang, judged) if plan and code == config.CITY_CODE else (None, None)
     return ReportData(month=month, unit_code=code, unit_name=name, lang=lang, generated_at=now, as_of=as_of,
                       demo=is_demo(con), data_updated=updated, targets=targets, trend=trend, ranking=ranking,
                       overdue_units=overdue_units, overdue_oldest=overdue_oldest,
-                      definitions=_definitions(lang), kpi_names=names, ranks=ranks)
+                      definitions=_definitions(lang), kpi_names=names, ranks=ranks,
+                      plan_groups=plan_groups, plan_tasks=plan_tasks)
+
+
+def _plan(con, plan: dict, lang: str, judged: datetime) -> tuple[Table, Table]:
+    """The plan section: each task group's status and counts, then the late and at-risk tasks with their
+    owners, judged at J like every figure of the report (metrics.plan_status, the plan page's rules)."""
+    from metrics import plan_status as ps
+    from plan import units as plan_units
+
+    ev = ps.evaluate_plan(con, plan, judged)
+    status = {s: t(f"plan.status_{s}", lang) for s in ("done", "on_track", "at_risk", "late", "not_started")}
+    g_rows = [{"code": g["code"], "name": localised(g, "name_vi", lang), "tasks": g["tasks"],
+               "late": g["counts"].get("late", 0), "at_risk": g["counts"].get("at_risk", 0),
+               "done": g["counts"].get("done", 0), "percent": g["percent"], "status": status[g["status"]]}
+              for g in ev["groups"]]
+    g_cols = [Column("code", t("pl_col_code", lang), "text", 0.5), Column("name", t("pl_col_task", lang), "text", 3.2),
+              Column("tasks", t("rp_plan_tasks", lang), "count", 0.7),
+              Column("late", status["late"], "count", 0.7), Column("at_risk", status["at_risk"], "count", 0.8),
+              Column("done", status["done"], "count", 0.8),
+              Column("percent", t("pl_col_progress", lang), "pct", 0.8, 0),
+              Column("status", t("pl_col_status", lang), "text", 1.0)]
+    late = [x for x in ev["tasks"] if x["status"] in ("late", "at_risk")]
+    late.sort(key=lambda x: (ps.severity(x["status"]), x["deadline"], x["code"]))
+    t_rows = [{"code": x["code"], "name": localised(x, "name_vi", lang), "lead": plan_units.name(x["lead_unit_code"], lang),
+               "responsible": x.get("responsible") or "", "deadline": x["deadline"], "percent": x.get("percent"),
+               "status": status[x["status"]]} for x in late]
+    t_cols = [Column("code", t("pl_col_code", lang), "text", 0.6), Column("name", t("pl_col_task", lang), "text", 3.0),
+              Column("lead", t("pl_col_lead", lang), "text", 1.6),
+              Column("responsible", t("pl_col_responsible", lang), "text", 1.6),
+              Column("deadline", t("pl_col_deadline", lang), "date", 0.8),
+              Column("percent", t("pl_col_progress", lang), "pct", 0.7, 0),
+              Column("status", t("pl_col_status", lang), "text", 0.9)]
+    note = t("pl_summary", lang, groups=len(g_rows), tasks=len(ev["tasks"]), date=fmt_date(judged.date()))
+    if plan.get("demo"):
+        note = f"{t('pl_demo', lang)} {note}"
+    return (Table("plan_groups", t("pl_title", lang), g_cols, g_rows, note),
+            Table("plan_tasks", t("pl_attention", lang, n=len(t_rows)), t_cols, t_rows,
+                  None if t_rows else t("pl_attention_none", lang)))
 
 
 def target_kpis(reg) -> list[str]:

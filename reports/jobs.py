@@ -69,6 +69,22 @@ def _targets(units: Iterable[str] | str | None) -> list[str]:
     return [config.CITY_CODE] + [u for u in wards if u != config.CITY_CODE]
 
 
+def _plan_at(settings: Settings, month: str) -> dict | None:
+    """The implementation plan as it stood at the month's end (updates reported before the 1st of the next
+    month), from the application database; None when no plan was imported or the database cannot be read
+    (the report is still made, without its plan section, and the log says why)."""
+    from .data import parse_month
+
+    try:
+        from access.db import get_appdb
+        from plan.store import load_plan
+
+        return load_plan(get_appdb(settings), before=parse_month(month)[1])
+    except Exception:  # the plan section is one part of the report: never the reason it fails
+        log.exception("report %s: the plan could not be read; made without its plan section", month)
+        return None
+
+
 def _iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -96,7 +112,8 @@ def run_one(settings: Settings, month: str, unit_code: str = config.CITY_CODE, l
         try:
             if con is None:
                 raise ReportError("no warehouse snapshot to read yet: ingest data (or run `app.py demo`) first")
-            return build_report(con, month, settings.reports_dir, unit_code, lang, now, formats, charts)
+            plan = _plan_at(settings, month) if unit_code in (None, config.CITY_CODE) else None
+            return build_report(con, month, settings.reports_dir, unit_code, lang, now, formats, charts, plan)
         finally:
             if con is not None:
                 con.close()

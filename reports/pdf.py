@@ -361,6 +361,24 @@ def _overdue(pdf: _Pdf, data: ReportData) -> None:
         pdf.grid(table, cells, [r is table.total for r in rows], size=7.5, align=align)
 
 
+def _plan(pdf: _Pdf, data: ReportData) -> None:
+    """The city report's plan section (issue 12): the task groups, then the late and at-risk tasks."""
+    if data.plan_groups is None:
+        return
+    lang = data.lang
+    pdf.add_page(orientation="L")
+    pdf.heading(data.plan_groups.title)
+    for table in (data.plan_groups, data.plan_tasks):
+        if table is not data.plan_groups:
+            pdf.para(table.title, 10, bold=True)
+        pdf.para(table.note or "", 8.5)
+        if not table.rows:
+            continue
+        align = ["RIGHT" if c.numeric else "LEFT" for c in table.columns]
+        cells = [[c.text(r.get(c.key), r, lang) for c in table.columns] for r in table.rows]
+        pdf.grid(table, cells, [False] * len(cells), size=7, align=align)
+
+
 def _definitions(pdf: _Pdf, data: ReportData) -> None:
     table = data.definitions
     pdf.add_page(orientation="L")
@@ -371,7 +389,7 @@ def _definitions(pdf: _Pdf, data: ReportData) -> None:
 
 
 def render_pdf(data: ReportData, charts: list[Chart], path: Path) -> Path:
-    """Write the report as PDF to `path`: cover, targets, trend, ranking, overdue, definitions."""
+    """Write the report as PDF to `path`: cover, targets, trend, ranking, overdue, the plan (city), definitions."""
     pdf = _Pdf(data, find_fonts())
     by_key = {c.key: c for c in charts}
     _cover(pdf, data, charts)
@@ -379,6 +397,7 @@ def render_pdf(data: ReportData, charts: list[Chart], path: Path) -> Path:
     _trend(pdf, data, by_key.get("trend"))
     _ranking(pdf, data, [c for c in charts if c.key.startswith("ranking_")])
     _overdue(pdf, data)
+    _plan(pdf, data)
     _definitions(pdf, data)
     path.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(path))

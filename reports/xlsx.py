@@ -140,5 +140,8 @@ def render_xlsx(data: ReportData, charts: list[Chart], path: Path) -> Path:
                  [c for c in charts if c.key.startswith("ranking_")])
     _table_sheet(wb, t("s_overdue_units", lang), data.overdue_units, data)
     _table_sheet(wb, t("s_overdue_oldest", lang), data.overdue_oldest, data)
+    if data.plan_groups is not None and data.plan_tasks is not None:  # the city report (issue 12)
+        _table_sheet(wb, t("s_plan", lang), data.plan_groups, data)
+        _table_sheet(wb, t("s_plan_tasks", lang), data.plan_tasks, data)
     wb.close()
     return path
