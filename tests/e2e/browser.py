@@ -150,7 +150,7 @@ function frame() {
 """
 
 
-def settle(driver, timeout: float = 30, frames: int = 3) -> None:
+def settle(driver, timeout: float = 60, frames: int = 3) -> None:
     """Wait until the page is drawn and still (SETTLE_JS); AssertionError saying what was still busy after
     `timeout` seconds."""
     driver.set_script_timeout(timeout + 10)

@@ -187,7 +187,7 @@ def test_the_ward_selector_and_a_download_menu_work_from_the_keyboard(dash_duo, 
         return (value, options) if value == "Hoàn Kiếm" and options and all("Hoàn Kiếm" in o for o in options) \
             else None
 
-    value, options = until(filtered, 5, lambda: f"typing does not filter the list: {driver.execute_script(search_js)}")
+    value, options = until(filtered, 15, lambda: f"typing does not filter the list: {driver.execute_script(search_js)}")
     print("\nsearch:", value, options[:3])
     assert value == "Hoàn Kiếm", f"the typed name is not in the search box: {value!r}"
     assert options and options[0].startswith(OTHER_VI) and all("Hoàn Kiếm" in o for o in options), options
