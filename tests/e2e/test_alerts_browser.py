@@ -6,7 +6,8 @@ the alerts engine (alerts.deliver.send_test, channel inapp). After signing in th
 - the header's bell says so: aria-label '3 thông báo chưa đọc', badge '3'; it links to /alerts;
 - the ward page lists dossiers due within 2 working days beside the overdue ones; a click on a procedure's
   row in the procedures grid filters both lists to it (every row shown is of that procedure, the dropdown
-  shows it), 'Bỏ lọc' shows everything again; a dossier id opens /dossier?id=…;
+  shows it, the address says ?procedure=…, and opening that address shows the same filtered lists), 'Bỏ lọc'
+  shows everything again; a dossier id opens /dossier?id=…;
 - the alerts page lists the notifications; 'Đánh dấu đã đọc' empties the bell.
 At 390 px the header still fits (bell and sign-out on screen, no page overflow).
 
@@ -170,7 +171,17 @@ def test_bell_action_lists_and_alerts_page(browser, world) -> None:
     assert clear.text == "Bỏ lọc" and clear.is_enabled()
     _scroll_to(driver, ".action-lists")
     doc_shot(driver, "ward-actions-filtered-1920-vi.png")
+    # the filter is in the address, and that link opens the page filtered the same way
+    link = until(lambda: f"procedure={P2}" in driver.current_url and driver.current_url,
+                 message=lambda: f"no procedure in the address: {driver.current_url}")
+    open_checked(dash_duo, problems, link, "#wu-kpis table", "/ward?…&procedure=")
+    again = _wait_rows(driver, "wu-overdue-grid", lambda r: r and all(x["procedure"] == names[P2] for x in r))
+    assert {r["dossier_id"] for r in again} == {r["dossier_id"] for r in over_p2}
+    assert P2 in dash_duo.find_element("#wu-proc-filter").text
+    clear = dash_duo.find_element("#wu-proc-clear")
+    until(lambda: clear.is_enabled())
     driver.execute_script("arguments[0].click();", clear)
+    until(lambda: "procedure=" not in driver.current_url, message=lambda: driver.current_url)
     _wait_rows(driver, "wu-overdue-grid", lambda r: len(r) == len(over))
     _wait_rows(driver, "wu-due-grid", lambda r: len(r) == len(due))
     problems.check("/ward (procedure filter)")
