@@ -54,11 +54,12 @@ DisplayKind = Literal["percent", "count", "days", "points", "number"]
 # page's KPI table and trend choices, the wards grid's columns, the report's target table and trend chart
 # where a KPI is listed; `headline` marks the one KPI every page leads with (the ward page's first row, the
 # rankings' default, the report's ranking order); `ward_procedures` the columns of the ward's per-procedure
-# table; `backlog` the KPI every overdue list and count stands for (the report's overdue section, the ward's list)
+# table; `backlog` the KPI every overdue list and count stands for (the report's overdue section, the ward's list);
+# `report_ranking` the rates the report draws a ranking chart of and ranks a ward on
 Surface = Literal["overview", "ranking", "ward", "ward_trend", "wards_grid", "report", "report_trend", "headline",
-                  "ward_procedures", "backlog"]
+                  "ward_procedures", "backlog", "report_ranking"]
 SURFACES: tuple[str, ...] = ("overview", "ranking", "ward", "ward_trend", "wards_grid", "report", "report_trend",
-                             "headline", "ward_procedures", "backlog")
+                             "headline", "ward_procedures", "backlog", "report_ranking")
 ONE_KPI_SURFACES = ("headline", "backlog")  # a role, not a list: exactly one KPI
 KIND_DECIMALS = {"percent": 1, "count": 0, "days": 1, "points": 2, "number": 0}
 _UNIT_KINDS = {"%": "percent", "ngày làm việc": "days", "working days": "days", "điểm": "points",

@@ -155,11 +155,14 @@ def _source(data: ReportData) -> str:
 
 
 def build_charts(data: ReportData, render: bool = True) -> list[Chart]:
-    """The report's charts (trend, on-time ranking, online-share ranking) rendered to PNG where possible."""
+    """The report's charts (the trend, one ranking per ranked rate: the headline's first, kpis.yaml
+    display.show `ranking`) rendered to PNG where possible."""
+    from .data import ranked_kpis
+
     lang = data.lang
     out = []
     specs = [("trend", t("sec_trend", lang), lambda: make_trend_figure(data))]
-    for kpi in ("on_time_rate", "online_share"):
+    for kpi in ranked_kpis():
         specs.append((f"ranking_{kpi}", f"{t('sec_ranking', lang)}: {data.kpi_names[kpi]}",
                       lambda k=kpi: make_ranking_figure(data, k)))
     for key, title, make in specs:

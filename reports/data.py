@@ -56,10 +56,9 @@ def ranking_query_kpis() -> list[str]:
 
 
 def ranked_kpis() -> list[str]:
-    """The KPIs a ward's sentence ranks it on ("xếp thứ 3/120 về …"): the ranking's rates (percent KPIs),
-    the headline first."""
-    reg = metrics.get_registry()
-    return [k for k in RANK_KPIS if reg.kpi(k).is_percent]
+    """The rates the report draws a ranking chart of and ranks a ward on ("xếp thứ 3/120 về …"): kpis.yaml
+    display.show `report_ranking`, the headline first."""
+    return surfaces.codes("report_ranking", first="headline")
 OLDEST_OVERDUE = 20          # dossier ids listed in the overdue summary
 TREND_MONTHS = 12
 TWO_TIER_START = date(2025, 7, 1)   # marked on trend charts (the start of the two-tier government)
