@@ -164,7 +164,7 @@ def create_blueprint(settings, reader) -> Blueprint:
                 read.cursor.close()
         tasks = ps.evaluate(plan["tasks"], at.date(), statuses)
         return {**plan, "tasks": tasks, "groups": ps.groups(plan["groups"], tasks), "as_of": at.isoformat(),
-                "snapshot": read.name if read is not None else None}, viewer
+                "snapshot": read.snapshot if read is not None else None}, viewer
 
     def refused() -> Response | None:
         v = access_web.viewer_or_nobody()

@@ -101,3 +101,28 @@ def test_the_task_list_as_csv_and_excel_worst_first_and_audited(app) -> None:
     assert values[2][2].startswith("=HYPERLINK(") and sheet.cell(row=3, column=3).data_type == "s"  # text, not a formula
     assert [e["target"] for e in _audit(app, "export", "leader")][:2] == ["plan/tasks.xlsx", "plan/tasks.csv"]
     assert c.get("/api/v1/plan/tasks.pdf").status_code == 404
+
+
+def test_with_a_snapshot_the_answer_names_it_and_a_kpi_task_is_judged(views_warehouse, tmp_path, monkeypatch) -> None:
+    """On a published warehouse (the shared views warehouse, read-only): the answer names the snapshot it read
+    and the KPI-linked task takes its status from the metrics (no longer 'not started')."""
+    from plan.importer import import_file
+    from warehouse.db import current_snapshot
+
+    from .conftest import DEMO_NOW
+
+    monkeypatch.setenv("R57_NOW", DEMO_NOW.isoformat())
+    settings = load_settings(data_dir=tmp_path, warehouse=views_warehouse.warehouse, auth="on",
+                             rate_limit="100000 per minute", app_db=f"sqlite:///{tmp_path / 'app.db'}")
+    web = web_with_accounts(settings)
+    p = tmp_path / "annex.csv"
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLS)
+        w.writerows(ROWS)
+    import_file(web.db, p, actor="cli:test", as_of=date(2026, 3, 1))
+    resp = _client(web, "leader").get("/api/v1/plan")
+    assert resp.status_code == 200, resp.data[:300]
+    body = resp.get_json()
+    assert body["snapshot"] == current_snapshot(settings).name
+    assert {t["code"]: t for t in body["tasks"]}["T-KPI"]["kpi_status"] is not None
