@@ -4,6 +4,7 @@ bursts are coalesced; pages learn of a new snapshot from a cheap version endpoin
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import replace
 
@@ -79,6 +80,40 @@ def test_a_file_still_being_written_is_not_loaded_half(frozen) -> None:
     path = s.dossier_inbox / "c.csv"
     write_csv(path, [dossier(dossier_id=f"C{i}") for i in range(50)])  # opened, written, closed
     assert wait_for(lambda: _count(reader) == 50, timeout=15)
+
+
+def test_a_file_moved_in_from_another_folder_is_loaded(frozen, tmp_path) -> None:
+    """`mv /elsewhere/x.csv inbox/`: inotify sees only a creation (no rename pair); loaded all the same."""
+    s, _, ticks = frozen
+    before, reader = ticks["n"], Reader(s)
+    outside = tmp_path / "outbox"
+    outside.mkdir()
+    write_csv(outside / "m.csv", [dossier(dossier_id=f"M{i}") for i in range(3)])
+    os.replace(outside / "m.csv", s.dossier_inbox / "m.csv")
+    assert wait_for(lambda: _count(reader) == 3, timeout=15)
+    assert ticks["n"] == before
+
+
+def test_a_file_written_slowly_in_place_is_loaded_whole(frozen) -> None:
+    """A sender that writes in place, with a pause longer than the debounce in the middle: the watcher waits
+    for the file to stop growing (and its close), so every row is loaded, none lost to a half-read file."""
+    s, _, _ = frozen
+    reader = Reader(s)
+    rows = [dossier(dossier_id=f"S{i:03d}") for i in range(40)]
+    path = s.dossier_inbox / "slow.csv"
+    head, tail = rows[:20], rows[20:]
+    write_csv(s.dossier_inbox / ".parts.tmp", head)  # the first half, as the header + 20 lines
+    first = (s.dossier_inbox / ".parts.tmp").read_text(encoding="utf-8")
+    write_csv(s.dossier_inbox / ".rest.tmp", tail)
+    rest = (s.dossier_inbox / ".rest.tmp").read_text(encoding="utf-8").split("\n", 1)[1]  # without its header
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(first)
+        fh.flush()
+        os.fsync(fh.fileno())
+        threading.Event().wait(0.8)  # the sender is still writing (the test plays a slow sender)
+        fh.write(rest)
+    assert wait_for(lambda: _count(reader) >= 40, timeout=15)
+    assert _count(reader) == 40
 
 
 def test_the_watcher_ignores_partial_uploads(tmp_path) -> None:
