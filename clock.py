@@ -18,6 +18,7 @@ per thread of control (a contextvar), so parallel requests never see another's c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -64,6 +65,27 @@ class FixedClock:
         self.at = self.at + timedelta(**delta)
 
 
+class ShiftedClock:
+    """A running clock that starts at `at` (naive Hanoi time) and moves with the real one: business time and
+    timestamps both read `at + elapsed`. For a test or a demo that needs time to pass (a freshness line, a
+    watcher's debounce, runs one after another) on a chosen day and hour, whatever the real date is: a
+    browser test run at 23:59 would otherwise see "today" change under it."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at.replace(tzinfo=None) if at.tzinfo is None else at.astimezone(config.TZ).replace(tzinfo=None)
+        self._start = time.monotonic()
+
+    def now(self) -> datetime:
+        frozen = config.frozen_now()  # R57_NOW still fixes the business time, as on the system clock
+        return frozen if frozen is not None else self.stamp()
+
+    def stamp(self) -> datetime:
+        return self._at + timedelta(seconds=time.monotonic() - self._start)
+
+    def wall(self) -> datetime:
+        return self.stamp().replace(tzinfo=config.TZ)
+
+
 _SYSTEM = SystemClock()
 _current: ContextVar[Clock | None] = ContextVar("r57_clock", default=None)
 
@@ -91,6 +113,12 @@ def stamp() -> datetime:
 def utc() -> datetime:
     """Real time in UTC (stored timestamps of the application database)."""
     return current().wall().astimezone(UTC)
+
+
+def machine() -> datetime:
+    """The machine's own time (aware, Hanoi) whatever clock is installed: only for a library that runs on
+    it, as APScheduler's triggers do (a job's first run "now" must be the scheduler's now)."""
+    return datetime.now(config.TZ)
 
 
 def today():

@@ -299,6 +299,6 @@ def add_report_job(scheduler, settings: Settings, reader_factory: ReaderFactory 
                       # a process started late on the 1st still runs it; the retry job covers later starts
                       misfire_grace_time=6 * 3600, coalesce=True, max_instances=1, replace_existing=True)
     scheduler.add_job(retry, "interval", seconds=retry_every_s, id="reports_retry", name="reports_retry",
-                      kwargs=retry_kwargs, next_run_time=clock.wall() + timedelta(minutes=5),
+                      kwargs=retry_kwargs, next_run_time=clock.machine() + timedelta(minutes=5),
                       coalesce=True, max_instances=1, replace_existing=True)
     return ["monthly_reports", "reports_retry"]

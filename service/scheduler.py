@@ -103,8 +103,7 @@ def build_scheduler(writer: Writer, extra_jobs: dict[str, tuple[Callable[[], obj
 
 
 def _now():
-
-    return clock.wall()
+    return clock.machine()  # APScheduler compares run times with the machine's clock
 
 
 def start_scheduler(writer: Writer, extra_jobs=None, reports: bool = True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -79,3 +79,28 @@ def test_fixed_clock_accepts_aware_times(aware: bool) -> None:
     at = AT.replace(tzinfo=config.TZ) if aware else AT
     assert clock.FixedClock(at).now() == AT
     assert clock.FixedClock(at).wall().utcoffset().total_seconds() == 7 * 3600
+
+
+def test_a_shifted_clock_runs_from_its_start_and_r57_now_still_fixes_business_time(monkeypatch) -> None:
+    """ShiftedClock (the browser suite's clock): starts at the chosen instant, moves with the real one, and
+    every reading agrees; R57_NOW fixes only the business time, as on the system clock. The scheduler's
+    library runs on the machine's clock whatever is installed (clock.machine)."""
+    import time
+
+    monkeypatch.delenv("R57_NOW", raising=False)
+    c = clock.ShiftedClock(AT)
+    first = c.now()
+    assert AT <= first < AT + timedelta(seconds=1)
+    time.sleep(0.05)
+    assert c.now() - first >= timedelta(seconds=0.05)
+    assert abs(c.wall().replace(tzinfo=None) - c.now()) < timedelta(seconds=1)
+    assert c.wall().utcoffset().total_seconds() == 7 * 3600
+    clock.install(c)
+    try:
+        assert abs(clock.now() - AT) < timedelta(seconds=5) and abs(clock.stamp() - AT) < timedelta(seconds=5)
+        assert abs(clock.machine() - datetime.now(config.TZ)) < timedelta(seconds=5)  # not shifted
+        monkeypatch.setenv("R57_NOW", "2026-12-01T08:00")
+        assert clock.now() == datetime(2026, 12, 1, 8, 0)
+        assert abs(clock.stamp() - AT) < timedelta(seconds=5)  # runs are still stamped on the shifted clock
+    finally:
+        clock.install(None)

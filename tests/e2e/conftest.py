@@ -1,15 +1,22 @@
 """End-to-end set-up: headless Chromium for dash_duo, and a demo warehouse generated for today (the
 helpers the browser tests share are in browser.py).
 
-`pytest tests/e2e` runs headless without flags (Debian's chromium and /usr/bin/chromedriver). The
-warehouse is seeded relative to the real clock, because the app (rightly) has no way to be told
-another time: the current month must hold data for the pages to show it.
+`pytest tests/e2e` runs headless without flags (Debian's chromium and /usr/bin/chromedriver).
+
+The whole browser suite runs on a running clock that starts at E2E_NOW, Tuesday 08/12/2026 10:00 Hanoi
+time (`clock.ShiftedClock`, installed for the process: the dashboard's server thread, the scheduler and the
+watcher read it too), and the warehouse is seeded relative to it. On the real clock, a run that crossed
+midnight failed: dossiers received "five minutes ago" at 23:58 were yesterday's on a page drawn at 00:01,
+and "due later today" ones were overdue by the time the page asked (fresh-clone CI, 23:59 Hanoi). The 1st
+of a month or a Sunday would change what the pages show too. R57_E2E_NOW=<ISO time> picks another start;
+with R57_E2E_WAREHOUSE (an existing warehouse seeded on the real clock) the real clock is kept.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +24,7 @@ from selenium.webdriver.chrome.options import Options
 
 from .browser import ROOT, seed
 
+E2E_NOW = datetime(2026, 12, 8, 10, 0)  # a working Tuesday mid-morning, after every fixed date the tests use
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -35,6 +43,23 @@ def pytest_setup_options():
     # headless Chromium sends Accept-Language: en-US whatever --lang says; the dashboard reads it (after its cookie)
     options.add_argument("--accept-lang=vi-VN,vi")
     return options
+
+
+@pytest.fixture(scope="session", autouse=True)
+def e2e_clock():
+    """The suite's clock (see the module's docstring); the system clock again afterwards."""
+    import clock
+
+    start = os.environ.get("R57_E2E_NOW")
+    if os.environ.get("R57_E2E_WAREHOUSE") and not start:
+        yield None
+        return
+    c = clock.ShiftedClock(datetime.fromisoformat(start) if start else E2E_NOW)
+    clock.install(c)
+    try:
+        yield c
+    finally:
+        clock.install(None)
 
 
 @pytest.fixture(scope="session")

@@ -46,8 +46,8 @@ P1, P2 = "HN-CT-001", "HN-CT-003"
 
 
 def _add_dossiers(settings, path: Path) -> None:
-    """Cửa Nam's own action lists, relative to the real clock: overdue (3 of P1, 2 of P2) and due later today
-    (2 of P1, 1 of P2: 0 working days left, not overdue), and one of Hoàn Kiếm's."""
+    """Cửa Nam's own action lists, relative to the suite's clock (conftest.E2E_NOW): overdue (3 of P1, 2 of
+    P2) and due later today (2 of P1, 1 of P2: 0 working days left, not overdue), and one of Hoàn Kiếm's."""
     from ingest.runner import local_now
 
     now = local_now()
