@@ -97,6 +97,8 @@ class Settings:
     # the version endpoint's own limit per signed-in user (per address when sign-in is off), in place of the default
     poll_rate_limit: str = field(default_factory=lambda: os.environ.get("R57_POLL_RATE_LIMIT") or "240 per minute")
     watch_inbox: bool = field(default_factory=lambda: os.environ.get("R57_WATCH", "1").lower() not in ("0", "false", "no"))
+    # web: a request slower than this is logged with its path (and a callback's outputs); 0 logs every one
+    slow_request_ms: float = field(default_factory=lambda: _env_float("R57_SLOW_REQUEST_MS", 2000))
     ingest_debounce_s: float = field(default_factory=lambda: _env_float("R57_INGEST_DEBOUNCE_MS", 250) / 1000)
     geojson: Path | None = field(default_factory=lambda: _env_path("R57_GEOJSON", None) if os.environ.get("R57_GEOJSON") else None)
     geojson_key: str = field(default_factory=lambda: os.environ.get("R57_GEOJSON_KEY") or "properties.unit_code")

@@ -38,6 +38,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,9 +59,14 @@ def _stats(xs: list[float]) -> str:
     return f"median {statistics.median(xs):5.2f} s   p95 {p95:5.2f} s   min–max {xs[0]:.2f}–{xs[-1]:.2f} s   (n = {len(xs)})"
 
 
+def _hanoi_now() -> datetime:
+    """The server's business clock: the same machine's, in Hanoi (the machine itself may run on UTC)."""
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
+
+
 def _drop(inbox: Path, n: int, tag: str) -> float:
     """Write n dossiers received five minutes ago as `.tag.csv.tmp`, rename it in; returns the rename time."""
-    now = datetime.now()  # the server's clock is the same machine's
+    now = _hanoi_now()
     received = now - timedelta(minutes=5)
     tmp = inbox / f".{tag}.csv.tmp"
     with tmp.open("w", newline="", encoding="utf-8") as fh:
@@ -74,7 +80,7 @@ def _drop(inbox: Path, n: int, tag: str) -> float:
 
 
 def _today_received(base: str) -> float | None:
-    today = datetime.now().date().isoformat()
+    today = _hanoi_now().date().isoformat()
     with urllib.request.urlopen(f"{base}/api/v1/values?kpi=received&grain=day&period={today}", timeout=10) as r:
         items = json.loads(r.read())["items"]
     return items[0]["value"] if items else None
@@ -90,6 +96,39 @@ def _wait(predicate, timeout: float = 60, step: float = 0.05):
     raise TimeoutError(f"not visible within {timeout:.0f} s")
 
 
+class VersionWatch:
+    """When the published version changed: /_r57/version asked every 25 ms from a thread (a breakdown of
+    the figures: inbox → published, then published → on the page)."""
+
+    def __init__(self, base: str) -> None:
+        self.base, self.changes, self.stop = base, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        etag = None
+        while not self.stop.is_set():
+            req = urllib.request.Request(self.base + "/_r57/version", headers={"If-None-Match": etag} if etag else {})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    new = r.headers.get("ETag")
+                    if etag is not None and new != etag:
+                        self.changes.append(time.monotonic())
+                    etag = new
+            except urllib.error.HTTPError as e:
+                if e.code != 304:
+                    raise
+            self.stop.wait(0.025)
+
+    def first_after(self, t0: float) -> float | None:
+        later = [t for t in self.changes if t >= t0]
+        return later[0] if later else None
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
 def api_figures(base: str, inbox: Path, reps: int) -> list[float]:
     out = []
     for i in range(reps):
@@ -101,7 +140,9 @@ def api_figures(base: str, inbox: Path, reps: int) -> list[float]:
     return out
 
 
-def page_figures(base: str, inbox: Path, reps: int) -> list[float]:
+def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None = None
+                 ) -> tuple[list[float], list[float | None]]:
+    """(rename → number on the page, rename → version published or None) per rep."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -110,7 +151,7 @@ def page_figures(base: str, inbox: Path, reps: int) -> list[float]:
         opts.add_argument(a)
     opts.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    out = []
+    out, published = [], []
     try:
         driver.get(base + "/")
 
@@ -131,9 +172,11 @@ def page_figures(base: str, inbox: Path, reps: int) -> list[float]:
             t0 = _drop(inbox, 25, f"page{i:02d}")
             t1 = _wait(lambda b=before: (today() or 0) >= b + 25)
             out.append(t1 - t0)
+            seen = watch.first_after(t0) if watch else None
+            published.append(None if seen is None else seen - t0)
     finally:
         driver.quit()
-    return out
+    return out, published
 
 
 def poll_cost(base: str, pid: int, pollers: int, seconds: float, every: float = 2.0) -> tuple[float, float, int]:
@@ -183,6 +226,8 @@ def main() -> int:
     ap.add_argument("--pollers", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--skip-page", action="store_true")
+    ap.add_argument("--server-log", type=Path, help="keep the server's log here (R57_SLOW_REQUEST_MS=0 to time "
+                                                    "every request)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="r57-fresh-"))
@@ -192,8 +237,9 @@ def main() -> int:
     env = {**os.environ, "R57_AUTH": "off", "R57_DATA_DIR": str(tmp), "R57_RATE_LIMIT": "100000 per minute",
            "R57_POLL_RATE_LIMIT": "100000 per minute"}  # every simulated page shares this one address
     env.pop("R57_NOW", None)
+    log_file = (args.server_log or tmp / "server.log").open("w", encoding="utf-8")
     server = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=log_file, text=True)
     try:
         _wait(lambda: _ok(base), timeout=300, step=0.5)
         inbox = tmp / "inbox" / "dossiers"
@@ -203,8 +249,16 @@ def main() -> int:
         api = api_figures(base, inbox, args.reps)
         print(f"inbox rename -> /api/v1/values   {_stats(api)}")
         if not args.skip_page:
-            page = page_figures(base, inbox, args.reps)
+            watch = VersionWatch(base)
+            try:
+                page, published = page_figures(base, inbox, args.reps, watch)
+            finally:
+                watch.close()
             print(f"inbox rename -> open page        {_stats(page)}")
+            pairs = [(a, b) for a, b in zip(page, published, strict=True) if b is not None]
+            if pairs:
+                print(f"  of which rename -> published    {_stats([b for _, b in pairs])}")
+                print(f"  of which published -> on page  {_stats([a - b for a, b in pairs])}")
         idle, busy, made = poll_cost(base, server.pid, args.pollers, args.seconds)
         print(f"server CPU, no page open          {idle:5.1f} % of one core")
         print(f"server CPU, {args.pollers} idle pages polling {busy:5.1f} % of one core  "
@@ -215,6 +269,7 @@ def main() -> int:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+        log_file.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -19,7 +19,7 @@ from access import web as access_web
 from config import Settings, load_settings
 from presentation.words import localised_column
 
-from . import data, downloads, fmt, ids
+from . import data, downloads, fmt, ids, timing
 from .i18n import COOKIE, DEFAULT_LANG, LANGS, request_lang, t
 
 HERE = Path(__file__).resolve().parent
@@ -431,6 +431,7 @@ def create_app(settings: Settings | None = None, refresh_s: float | None = None)
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.server.config[data.CONTEXT_KEY] = ctx
+    timing.install(app.server, settings.slow_request_ms)  # first: it times the guard and the limiter too
     app.layout = _layout(ctx)
     app.server.after_request(_remember_language)
     access_web.install(app.server, settings, app)  # sign-in, scope, security headers, rate limit (issue 10)

@@ -163,3 +163,33 @@ def test_version_endpoint_needs_a_sign_in(views_warehouse, tmp_path) -> None:
                       app_db=f"sqlite:///{tmp_path / 'app.db'}")
     resp = create_app(s, refresh_s=600).server.test_client().get(VERSION_URL)
     assert resp.status_code == 401 and resp.is_json
+
+
+def test_every_answer_says_how_long_it_took_and_a_slow_one_is_logged_without_its_inputs(
+        views_warehouse, tmp_path, caplog) -> None:
+    """Server-Timing on every answer; past R57_SLOW_REQUEST_MS (0 here: all) a log line with the path and a
+    callback's outputs, never the values it was asked with."""
+    import logging
+
+    from dashboard.app import VERSION_URL, create_app
+
+    s = replace(views_warehouse, slow_request_ms=0)
+    client = create_app(s, refresh_s=600).server.test_client()
+    with caplog.at_level(logging.WARNING, logger="r57.timing"):
+        resp = client.get(VERSION_URL)
+        cb = client.post("/_dash-update-component", json={
+            "output": "shell-version.data", "outputs": {"id": "shell-version", "property": "data"},
+            "inputs": [{"id": "shell-tick", "property": "n_intervals", "value": 1}],
+            "state": [{"id": "shell-version", "property": "data", "value": "secret-state-value"}],
+            "changedPropIds": ["shell-tick.n_intervals"]})
+    assert resp.headers["Server-Timing"].startswith("app;dur=") and cb.headers["Server-Timing"].startswith("app;dur=")
+    float(resp.headers["Server-Timing"].split("=")[1])
+    lines = [r.getMessage() for r in caplog.records if r.name == "r57.timing"]
+    assert any(VERSION_URL in m for m in lines), lines
+    assert any("/_dash-update-component" in m and "shell-version.data" in m for m in lines), lines
+    assert not any("secret-state-value" in m for m in lines)
+    quiet = create_app(replace(views_warehouse, slow_request_ms=60_000), refresh_s=600).server.test_client()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="r57.timing"):
+        assert "Server-Timing" in quiet.get(VERSION_URL).headers
+    assert not [r for r in caplog.records if r.name == "r57.timing"]
