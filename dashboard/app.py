@@ -19,8 +19,9 @@ from access import web as access_web
 from config import Settings, load_settings
 from presentation.words import localised_column
 
-from . import data, downloads, fmt, ids, timing
+from . import data, downloads, fmt, ids, timing, version
 from .i18n import COOKIE, DEFAULT_LANG, LANGS, request_lang, t
+from .version import POLL_JS, VERSION_URL  # noqa: F401  (VERSION_URL: imported from here by tests)
 
 HERE = Path(__file__).resolve().parent
 
@@ -326,46 +327,6 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
     downloads.register_images(app)  # a chart item: the figure on screen, made into a file on the server
 
 
-VERSION_URL = "/_r57/version"
-# the page's poll: ask for the version with the last ETag; a 304 (nothing new) or any failure changes nothing
-POLL_JS = """async function(_n, old) {
-  const st = window.r57poll = window.r57poll || {etag: null};
-  try {
-    const resp = await fetch("__VERSION_URL__", {credentials: "same-origin", cache: "no-store",
-                                    headers: st.etag ? {"If-None-Match": st.etag} : {}});
-    if (resp.status !== 200) { return window.dash_clientside.no_update; }
-    st.etag = resp.headers.get("ETag");
-    const body = await resp.json();
-    return body.version && body.version !== old ? body.version : window.dash_clientside.no_update;
-  } catch (e) { return window.dash_clientside.no_update; }
-}""".replace("__VERSION_URL__", VERSION_URL)
-
-
-def _register_version(server, ctx: data.Context) -> None:
-    """GET /_r57/version: the data version pages depend on (the snapshot and the hour), as JSON with an
-    ETag; If-None-Match equal to it gets a bodiless 304. Reads one small file (the CURRENT pointer) when
-    nothing changed, never a table. Signed in like every page; its own rate limit (a page asks every poll_s),
-    in place of the default one."""
-    import flask
-
-    def version_view():
-        v = data.published_version(ctx.reader, data.local_now())
-        etag = f'"{v or "none"}"'
-        if flask.request.headers.get("If-None-Match") == etag:
-            resp = flask.Response(status=304)
-        else:
-            resp = flask.jsonify({"version": v})
-        resp.headers["ETag"] = etag
-        resp.headers["Cache-Control"] = "no-cache"
-        return resp
-
-    limiter = server.config.get("R57_LIMITER")
-    if limiter is not None:  # 2 s polls from a few tabs behind one address; still bounded
-        version_view = limiter.limit(ctx.settings.poll_rate_limit)(version_view)
-    server.add_url_rule(VERSION_URL, "r57_version", version_view, methods=["GET"])
-
-
-
 def _register_report_files(server, settings: Settings) -> None:
     """GET /reports/files/<name>: a PDF or Excel report from settings.reports_dir, nothing else (views.reports.file_path
     refuses path parts, '..', hidden files and anything resolving outside the folder)."""
@@ -437,7 +398,7 @@ def create_app(settings: Settings | None = None, refresh_s: float | None = None)
     access_web.install(app.server, settings, app)  # sign-in, scope, security headers, rate limit (issue 10)
     _register_shell_callbacks(app, ctx)
     _register_report_files(app.server, settings)  # a Flask route: before warm_up (no set-up after the first request)
-    _register_version(app.server, ctx)
+    version.register(app, ctx)  # the version endpoint and its 304 fast path in front of Flask (issue 15)
     return app
 
 

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
-from threading import Lock
+from threading import Event, Lock
 
 import duckdb
 import pandas as pd
@@ -230,24 +230,49 @@ def procedure_names(lang: str) -> dict[str, str]:
 # --- a small memo for results that only change with the snapshot ----------------------------------
 
 class Memo:
-    """Bounded, thread-safe results keyed by everything they depend on (the snapshot included).
+    """Bounded, thread-safe results keyed by everything they depend on (the snapshot, or the data version).
 
-    Keys hold the snapshot path, so a new snapshot is a new key and nothing stale is served; no
-    user's choice changes another user's result, it only fills the memo sooner (cachetools' LRU).
+    Keys hold the snapshot path (or a data version), so new data is a new key and nothing stale is
+    served; no user's choice changes another user's result, it only fills the memo sooner (cachetools'
+    LRU). Single flight: when a new snapshot lands, every open page asks at once; the first caller of a
+    key computes it and the others wait for that result instead of computing it again (a failure is not
+    shared: each waiter then tries itself).
     """
 
     def __init__(self, size: int = 256) -> None:
         self.items: LRUCache = LRUCache(maxsize=size)
         self.lock = Lock()
+        self.flights: dict[tuple, Event] = {}
+        self.computed = 0  # how many computations ran (tests, the freshness bench)
 
     def get(self, key: tuple, compute: Callable[[], object]):
         with self.lock:
             if key in self.items:
                 return self.items[key]
-        value = compute()
+            flight = self.flights.get(key)
+            owner = flight is None
+            if owner:
+                flight = self.flights[key] = Event()
+        if not owner:
+            flight.wait(timeout=120)
+            with self.lock:
+                if key in self.items:
+                    return self.items[key]
+            return compute()  # the first caller failed (or took too long): compute on this thread
+        try:
+            value = compute()
+            with self.lock:
+                self.items[key] = value
+                self.computed += 1
+            return value
+        finally:
+            with self.lock:
+                self.flights.pop(key, None)
+            flight.set()
+
+    def has(self, key: tuple) -> bool:
         with self.lock:
-            self.items[key] = value
-        return value
+            return key in self.items
 
 
 MEMO = Memo()
@@ -264,3 +289,16 @@ def memo(name: str, compute: Callable[[], object], *parts, per: str = "%Y-%m-%dT
     if snap is None:
         return compute()
     return MEMO.get((name, snap.name, local_now().strftime(per), scope_key(), *parts), compute)
+
+
+def memo_past(name: str, con, before: date, compute: Callable[[], object], *parts, per: str = "%Y-%m"):
+    """As `memo`, for figures that depend only on data of periods ending before `before` (complete months,
+    a standing as of the 1st): keyed by `metrics.data_version(con, before)` instead of the snapshot, so
+    a new snapshot of today's dossiers reuses them; by snapshot when the aggregates cannot tell."""
+    from metrics import data_version
+
+    version = data_version(con, before)
+    if version is None:
+        return memo(name, compute, *parts, per=per)
+    return MEMO.get((name, "data:" + version, before.isoformat(), local_now().strftime(per), scope_key(), *parts),
+                    compute)

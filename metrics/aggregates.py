@@ -166,6 +166,26 @@ def slow_path_reason(state: AggState | None, now: datetime) -> str | None:
     return None
 
 
+def data_version(con: duckdb.DuckDBPyConnection, before: date) -> str | None:
+    """An id that changes whenever a refresh may have changed any KPI value of a period ending before
+    `before`, or any indicator: the key for a memo of past figures that outlives snapshots, so an ingest
+    of today's dossiers keeps last month's figures (and "as of the 1st" standings) computed. None when the
+    aggregates are missing or stale (no change log to trust): the caller keys by snapshot then.
+
+    It holds the definitions' version and the aggregates' base (new at every full rebuild: definitions,
+    catalogue), the last refresh that dirtied a day before `before` (AggState.dirty_log), and the last
+    indicator load that changed rows (indicators are not in the aggregates' log)."""
+    state = read_state(con)
+    if state is None or not state.fresh:
+        return None
+    past = state.version_before(before)
+    if past is None:
+        return None
+    indicators = con.execute("SELECT coalesce(max(run_id), 0) FROM ingest_runs WHERE source = 'indicators' "
+                             "AND (inserted > 0 OR updated > 0)").fetchone()[0]
+    return f"{state.version}:{past}:i{indicators}"
+
+
 def query_path(con: duckdb.DuckDBPyConnection, now: datetime) -> str | None:
     """For the data-health page: why queries are slow right now, or None."""
     return slow_path_reason(read_state(con), now)

@@ -193,3 +193,61 @@ def test_every_answer_says_how_long_it_took_and_a_slow_one_is_logged_without_its
     with caplog.at_level(logging.WARNING, logger="r57.timing"):
         assert "Server-Timing" in quiet.get(VERSION_URL).headers
     assert not [r for r in caplog.records if r.name == "r57.timing"]
+
+
+def _fast(app):
+    return app.server.config["R57_VERSION_FAST_PATH"]
+
+
+def test_an_unchanged_version_is_answered_in_front_of_flask(views_warehouse, tmp_path) -> None:
+    """Sign-in off: the first poll and a new version go through Flask (Server-Timing says so); the 304s between
+    are answered by the fast path (no Flask hooks ran: no Server-Timing), and a new snapshot is never hidden."""
+    import shutil
+
+    from dashboard.app import VERSION_URL, create_app
+    from warehouse.db import open_writer, publish_snapshot
+
+    s = replace(views_warehouse, data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb")
+    shutil.copy(views_warehouse.warehouse, s.warehouse)
+    con = open_writer(s)
+    publish_snapshot(con, s)
+    app = create_app(s, refresh_s=600)
+    client = app.server.test_client()
+    first = client.get(VERSION_URL)
+    assert first.status_code == 200 and "Server-Timing" in first.headers and _fast(app).served == 0
+    etag = first.headers["ETag"]
+    for n in range(1, 4):
+        again = client.get(VERSION_URL, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+        assert "Server-Timing" not in again.headers and _fast(app).served == n
+    assert client.get(VERSION_URL, headers={"If-None-Match": '"someone-elses"'}).status_code == 200
+    publish_snapshot(con, s)
+    con.close()
+    new = client.get(VERSION_URL, headers={"If-None-Match": etag})
+    assert new.status_code == 200 and new.headers["ETag"] != etag and _fast(app).served == 3
+
+
+def test_the_fast_path_with_sign_in_serves_only_a_session_the_guard_let_through(views_warehouse, tmp_path) -> None:
+    """Sign-in on: a poll with the current ETag but no session, a forged session or a bearer token goes
+    through the guard (401); a signed-in page's first poll goes through Flask, its next ones are fast 304s."""
+    from config import load_settings
+    from dashboard.app import VERSION_URL
+
+    from .web_client import signed_in, web_with_accounts
+
+    s = load_settings(data_dir=tmp_path, warehouse=views_warehouse.warehouse, auth="on",
+                      app_db=f"sqlite:///{tmp_path / 'app.db'}", rate_limit="100000 per minute")
+    app = web_with_accounts(s)
+    page = signed_in(app, "leader")
+    first = page.get(VERSION_URL)
+    assert first.status_code == 200, first.status_code
+    etag = first.headers["ETag"]
+    again = page.get(VERSION_URL, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and _fast(app).served == 1
+    nobody = app.server.test_client()
+    assert nobody.get(VERSION_URL, headers={"If-None-Match": etag}).status_code == 401
+    nobody.set_cookie("r57_session", "forged-session-value")
+    assert nobody.get(VERSION_URL, headers={"If-None-Match": etag}).status_code == 401
+    bearer = app.server.test_client().get(VERSION_URL, headers={"If-None-Match": etag,
+                                                                "Authorization": "Bearer not-a-token"})
+    assert bearer.status_code == 401 and _fast(app).served == 1

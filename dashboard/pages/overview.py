@@ -9,6 +9,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from metrics.periods import Grain, last_complete, period_at
+
 from .. import data, downloads, ids
 from ..callbacks import render
 from ..components import section
@@ -79,8 +81,9 @@ def cards(lang, _version):
     now = data.local_now()
 
     def build(con):
-        # complete months only: they change with the snapshot and the month, not with the minute
-        hist = data.memo("overview.series", lambda: view.series(con, data.r57_codes(), now=now), per="%Y-%m")
+        # complete months only: they change with the data of those months and the month, not with the minute
+        hist = data.memo_past("overview.series", con, period_at(now.date(), Grain.MONTH).start,
+                              lambda: view.series(con, data.r57_codes(), now=now))
         rows = _targets(con, now)
         return view.cards(con, lang, now=now, rows=rows, hist=hist), view.targets_table(rows, lang).to_store()
 
@@ -94,8 +97,9 @@ def changes(lang, _version):
 
     def build(con):
         rows = _targets(con, now)
-        # a month ago's standing only changes with the snapshot and the month
-        earlier = data.memo("overview.earlier", lambda: view.earlier_rows(con, now=now), per="%Y-%m")
+        # the standing as of the last complete month's first day: only data before that day changes it
+        earlier = data.memo_past("overview.earlier", con, last_complete(now).start,
+                                 lambda: view.earlier_rows(con, now=now))
         return view.changes(con, lang, now=now, rows_now=rows, earlier=earlier)
 
     return render(lang, build, lambda state: None)
