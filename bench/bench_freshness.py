@@ -151,7 +151,7 @@ def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None =
         opts.add_argument(a)
     opts.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    out, published = [], []
+    out, published, steps = [], [], []
     try:
         driver.get(base + "/")
 
@@ -166,17 +166,67 @@ def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None =
             return int(txt) if txt.isdigit() else None
 
         _wait(lambda: today() is not None, timeout=120)
+        driver.execute_script("performance.setResourceTimingBufferSize(20000)")
         for i in range(reps):
             time.sleep(2.5)
             before = today() or 0
+            driver.execute_script(OBSERVE_JS)
+            epoch0 = time.time()
             t0 = _drop(inbox, 25, f"page{i:02d}")
             t1 = _wait(lambda b=before: (today() or 0) >= b + 25)
             out.append(t1 - t0)
+            steps.append(_browser_steps(driver, epoch0, time.time() - (time.monotonic() - t1)))
             seen = watch.first_after(t0) if watch else None
             published.append(None if seen is None else seen - t0)
     finally:
         driver.quit()
+    for i, st in enumerate(steps):
+        print(f"  rep {i}: " + "  ".join(f"{k} {v:.2f} s" for k, v in st.items()))
     return out, published
+
+
+# in the page: when #ov-today's text changes (a MutationObserver: the moment the DOM has it, not when
+# WebDriver next looks), and the main thread's long tasks (over 50 ms) since the rename
+OBSERVE_JS = """
+performance.clearResourceTimings();
+window.r57t = {changed: null, long: []};
+const box = document.querySelector('.page-overview') || document.body;
+const first = document.querySelector('#ov-today'), was = first ? first.textContent : null;
+if (window.r57obs) { window.r57obs.disconnect(); }
+window.r57obs = new MutationObserver(() => {
+  const e = document.querySelector('#ov-today');
+  if (window.r57t.changed === null && e && e.textContent !== was) { window.r57t.changed = Date.now(); }
+});
+window.r57obs.observe(box, {subtree: true, childList: true, characterData: true});
+if (!window.r57lt) {
+  window.r57lt = new PerformanceObserver(list => { for (const e of list.getEntries()) {
+    (window.r57t.long).push([performance.timeOrigin + e.startTime, e.duration]); } });
+  window.r57lt.observe({type: 'longtask'});
+}
+"""
+
+
+def _browser_steps(driver, epoch0: float, seen: float) -> dict[str, float]:
+    """Where the time went in the browser (Resource Timing), in seconds after the rename: the poll that got
+    the new version (its answer), the page's callbacks (first asked, last answered), the figure seen."""
+    entries = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => [e.name, performance.timeOrigin + e.startTime, "
+        "performance.timeOrigin + e.responseEnd, e.responseStatus || 0])")
+    out: dict[str, float] = {}
+    polls = [e for e in entries if "/_r57/version" in e[0] and e[3] == 200 and e[1] / 1000 >= epoch0]
+    if polls:
+        out["poll 200 answered"] = polls[0][2] / 1000 - epoch0
+        after = [e for e in entries if "/_dash-update-component" in e[0] and e[1] >= polls[0][2]]
+        if after:
+            out["callbacks asked"] = min(e[1] for e in after) / 1000 - epoch0
+            out["last answered"] = max(e[2] for e in after) / 1000 - epoch0
+    t = driver.execute_script("return window.r57t")
+    if t and t.get("changed"):
+        out["in the DOM"] = t["changed"] / 1000 - epoch0
+    if t:
+        out["long tasks"] = sum(d for _, d in t.get("long", [])) / 1000
+    out["seen"] = seen - epoch0
+    return out
 
 
 def poll_cost(base: str, pid: int, pollers: int, seconds: float, every: float = 2.0) -> tuple[float, float, int]:

@@ -40,6 +40,11 @@ OV_COMPARE = "ov-compare"            # statuses and rates: the last complete mon
 OV_DOWNLOAD = "ov-download"          # dcc.Download of the page's tables
 OV_WORKLOAD = "ov-workload"   # issue 12: the one-stop overload line
 
+
+def shown(output_id: str) -> str:
+    """The dcc.Store holding the fingerprint of what a callback last drew into `output_id` (callbacks.redraw)."""
+    return f"{output_id}-shown"
+
 # --- wards ----------------------------------------------------------------------------------------
 WD_TITLE = "wd-title"
 WD_PERIOD = "wd-period"

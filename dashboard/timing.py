@@ -27,7 +27,8 @@ def install(server: flask.Flask, slow_ms: float) -> None:
         ms = (time.perf_counter() - t0) * 1000
         resp.headers["Server-Timing"] = f"app;dur={ms:.1f}"
         if ms >= slow_ms:
-            log.warning("request %s %s took %.0f ms%s", flask.request.method, flask.request.path, ms, _outputs())
+            log.warning("request %s %s took %.0f ms, %s bytes%s", flask.request.method, flask.request.path, ms,
+                        resp.content_length if resp.content_length is not None else "?", _outputs())
         return resp
 
     server.before_request(start)

@@ -276,9 +276,9 @@ def test_callbacks_use_the_injected_clock(settings, con, monkeypatch) -> None:
     app.server.test_client().get("/")
     page = sys.modules["dashboard.pages.overview"]
     with app.server.test_request_context("/"):
-        cells, targets = page.cards("vi", None)
+        cells, targets, _ = page.cards("vi", None)  # and the fingerprint of what was drawn
         title, *_ = page.ranking("vi", None, "on_time_rate", "rank")
-        changes = page.changes("vi", None)
+        changes, _ = page.changes("vi", None)
         grid, *_ = sys.modules["dashboard.pages.wards"].fill("vi", None, None, "all", "", {})
     rows = overview.target_rows(con, now=AT_8)
     assert [c.children.children.className for c in cells] == [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+import dash
 import pytest
 from dash import dcc, html
 
@@ -311,13 +312,19 @@ def at_now(monkeypatch):
 
 def test_overview_callbacks(app, at_now) -> None:
     with app.server.test_request_context("/"):
-        cards, targets = _page("overview").cards("en", None)
+        cards, targets, shown = _page("overview").cards("en", None)
         assert len(cards) == len(surfaces.codes("overview")) and all(c.children.href for c in cards)
         assert _page("overview").changes("en", None) is not None
         assert [r["kpi"] for r in targets["rows"]] == data.r57_codes()
-        title, body, state, ranking = _page("overview").ranking("vi", None, "satisfaction", "rank")
+        title, body, state, ranking, drawn = _page("overview").ranking("vi", None, "satisfaction", "rank")
         assert ranking["key"] == "xep-hang" and ranking["rows"]  # at NOW the month holds ratings
         assert state == {"kpi": "satisfaction", "view": None}
+        # what the page already shows is not sent again (issue 15): the same fingerprint -> nothing at all
+        assert _page("overview").cards("en", None, shown) == (dash.no_update,) * 3
+        again = _page("overview").ranking("vi", None, "satisfaction", "rank", drawn)
+        assert again == (dash.no_update,) * 5
+        other = _page("overview").cards("vi", None, shown)  # another language: drawn again
+        assert other[0] is not dash.no_update and other[2] != shown
 
 
 def test_wards_callbacks(app, at_now) -> None:
@@ -399,5 +406,5 @@ def test_before_the_first_snapshot_pages_say_why(tmp_path) -> None:
     app = create_app(empty)
     assert app.server.test_client().get("/").status_code == 200
     with app.server.test_request_context("/"):
-        cards = _page("overview").cards("vi", None)
+        cards, *_ = _page("overview").cards("vi", None)
     assert "Chưa có dữ liệu" in text(cards) and "python app.py demo" in text(cards)

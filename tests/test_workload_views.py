@@ -89,10 +89,10 @@ def test_flag_in_the_wards_grid(views_con, judged):
 def test_overview_line_counts_the_overloaded_units_and_links_to_the_ranking(app, judged):
     n = int(judged["overloaded"].sum())
     with app.server.test_request_context("/"), clock.use(clock.FixedClock(NOW)):
-        line = _page("overview").workload_line("vi", None)
+        line, _ = _page("overview").workload_line("vi", None)
         assert " ".join(text(line).split()) == f"Đơn vị quá tải ở bộ phận một cửa (02/2026): {n}"
         assert [c.href for c in walk(line) if hasattr(c, "href")] == ["/?kpi=workload_vs_median"]
-        _, body, state, ranking = _page("overview").ranking("vi", None, "workload_vs_median", "rank")
+        _, body, state, ranking, _ = _page("overview").ranking("vi", None, "workload_vs_median", "rank")
     assert state["kpi"] == "workload_vs_median"
     ranked = [r for r in ranking["rows"] if r.get("value") is not None]
     assert len(ranked) >= 100

@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, dcc, html
 from metrics.periods import Grain, last_complete, period_at
 
 from .. import data, downloads, ids
-from ..callbacks import render
+from ..callbacks import redraw, render
 from ..components import section
 from ..i18n import lang_of, request_lang, t
 from ..views import overview as view
@@ -50,6 +50,7 @@ def layout(kpi: str | None = None, **query):
                             html.Div(id=ids.OV_CHANGES), class_name="panel-changes"), xl=4),
         ], className="g-3 overview-bottom"),
         dcc.Store(id={"type": ids.URL_STATE, "page": "overview"}),
+        *[dcc.Store(id=ids.shown(part)) for part in (ids.OV_CARDS, ids.OV_CHANGES, ids.OV_RANK, ids.OV_WORKLOAD)],
         dcc.Store(id=downloads.store_id(PAGE, "targets")),
         dcc.Store(id=downloads.store_id(PAGE, "ranking")),
         dcc.Download(id=ids.OV_DOWNLOAD),
@@ -75,8 +76,9 @@ def _targets(con, now):
 
 
 @callback(Output(ids.OV_CARDS, "children"), Output(downloads.store_id(PAGE, "targets"), "data"),
-          Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
-def cards(lang, _version):
+          Output(ids.shown(ids.OV_CARDS), "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), State(ids.shown(ids.OV_CARDS), "data"))
+def cards(lang, _version, shown=None):
     lang = lang_of(lang)
     now = data.local_now()
 
@@ -87,11 +89,12 @@ def cards(lang, _version):
         rows = _targets(con, now)
         return view.cards(con, lang, now=now, rows=rows, hist=hist), view.targets_table(rows, lang).to_store()
 
-    return render(lang, build, lambda s: (s, None))
+    return redraw(render(lang, build, lambda s: (s, None)), shown)
 
 
-@callback(Output(ids.OV_CHANGES, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
-def changes(lang, _version):
+@callback(Output(ids.OV_CHANGES, "children"), Output(ids.shown(ids.OV_CHANGES), "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), State(ids.shown(ids.OV_CHANGES), "data"))
+def changes(lang, _version, shown=None):
     lang = lang_of(lang)
     now = data.local_now()
 
@@ -102,14 +105,15 @@ def changes(lang, _version):
                                  lambda: view.earlier_rows(con, now=now))
         return view.changes(con, lang, now=now, rows_now=rows, earlier=earlier)
 
-    return render(lang, build, lambda state: None)
+    return redraw((render(lang, build, lambda state: None),), shown)
 
 
 @callback(Output(ids.OV_RANK_TITLE, "children"), Output(ids.OV_RANK, "children"),
           Output({"type": ids.URL_STATE, "page": "overview"}, "data"), Output(downloads.store_id(PAGE, "ranking"), "data"),
+          Output(ids.shown(ids.OV_RANK), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.OV_RANK_KPI, "value"),
-          Input(ids.OV_RANK_VIEW, "value"))
-def ranking(lang, _version, kpi, mode):
+          Input(ids.OV_RANK_VIEW, "value"), State(ids.shown(ids.OV_RANK), "data"))
+def ranking(lang, _version, kpi, mode, shown=None):
     lang = lang_of(lang)
     ctx = data.context()
     now = data.local_now()
@@ -123,7 +127,7 @@ def ranking(lang, _version, kpi, mode):
                                    geojson_key=ctx.geojson_key, frame=frame)
         return title, body, state, view.ranking_table(frame, code, lang).to_store()
 
-    return render(lang, build, lambda s: ("", s, state, None))
+    return redraw(render(lang, build, lambda s: ("", s, state, None)), shown)
 
 
 @callback(Output(ids.OV_DOWNLOAD, "data"), Input(downloads.items(PAGE), "n_clicks"), State(ids.LANG, "data"),
@@ -134,9 +138,10 @@ def download(_clicks, lang, _stores):
     return downloads.respond(lang, lambda which: downloads.stored(which["table"]))
 
 
-@callback(Output(ids.OV_WORKLOAD, "children"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"))
-def workload_line(lang, _version):
+@callback(Output(ids.OV_WORKLOAD, "children"), Output(ids.shown(ids.OV_WORKLOAD), "data"),
+          Input(ids.LANG, "data"), Input(ids.VERSION, "data"), State(ids.shown(ids.OV_WORKLOAD), "data"))
+def workload_line(lang, _version, shown=None):
     """Issue 12: how many units are overloaded at the one-stop office, linking to the ranking by workload."""
     lang = lang_of(lang)
     now = data.local_now()
-    return render(lang, lambda con: workload_view.overview_line(con, lang, now=now), lambda s: s)
+    return redraw((render(lang, lambda con: workload_view.overview_line(con, lang, now=now), lambda s: s),), shown)
