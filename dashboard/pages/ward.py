@@ -15,7 +15,7 @@ from access import web as access_web
 from presentation import surfaces
 
 from .. import data, downloads, ids
-from ..callbacks import render
+from ..callbacks import redraw, render
 from ..components import (
     GRAPH_CONFIG,
     PLAIN_CONFIG,
@@ -93,6 +93,7 @@ def layout(unit: str | None = None, period: str | None = None, trend: str | None
         dcc.Store(id=downloads.store_id(PAGE, "index")),
         dcc.Download(id=ids.WU_DOWNLOAD),
         dcc.Store(id={"type": ids.URL_STATE, "page": "ward"}),
+        *[dcc.Store(id=ids.shown(part)) for part in (ids.WU_TITLE, ids.WU_DUE_GRID, ids.WU_KPIS, ids.WU_TREND)],
     ], className="page page-ward")
 
 
@@ -119,10 +120,10 @@ def words(lang):
 @callback(Output(ids.WU_TITLE, "children"), Output("wu-pick", "children"), Output("wu-body", "style"),
           Output(ids.WU_INDEX, "figure"), Output("wu-index-table", "children"),
           Output("wu-index-total", "children"), Output(ids.WU_CHANNELS, "figure"), Output(ids.WU_PROCS, "rowData"),
-          Output(downloads.store_id(PAGE, "index"), "data"),
+          Output(downloads.store_id(PAGE, "index"), "data"), Output(ids.shown(ids.WU_TITLE), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
-          Input(ids.WU_PERIOD, "value"))
-def fill(lang, _version, unit, period):
+          Input(ids.WU_PERIOD, "value"), State(ids.shown(ids.WU_TITLE), "data"))
+def fill(lang, _version, unit, period, shown=None):
     lang = lang_of(lang)
     hidden = {"display": "none"}
     now = data.local_now()
@@ -146,7 +147,7 @@ def fill(lang, _version, unit, period):
                 view.channel_figure(con, unit, lang, period, now=now), view.procedures(con, unit, lang, period, now=now),
                 index_table.to_store())
 
-    return render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], None))
+    return redraw(render(lang, build, lambda s: (t("nav_ward", lang), s, hidden, {}, None, "", {}, [], None)), shown)
 
 
 def _action_lists(lang: str, procedure: str | None = None) -> html.Div:
@@ -185,19 +186,19 @@ def _action_lists(lang: str, procedure: str | None = None) -> html.Div:
 @callback(Output(ids.WU_DUE_GRID, "rowData"), Output(ids.WU_DUE_TITLE, "children"), Output(ids.WU_DUE_NOTE, "children"),
           Output(ids.WU_OVERDUE_GRID, "rowData"), Output(ids.WU_OVERDUE_TITLE, "children"),
           Output(ids.WU_OVERDUE_NOTE, "children"), Output(ids.WU_PROC_FILTER, "options"),
-          Output(ids.WU_PROC_CLEAR, "disabled"),
+          Output(ids.WU_PROC_CLEAR, "disabled"), Output(ids.shown(ids.WU_DUE_GRID), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
-          Input(ids.WU_PROC_FILTER, "value"))
-def actions(lang, _version, unit, procedure):
+          Input(ids.WU_PROC_FILTER, "value"), State(ids.shown(ids.WU_DUE_GRID), "data"))
+def actions(lang, _version, unit, procedure, shown=None):
     """The due-soon and overdue lists of the unit, both narrowed to `procedure` when one is chosen."""
     lang = lang_of(lang)
     procedure = procedure if isinstance(procedure, str) and procedure in data.procedure_names(lang) else None
     empty = ([], "", "", [], "", "", [], True)
     if not unit or not data.sees(unit):  # the page says why (fill); nothing of another unit here
-        return empty
+        return redraw(empty, shown)
     if not data.viewer().may(access_roles.DOSSIER_LISTS):
-        return [], t("wu_due_short", lang), t("dossier_lists_no_right", lang), [], t("wu_overdue_short", lang), \
-            t("dossier_lists_no_right", lang), [], True
+        return redraw(([], t("wu_due_short", lang), t("dossier_lists_no_right", lang), [], t("wu_overdue_short", lang),
+                       t("dossier_lists_no_right", lang), [], True), shown)
     now = data.local_now()
 
     def build(con):
@@ -219,7 +220,7 @@ def actions(lang, _version, unit, procedure):
         over_title, over_note = words(a["overdue"], a["n_overdue"], a["n_overdue_all"], "wu_overdue", "wu_overdue_none")
         return a["due"], due_title, due_note, a["overdue"], over_title, over_note, a["options"], procedure is None
 
-    return render(lang, build, lambda s: ([], "", s, [], "", "", [], True))
+    return redraw(render(lang, build, lambda s: ([], "", s, [], "", "", [], True)), shown)
 
 
 @callback(Output(ids.WU_PROC_FILTER, "value"), Input(ids.WU_PROCS, "cellClicked"), Input(ids.WU_PROC_CLEAR, "n_clicks"),
@@ -258,12 +259,13 @@ def download(_clicks, lang, _stores, overdue_shown, overdue_rows, procs_shown, p
 
 
 @callback(Output(ids.WU_KPIS, "children"), Output(downloads.store_id(PAGE, "kpis"), "data"),
+          Output(ids.shown(ids.WU_KPIS), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
-          Input(ids.WU_PERIOD, "value"))
-def kpis(lang, _version, unit, period):
+          Input(ids.WU_PERIOD, "value"), State(ids.shown(ids.WU_KPIS), "data"))
+def kpis(lang, _version, unit, period, shown=None):
     lang = lang_of(lang)
     if not unit or not data.sees(unit):
-        return None, None
+        return redraw((None, None), shown)
     now = data.local_now()
 
     def build(con):
@@ -272,17 +274,18 @@ def kpis(lang, _version, unit, period):
         table = html.Div([workload_view.ward_flag(con, unit, lang, period, now=now), table])  # issue 12
         return table, download.to_store()
 
-    return render(lang, build, lambda s: (s, None))
+    return redraw(render(lang, build, lambda s: (s, None)), shown)
 
 
-@callback(Output(ids.WU_TREND, "figure"), Input(ids.LANG, "data"), Input(ids.VERSION, "data"),
-          Input(ids.WU_UNIT, "value"), Input(ids.WU_TREND_KPI, "value"), Input(ids.WU_PERIOD, "value"))
-def trend(lang, _version, unit, kpi, period):
+@callback(Output(ids.WU_TREND, "figure"), Output(ids.shown(ids.WU_TREND), "data"), Input(ids.LANG, "data"),
+          Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"), Input(ids.WU_TREND_KPI, "value"),
+          Input(ids.WU_PERIOD, "value"), State(ids.shown(ids.WU_TREND), "data"))
+def trend(lang, _version, unit, kpi, period, shown=None):
     lang = lang_of(lang)
     if not unit or not data.sees(unit):
-        return {}
+        return redraw(({},), shown)
     now = data.local_now()
-    return render(lang, lambda con: view.trend_figure(con, unit, kpi, lang, now=now), lambda s: {})
+    return redraw((render(lang, lambda con: view.trend_figure(con, unit, kpi, lang, now=now), lambda s: {}),), shown)
 
 
 @callback(Output({"type": ids.URL_STATE, "page": "ward"}, "data"), Input(ids.WU_UNIT, "value"),
