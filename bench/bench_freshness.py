@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.client
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -245,18 +247,25 @@ def poll_cost(base: str, pid: int, pollers: int, seconds: float, every: float = 
     stop = threading.Event()
     made = [0]
 
+    host, port = base.removeprefix("http://").split(":")
+
     def page() -> None:
-        etag = None
+        """One open page: a kept-alive connection, as a browser holds to its server (HTTP/1.1)."""
+        etag, conn = None, http.client.HTTPConnection(host, int(port), timeout=10)
         while not stop.is_set():
-            req = urllib.request.Request(base + "/_r57/version", headers={"If-None-Match": etag} if etag else {})
             try:
-                with urllib.request.urlopen(req, timeout=10) as r:
-                    etag = r.headers.get("ETag")
-            except urllib.error.HTTPError as e:  # 304 raises in urllib
-                if e.code != 304:
-                    raise
+                conn.request("GET", "/_r57/version", headers={"If-None-Match": etag} if etag else {})
+                r = conn.getresponse()
+                r.read()
+                if r.status not in (200, 304):
+                    raise RuntimeError(f"version endpoint answered {r.status}")
+                etag = r.getheader("ETag") or etag
+            except (ConnectionError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=10)
             made[0] += 1
             stop.wait(every)
+        conn.close()
 
     threads = [threading.Thread(target=page, daemon=True) for _ in range(pollers)]
     for th in threads:
@@ -276,6 +285,11 @@ def main() -> int:
     ap.add_argument("--pollers", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--skip-page", action="store_true")
+    ap.add_argument("--load-users", type=int, default=0, help="users replaying overview visits meanwhile "
+                                                               "(bench_load.user: page, layout, callbacks, API)")
+    ap.add_argument("--think", type=float, default=5.0, help="mean seconds a load user reads between visits")
+    ap.add_argument("--poll", type=float, default=None, help="the pages' poll interval in seconds (R57_POLL_S; "
+                                                             "default: the server's default)")
     ap.add_argument("--server-log", type=Path, help="keep the server's log here (R57_SLOW_REQUEST_MS=0 to time "
                                                     "every request)")
     args = ap.parse_args()
@@ -287,6 +301,8 @@ def main() -> int:
     env = {**os.environ, "R57_AUTH": "off", "R57_DATA_DIR": str(tmp), "R57_RATE_LIMIT": "100000 per minute",
            "R57_POLL_RATE_LIMIT": "100000 per minute"}  # every simulated page shares this one address
     env.pop("R57_NOW", None)
+    if args.poll is not None:
+        env["R57_POLL_S"] = str(args.poll)
     log_file = (args.server_log or tmp / "server.log").open("w", encoding="utf-8")
     server = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=log_file, text=True)
@@ -296,6 +312,7 @@ def main() -> int:
         inbox.mkdir(parents=True, exist_ok=True)
         time.sleep(5)  # the start-up tick and first publication are over
         print(f"server pid {server.pid} on {base}; warehouse copy {tmp}")
+        load = _start_load(base, args.load_users, args.think)
         api = api_figures(base, inbox, args.reps)
         print(f"inbox rename -> /api/v1/values   {_stats(api)}")
         if not args.skip_page:
@@ -309,9 +326,12 @@ def main() -> int:
             if pairs:
                 print(f"  of which rename -> published    {_stats([b for _, b in pairs])}")
                 print(f"  of which published -> on page  {_stats([a - b for a, b in pairs])}")
-        idle, busy, made = poll_cost(base, server.pid, args.pollers, args.seconds)
+        if load is not None:
+            load.stop()
+        every = args.poll if args.poll is not None else _server_poll_s()
+        idle, busy, made = poll_cost(base, server.pid, args.pollers, args.seconds, every=every)
         print(f"server CPU, no page open          {idle:5.1f} % of one core")
-        print(f"server CPU, {args.pollers} idle pages polling {busy:5.1f} % of one core  "
+        print(f"server CPU, {args.pollers} idle pages polling every {every:g} s {busy:5.1f} % of one core  "
               f"(+{busy - idle:.1f} %; {made} version requests in {args.seconds:.0f} s)")
     finally:
         server.terminate()
@@ -322,6 +342,48 @@ def main() -> int:
         log_file.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+class _Load:
+    """`users` threads replaying overview visits (bench_load.user) until stopped; latencies kept."""
+
+    def __init__(self, base: str, users: int, think: float) -> None:
+        import bench_load
+
+        self.lat, self.errors, self.lock = defaultdict(list), [], threading.Lock()
+        payloads = bench_load.overview_callbacks(base)
+        self.stopped = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(bench_load, base, payloads, think), daemon=True)
+                        for _ in range(users)]
+        for th in self.threads:
+            th.start()
+        self.users, self.n_callbacks = users, len(payloads)
+
+    def _run(self, bench_load, base, payloads, think) -> None:
+        bench_load.user(base, payloads, self.stopped.is_set, self.lat, self.errors, self.lock, think=think)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        for th in self.threads:
+            th.join(timeout=60)
+        visits = sorted(self.lat["visit"])
+        print(f"load: {self.users} users, {self.n_callbacks} callbacks a visit, {len(visits)} visits, "
+              f"{len(self.errors)} errors; visit median {statistics.median(visits) if visits else float('nan'):.2f} s")
+
+
+def _start_load(base: str, users: int, think: float) -> _Load | None:
+    if users <= 0:
+        return None
+    sys.path.insert(0, str(ROOT / "bench"))
+    load = _Load(base, users, think)
+    time.sleep(min(10.0, think * 2))  # the users have arrived
+    return load
+
+
+def _server_poll_s() -> float:
+    from config import load_settings
+
+    return load_settings().poll_s
 
 
 def _ok(base: str) -> bool:

@@ -93,8 +93,9 @@ def overview_callbacks(base: str) -> list[dict]:
         inputs = dep.get("inputs", [])
         if not inputs or any(i["id"] not in values for i in inputs) or dep.get("prevent_initial_call"):
             continue
-        if dep.get("state") or dep.get("clientside_function"):
-            continue
+        states = dep.get("state") or []
+        if dep.get("clientside_function") or any(not str(st["id"]).endswith("-shown") for st in states):
+            continue  # a callback that needs a user's state; "-shown" (what the page shows): nothing yet
         outputs = dep["output"]
         out_specs = []
         for o in outputs.strip(".").split("..."):
@@ -107,7 +108,8 @@ def overview_callbacks(base: str) -> list[dict]:
             "output": outputs,
             "outputs": out_specs if len(out_specs) > 1 else out_specs[0],
             "inputs": [{"id": i["id"], "property": i["property"], "value": values[i["id"]]} for i in inputs],
-            "changedPropIds": [], "state": [],
+            "changedPropIds": [], "state": [{"id": st["id"], "property": st["property"], "value": None}
+                                            for st in states],
         })
     return payloads
 
@@ -123,7 +125,7 @@ def user(base: str, payloads: list[dict], stop: float, lat: dict, errors: list, 
             lat["sign-in"].append(time.perf_counter() - t)
     rnd = random.Random(threading.get_ident())
     time.sleep(rnd.uniform(0, think))  # users do not all arrive in the same millisecond
-    while time.monotonic() < stop:
+    while (not stop()) if callable(stop) else time.monotonic() < stop:  # a time, or a callable saying "stop"
         t_visit = time.perf_counter()
         ok = True
         steps = [("page", lambda: _get(f"{base}/")), ("layout", lambda: _get(f"{base}/_dash-layout")),
