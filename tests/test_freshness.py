@@ -251,3 +251,33 @@ def test_the_fast_path_with_sign_in_serves_only_a_session_the_guard_let_through(
     bearer = app.server.test_client().get(VERSION_URL, headers={"If-None-Match": etag,
                                                                 "Authorization": "Bearer not-a-token"})
     assert bearer.status_code == 401 and _fast(app).served == 1
+
+
+def test_the_memo_computes_a_key_once_for_every_page_asking_at_once() -> None:
+    """When a snapshot lands every open page asks at once: one computation, the others wait for its result;
+    a failed computation is not shared (each waiter tries itself)."""
+    from dashboard.data import Memo
+
+    memo, calls, gate = Memo(), [], threading.Event()
+
+    def slow():
+        calls.append(1)
+        gate.wait(5)
+        return {"rows": 42}
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(memo.get(("k",), slow))) for _ in range(8)]
+    for th in threads:
+        th.start()
+    time.sleep(0.2)
+    gate.set()
+    for th in threads:
+        th.join(5)
+    assert len(calls) == 1 and got == [{"rows": 42}] * 8 and memo.computed == 1
+
+    def boom():
+        raise RuntimeError("no snapshot")
+
+    with pytest.raises(RuntimeError):
+        memo.get(("bad",), boom)
+    assert memo.get(("bad",), lambda: "second try") == "second try"

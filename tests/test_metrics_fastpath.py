@@ -177,3 +177,34 @@ def test_memo_of_past_periods_follows_refresh(tmp_path):
     after = query(con, **args)
     assert after[after["period"] == "2026-01"]["value"].tolist() == [0.0, 0.0]
     assert _norm(after) == _norm(query(con, **args, use_aggregates=False))
+
+
+def test_data_version_outlives_snapshots_of_newer_data_only(tmp_path):
+    """metrics.data_version(con, before): the key of the dashboard's memo of past figures (issue 15). Today's
+    dossiers leave it as it was; a change to a dossier of an earlier month, or an indicator load, changes it;
+    stale aggregates (an ingest not refreshed yet) give None (the dashboard then keys by snapshot)."""
+    from metrics import data_version
+
+    con = new_warehouse()
+    jan = d("V1", "00073", "HT-01", "online_full", "2026-01-05 09:00", "2026-01-07 17:00", "2026-01-06 09:00",
+            "completed", updated="2026-01-06 09:00")
+    ingest_rows(con, tmp_path, [jan], "a.csv")
+    refresh(con)
+    feb1 = date(2026, 2, 1)
+    v = data_version(con, feb1)
+    assert v is not None
+    ingest_rows(con, tmp_path, [d("V2", "00073", "HT-01", "in_person", "2026-03-02 09:00", "2026-03-03 17:00",
+                                  updated="2026-03-02 09:00")], "b.csv")
+    assert data_version(con, feb1) is None  # not refreshed yet: no change log to trust
+    refresh(con)
+    assert data_version(con, feb1) == v  # March only: January's figures keep their key
+    assert data_version(con, date(2026, 4, 1)) != v
+    ingest_rows(con, tmp_path, [dict(jan, channel="in_person", updated_at="2026-03-10 09:00")], "c.csv")
+    refresh(con)
+    v_changed = data_version(con, feb1)
+    assert v_changed not in (None, v)
+    run = con.execute("SELECT nextval('ingest_run_seq')").fetchone()[0]
+    con.execute("INSERT INTO ingest_runs (run_id, source, channel, started_at, status, inserted) "
+                "VALUES (?, 'indicators', 'cli', TIMESTAMP '2026-03-10 10:00', 'ok', 3)", [run])
+    refresh(con)
+    assert data_version(con, feb1) not in (None, v_changed)  # indicators are not in the dossiers' log
