@@ -4,20 +4,24 @@
 
 Copies the warehouse into a scratch folder and starts the real server there (`python app.py serve`: waitress,
 the scheduler with its inbox watcher, default intervals: 30 s tick, 2 s page poll, 2 s least time between
-two publications), sign-in off (the version endpoint's cost with sign-in is one session lookup more; see
-README). Then, with nothing else running against it:
+two publications; with --production the Makefile's layout instead: `app.py scheduler` and gunicorn
+workers reading snapshots), sign-in off (with sign-in the version endpoint's 304s take the same fast path
+once a session has been seen). Then:
 
 - api:  a file of 7 dossiers received five minutes ago is renamed into the inbox; the clock stops when
         /api/v1/values?kpi=received&grain=day&period=<today> gives 7 more (polled every 50 ms);
 - page: the same, with the overview open in headless Chromium (Debian's, /usr/bin/chromedriver); the clock
         stops when the page's "received today" figure (#ov-today) shows 25 more, without a reload;
-- cost: the server's CPU (psutil, user + system, all its threads) while `--pollers` idle pages ask
-        /_r57/version every 2 s with their ETag (304s), against the same time with no page open;
-        reported as % of one core.
+- push: 25 records POSTed to /api/v1/dossiers (the bench's token); the clock starts when the answer
+        arrives and stops when the open page shows them (a gunicorn worker queues them: 202);
+- load: with --load-users N, N users replay overview visits (bench_load.user) during the figures above;
+- cost: the web server's CPU (psutil, user + system, all its threads and worker processes) while
+        `--pollers` idle pages ask /_r57/version every poll interval with their ETag on kept-alive
+        connections (304s), against the same time with no page open; reported as % of one core.
 
-Prints median, p95 and min–max per figure. Targets (issue 15): api p95 ≤ 2 s, page p95 ≤ 3 s, cost ≤ 5 %.
-Not measured here: the same figures with 50 users replaying page views (run bench/bench_load.py against the
-same server at the same time for that).
+Prints median, p95 and min–max per figure, and per page rep where the time went (Resource Timing and long
+tasks in the browser). Targets (issue 15): api p95 ≤ 2 s idle / 3 s under load, page p95 ≤ 3 s idle / 5 s
+under load, push → page p95 ≤ 3 s, cost ≤ 5 %.
 """
 
 from __future__ import annotations
@@ -142,9 +146,31 @@ def api_figures(base: str, inbox: Path, reps: int) -> list[float]:
     return out
 
 
+def _push(base: str, n: int, tag: str) -> float:
+    """POST n dossiers received five minutes ago to /api/v1/dossiers (push ingest, the bench's token); returns
+    when the answer arrived (the records are loaded then; the publication may follow)."""
+    now = _hanoi_now()
+    received = now - timedelta(minutes=5)
+    records = [dict(zip(HEAD, [f"PUSH-{tag}-{i:03d}", "00073", "HN-CT-001", "online_full",
+                               f"{received:%Y-%m-%d %H:%M}", f"{now + timedelta(days=3):%Y-%m-%d 17:00}", "received",
+                               "0", "0", f"{received:%Y-%m-%d %H:%M}"], strict=True)) for i in range(n)]
+    req = urllib.request.Request(base + "/api/v1/dossiers", data=json.dumps(records).encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {PUSH_TOKEN}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        body = json.loads(r.read())
+    # the writer's process loads at once; a read-only web worker queues the body in the inbox (202)
+    if body.get("inserted") != n and not (r.status == 202 and body.get("queued")):
+        raise RuntimeError(f"push did not load {n} records: {body}")
+    return time.monotonic()
+
+
+PUSH_TOKEN = "bench-freshness-push-token"
+
+
 def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None = None
-                 ) -> tuple[list[float], list[float | None]]:
-    """(rename → number on the page, rename → version published or None) per rep."""
+                 ) -> tuple[list[float], list[float | None], list[float]]:
+    """(rename → number on the page, rename → version published or None, push answered → number on the
+    page) per rep."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -180,11 +206,17 @@ def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None =
             steps.append(_browser_steps(driver, epoch0, time.time() - (time.monotonic() - t1)))
             seen = watch.first_after(t0) if watch else None
             published.append(None if seen is None else seen - t0)
+        pushed = []
+        for i in range(reps):
+            time.sleep(2.5)
+            before = today() or 0
+            t0 = _push(base, 25, f"{i:02d}")
+            pushed.append(_wait(lambda b=before: (today() or 0) >= b + 25) - t0)
     finally:
         driver.quit()
     for i, st in enumerate(steps):
         print(f"  rep {i}: " + "  ".join(f"{k} {v:.2f} s" for k, v in st.items()))
-    return out, published
+    return out, published, pushed
 
 
 # in the page: when #ov-today's text changes (a MutationObserver: the moment the DOM has it, not when
@@ -236,10 +268,17 @@ def poll_cost(base: str, pid: int, pollers: int, seconds: float, every: float = 
     import psutil
 
     proc = psutil.Process(pid)
+    procs = [proc, *proc.children(recursive=True)]  # gunicorn: the master and its workers
 
     def cpu() -> float:
-        t = proc.cpu_times()
-        return t.user + t.system
+        total = 0.0
+        for p in procs:
+            try:
+                t = p.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += t.user + t.system
+        return total
 
     c0 = cpu()
     time.sleep(seconds)
@@ -285,6 +324,9 @@ def main() -> int:
     ap.add_argument("--pollers", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--skip-page", action="store_true")
+    ap.add_argument("--production", action="store_true", help="the production layout instead of `serve`: "
+                                                                "`app.py scheduler` + gunicorn --workers W")
+    ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--load-users", type=int, default=0, help="users replaying overview visits meanwhile "
                                                                "(bench_load.user: page, layout, callbacks, API)")
     ap.add_argument("--think", type=float, default=5.0, help="mean seconds a load user reads between visits")
@@ -298,14 +340,21 @@ def main() -> int:
     shutil.copy(args.warehouse, tmp / "warehouse.duckdb")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "R57_AUTH": "off", "R57_DATA_DIR": str(tmp), "R57_RATE_LIMIT": "100000 per minute",
+    env = {**os.environ, "R57_AUTH": "off", "R57_API_TOKEN": PUSH_TOKEN, "R57_DATA_DIR": str(tmp), "R57_RATE_LIMIT": "100000 per minute",
            "R57_POLL_RATE_LIMIT": "100000 per minute"}  # every simulated page shares this one address
     env.pop("R57_NOW", None)
     if args.poll is not None:
         env["R57_POLL_S"] = str(args.poll)
     log_file = (args.server_log or tmp / "server.log").open("w", encoding="utf-8")
-    server = subprocess.Popen([sys.executable, "app.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=log_file, text=True)
+    writer = None
+    if args.production:  # the Makefile's layout: one writer process, read-only gunicorn workers
+        writer = subprocess.Popen([sys.executable, "app.py", "scheduler"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=log_file, text=True)
+        cmd = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(args.workers), "--threads", "8",
+               "--bind", f"127.0.0.1:{port}", "app:create_server()"]
+    else:
+        cmd = [sys.executable, "app.py", "serve", "--port", str(port)]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file, text=True)
     try:
         _wait(lambda: _ok(base), timeout=300, step=0.5)
         inbox = tmp / "inbox" / "dossiers"
@@ -318,10 +367,11 @@ def main() -> int:
         if not args.skip_page:
             watch = VersionWatch(base)
             try:
-                page, published = page_figures(base, inbox, args.reps, watch)
+                page, published, pushed = page_figures(base, inbox, args.reps, watch)
             finally:
                 watch.close()
             print(f"inbox rename -> open page        {_stats(page)}")
+            print(f"push answered -> open page       {_stats(pushed)}")
             pairs = [(a, b) for a, b in zip(page, published, strict=True) if b is not None]
             if pairs:
                 print(f"  of which rename -> published    {_stats([b for _, b in pairs])}")
@@ -334,11 +384,14 @@ def main() -> int:
         print(f"server CPU, {args.pollers} idle pages polling every {every:g} s {busy:5.1f} % of one core  "
               f"(+{busy - idle:.1f} %; {made} version requests in {args.seconds:.0f} s)")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for proc in (server, writer):
+            if proc is None:
+                continue
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         log_file.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
