@@ -45,9 +45,11 @@ def pytest_setup_options():
     return options
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def e2e_clock():
-    """The suite's clock (see the module's docstring); the system clock again afterwards."""
+    """The suite's clock (see the module's docstring), for this package only: the system clock again after
+    its last test (a session-wide fixture would have kept it for every test that runs after the browser
+    ones)."""
     import clock
 
     start = os.environ.get("R57_E2E_NOW")
@@ -62,7 +64,7 @@ def e2e_clock():
         clock.install(None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # after e2e_clock (autouse, same scope): seeded on the suite's clock
 def e2e_settings(tmp_path_factory):
     """A fresh small warehouse; R57_E2E_WAREHOUSE=<file> points the page tests at an existing published one
     instead (e.g. the full demo, for the README's screenshots)."""
