@@ -270,10 +270,6 @@ class Memo:
                 self.flights.pop(key, None)
             flight.set()
 
-    def has(self, key: tuple) -> bool:
-        with self.lock:
-            return key in self.items
-
 
 MEMO = Memo()
 

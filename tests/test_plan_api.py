@@ -31,20 +31,25 @@ ROWS = [["N01", "Thể chế", "T-LATE", "Số hóa hồ sơ", "00073", "Chủ t
          "on_time_rate", "", "", ""]]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def _web_with_plan(settings, folder):
+    """The server with its three accounts and the annex above imported (as of 01/03/2026)."""
     from plan.importer import import_file
 
-    tmp = tmp_path_factory.mktemp("plan-api")
-    settings = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb", auth="on", rate_limit="100000 per minute")
     web = web_with_accounts(settings)
-    p = tmp / "annex.csv"
+    p = folder / "annex.csv"
     with p.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(COLS)
         w.writerows(ROWS)
     assert import_file(web.db, p, actor="cli:test", as_of=date(2026, 3, 1)).inserted == 5
     return web
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("plan-api")
+    settings = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb", auth="on", rate_limit="100000 per minute")
+    return _web_with_plan(settings, tmp)
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +111,6 @@ def test_the_task_list_as_csv_and_excel_worst_first_and_audited(app) -> None:
 def test_with_a_snapshot_the_answer_names_it_and_a_kpi_task_is_judged(views_warehouse, tmp_path, monkeypatch) -> None:
     """On a published warehouse (the shared views warehouse, read-only): the answer names the snapshot it read
     and the KPI-linked task takes its status from the metrics (no longer 'not started')."""
-    from plan.importer import import_file
     from warehouse.db import current_snapshot
 
     from .conftest import DEMO_NOW
@@ -114,13 +118,7 @@ def test_with_a_snapshot_the_answer_names_it_and_a_kpi_task_is_judged(views_ware
     monkeypatch.setenv("R57_NOW", DEMO_NOW.isoformat())
     settings = load_settings(data_dir=tmp_path, warehouse=views_warehouse.warehouse, auth="on",
                              rate_limit="100000 per minute", app_db=f"sqlite:///{tmp_path / 'app.db'}")
-    web = web_with_accounts(settings)
-    p = tmp_path / "annex.csv"
-    with p.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLS)
-        w.writerows(ROWS)
-    import_file(web.db, p, actor="cli:test", as_of=date(2026, 3, 1))
+    web = _web_with_plan(settings, tmp_path)
     resp = _client(web, "leader").get("/api/v1/plan")
     assert resp.status_code == 200, resp.data[:300]
     body = resp.get_json()
