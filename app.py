@@ -87,7 +87,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     finally:
         writer.close()  # makes a publication that was deferred by the minimum interval
     for item in out:  # this command's publications (one per command, or none): the same figures on every file
-        item.update(publish_seconds=round(writer.publish_seconds, 3), publish_bytes=writer.publish_bytes)
+        item.update(refresh_seconds=round(writer.refresh_seconds, 3), publish_seconds=round(writer.publish_seconds, 3),
+                    publish_bytes=writer.publish_bytes)
     if not paths and not out and not args.json:
         print(f"Nothing waiting in {settings.dossier_inbox} or {settings.indicator_inbox}.")
     _print_reports(out, args)

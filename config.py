@@ -110,6 +110,10 @@ class Settings:
     # snapshots: a hard cap on copies kept on disk (at least 2), and the least time between two publications
     keep_snapshots: int = field(default_factory=lambda: _env_int("R57_KEEP_SNAPSHOTS", 3))
     publish_min_interval_s: float = field(default_factory=lambda: _env_float("R57_PUBLISH_MIN_INTERVAL", 2))
+    # what a publication writes: "serving" (a small snapshot: every table but the dossiers, which it reads
+    # from the Parquet lake, of which only changed partitions are rewritten) or "copy" (the whole warehouse)
+    publish: str = field(default_factory=lambda: (os.environ.get("R57_PUBLISH") or "serving").lower())
+    lake: Path | None = field(default_factory=lambda: _env_path("R57_LAKE", None) if os.environ.get("R57_LAKE") else None)
     # retention (Decree 13/2023): archived files and quarantine rows; failed files keep original bytes
     retention_days: float = field(default_factory=lambda: _env_float("R57_RETENTION_DAYS", 30))
     failed_retention_days: float = field(default_factory=lambda: _env_float("R57_FAILED_RETENTION_DAYS", 7))
@@ -175,6 +179,14 @@ class Settings:
         # Snapshots sit beside the warehouse file they copy, so each warehouse has its own.
         assert self.warehouse is not None
         return self.warehouse.parent / (self.warehouse.stem + ".snapshots")
+
+    @property
+    def lake_dir(self) -> Path:
+        """R57_LAKE, or `<warehouse>.lake` beside the warehouse: the dossier lake the writer keeps."""
+        if self.lake is not None:
+            return self.lake
+        assert self.warehouse is not None
+        return self.warehouse.parent / (self.warehouse.stem + ".lake")
 
     @property
     def reports_dir(self) -> Path:

@@ -12,10 +12,10 @@ def add_arguments(sub, wh, cmd) -> None:
     lsub = p.add_subparsers(dest="lake_command", required=True)
     sp = lsub.add_parser("export", help="write the partitions that changed since the manifest, swap it, prints JSON")
     wh(sp)
-    sp.add_argument("--out", default=None, metavar="DIR", help="lake folder (default <data dir>/lake)")
+    sp.add_argument("--out", default=None, metavar="DIR", help="lake folder (default R57_LAKE, or <warehouse>.lake beside it)")
     sp.set_defaults(func=cmd)
     sp = lsub.add_parser("verify", help="check every file the manifest names (size, SHA-256, row counts)")
-    sp.add_argument("--out", default=None, metavar="DIR", help="lake folder (default <data dir>/lake)")
+    sp.add_argument("--out", default=None, metavar="DIR", help="lake folder (default R57_LAKE, or <warehouse>.lake beside it)")
     sp.set_defaults(func=cmd)
 
     p = sub.add_parser("aggregates", help="build the aggregate tables from the lake with DuckDB or Spark")
@@ -23,14 +23,14 @@ def add_arguments(sub, wh, cmd) -> None:
     sp = asub.add_parser("build", help="run the declared measures over the lake; --check: both engines, every cell")
     sp.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     sp.add_argument("--check", action="store_true", help="build with DuckDB and Spark and compare every cell")
-    sp.add_argument("--lake", default=None, metavar="DIR", help="lake folder (default <data dir>/lake)")
+    sp.add_argument("--lake", default=None, metavar="DIR", help="lake folder (default R57_LAKE, or <warehouse>.lake beside it)")
     sp.add_argument("--out", default=None, metavar="DIR", help="write the tables as Parquet under DIR/<engine>/")
     sp.add_argument("--master", default="local[*]", help="Spark master (default local[*]; e.g. spark://host:7077)")
     sp.set_defaults(func=cmd)
 
 
 def _lake_dir(settings, given: str | None) -> Path:
-    return Path(given) if given else settings.data_dir / "lake"
+    return Path(given) if given else settings.lake_dir
 
 
 def run(settings, args) -> int:
@@ -73,7 +73,11 @@ def run(settings, args) -> int:
         sys.exit(f"No warehouse at {settings.warehouse}: run `python app.py demo` or ingest files first.")
     con = connect(path, settings, read_only=True)
     try:
-        report = export(con, root, source=Path(path).name)
+        from warehouse.serving import files_in_use
+
+        keep = files_in_use(settings.snapshot_dir) if root.resolve() == settings.lake_dir.resolve() else set()
+        report = export(con, root, source=Path(path).name, keep=keep)
+        report.pop("manifest")
     finally:
         con.close()
     print(json.dumps(report, indent=1, ensure_ascii=False))

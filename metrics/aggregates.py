@@ -186,6 +186,12 @@ def data_version(con: duckdb.DuckDBPyConnection, before: date) -> str | None:
     return f"{state.version}:{past}:i{indicators}"
 
 
+def forget_changed_months(con: duckdb.DuckDBPyConnection, through_run: int) -> None:
+    """The writer published every month rewritten by refreshes up to `through_run`: drop them from the log."""
+    con.execute("CREATE TABLE IF NOT EXISTS metrics_months_changed (run_id BIGINT NOT NULL, month DATE NOT NULL)")
+    con.execute("DELETE FROM metrics_months_changed WHERE run_id <= ?", [int(through_run)])
+
+
 def query_path(con: duckdb.DuckDBPyConnection, now: datetime) -> str | None:
     """For the data-health page: why queries are slow right now, or None."""
     return slow_path_reason(read_state(con), now)
@@ -207,7 +213,8 @@ def _full(con: duckdb.DuckDBPyConnection, reg: Registry) -> dict:
     return {"mode": "full", "horizon": horizon, "dirty_from": None}
 
 
-def _incremental(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_horizon: datetime | None) -> dict:
+def _incremental(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_horizon: datetime | None,
+                 run: int) -> dict:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _metrics_touched AS
         SELECT unit_code, received_date, finished_date, CAST(effective_due_at AS DATE) AS due_date,
@@ -224,6 +231,9 @@ def _incremental(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_h
         WHERE d IS NOT NULL
     """)
     n_parts, lo = con.execute("SELECT count(*), min(month) FROM _metrics_parts").fetchone()
+    # which months of the aggregate tables (and of metrics_open, by receipt) this refresh rewrote: the
+    # publication rewrites exactly those months of the lake's aggregate files (lake.store)
+    con.execute(f"INSERT INTO metrics_months_changed SELECT DISTINCT {int(run)}, month FROM _metrics_parts")
     if n_parts:
         # candidates: rows with any event in a touched partition (the date test prunes old row groups)
         con.execute(f"""
@@ -257,6 +267,7 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
     reg = reg or get_registry()
     started = time.perf_counter()
     con.execute("CREATE TABLE IF NOT EXISTS metrics_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("CREATE TABLE IF NOT EXISTS metrics_months_changed (run_id BIGINT NOT NULL, month DATE NOT NULL)")
     state = read_state(con, reg)
     latest_run = con.execute("SELECT coalesce(max(run_id), 0) FROM ingest_runs").fetchone()[0]
     catalogue = _catalogue_fingerprint(con)
@@ -267,7 +278,10 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
         return {"mode": "noop", "seconds": round(time.perf_counter() - started, 3), "last_run_id": latest_run}
     con.execute("BEGIN TRANSACTION")
     try:
-        result = _full(con, reg) if rebuild else _incremental(con, reg, state.last_run_id, state.horizon)
+        if rebuild:  # a new base: the publication rewrites every month anyway
+            con.execute("DELETE FROM metrics_months_changed")
+        result = (_full(con, reg) if rebuild
+                  else _incremental(con, reg, state.last_run_id, state.horizon, latest_run))
         seq = 0 if rebuild else 1 + max((x for x, _ in state.dirty_log), default=0)
         log_ = [] if rebuild else list(state.dirty_log)
         if result["dirty_from"] is not None:  # a staircase: later refreshes shadow those dirty from later days

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from config import Settings
-from warehouse.db import open_writer, publish_snapshot
+from warehouse.db import open_writer, publish
 
 if TYPE_CHECKING:
     from ingest.runner import RunReport
@@ -75,6 +75,7 @@ class Writer:
         self.publications = 0                     # copies made by this writer (for tests, logs)
         self.publish_seconds = 0.0                # their wall time, and the bytes they wrote (ingest --json)
         self.publish_bytes = 0
+        self.refresh_seconds = 0.0                # metrics aggregates refreshed after the loads (ingest --json)
 
     @contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -103,7 +104,9 @@ class Writer:
                                    archive_root=self.settings.data_dir if archive else None)
             changed = any(r.changed for r in reports)
             if changed:
+                started = time.perf_counter()
                 refresh(con)
+                self.refresh_seconds += time.perf_counter() - started
         if changed:
             try:
                 self.publish()  # outside the session: a publication may be deferred (coalesced)
@@ -173,9 +176,9 @@ class Writer:
     def _publish_now(self) -> None:
         started = time.perf_counter()
         with self.session() as con:
-            snapshot = publish_snapshot(con, self.settings)
-        self.publish_seconds += time.perf_counter() - started  # checkpoint + copy + pointer switch + prune
-        self.publish_bytes += snapshot.stat().st_size  # what the publication wrote: the snapshot it copied
+            published = publish(con, self.settings)
+        self.publish_seconds += time.perf_counter() - started  # lake + snapshot (or copy) + pointer switch + prune
+        self.publish_bytes += published.bytes_written
         self._last_publish = time.monotonic()
         self._pending = False
         self._retry_s = 0.0

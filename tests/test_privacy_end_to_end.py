@@ -81,6 +81,7 @@ def test_no_personal_data_anywhere(tmp_path, caplog):
     texts["log"] = caplog.text
     files = hostile.scan_data_dir(settings.data_dir)
     assert any(".snapshots" in k for k in files) and any("processed" in k for k in files)
+    assert any(".lake" in k and k.endswith(".parquet") for k in files)  # the serving path's dossier and aggregate files
     texts.update(files)
     assert hostile.find_personal_data(texts) == []
     assert list(inbox.iterdir()) == [] and not any((settings.data_dir / "push").glob("*"))

@@ -168,7 +168,7 @@ def counted(monkeypatch):
 
     stats = {"copies": 0, "active": 0, "max_active": 0, "last_end": 0.0}
     lock = threading.Lock()
-    real = writer_module.publish_snapshot
+    real = writer_module.publish
 
     def wrapped(con, s):
         with lock:
@@ -183,7 +183,7 @@ def counted(monkeypatch):
                 stats["copies"] += 1
                 stats["last_end"] = time.monotonic()
 
-    monkeypatch.setattr(writer_module, "publish_snapshot", wrapped)
+    monkeypatch.setattr(writer_module, "publish", wrapped)
     return stats
 
 
@@ -247,7 +247,7 @@ def test_a_failed_deferred_publish_is_retried_on_its_own(settings, monkeypatch, 
     s = replace(settings, publish_min_interval_s=0.2)
     writer = Writer(s)
     writer.publish()
-    real, calls = writer_module.publish_snapshot, []
+    real, calls = writer_module.publish, []
 
     def flaky(con, st):
         calls.append(1)
@@ -255,7 +255,7 @@ def test_a_failed_deferred_publish_is_retried_on_its_own(settings, monkeypatch, 
             raise OSError(28, "No space left on device")
         return real(con, st)
 
-    monkeypatch.setattr(writer_module, "publish_snapshot", flaky)
+    monkeypatch.setattr(writer_module, "publish", flaky)
     with writer.session() as con:
         set_meta(con, "probe", "after-retry")
     assert writer.publish() is False

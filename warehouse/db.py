@@ -100,26 +100,66 @@ def get_meta(con: duckdb.DuckDBPyConnection, key: str, default: str | None = Non
 
 # --- snapshots -------------------------------------------------------------------------------
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
-    """Checkpoint the writer and publish a read-only copy; returns the new snapshot's path.
+@dataclass(frozen=True)
+class Publication:
+    path: Path               # the new snapshot CURRENT names
+    bytes_written: int       # what this publication wrote: the snapshot, plus the lake files and manifest
+    lake: dict | None        # the lake export's report (serving mode), without its manifest
+    lake_manifest: dict | None = None  # the manifest the snapshot reads (serving mode)
 
-    Called by the writer only, between runs, so nothing writes during the copy. Services publish
-    through `service.writer.Writer.publish()`, which also limits how often this runs.
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, settings: Settings) -> Path:
+    """Checkpoint the writer and publish a read-only snapshot; returns the new snapshot's path."""
+    return publish(con, settings).path
+
+
+def publish(con: duckdb.DuckDBPyConnection, settings: Settings) -> Publication:
+    """Publish what the writer holds as a new snapshot, and point CURRENT at it.
+
+    `settings.publish`: "serving" (default) writes the changed lake partitions and a small snapshot that
+    reads the dossiers from them (`warehouse.serving`); "copy" copies the whole warehouse file.
+    Called by the writer only, between runs, so nothing writes meanwhile. Services publish through
+    `service.writer.Writer.publish()`, which also limits how often this runs.
     """
     assert settings.warehouse is not None
+    if settings.publish not in ("serving", "copy"):
+        raise ValueError(f"R57_PUBLISH must be 'serving' or 'copy', not {settings.publish!r}")
     snap_dir = settings.snapshot_dir
     snap_dir.mkdir(parents=True, exist_ok=True)
     with _PUBLISH_LOCK:
-        con.execute("CHECKPOINT")
         name = f"wh-{time.time_ns()}.duckdb"
         tmp = snap_dir / f".{name}.tmp"
-        shutil.copyfile(settings.warehouse, tmp)
+        lake_report = manifest = None
+        if settings.publish == "copy":
+            con.execute("CHECKPOINT")
+            shutil.copyfile(settings.warehouse, tmp)
+            written = tmp.stat().st_size
+        else:
+            from lake.store import export
+
+            from . import serving
+
+            lake_report = export(con, settings.lake_dir, source=name, incremental=True, aggregates=True,
+                                 keep=serving.files_in_use(snap_dir))
+            manifest = lake_report.pop("manifest")
+            if manifest.get("aggregates"):  # the months the lake now holds need no more remembering
+                from metrics.aggregates import forget_changed_months
+
+                forget_changed_months(con, manifest["aggregates"]["run"])
+            serving.write_snapshot(con, tmp, settings.lake_dir, manifest)
+            serving.write_sidecar(snap_dir / name, settings.lake_dir, manifest)  # before the snapshot exists
+            written = tmp.stat().st_size + lake_report["bytes_written"]
         os.replace(tmp, snap_dir / name)
+        retired = named_snapshot(settings)
         pointer_tmp = snap_dir / ".CURRENT.tmp"
         pointer_tmp.write_text(name)
         os.replace(pointer_tmp, snap_dir / "CURRENT")
+        if retired is not None:
+            from .serving import retire
+
+            retire(retired)
         _prune(snap_dir, keep=name, cap=settings.keep_snapshots)
-    return snap_dir / name
+    return Publication(snap_dir / name, written, lake_report, manifest)
 
 
 def _prune(snap_dir: Path, keep: str, cap: int) -> list[Path]:
@@ -140,6 +180,9 @@ def _prune(snap_dir: Path, keep: str, cap: int) -> list[Path]:
             removed.append(old)
         except FileNotFoundError:  # another process pruned it first: what we wanted anyway
             log.debug("snapshot %s already gone", old)
+    from .serving import forget_retired
+
+    forget_retired(snap_dir, keep)
     return removed
 
 
@@ -154,7 +197,8 @@ def remove_snapshot_orphans(settings: Settings) -> list[Path]:
         return []
     removed = []
     with _PUBLISH_LOCK:
-        for orphan in [*snap_dir.glob(".wh-*.duckdb.tmp"), *snap_dir.glob(".CURRENT.tmp")]:
+        for orphan in [*snap_dir.glob(".wh-*.duckdb.tmp"), *snap_dir.glob(".wh-*.duckdb.tmp.wal"),
+                       *snap_dir.glob(".wh-*.lake.json.tmp"), *snap_dir.glob(".CURRENT.tmp")]:
             try:
                 orphan.unlink()
                 removed.append(orphan)
