@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 import metrics
