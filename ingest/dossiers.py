@@ -291,6 +291,10 @@ def _upsert(con: duckdb.DuckDBPyConnection, run_id: int, result: FileResult) -> 
                    d.effective_due_at
             FROM dossiers d JOIN _incoming i USING (dossier_id) WHERE i.action = 'update'
         """)
+        con.execute(f"""
+            INSERT INTO dossier_replaced
+            SELECT d.*, {run_id} FROM dossiers d JOIN _incoming i USING (dossier_id) WHERE i.action = 'update'
+        """)
         con.execute("DELETE FROM dossiers WHERE dossier_id IN (SELECT dossier_id FROM _incoming WHERE action = 'update')")
     if result.inserted or result.updated:
         con.execute(f"INSERT INTO dossiers SELECT * EXCLUDE (action), {run_id} FROM _incoming "

@@ -160,7 +160,7 @@ KILLED_INGEST = textwrap.dedent("""
             return result
         return run
 
-    agg._full, agg._incremental = paused(agg._full), paused(agg._incremental)
+    agg._full, agg._incremental, agg._delta = paused(agg._full), paused(agg._incremental), paused(agg._delta)
     import app
     app.main(["ingest", {file!r}, "--warehouse", {wh!r}])
 """)

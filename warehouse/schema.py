@@ -175,6 +175,20 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[], str]]] = [
         "procedure history: online level and activity with validity dates",
         lambda: _procedure_levels_sql(),
     ),
+    (
+        5,
+        "whole replaced dossier versions, for a refresh in proportion to the batch",
+        """
+        -- The full row of each version an upsert replaces (dossiers' columns, then the run that replaced
+        -- it), so the metrics refresh can subtract exactly what the old version added to the aggregates
+        -- and add the new one, instead of recomputing whole months (metrics.aggregates._delta). The
+        -- refresh deletes the rows it has used. A migration that adds a column to dossiers adds it here.
+        CREATE TABLE dossier_replaced AS SELECT *, CAST(NULL AS BIGINT) AS replaced_run_id FROM dossiers WHERE false;
+        -- runs after this one record their replaced versions: a refresh from an older state cannot use them
+        INSERT OR REPLACE INTO meta
+        SELECT 'dossier_replaced_since', CAST(coalesce(max(run_id), 0) AS VARCHAR) FROM ingest_runs;
+        """,
+    ),
 ]
 
 
