@@ -67,7 +67,7 @@ def test_the_serving_snapshot_reads_exactly_as_the_full_copy(seeded):
     assert served.path.stat().st_size < copy_path.stat().st_size / 4
     copy, serve = connect(copy_path, s, read_only=True), connect(served.path, s, read_only=True)
     try:
-        names = _tables(copy) - {"metrics_months_changed"}
+        names = _tables(copy) - {"metrics_months_changed", "dossier_replaced"}  # the writer's bookkeeping
         assert names <= _tables(serve)
         for t in sorted(names):  # every table, row for row, including the dossiers and the aggregates
             assert _rows(copy, t) == _rows(serve, t), t

@@ -27,7 +27,7 @@ import duckdb
 SIDE = ".lake.json"          # beside wh-<ns>.duckdb: the lake files that snapshot reads
 # read from the lake (a view over the files the manifest names), or the writer's own bookkeeping; the
 # aggregate tables too once the manifest holds them (aggregate_views)
-SKIP_TABLES = ("dossiers", "metrics_months_changed")
+SKIP_TABLES = ("dossiers", "metrics_months_changed", "dossier_replaced")
 BLOCK_SIZE = 16384  # DuckDB's smallest: a table takes at least one block, and these tables are small
 
 
