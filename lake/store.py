@@ -35,10 +35,8 @@ HANOI = "01"  # GSO code of Hanoi: every unit of today's reference data belongs 
 
 
 def province_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """(join, expression) giving each dossier's province code.
-
-    The hook for the national shape: units carry no province column today, so every dossier is
-    Hanoi's ('01'). When `units` gains `province_code`, dossiers take their unit's province."""
+    """(join, expression) giving each dossier's province code: its unit's (`units.province_code`, schema
+    migration 6), Hanoi's ('01') for a unit without one or a warehouse from before the column."""
     cols = {r[0] for r in con.execute("DESCRIBE units").fetchall()}
     if "province_code" in cols:
         return " LEFT JOIN units u ON u.unit_code = d.unit_code", f"coalesce(u.province_code, '{HANOI}')"

@@ -125,7 +125,8 @@ def new_warehouse() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     migrate(con)
     load_calendar(con)
-    con.executemany("INSERT INTO units VALUES (?, ?, ?, ?, ?)", UNITS)
+    con.executemany("INSERT INTO units (unit_code, name, name_en, unit_type, parent_code) VALUES (?, ?, ?, ?, ?)", UNITS)
+    con.execute("UPDATE units SET province_code = '01'")
     con.executemany("INSERT INTO procedures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", PROCEDURES)
     con.executemany("INSERT INTO indicator_catalogue VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", INDICATOR_CATALOGUE)
     return con

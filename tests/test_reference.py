@@ -42,14 +42,56 @@ def test_units_match_vietnam_provinces() -> None:
     expected = {f"{int(w.code.value):05d}": (w.name, w.division_type.value) for w in wards}
     rows = _rows("units.csv")
     assert rows[0] == {"unit_code": "01", "name": "Thành phố Hà Nội", "name_en": "Hanoi City",
-                       "unit_type": "city", "parent_code": ""}
+                       "unit_type": "city", "parent_code": "", "province_code": "01"}
     units = rows[1:]
     assert len(units) == len(expected) == 126
     assert {r["unit_code"]: (r["name"], {"phuong": "phường", "xa": "xã"}[r["unit_type"]]) for r in units} == expected
     assert sum(r["unit_type"] == "phuong" for r in units) == 51
     assert sum(r["unit_type"] == "xa" for r in units) == 75
     assert [r["unit_code"] for r in units] == sorted(r["unit_code"] for r in units)
-    assert all(r["parent_code"] == "01" for r in units)
+    assert all(r["parent_code"] == "01" == r["province_code"] for r in units)
+
+
+def test_national_units_match_vietnam_provinces() -> None:
+    """units_national.csv: all 34 provinces and their 3,321 units, Hanoi's rows exactly as units.csv."""
+    vp = pytest.importorskip("vietnam_provinces")
+    rows = _rows("units_national.csv")
+    assert _header("units_national.csv") == _header("units.csv")
+    assert rows[:127] == _rows("units.csv")
+    provinces = [r for r in rows if r["parent_code"] == ""]
+    assert len(provinces) == 34 == len(list(vp.Province.iter_all()))
+    assert {r["unit_code"] for r in provinces} == {f"{int(p.code.value):02d}" for p in vp.Province.iter_all()}
+    assert {r["unit_type"] for r in provinces} == {"city", "province"}
+    wards = [r for r in rows if r["parent_code"]]
+    assert len(wards) == 3321 == len(list(vp.Ward.iter_all()))
+    assert {r["unit_code"]: r["province_code"] for r in wards} == {
+        f"{int(w.code.value):05d}": f"{int(w.province_code.value):02d}" for w in vp.Ward.iter_all()}
+    assert all(r["parent_code"] == r["province_code"] for r in wards)
+    assert len({r["unit_code"] for r in rows}) == len(rows)
+    assert all(r["name_en"].isascii() for r in rows)
+    hcmc = next(r for r in rows if r["unit_code"] == "79")
+    assert (hcmc["name"], hcmc["name_en"], hcmc["unit_type"]) == ("Thành phố Hồ Chí Minh", "Ho Chi Minh City", "city")
+
+
+def test_national_file_is_what_the_build_script_writes(tmp_path: Path) -> None:
+    pytest.importorskip("vietnam_provinces")
+    from demo.build_units_reference import write_national
+
+    write_national(tmp_path / "units_national.csv")
+    assert (tmp_path / "units_national.csv").read_bytes() == (REF / "units_national.csv").read_bytes()
+
+
+def test_the_national_units_load_with_their_province(tmp_path: Path) -> None:
+    from warehouse.db import connect
+    from warehouse.reference import load_reference
+    from warehouse.schema import migrate
+
+    con = connect(tmp_path / "n.duckdb")
+    migrate(con)
+    assert load_reference(con, national=True)["units"] == 3355
+    assert con.execute("SELECT count(DISTINCT province_code) FROM units").fetchone()[0] == 34
+    assert con.execute("SELECT province_code FROM units WHERE unit_code = '25747'").fetchone()[0] == "79"
+    con.close()
 
 
 def test_units_file_is_what_the_build_script_writes(tmp_path: Path) -> None:

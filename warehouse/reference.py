@@ -64,6 +64,7 @@ REFERENCE_FILES: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("name_en", _TEXT),
             ("unit_type", _TEXT),
             ("parent_code", _TEXT),
+            ("province_code", _TEXT),   # GSO province code; a file without the column is Hanoi's ('01')
         ],
     ),
     "procedures": (
@@ -100,6 +101,9 @@ REFERENCE_FILES: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 # columns of a file that are not columns of its table (they feed procedure_levels), and may be absent
 FILE_ONLY: dict[str, tuple[str, ...]] = {"procedures": HISTORY_COLUMNS}
+# trailing table columns a file from before they existed may lack (then NULL, filled after the load)
+OPTIONAL: dict[str, tuple[str, ...]] = {"units": ("province_code",)}
+NATIONAL_UNITS = "units_national.csv"  # the 34 provinces and their 3,321 units (demo --provinces, scale-out)
 ONLINE_LEVELS = ("none", "partial", "full")
 
 # (procedure_code, online_level, active, valid_from, valid_to)
@@ -137,7 +141,7 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: lis
             today: date) -> int:
     file_only = FILE_ONLY.get(table, ())
     names = [name for name, _ in columns if name not in file_only]
-    _stage(con, path, columns, file_only)
+    _stage(con, path, columns, file_only or OPTIONAL.get(table, ()))
     try:
         key = names[0]
         dupes = con.execute(
@@ -149,6 +153,8 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: lis
         con.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _ref_stage")
         if table == "procedures":
             _record_levels(con, _staged_timelines(con, path.name, today), today)
+        if table == "units":  # a file without provinces: every unit is Hanoi's
+            con.execute(f"UPDATE units SET province_code = '{config.CITY_CODE}' WHERE province_code IS NULL")
         return int(con.execute("SELECT count(*) FROM _ref_stage").fetchone()[0])
     finally:
         con.execute("DROP TABLE IF EXISTS _ref_stage")
@@ -156,12 +162,13 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, path: Path, columns: lis
 
 def load_reference(
     con: duckdb.DuckDBPyConnection, reference_dir: Path | str = config.REFERENCE_DIR, *,
-    today: date | None = None,
+    today: date | None = None, national: bool = False,
 ) -> dict[str, int]:
     """Upsert units, procedures and the indicator catalogue from `reference_dir`; return rows per table.
 
     All three files load in one transaction: a bad file leaves the tables as they were. Procedure
     history is recorded as the module docstring says; `today` is the load day (default: today in Hanoi).
+    `national`: the units of all 34 provinces (units_national.csv) instead of Hanoi's.
     """
     folder = Path(reference_dir)
     today = today or hanoi_today()
@@ -169,6 +176,8 @@ def load_reference(
     con.execute("BEGIN TRANSACTION")
     try:
         for table, (file_name, columns) in REFERENCE_FILES.items():
+            if table == "units" and national:
+                file_name = NATIONAL_UNITS
             counts[table] = _upsert(con, table, folder / file_name, columns, today)
         con.execute("COMMIT")
     except Exception:

@@ -189,6 +189,16 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[], str]]] = [
         SELECT 'dossier_replaced_since', CAST(coalesce(max(run_id), 0) AS VARCHAR) FROM ingest_runs;
         """,
     ),
+    (
+        6,
+        "units carry their province (the national shape)",
+        """
+        -- GSO province code of each unit ('01' Hanoi); the lake partitions dossiers by it, the API
+        -- selects by it. Every unit loaded before is Hanoi's.
+        ALTER TABLE units ADD COLUMN province_code VARCHAR;
+        UPDATE units SET province_code = '01';
+        """,
+    ),
 ]
 
 
