@@ -57,6 +57,7 @@ SurfaceName = Literal[SURFACES]  # type: ignore[valid-type]
 KpiTypeName = Literal[tuple(t.value for t in KpiType)]  # type: ignore[valid-type]
 Lang = Literal["vi", "en"]
 Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN, max_length=64)]
+Province = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")]  # a GSO province code: 01 Hanoi, 79 HCMC
 # Times are Hanoi wall-clock time as the warehouse stores them, written without an offset: not RFC 3339
 # "date-time" (which needs one), so the document says what they are instead.
 LocalTime = Annotated[datetime, WithJsonSchema({
@@ -143,6 +144,9 @@ class ValuesFilter(Query):
     to: IsoDate | None = Field(None, description="last day, inclusive (with 'from')")
     unit: comma_list(Code, MAX_CODES) | None = Field(
         None, description="unit codes, e.g. 00073 (default: the city, 01)")
+    province: Province | None = Field(None, description=(
+        "a province code (national warehouses: `demo --provinces`): the rows cover that province's units "
+        "(unit_code is the province's code), and `unit` must lie in it; unknown provinces are 404"))
     by: comma_list(Dimension, len(DIMENSIONS)) | None = Field(None, description="break the rows down by these")
     lang: Lang = Field("vi", description="language of the unit names and cover sheet of an export (the JSON "
                                          "rows hold codes)")
@@ -176,6 +180,7 @@ class ExportPath(BaseModel):
 
 class OverdueQuery(Paged):
     unit: comma_list(Code, MAX_CODES) | None = Field(None, description="unit codes (default: every unit in scope)")
+    province: Province | None = Field(None, description="only that province's units (and `unit` must lie in it)")
 
 
 class StatusQuery(Query):

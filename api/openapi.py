@@ -206,6 +206,7 @@ def _core_routes() -> tuple[Route, ...]:
     from .push import MAX_BYTES
 
     forbidden = Answer("A unit outside the viewer's scope", m.Error)
+    no_province = Answer("A province the warehouse does not hold (`province=`)", m.Error)
     return (
         Route("get", "/api/v1/openapi.json", "This document", query=m.EmptyQuery,
               responses={200: m.OpenApiDocument}, cached=False, public=True),
@@ -223,7 +224,7 @@ def _core_routes() -> tuple[Route, ...]:
                               "stream or a Parquet file (the page numbers in the schema metadata, r57.page)",
                               m.ValuesPage, files=("application/vnd.apache.arrow.stream",
                                                    "application/vnd.apache.parquet")),
-                  403: forbidden}),
+                  403: forbidden, 404: no_province}),
         Route("get", "/api/v1/values.{fmt}", "The values of /api/v1/values as a file (every row, no pages)",
               description="Columns as /api/v1/values, plus unit_name; values rounded as on screen. The Excel "
                           "file has a cover sheet with the filters and the KPI definitions.",
@@ -231,11 +232,11 @@ def _core_routes() -> tuple[Route, ...]:
               responses={200: Answer("The file", media=("text/csv", "application/vnd.openxmlformats-"
                                                         "officedocument.spreadsheetml.sheet",
                                                         "application/vnd.apache.parquet")),
-                         403: forbidden}),
+                         403: forbidden, 404: no_province}),
         Route("get", "/api/v1/units", "The city and its 126 wards/communes", query=m.Paged,
               responses={200: m.UnitsPage}),
         Route("get", "/api/v1/overdue", "Open dossiers past their due date, most overdue first (ids only)",
-              query=m.OverdueQuery, responses={200: m.OverduePage, 403: forbidden}),
+              query=m.OverdueQuery, responses={200: m.OverduePage, 403: forbidden, 404: no_province}),
         Route("get", "/api/v1/status", "Ingest runs and data freshness", query=m.StatusQuery,
               responses={200: m.Status}),
         Route("post", "/api/v1/dossiers", "Push dossier records into the ingest pipeline (needs the API token)",

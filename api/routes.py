@@ -405,10 +405,15 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
             if unknown:
                 raise BadRequest(f"unknown KPI {unknown}; see /api/v1/kpis")
         _check_units(q.unit)
-        df = metrics.query(con, q.kpi, grain=q.grain, periods=periods, units=q.unit, by=by, now=now)
+        within = _province_units(con, q.province, q.unit)
+        df = metrics.query(con, q.kpi, grain=q.grain, periods=periods, units=q.unit, by=by, now=now, scope=within)
+        if q.province and not q.unit and "unit_code" not in by and len(df):  # the province's own total
+            df["unit_code"] = q.province
         filters = {"kpi": ",".join(q.kpi or ["*"]), "grain": q.grain,
                    "period": f"{start}..{end}" if start else _period_filter(q.grain, q.period, now),
-                   "unit": ",".join(q.unit or ["01"]), "by": ",".join(by)}
+                   "unit": ",".join(q.unit or [q.province or "01"]), "by": ",".join(by)}
+        if q.province:
+            filters["province"] = q.province
         return df, filters
 
     @bp.get("/values")
@@ -461,7 +466,8 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         q = parse_query(m.OverdueQuery, request.args)
         _check_units(q.unit)
         con = cursor_or_503()
-        df = metrics.overdue_list(con, units=q.unit)  # narrowed to the viewer's scope (metrics.scope)
+        within = _province_units(con, q.province, q.unit)
+        df = metrics.overdue_list(con, units=q.unit, scope=within)  # and to the viewer's scope (metrics.scope)
         access_web.audit("overdue_view", target="/api/v1/overdue", detail={"unit": q.unit or ["*"]})
         return answer(m.OverduePage, _paginate(records(df), q))
 
@@ -490,6 +496,10 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
     @bp.errorhandler(_OutOfScope)
     def out_of_scope(exc):
         return error(403, str(exc))
+
+    @bp.errorhandler(_UnknownProvince)
+    def unknown_province(exc):
+        return error(404, str(exc))
 
     @bp.errorhandler(AnswerMismatch)
     def answer_mismatch(exc):
@@ -523,9 +533,28 @@ class _OutOfScope(Exception):
     pass
 
 
+class _UnknownProvince(Exception):
+    pass
+
+
 def _scope_key() -> str:
     scope = access_web.viewer_or_nobody().scope
     return "*" if scope is None else ",".join(sorted(scope))
+
+
+def _province_units(con, province: str | None, units: list[str] | None) -> tuple[str, ...] | None:
+    """The units of `province` (a scope for metrics), None without one; 404 for a province the warehouse
+    does not hold, 400 for a `unit` outside it."""
+    if province is None:
+        return None
+    codes = tuple(r[0] for r in con.execute("SELECT unit_code FROM units WHERE province_code = ? ORDER BY 1",
+                                            [province]).fetchall())
+    if not codes:
+        raise _UnknownProvince(f"no province '{province}' in this warehouse; see /api/v1/units")
+    outside = [u for u in units or [] if u not in codes]
+    if outside:
+        raise BadRequest(f"unit {', '.join(clip(u) for u in outside[:10])} is not in province {province}")
+    return codes
 
 
 def _check_units(units: list[str] | None) -> None:

@@ -72,7 +72,9 @@ def test_the_document_is_openapi_3_1_with_every_reference_resolved(doc):
 
 def test_parameters_carry_their_bounds(doc):
     values = {p["name"]: p for p in doc["paths"]["/api/v1/values"]["get"]["parameters"]}
-    assert set(values) == {"kpi", "grain", "period", "from", "to", "unit", "by", "page", "page_size", "lang", "format"}
+    assert set(values) == {"kpi", "grain", "period", "from", "to", "unit", "province", "by", "page", "page_size",
+                           "lang", "format"}
+    assert values["province"]["schema"]["pattern"] == "^[0-9]{2}$"
     assert values["grain"]["schema"] == {"enum": ["day", "week", "month", "quarter", "year"], "type": "string",
                                          "default": "month"}
     assert "day 400, week 120, month 120, quarter 40, year 20" in values["grain"]["description"]
@@ -94,7 +96,7 @@ def test_parameters_carry_their_bounds(doc):
 
 def test_cached_gets_document_304_400_401_503_and_their_cache_headers(doc):
     values = doc["paths"]["/api/v1/values"]["get"]["responses"]
-    assert set(values) == {"200", "304", "400", "401", "403", "503"}
+    assert set(values) == {"200", "304", "400", "401", "403", "404", "503"}
     assert set(values["200"]["headers"]) == {"ETag", "Last-Modified"}
     assert "content" not in values["304"]
     assert values["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}

@@ -210,3 +210,40 @@ def test_live_drop_adds_receipts_and_updates_open_dossiers(tmp_path: Path) -> No
     ids = pd.read_csv(second, dtype=str)["dossier_id"]
     assert not ids[~ids.isin(batch["dossier_id"]) & ~ids.isin(history["dossier_id"])].empty
     assert re.search(r"dossiers-live-20260310T090100", second.name)
+
+
+def test_a_national_demo_data_set(tmp_path: Path) -> None:
+    """`demo --provinces 3`: the 34 provinces' units loaded, dossiers in Hanoi and the next two provinces on
+    their own units (none left in quarantine), the lake partitioned by province."""
+    import lake.store as lake
+    from demo.seed import province_maps, seed_demo
+    from warehouse.db import open_writer
+
+    s = config.load_settings(data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb")
+    con = open_writer(s)
+    try:
+        summary = seed_demo(con, s, days=4, per_day=300, now=datetime(2026, 3, 20, 16, 0), provinces=3)
+        assert summary["provinces"] == ["01", "04", "08"] and summary["quarantined"] == 0
+        assert con.execute("SELECT count(*) FROM units").fetchone()[0] == 3355
+        by_province = dict(con.execute("""SELECT u.province_code, count(*) FROM dossiers d
+                                          JOIN units u USING (unit_code) GROUP BY 1""").fetchall())
+        assert set(by_province) == {"01", "04", "08"}
+        maps = {code: (m, scale) for code, m, scale in province_maps(3, list(world(57)[0].codes))}
+        for code in ("04", "08"):  # each province's volume follows its number of units, within noise
+            assert 0.6 < by_province[code] / (by_province["01"] * maps[code][1]) < 1.6
+            units = set(maps[code][0].values())
+            got = {u for (u,) in con.execute("SELECT DISTINCT d.unit_code FROM dossiers d JOIN units u USING (unit_code) "
+                                             "WHERE u.province_code = ?", [code]).fetchall()}
+            assert got <= units and code in got  # its own departments, and its wards
+        assert con.execute("SELECT count(*) FROM dossiers WHERE dossier_id LIKE 'P04.%'").fetchone()[0] == by_province["04"]
+        report = lake.export(con, tmp_path / "lake")
+        assert {p["province"] for p in report["manifest"]["partitions"]} == {"01", "04", "08"}
+    finally:
+        con.close()
+
+
+def test_demo_refuses_more_provinces_than_there_are() -> None:
+    import app
+
+    with pytest.raises(SystemExit):
+        app.main(["demo", "--provinces", "35"])
