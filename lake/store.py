@@ -39,6 +39,9 @@ def province_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     migration 6), Hanoi's ('01') for a unit without one or a warehouse from before the column."""
     cols = {r[0] for r in con.execute("DESCRIBE units").fetchall()}
     if "province_code" in cols:
+        provinces = con.execute(f"SELECT DISTINCT coalesce(province_code, '{HANOI}') FROM units").fetchall()
+        if len(provinces) == 1 and str(provinces[0][0]).isdigit():  # one province: no join over every dossier
+            return "", f"'{provinces[0][0]}'"
         return " LEFT JOIN units u ON u.unit_code = d.unit_code", f"coalesce(u.province_code, '{HANOI}')"
     return "", f"'{HANOI}'"
 

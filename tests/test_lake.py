@@ -165,9 +165,10 @@ def test_no_manifest_is_a_clear_error(tmp_path):
 
 
 def test_province_hook_takes_the_units_province_when_it_exists(wh, tmp_path):
-    # units carry their province (migration 6): dossiers take their unit's
-    assert store.province_sql(wh)[1] == "coalesce(u.province_code, '01')"
+    # units carry their province (migration 6): dossiers take their unit's (one province: a constant, no join)
+    assert store.province_sql(wh) == ("", "'01'")
     wh.execute("UPDATE units SET province_code = CASE WHEN unit_code = '00376' THEN '79' ELSE '01' END")
+    assert store.province_sql(wh)[1] == "coalesce(u.province_code, '01')"
     root = tmp_path / "lake"
     lake.export(wh, root)
     m = _manifest(root)
