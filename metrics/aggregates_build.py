@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .aggregates_sql import KEYS, NOT_BUILT, TABLES, build_sql
+from .aggregates_sql import KEYS, TABLES, build_sql
 from .registry import Registry, get_registry
 
 ENGINES = ("duckdb", "spark")
@@ -50,10 +50,10 @@ def build_duckdb(lake_dir: Path, reg: Registry | None = None, out: Path | None =
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        duckdb_views(con, lake_dir)
+        cols = [c for c, _ in duckdb_views(con, lake_dir)["columns"]]
         result = {}
         for table in TABLES:
-            result[table] = con.sql(build_sql(reg, table)).to_arrow_table()
+            result[table] = con.sql(build_sql(reg, table, cols)).to_arrow_table()
             if out is not None:
                 folder = Path(out) / "duckdb" / table
                 folder.mkdir(parents=True, exist_ok=True)
@@ -71,10 +71,10 @@ def build_spark(lake_dir: Path, reg: Registry | None = None, out: Path | None = 
     own = spark is None
     spark = spark or spark_session()
     try:
-        spark_views(spark, lake_dir)
+        cols = [c for c, _ in spark_views(spark, lake_dir)["columns"]]
         result = {}
         for table in TABLES:
-            df = spark.sql(build_sql(reg, table))
+            df = spark.sql(build_sql(reg, table, cols))
             if out is None:
                 result[table] = df.toArrow()
                 continue
@@ -93,6 +93,22 @@ def _frame(t: pa.Table, keys: tuple[str, ...]):
     for k in keys:  # dates, codes and NULLs compared as text: both engines' keys in one form
         df[k] = df[k].map(lambda v: None if v is None or v != v else str(v))
     return df.sort_values(list(keys), na_position="first").reset_index(drop=True)
+
+
+def _numeric(col) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+def _text(v) -> str | None:
+    import pandas as pd
+
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    return str(v)
 
 
 def compare(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> dict:
@@ -114,8 +130,13 @@ def compare(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> dict:
                                 for _, r in lonely.head(3).iterrows()]
             both = merged[merged["_merge"] == "both"]
             for c in [c for c in x.columns if c not in keys]:
-                va, vb = both[f"{c}_a"].to_numpy(dtype=float), both[f"{c}_b"].to_numpy(dtype=float)
-                bad = ~((np.abs(va - vb) <= TOLERANCE * np.maximum(1.0, np.abs(va))) | (np.isnan(va) & np.isnan(vb)))
+                if _numeric(x[c]) and _numeric(y[c]):
+                    va, vb = both[f"{c}_a"].to_numpy(dtype=float), both[f"{c}_b"].to_numpy(dtype=float)
+                    bad = ~((np.abs(va - vb) <= TOLERANCE * np.maximum(1.0, np.abs(va))) | (np.isnan(va) & np.isnan(vb)))
+                else:  # text, dates, times, flags (metrics_open): equal as text, NULL only with NULL
+                    va = np.array([_text(v) for v in both[f"{c}_a"]], dtype=object)
+                    vb = np.array([_text(v) for v in both[f"{c}_b"]], dtype=object)
+                    bad = np.array([p != q for p, q in zip(va, vb, strict=True)], dtype=bool)
                 res["cells"] += len(va) + len(keys) * 0
                 res["mismatches"] += int(bad.sum())
                 for i in np.flatnonzero(bad)[:3]:
@@ -143,7 +164,6 @@ def run(engine: str, lake_dir: Path, check: bool = False, out: Path | None = Non
         "engines": list(engines),
         "seconds": seconds,
         "tables": {e: {t: r[t].num_rows for t in TABLES} for e, r in results.items()},
-        "not_built": NOT_BUILT,
     }
     if out is not None:
         report["out"] = str(out)

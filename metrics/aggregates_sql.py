@@ -10,9 +10,9 @@ GROUP BY per event day, CAST(date_trunc('month', d) AS DATE) for months. The mea
 
 The SQL reads two views, `dossiers` and `procedures` (lake.read creates them on either engine).
 
-Built: metrics_day, metrics_month (flows and the stocks' entering/leaving counts) and metrics_hist (the
-histograms behind exact medians). Not built from the lake: metrics_open (the open dossiers, serving data
-that the snapshot keeps); the kinds current, staff_days and unit_median are computed at query time from
+Built: metrics_day, metrics_month (flows and the stocks' entering/leaving counts), metrics_hist (the
+histograms behind exact medians) and metrics_open (the dossiers not finished, every column: the stocks judged
+now and the overdue lists). The kinds current, staff_days and unit_median are computed at query time from
 these tables, the calendar and indicators, as with metrics/aggregates.py.
 """
 
@@ -23,14 +23,12 @@ from .aggregates import _columns as _stored_columns
 from .registry import Measure, Registry
 from .sqlparts import event_day, source_sql, stock_events
 
-TABLES = ("metrics_day", "metrics_month", "metrics_hist")
+TABLES = ("metrics_day", "metrics_month", "metrics_hist", "metrics_open")
 KEYS = {
     "metrics_day": ("day", "unit_code"),
     "metrics_month": ("month", "unit_code", *MONTH_DIMS),
     "metrics_hist": ("day", "unit_code", "measure", "value"),
-}
-NOT_BUILT = {
-    "metrics_open": "the open dossiers: serving data, copied by the warehouse refresh, not an aggregate of history",
+    "metrics_open": ("dossier_id",),
 }
 
 
@@ -64,9 +62,15 @@ def _group(n: int) -> str:
     return "GROUP BY " + ", ".join(str(i) for i in range(1, n + 1))
 
 
-def build_sql(reg: Registry, table: str) -> str:
-    """The portable SELECT producing `table`'s rows (no ORDER BY: engines sort if they need to)."""
+def build_sql(reg: Registry, table: str, dossier_columns: list[str] | None = None) -> str:
+    """The portable SELECT producing `table`'s rows (no ORDER BY: engines sort if they need to).
+
+    metrics_open takes the warehouse's dossier columns (`dossier_columns`, the lake manifest's), in order."""
     src = source_sql()
+    if table == "metrics_open":
+        if not dossier_columns:
+            raise ValueError("metrics_open needs the dossier columns (the lake manifest's)")
+        return f"SELECT {', '.join(dossier_columns)} FROM dossiers WHERE finished_date IS NULL"
     if table == "metrics_hist":
         branches = []
         for name, m in reg.measures.items():
@@ -82,7 +86,7 @@ def build_sql(reg: Registry, table: str) -> str:
                     "AS measure, 0 AS value, CAST(0 AS BIGINT) AS n FROM procedures WHERE 1 = 0")
         return " UNION ALL ".join(branches)
     if table not in ("metrics_day", "metrics_month"):
-        raise ValueError(f"{table} is not built from the lake ({NOT_BUILT.get(table, 'unknown table')})")
+        raise ValueError(f"{table} is not an aggregate table (known: {', '.join(TABLES)})")
     cols = columns(reg)
     dims = ("unit_code",) if table == "metrics_day" else ("unit_code", *MONTH_DIMS)
     keys = KEYS[table]

@@ -62,13 +62,15 @@ def test_spark_build_equals_duckdb_and_the_hand_worked_values(spark, fixture_lak
     report = aggregates_build.run("spark", folder / "lake", check=True, spark=spark, out=folder / "agg")
     assert report["engines"] == ["duckdb", "spark"]
     assert report["check"]["equal"], report["check"]
+    n_open = fixture_lake[0].execute("SELECT count(*) FROM dossiers WHERE finished_date IS NULL").fetchone()[0]
     assert {t: r["rows"] for t, r in report["check"]["tables"].items()} == {
-        "metrics_day": [29, 29], "metrics_month": [13, 13], "metrics_hist": [10, 10]}
+        "metrics_day": [29, 29], "metrics_month": [13, 13], "metrics_hist": [10, 10], "metrics_open": [n_open, n_open]}
     assert all(r["cells"] > 0 for r in report["check"]["tables"].values())
     # what Spark wrote (a folder of part files per table, as on a cluster), read back with pyarrow.
     # Phường Cửa Nam, February 2026: 8 received (D01-D08), 5 finished in 17 working days; in flight:
     # 8 entered on their receipt days, 6 left in February (5 finishes and D06's withdrawal)
-    assert sorted(p.name for p in (folder / "agg" / "spark").iterdir()) == ["metrics_day", "metrics_hist", "metrics_month"]
+    assert sorted(p.name for p in (folder / "agg" / "spark").iterdir()) == [
+        "metrics_day", "metrics_hist", "metrics_month", "metrics_open"]
     month = pq.read_table(folder / "agg" / "spark" / "metrics_month")
     assert _totals(month, "00073", "2026-02") == {
         "received": 8, "finished": 5, "wd_sum": 17, "in_flight__in": 8, "in_flight__out": 6}
