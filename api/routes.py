@@ -547,8 +547,12 @@ def _province_units(con, province: str | None, units: list[str] | None) -> tuple
     does not hold, 400 for a `unit` outside it."""
     if province is None:
         return None
-    codes = tuple(r[0] for r in con.execute("SELECT unit_code FROM units WHERE province_code = ? ORDER BY 1",
-                                            [province]).fetchall())
+    has_column = "province_code" in {r[0] for r in con.execute("DESCRIBE units").fetchall()}
+    if has_column:
+        sql, args = "SELECT unit_code FROM units WHERE province_code = ? ORDER BY 1", [province]
+    else:  # a snapshot from before units carried provinces (schema 6): every unit is Hanoi's
+        sql, args = "SELECT unit_code FROM units WHERE ? = '01' ORDER BY 1", [province]
+    codes = tuple(r[0] for r in con.execute(sql, args).fetchall())
     if not codes:
         raise _UnknownProvince(f"no province '{province}' in this warehouse; see /api/v1/units")
     outside = [u for u in units or [] if u not in codes]

@@ -72,3 +72,22 @@ def test_bad_provinces(national, query, status):
     r = client.get(f"/api/v1/values?kpi=received&grain=week&from=2026-03-09&to=2026-03-15{query}")
     assert r.status_code == status, r.get_data(as_text=True)
     assert r.get_json()["error"]
+
+
+def test_a_snapshot_from_before_provinces_is_all_hanoi(tmp_path):
+    """A reader may still hold a snapshot published before migration 6 (no units.province_code)."""
+    from demo.seed import seed_demo as seed
+
+    s = load_settings(data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb")
+    con = open_writer(s)
+    seed(con, s, days=3, per_day=100, now=NOW)
+    con.execute("ALTER TABLE units DROP COLUMN province_code")
+    publish_snapshot(con, s)
+    con.close()
+    app = Flask("r57-test")
+    api.register(app, s, Reader(s))
+    client = app.test_client()
+    query = "/api/v1/values?kpi=received&grain=week&from=2026-03-16&to=2026-03-22"
+    assert client.get(query + "&province=01").get_json()["items"][0]["value"] == \
+        client.get(query).get_json()["items"][0]["value"]
+    assert client.get(query + "&province=79").status_code == 404
