@@ -71,6 +71,22 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
     out = {c: [None] * n for c in ("target", "target_comparison", "target_deadline", "base_period", "base_value",
                                    "status", "status_reason", "method", "ratio", "projected")}
     group = [rows[k] for k in keys]
+    # pure functions of a few distinct inputs (13 periods, a handful of targets), asked once per row
+    memo_years: dict = {}
+    memo_prev: dict[str, tuple[Period, float]] = {}
+    memo_deadline: dict[int, float] = {}
+
+    def years_of(x):
+        if x not in memo_years:
+            memo_years[x] = years(x)
+        return memo_years[x]
+
+    def previous_of(label: str, period: Period) -> tuple[Period, float]:
+        if label not in memo_prev:
+            prev = previous(period)
+            memo_prev[label] = (prev, years(prev.judged_at(now)))
+        return memo_prev[label]
+
     for i, t in enumerate(found_targets):
         if t is None:
             continue
@@ -84,7 +100,7 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
             continue
         k = reg.kpis[rows["kpi"][i]]
         # a publication describes its whole period: judged at its end, so R does not move by the hour
-        t1 = years(period.end) if k.type == KpiType.INDICATOR else years(rows["as_of"][i])
+        t1 = years_of(period.end) if k.type == KpiType.INDICATOR else years_of(rows["as_of"][i])
         bp = bv = t0 = None
         if t.baseline is not None and t.baseline.value is not None:
             bp, bv = str(t.baseline.date), t.baseline.value
@@ -96,10 +112,12 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
                 bp, t0 = p.label, years(p.judged_at(now))
         if t0 is not None and t1 - t0 < MIN_SPAN_YEARS:
             bp = bv = t0 = None  # the baseline is this period itself (an annual series): compare with the year before
-        prev = previous(period)
+        prev, prev_years = previous_of(rows["period"][i], period)
         if bv is None and rows["previous"][i] is not None:
-            bp, bv, t0 = prev.label, rows["previous"][i], years(prev.judged_at(now))
-        pr = assess(rows["value"][i], t1, t.value, _deadline_years(t), t.comparison, k.direction, bv, t0, k.bounds)
+            bp, bv, t0 = prev.label, rows["previous"][i], prev_years
+        if id(t) not in memo_deadline:
+            memo_deadline[id(t)] = _deadline_years(t)
+        pr = assess(rows["value"][i], t1, t.value, memo_deadline[id(t)], t.comparison, k.direction, bv, t0, k.bounds)
         out["base_period"][i], out["base_value"][i] = bp, bv
         out["status"][i], out["ratio"][i], out["projected"][i] = pr.status.value, pr.ratio, pr.projected
         out["method"][i] = pr.method
