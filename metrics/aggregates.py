@@ -289,12 +289,12 @@ def _delta(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_horizon
     con.execute(f"CREATE OR REPLACE TEMP TABLE _delta_old AS SELECT * EXCLUDE (replaced_run_id) FROM dossier_replaced "
                 f"WHERE replaced_run_id > {last} AND ingest_run_id <= {last}")
     new_src, old_src = source_sql("_delta_new"), source_sql("_delta_old")
+    match = {t: " AND ".join(f"t.{c} IS NOT DISTINCT FROM x.{c}" for c in keys) for t, keys in _KEYS.items()}
+    nonzero = {t: " OR ".join(f"{c} <> 0" for c in _values(reg, t)) for t in _KEYS}
     for table, keys in _KEYS.items():
         vals = _values(reg, table)
         k, v = ", ".join(keys), ", ".join(vals)
         sums = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in vals)
-        nonzero = " OR ".join(f"{c} <> 0" for c in vals)
-        match = " AND ".join(f"t.{c} IS NOT DISTINCT FROM x.{c}" for c in keys)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _delta_{table} AS
             SELECT * FROM (
@@ -303,12 +303,12 @@ def _delta(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_horizon
                     UNION ALL
                     SELECT {k}, {", ".join(f"-{c}" for c in vals)} FROM ({build_sql(reg, old_src, table)})
                 ) GROUP BY ALL)
-            WHERE {nonzero}
+            WHERE {nonzero[table]}
         """)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _merged_{table} AS
             SELECT {k}, {sums} FROM (
-                SELECT {k}, {v} FROM {table} t WHERE EXISTS (SELECT 1 FROM _delta_{table} x WHERE {match})
+                SELECT {k}, {v} FROM {table} t WHERE EXISTS (SELECT 1 FROM _delta_{table} x WHERE {match[table]})
                 UNION ALL SELECT {k}, {v} FROM _delta_{table}
             ) GROUP BY ALL
         """)
@@ -319,10 +319,8 @@ def _delta(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_horizon
             return None
     months = set()
     for table, keys in _KEYS.items():
-        match = " AND ".join(f"t.{c} IS NOT DISTINCT FROM x.{c}" for c in keys)
-        nonzero = " OR ".join(f"{c} <> 0" for c in _values(reg, table))
-        con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _delta_{table} x WHERE {match})")
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _merged_{table} WHERE {nonzero}")
+        con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _delta_{table} x WHERE {match[table]})")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _merged_{table} WHERE {nonzero[table]}")
         months |= {m for (m,) in con.execute(
             f"SELECT DISTINCT CAST(date_trunc('month', {keys[0]}) AS DATE) FROM _delta_{table}").fetchall()}
         con.execute(f"DROP TABLE _delta_{table}; DROP TABLE _merged_{table}")

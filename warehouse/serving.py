@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -136,8 +137,6 @@ def retire(snapshot: Path) -> None:
 def forget_retired(snap_dir: Path, keep: str) -> None:
     """Drop the sidecars of pruned snapshots retired more than RETIRED_GRACE_S ago (the next lake garbage
     collection may then delete the files only they read)."""
-    import time
-
     now = time.time()
     for side in snap_dir.glob(f"wh-*{SIDE}"):
         base = side.name[: -len(SIDE)]
