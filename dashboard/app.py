@@ -61,6 +61,14 @@ function(stored, switched) {
     const lang = (switched === 'en' || switched === 'vi') ? switched : (stored === 'en' ? 'en' : 'vi');
     document.documentElement.lang = lang;
     document.cookie = 'r57_lang=' + lang + '; path=/; max-age=31536000; SameSite=Lax';
+    // AG Grid takes its words (pager, filters, "no rows") only when it is created, and a grid's box id ends
+    // in the language it was made in (components.grid): a page holding a grid in the other language is
+    // loaded again, drawn in the new one from the cookie just set (its state is in the address)
+    const boxes = Array.from(document.querySelectorAll('.grid-box[id]'));
+    if (boxes.some(function (b) { return !b.id.endsWith('--' + lang); })) {
+        window.location.reload();
+        return window.dash_clientside.no_update;
+    }
     const titles = %s;
     const path = window.location.pathname.replace(/\\/+$/, '') || '/';
     // the page, then what it shows: the unit on /ward (?unit=), the KPI on /kpi (?kpi=), as page_title does

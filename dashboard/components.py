@@ -14,7 +14,7 @@ from dash import dcc, html
 from presentation.words import localised_column, n_word  # noqa: F401  (n_word: the one rule, for the views)
 
 from . import fmt
-from .i18n import grid_locale, t
+from .i18n import grid_locale, lang_of, t
 from .theme import STATUS_SEVERITY, status_key, status_label
 
 # no mode bar: it covers target labels on a wall screen; charts are saved from the 'Tải về' menus
@@ -245,7 +245,7 @@ def section(title, children, title_id: str | None = None, class_name: str = "", 
     return html.Section([head, children], className=f"panel {class_name}".strip())
 
 
-def grid(grid_id: str, lang: str, height: str | None = "520px", page_size: int = 20, **kw) -> dag.AgGrid:
+def grid(grid_id: str, lang: str, height: str | None = "520px", page_size: int = 20, **kw) -> html.Div:
     """An AG Grid with the dashboard's defaults (sortable, filterable, resizable, local theme).
 
     height None: the grid grows with its rows, a page of `page_size` at a time (short lists stay short).
@@ -263,12 +263,15 @@ def grid(grid_id: str, lang: str, height: str | None = "520px", page_size: int =
     if height is None:
         options.update({"domLayout": "autoHeight", "pagination": True, "paginationPageSize": page_size,
                         "paginationPageSizeSelector": False})
-    return dag.AgGrid(
+    # AG Grid reads its words once, when it is created: the box's id carries the language, and Dash keys a
+    # component by its id, so a page drawn in the other language makes a new grid with that language's pager
+    return html.Div(dag.AgGrid(
         id=grid_id, rowData=kw.pop("rowData", []), columnDefs=kw.pop("columnDefs", []),
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 80, "wrapHeaderText": True,
                        "autoHeaderHeight": True,
                        **kw.pop("defaultColDef", {})},
-        dashGridOptions=options, style={"height": height, "width": "100%"} if height else {"width": "100%"}, **kw)
+        dashGridOptions=options, style={"height": height, "width": "100%"} if height else {"width": "100%"}, **kw),
+        id=f"{grid_id}--{lang_of(lang)}", className="grid-box")
 
 
 def num_col(field: str, header: str, lang: str, decimals: int = 0, suffix: str = "", **kw) -> dict:

@@ -46,7 +46,24 @@ GRID_LOCALE_VI = {
 }
 
 
-GRID_LOCALES = {"vi": GRID_LOCALE_VI, "en": {}}  # English: AG Grid's own words
+# AG Grid's own English words, spelled out: an empty dict does not reset a grid that was drawn in
+# Vietnamese, so an English page kept "Trang 1 trên 1" in its pager.
+GRID_LOCALE_EN = {
+    "page": "Page", "more": "more", "to": "to", "of": "of", "next": "Next Page", "last": "Last Page",
+    "first": "First Page", "previous": "Previous Page", "loadingOoo": "Loading...", "noRowsToShow": "No Rows To Show",
+    "filterOoo": "Filter...", "equals": "Equals", "notEqual": "Does not equal", "blank": "Blank", "notBlank": "Not blank",
+    "empty": "Choose one", "lessThan": "Less than", "greaterThan": "Greater than",
+    "lessThanOrEqual": "Less than or equal to", "greaterThanOrEqual": "Greater than or equal to",
+    "inRange": "Between", "inRangeStart": "From", "inRangeEnd": "To",
+    "contains": "Contains", "notContains": "Does not contain", "startsWith": "Begins with", "endsWith": "Ends with",
+    "andCondition": "AND", "orCondition": "OR", "applyFilter": "Apply", "resetFilter": "Reset",
+    "clearFilter": "Clear", "cancelFilter": "Cancel", "searchOoo": "Search...", "selectAll": "(Select All)",
+    "sortAscending": "Sort Ascending", "sortDescending": "Sort Descending", "sortUnSort": "Clear Sort",
+    "pageSizeSelectorLabel": "Page Size:", "ariaPageSizeSelectorLabel": "Page Size",
+    "columnFilter": "Column Filter", "ariaFilterInput": "Filter Input",
+}
+
+GRID_LOCALES = {"vi": GRID_LOCALE_VI, "en": GRID_LOCALE_EN}
 
 
 def grid_locale(lang: str) -> dict:

@@ -184,6 +184,17 @@ def test_vietnamese_detector() -> None:
     assert _vietnamese_left(["hồ sơ"]) == ["hồ sơ"]
 
 
+def test_grid_words_are_spelled_out_in_both_languages() -> None:
+    """AG Grid keeps the words of the first drawing when handed an empty locale, so English must be explicit."""
+    from dashboard.i18n import grid_locale
+
+    vi, en = grid_locale("vi"), grid_locale("en")
+    assert set(vi) == set(en) and len(en) >= 40
+    assert all(isinstance(v, str) and v for v in en.values())
+    assert _vietnamese_left(list(en.values())) == []
+    assert en["page"] == "Page" and en["of"] == "of" and vi["of"] == "trên"
+
+
 NOW = DEMO_NOW   # the shared views warehouse (tests/conftest.py) ends here
 WARD = "00073"   # Phường Cửa Nam
 

@@ -204,6 +204,8 @@ def test_bell_action_lists_and_alerts_page(browser, world) -> None:
     _wait_rows(driver, "wu-due-grid", lambda r: len(r) >= 3)
     dash_duo.wait_for_contains_text("#wu-due-title", "Due within 2 working days", timeout=20)
     assert dash_duo.find_element("#shell-bell").get_attribute("aria-label") == "3 unread notifications"
+    pagers = [p.text for p in driver.find_elements(By.CSS_SELECTOR, ".action-lists .ag-paging-panel")]
+    assert pagers and all("Page" in t and "Trang" not in t and "trên" not in t for t in pagers), pagers
     _scroll_to(driver, ".action-lists")
     doc_shot(driver, "ward-actions-1920-en.png")
     viewport(driver, 390, 844)
