@@ -140,6 +140,8 @@ class Settings:
     web_workers: int = field(default_factory=lambda: _env_int("R57_WEB_WORKERS", 4))
     duckdb_memory: str | None = field(default_factory=lambda: os.environ.get("R57_DUCKDB_MEMORY") or None)
     duckdb_threads: int = field(default_factory=lambda: _env_int("R57_DUCKDB_THREADS", default_duckdb_threads()))
+    # finished /api/v1/values answers kept per web process (api/answers.py), in MB; 0 = off
+    api_cache_mb: int = field(default_factory=lambda: _env_int("R57_API_CACHE_MB", 64))
 
     def __post_init__(self) -> None:
         if self.duckdb_memory is None:

@@ -32,7 +32,7 @@ import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import cache, wraps
+from functools import cache, partial, wraps
 from typing import Annotated, Literal, Protocol, Union, get_args, get_origin
 
 import orjson
@@ -55,6 +55,7 @@ from warehouse import health
 from warehouse.db import SnapshotRead
 
 from . import models as m
+from .answers import Answers
 from .models import ECHO_CHARS, MAX_PERIODS, MESSAGE_CHARS, BadRequest, clip, parse_query  # noqa: F401 (ECHO_CHARS)
 from .openapi import served, spec
 from .push import MAX_BYTES, push_dossiers, too_large
@@ -302,6 +303,8 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
     """The /api/v1 blueprint; `reader.read()` (or `reader()`) gives a SnapshotRead, or None before any data."""
     read_snapshot = _as_read_function(reader)
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+    mb = getattr(settings, "api_cache_mb", None)
+    answers = bp.r57_answers = Answers((config.load_settings().api_cache_mb if mb is None else mb) * 2**20)
 
     def snapshot_read() -> SnapshotRead | None:
         """This request's read of the warehouse: taken once, so the ETag and the data agree."""
@@ -320,8 +323,9 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         except (TypeError, ValueError):  # an unreadable date: answer in full
             return False
 
-    def cached(view):
-        """ETag/Last-Modified from this request's snapshot and its full URL; 304 when unchanged."""
+    def cached(view, keep: bool = False):
+        """ETag/Last-Modified from this request's snapshot and its full URL; 304 when unchanged. keep: the
+        finished answer's bytes are kept under its ETag (api/answers.py) when the view says it may be."""
         @wraps(view)
         def wrapper(*args, **kwargs):
             read = snapshot_read()
@@ -329,8 +333,15 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
             etag = hashlib.sha1(f"{snap}|{request.full_path}|{_scope_key()}".encode()).hexdigest()[:20]
             if not_modified(etag, modified):
                 return Response(status=304, headers={"ETag": f'"{etag}"'})
+            day = query_clock().date()
+            hit = answers.get(etag, day) if keep and read is not None else None
             try:
-                resp = view(*args, **kwargs)
+                if hit is not None:
+                    resp = Response(hit.body, status=hit.status, headers=list(hit.headers))
+                else:
+                    resp = view(*args, **kwargs)
+                    if keep and read is not None and resp.status_code == 200 and g.get("r57_keep"):
+                        answers.put(etag, day, resp.get_data(), resp.status_code, resp.headers)
             except BadRequest as exc:
                 return error(400, str(exc), parameters=_echo(), **exc.detail)
             except OverflowError as exc:  # a date past year 9999 or before year 1 in a computation
@@ -344,6 +355,8 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
                 return error(400, message, parameters=_echo())
             resp.headers["ETag"] = f'"{etag}"'
             resp.headers["Cache-Control"] = "no-cache"
+            if keep:
+                resp.headers["X-Cache"] = "HIT" if hit is not None else "MISS"
             if modified is not None:
                 resp.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
             return resp
@@ -407,6 +420,8 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         _check_units(q.unit)
         within = _province_units(con, q.province, q.unit)
         df = metrics.query(con, q.kpi, grain=q.grain, periods=periods, units=q.unit, by=by, now=now, scope=within)
+        # an answer of complete periods only is the same for everyone with this scope until the snapshot changes
+        g.r57_keep = not bool(df["partial"].astype(bool).any()) if len(df) else True
         if q.province and not q.unit and "unit_code" not in by and len(df):  # the province's own total
             df["unit_code"] = q.province
         filters = {"kpi": ",".join(q.kpi or ["*"]), "grain": q.grain,
@@ -417,13 +432,13 @@ def create_blueprint(reader: SnapshotSource | Callable[[], SnapshotRead | None],
         return df, filters
 
     @bp.get("/values")
-    @cached
+    @partial(cached, keep=True)
     def values():
         q = parse_query(m.ValuesQuery, request.args)
         return values_answer(values_frame(q)[0], q)
 
     @bp.get("/values.<fmt>")
-    @cached
+    @cached  # not kept: every export is audited
     def values_file(fmt: str):
         from exports import EXPORT_FORMATS, csv_bytes, parquet_bytes, rounded, xlsx_bytes
         from ingest.runner import local_now

@@ -41,7 +41,7 @@ from .measures import Selection
 from .periods import Grain, Period, last_complete, period_at, previous, resolve, year_to_date
 from .registry import DOSSIER_DIMENSIONS, KpiType, Registry, get_registry
 from .results import Rows
-from .status import as_number
+from .status import as_number, numbers
 
 VALUE_COLUMNS = ["value", "numerator", "denominator"]
 TAIL = ["unit", "partial", "n", "few_data", "target", "target_comparison", "target_deadline", "status",
@@ -273,7 +273,7 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     V = {c: vals[c].tolist() for c in vals.columns}
     kcols = [V[k] for k in ctx.keys]
     n = len(V["kpi"])
-    value_at = {(V["kpi"][i], V["period"][i], *(kc[i] for kc in kcols)): as_number(V["value"][i]) for i in range(n)}
+    value_at = dict(zip(zip(V["kpi"], V["period"], *kcols, strict=True), numbers(V["value"]), strict=True))
     rank = {c: i for i, c in enumerate(codes)}
     prank = {p.label: i for i, p in enumerate(plist)}
     idx = sorted((i for i in range(n) if V["period"][i] in labels), key=lambda i: (rank[V["kpi"][i]], prank[V["period"][i]], i))
@@ -281,18 +281,20 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
         return empty
     out = {c: [V[c][i] for i in idx] if c in V else [None] * len(idx) for c in empty.columns}
     for c in ("value", "numerator", "denominator"):
-        out[c] = [as_number(x) for x in out[c]]
+        out[c] = numbers(out[c])
     for c in extra:  # a NULL dimension value (no applicant type, unknown sector) is None
         out[c] = [None if x is None or x != x else x for x in out[c]]
     out["previous"] = [value_at.get((V["kpi"][i], prevs[V["period"][i]].label, *(kc[i] for kc in kcols))) for i in idx]
     out["change"] = [None if v is None or p is None else v - p for v, p in zip(out["value"], out["previous"], strict=True)]
+    judged_at = {label: p.judged_at(now) for label, p in labels.items()}
+    current = {label: p.is_current(now) for label, p in labels.items()}
     out["period_start"] = [labels[p].start for p in out["period"]]
     out["period_end"] = [labels[p].end for p in out["period"]]
-    out["as_of"] = [labels[p].judged_at(now) for p in out["period"]]
+    out["as_of"] = [judged_at[p] for p in out["period"]]
     out["unit"] = [reg.kpis[k].unit for k in out["kpi"]]
     # a period not over yet is partial: shown with its as_of, never judged (targets.apply); an
     # indicator's value is a publication, final when published, so it is never partial
-    out["partial"] = [labels[p].is_current(now) and reg.kpis[k].type != KpiType.INDICATOR
+    out["partial"] = [current[p] and reg.kpis[k].type != KpiType.INDICATOR
                       for k, p in zip(out["kpi"], out["period"], strict=True)]
     out["n"] = [_n(reg.kpis[k], den) for k, den in zip(out["kpi"], out["denominator"], strict=True)]
     out["few_data"] = [n is not None and reg.kpis[k].min_n is not None and 0 < n < reg.kpis[k].min_n
@@ -300,8 +302,9 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     # hours of a month against a whole one is no change: like is compared with like only
     out["change"] = [None if part else c for part, c in zip(out["partial"], out["change"], strict=True)]
     targets.apply(reg, out, labels, ctx.keys, now, lambda cs, p: _values(ctx, cs, [p]))
-    for c in ("target", "ratio", "projected", "base_value", "revised"):
-        out[c] = [as_number(x) if c != "revised" else (None if x is None or x != x else bool(x)) for x in out[c]]
+    for c in ("target", "ratio", "projected", "base_value"):
+        out[c] = numbers(out[c])
+    out["revised"] = [None if x is None or x != x else bool(x) for x in out["revised"]]
     # object columns keep None for N/A (a float column would turn it into NaN)
     return pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in empty.columns})
 

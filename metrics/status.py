@@ -9,8 +9,11 @@ that starts at 0 %) the linear form is used: R = d * (observed change per year) 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+import numpy as np
 
 
 class Status(StrEnum):
@@ -45,6 +48,15 @@ def as_number(x) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(f) else f
+
+
+def numbers(xs) -> list[float | None]:
+    """as_number over a column: one conversion in C for numbers, None and NaN; element by element otherwise."""
+    try:
+        a = np.asarray(xs, dtype=float)
+    except (TypeError, ValueError):
+        return [as_number(x) for x in xs]
+    return [None if v != v else v for v in a.tolist()]
 
 
 def cagr(v1: float, v0: float, t1: float, t0: float) -> float:
@@ -103,3 +115,48 @@ def assess(current: float | None, t1: float, target: float | None, deadline: flo
     if hi is not None:
         projected = min(projected, hi)
     return Progress(classify(r), r, projected, method)
+
+
+def assess_many(current: Sequence[float | None], t1: Sequence[float], target: float | None, deadline: float,
+                comparison: str = ">=", direction: str = "higher", base: Sequence[float | None] | None = None,
+                t0: Sequence[float | None] | None = None,
+                bounds: tuple[float | None, float | None] = (None, None)) -> list[Progress]:
+    """`assess` for many values under one target (a KPI's rows of one period): the same arithmetic in the same
+    order, with the target, deadline, direction and bounds read once instead of once per value."""
+    n = len(current)
+    goal = as_number(target)
+    if goal is None:
+        return [_NO_DATA] * n
+    base = numbers(base) if base is not None else [None] * n
+    t0 = list(t0) if t0 is not None else [None] * n
+    ge, d = comparison == ">=", 1 if direction == "higher" else -1
+    lo, hi = bounds
+    out: list[Progress] = []
+    for c, s1, b, s0 in zip(numbers(current), t1, base, t0, strict=True):
+        if c is None:
+            out.append(_NO_DATA)
+        elif (c >= goal) if ge else (c <= goal):
+            out.append(Progress(Status.ACHIEVED, None, c, None))
+        elif b is None or s0 is None or s1 <= s0 or deadline <= s0:
+            out.append(_NO_DATA)
+        else:
+            if b > 0 and c > 0 and goal > 0:
+                method = "cagr"
+                observed = cagr(c, b, s1, s0)
+                required = cagr(goal, b, deadline, s0)
+                projected = c * (1 + observed) ** max(deadline - s1, 0.0)
+            else:
+                method = "linear"
+                observed = (c - b) / (s1 - s0)
+                required = (goal - b) / (deadline - s0)
+                projected = c + observed * max(deadline - s1, 0.0)
+            r = _ratio(observed, required, d)
+            if lo is not None:
+                projected = max(projected, lo)
+            if hi is not None:
+                projected = min(projected, hi)
+            out.append(Progress(classify(r), r, projected, method))
+    return out
+
+
+_NO_DATA = Progress(Status.NO_DATA)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .periods import Period, previous, years
 from .registry import Basis, KpiType, Registry, Target
-from .status import Status, as_number, assess
+from .status import Status, as_number, assess_many
 
 # Progress is never annualised over less than this: one complete month (a base inside the period
 # judged, e.g. a baseline year equal to the annual value's year, falls back to the period before).
@@ -71,57 +71,60 @@ def apply(reg: Registry, rows: dict[str, list], periods: dict[str, Period], keys
     out = {c: [None] * n for c in ("target", "target_comparison", "target_deadline", "base_period", "base_value",
                                    "status", "status_reason", "method", "ratio", "projected")}
     group = [rows[k] for k in keys]
-    # pure functions of a few distinct inputs (13 periods, a handful of targets), asked once per row
+    # rows are judged in batches of one target, KPI and period: their times, deadline and base rule are the same
+    batches: dict[tuple[int, str, str], list[int]] = {}
+    by_id: dict[int, Target] = {}
+    for i, t in enumerate(found_targets):
+        if t is None:
+            continue
+        out["target"][i], out["target_comparison"][i], out["target_deadline"][i] = t.value, t.comparison, t.deadline
+        if rows["partial"][i]:  # hours of data are shown, never judged
+            out["status"][i], out["status_reason"][i] = Status.PARTIAL.value, "partial"
+        elif rows["few_data"][i]:
+            out["status"][i], out["status_reason"][i] = Status.FEW_DATA.value, "few_data"
+        else:
+            by_id[id(t)] = t
+            batches.setdefault((id(t), rows["kpi"][i], rows["period"][i]), []).append(i)
     memo_years: dict = {}
-    memo_prev: dict[str, tuple[Period, float]] = {}
-    memo_deadline: dict[int, float] = {}
 
     def years_of(x):
         if x not in memo_years:
             memo_years[x] = years(x)
         return memo_years[x]
 
-    def previous_of(label: str, period: Period) -> tuple[Period, float]:
-        if label not in memo_prev:
-            prev = previous(period)
-            memo_prev[label] = (prev, years(prev.judged_at(now)))
-        return memo_prev[label]
-
-    for i, t in enumerate(found_targets):
-        if t is None:
-            continue
-        out["target"][i], out["target_comparison"][i], out["target_deadline"][i] = t.value, t.comparison, t.deadline
-        period = periods[rows["period"][i]]
-        if rows["partial"][i]:  # hours of data are shown, never judged
-            out["status"][i], out["status_reason"][i] = Status.PARTIAL.value, "partial"
-            continue
-        if rows["few_data"][i]:
-            out["status"][i], out["status_reason"][i] = Status.FEW_DATA.value, "few_data"
-            continue
-        k = reg.kpis[rows["kpi"][i]]
+    for (tid, code, label), idx in batches.items():
+        t, k, period = by_id[tid], reg.kpis[code], periods[label]
         # a publication describes its whole period: judged at its end, so R does not move by the hour
-        t1 = years_of(period.end) if k.type == KpiType.INDICATOR else years_of(rows["as_of"][i])
-        bp = bv = t0 = None
+        t1 = [years_of(period.end)] * len(idx) if k.type == KpiType.INDICATOR else [years_of(rows["as_of"][i])
+                                                                                    for i in idx]
+        bp: list = [None] * len(idx)
+        bv: list = [None] * len(idx)
+        t0: list = [None] * len(idx)
         if t.baseline is not None and t.baseline.value is not None:
-            bp, bv = str(t.baseline.date), t.baseline.value
-            t0 = years(datetime.combine(t.baseline.date + timedelta(days=1), time()))
-        elif bperiod[id(t)] is not None:
-            p = bperiod[id(t)]
-            bv = found.get((p.label, rows["kpi"][i], *(g[i] for g in group)))
-            if bv is not None:
-                bp, t0 = p.label, years(p.judged_at(now))
-        if t0 is not None and t1 - t0 < MIN_SPAN_YEARS:
-            bp = bv = t0 = None  # the baseline is this period itself (an annual series): compare with the year before
-        prev, prev_years = previous_of(rows["period"][i], period)
-        if bv is None and rows["previous"][i] is not None:
-            bp, bv, t0 = prev.label, rows["previous"][i], prev_years
-        if id(t) not in memo_deadline:
-            memo_deadline[id(t)] = _deadline_years(t)
-        pr = assess(rows["value"][i], t1, t.value, memo_deadline[id(t)], t.comparison, k.direction, bv, t0, k.bounds)
-        out["base_period"][i], out["base_value"][i] = bp, bv
-        out["status"][i], out["ratio"][i], out["projected"][i] = pr.status.value, pr.ratio, pr.projected
-        out["method"][i] = pr.method
-        if pr.status == Status.NO_DATA:
-            # say which data is missing: the value itself, or a value to measure progress from
-            out["status_reason"][i] = "no_value" if as_number(rows["value"][i]) is None else f"no_base:{prev.label}"
+            fixed = years(datetime.combine(t.baseline.date + timedelta(days=1), time()))
+            bp, bv, t0 = [str(t.baseline.date)] * len(idx), [t.baseline.value] * len(idx), [fixed] * len(idx)
+        elif bperiod[tid] is not None:
+            p = bperiod[tid]
+            at = years(p.judged_at(now))
+            for j, i in enumerate(idx):
+                bv[j] = found.get((p.label, code, *(g[i] for g in group)))
+                if bv[j] is not None:
+                    bp[j], t0[j] = p.label, at
+        prev = previous(period)
+        prev_years = years(prev.judged_at(now))
+        for j, i in enumerate(idx):
+            if t0[j] is not None and t1[j] - t0[j] < MIN_SPAN_YEARS:
+                bp[j] = bv[j] = t0[j] = None  # the base is this period itself (an annual series): the year before
+            if bv[j] is None and rows["previous"][i] is not None:
+                bp[j], bv[j], t0[j] = prev.label, rows["previous"][i], prev_years
+        judged = assess_many([rows["value"][i] for i in idx], t1, t.value, _deadline_years(t), t.comparison,
+                             k.direction, bv, t0, k.bounds)
+        for j, i in enumerate(idx):
+            pr = judged[j]
+            out["base_period"][i], out["base_value"][i] = bp[j], bv[j]
+            out["status"][i], out["ratio"][i], out["projected"][i] = pr.status.value, pr.ratio, pr.projected
+            out["method"][i] = pr.method
+            if pr.status == Status.NO_DATA:
+                # say which data is missing: the value itself, or a value to measure progress from
+                out["status_reason"][i] = "no_value" if as_number(rows["value"][i]) is None else f"no_base:{prev.label}"
     rows.update(out)

@@ -205,6 +205,19 @@ def test_api_needs_a_token_and_a_ward_token_sees_its_unit(app, monkeypatch):
     assert audit(app, "token_use", "token:ward-system")
 
 
+def test_a_kept_answer_never_crosses_scopes(app):
+    """The city's answer, kept, is not the ward's: the same URL asked by a ward token is computed for its scope."""
+    url = "/api/v1/values?kpi=on_time_rate&by=unit_code&from=2026-01-01&to=2026-02-28&page_size=5000"
+    city = [_api(app, app.tokens["city"], url) for _ in range(2)]
+    assert [r.headers["X-Cache"] for r in city] == ["MISS", "HIT"]
+    assert len({row["unit_code"] for row in city[1].get_json()["items"]}) > 100
+    ward = [_api(app, app.tokens["ward"], url) for _ in range(2)]
+    assert [r.headers["X-Cache"] for r in ward] == ["MISS", "HIT"]
+    assert {row["unit_code"] for row in ward[1].get_json()["items"]} == {HOME}
+    assert ward[1].headers["ETag"] != city[1].headers["ETag"]
+    assert _api(app, None, url).status_code == 401  # a kept answer is behind the same guard
+
+
 def test_push_needs_a_push_token(app):
     c = app.server.test_client()
     body = "dossier_id,unit_code\n"

@@ -88,3 +88,34 @@ def test_resolve_periods():
     assert [p.label for p in resolve("quarter", "2026-02", now)] == ["2026-Q1"]
     assert [p.label for p in resolve("month", (date(2025, 12, 15), date(2026, 6, 1)), now)] == [
         "2025-12", "2026-01", "2026-02", "2026-03"]  # no future periods
+
+
+def _num():
+    from hypothesis import strategies as st
+
+    return st.one_of(st.none(), st.just(float("nan")), st.floats(-50, 200, allow_nan=False), st.integers(-5, 150))
+
+
+def test_assess_many_is_assess_for_each_value() -> None:
+    """The batched judgement of targets.apply gives, value by value, exactly what assess gives (same floats)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from metrics.status import assess_many
+
+    row = st.tuples(_num(), st.floats(2024, 2027), _num(), st.one_of(st.none(), st.floats(2023, 2027)))
+
+    @settings(max_examples=300, deadline=None)
+    @given(rows=st.lists(row, max_size=30), target=_num(), deadline=st.floats(2025, 2031),
+           comparison=st.sampled_from([">=", "<="]), direction=st.sampled_from(["higher", "lower"]),
+           bounds=st.sampled_from([(None, None), (0, 100), (0, None)]))
+    def check(rows, target, deadline, comparison, direction, bounds):
+        cur, t1, base, t0 = ([r[i] for r in rows] for i in range(4))
+        try:
+            one = [assess(c, a, target, deadline, comparison, direction, b, z, bounds)
+                   for c, a, b, z in zip(cur, t1, base, t0, strict=True)]
+        except (OverflowError, ZeroDivisionError):
+            return  # a growth rate beyond a float: both forms raise, the set is out of range
+        assert assess_many(cur, t1, target, deadline, comparison, direction, base, t0, bounds) == one
+
+    check()
