@@ -167,10 +167,13 @@ def _push(base: str, n: int, tag: str) -> float:
 PUSH_TOKEN = "bench-freshness-push-token"
 
 
-def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None = None
+def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None = None, every: float = 2.0
                  ) -> tuple[list[float], list[float | None], list[float]]:
     """(rename → number on the page, rename → version published or None, push answered → number on the
-    page) per rep."""
+    page) per rep; `every`: the pages' poll interval, over which the reps' start is spread."""
+    import random
+
+    phase = random.Random(57)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -196,7 +199,9 @@ def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None =
         _wait(lambda: today() is not None, timeout=120)
         driver.execute_script("performance.setResourceTimingBufferSize(20000)")
         for i in range(reps):
-            time.sleep(2.5)
+            # past the least time between two publications, then a moment spread over one poll interval: a
+            # file lands at any point of a page's poll cycle (a fixed pause would always hit the same point)
+            time.sleep(2.5 + phase.uniform(0, every))
             before = today() or 0
             driver.execute_script(OBSERVE_JS)
             epoch0 = time.time()
@@ -208,7 +213,7 @@ def page_figures(base: str, inbox: Path, reps: int, watch: VersionWatch | None =
             published.append(None if seen is None else seen - t0)
         pushed = []
         for i in range(reps):
-            time.sleep(2.5)
+            time.sleep(2.5 + phase.uniform(0, every))
             before = today() or 0
             t0 = _push(base, 25, f"{i:02d}")
             pushed.append(_wait(lambda b=before: (today() or 0) >= b + 25) - t0)
@@ -367,7 +372,8 @@ def main() -> int:
         if not args.skip_page:
             watch = VersionWatch(base)
             try:
-                page, published, pushed = page_figures(base, inbox, args.reps, watch)
+                page, published, pushed = page_figures(base, inbox, args.reps, watch,
+                                                       every=args.poll if args.poll is not None else _server_poll_s())
             finally:
                 watch.close()
             print(f"inbox rename -> open page        {_stats(page)}")

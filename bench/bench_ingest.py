@@ -4,7 +4,8 @@
 
 Each case runs in a fresh child process (so peak RSS is its own) against a fresh warehouse file; the
 figures are medians over --repeat runs. The baseline ("the limit") is DuckDB's own
-`CREATE TABLE AS SELECT * FROM read_csv/read_parquet` of the same file into a table, in the same run.
+`CREATE TABLE AS SELECT * FROM read_csv/read_parquet` of the same file into a table, in the same run, with
+the writer's DuckDB threads and memory_limit (--threads sets both sides).
 Targets (issue 2): 1,000,000 CSV records validated and upserted in ≤ 15 s and within 2× of the bare
 load; Parquet ≤ 6 s; peak memory ≤ 1.5 GB.
 """
@@ -58,7 +59,10 @@ def _peak_mb() -> float:
 def _bare(path: str, db: str, q) -> None:
     import duckdb
 
-    con = duckdb.connect(db)
+    from config import load_settings
+
+    s = load_settings()  # the writer's DuckDB threads and memory_limit: the same engine, the same means
+    con = duckdb.connect(db, config={"threads": s.duckdb_threads, "memory_limit": s.duckdb_memory})
     t0 = time.perf_counter()
     fn = "read_parquet" if path.endswith(".parquet") else "read_csv"
     con.execute(f"CREATE TABLE t AS SELECT * FROM {fn}('{path}')")
@@ -97,7 +101,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="DuckDB threads for the bare load and the pipeline alike (default: the writer's, "
+                         "R57_DUCKDB_THREADS or half the cores)")
     args = ap.parse_args()
+    import os
+
+    from config import load_settings
+
+    if args.threads:
+        os.environ["R57_DUCKDB_THREADS"] = str(args.threads)  # the spawned children read it
+    s = load_settings()
+    print(f"DuckDB for both the bare load and the pipeline: threads={s.duckdb_threads}, "
+          f"memory_limit={s.duckdb_memory} (the writer's settings)")
     with tempfile.TemporaryDirectory(prefix="r57-bench-") as tmp:
         tmpd = Path(tmp)
         t0 = time.perf_counter()

@@ -335,3 +335,29 @@ def test_writer_start_removes_copies_a_killed_publication_left(settings):
     assert not any(p.exists() for p in orphans)
     assert good.exists() and current_snapshot(settings) == good
     writer.close()
+
+
+def test_a_reader_serves_a_new_snapshot_within_its_check_and_reads_current_only_when_it_changed(settings, monkeypatch):
+    """Issue 15: no 1 s wait between a publication and the readers; a look at an unchanged CURRENT is a stat()."""
+    con = open_writer(settings)
+    set_meta(con, "probe", "0")
+    publish_snapshot(con, settings)
+    reader = Reader(settings)
+    assert reader.CHECK_EVERY_S <= 0.05
+    try:
+        assert probe(reader) == "0"
+        reads = []
+        real = db.named_snapshot
+        monkeypatch.setattr(db, "named_snapshot", lambda s: reads.append(1) or real(s))
+        for _ in range(5):  # CURRENT unchanged: looks, never reads it
+            time.sleep(reader.CHECK_EVERY_S * 1.2)
+            assert probe(reader) == "0"
+        assert reads == []
+        set_meta(con, "probe", "1")
+        publish_snapshot(con, settings)
+        published, by_writer = time.monotonic(), len(reads)  # the writer looks at CURRENT too (pruning)
+        wait_for(lambda: probe(reader) == "1", timeout=2)
+        assert time.monotonic() - published < 0.5 and len(reads) - by_writer == 1
+    finally:
+        reader.close()
+        con.close()
