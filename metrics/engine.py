@@ -243,13 +243,15 @@ def _by(by: str | Sequence[str]) -> tuple[str, ...]:
 def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = None, grain: str | None = "month",
           periods=None, units: str | Iterable[str] | None = None, by: str | Sequence[str] = (),
           scope: Iterable[str] | None = None, now: datetime | None = None, *,
-          use_aggregates: bool = True) -> pd.DataFrame:
+          use_aggregates: bool = True, state: aggregates.AggState | None = None) -> pd.DataFrame:
     """KPI values with targets and progress status as a tidy frame (columns: see the module docstring).
 
     periods: None (the period containing now), a label ('2026-Q3'), a list of labels, or a (start, end)
     pair of dates, inclusive. A label coarser than `grain` expands to its sub-periods; grain None keeps
     labels as given. Periods starting after `now` are left out. kpis None = every non-auxiliary KPI.
     use_aggregates=False computes everything from raw rows (the reference the tests compare against).
+    state: the aggregates' state as the caller has just read it on this connection (several queries of one
+    answer read it once); by default each query reads it.
     """
     reg = get_registry()
     now = now or local_now()
@@ -260,11 +262,12 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     except ValueError as exc:
         raise QueryError(str(exc)) from None
     extra = [b for b in by if b != "unit_code"]
-    empty = pd.DataFrame(columns=["kpi", "unit_code", "period", "period_start", "period_end", "as_of", *extra,
-                                  *VALUE_COLUMNS, *TAIL])
+    columns = ["kpi", "unit_code", "period", "period_start", "period_end", "as_of", *extra, *VALUE_COLUMNS, *TAIL]
     if sel is None or not plist:
-        return empty
-    ctx = _Ctx(con, reg, now, sel, by, aggregates.read_state(con, reg) if use_aggregates else None)
+        return pd.DataFrame(columns=columns)
+    if use_aggregates and state is None:
+        state = aggregates.read_state(con, reg)
+    ctx = _Ctx(con, reg, now, sel, by, state if use_aggregates else None)
     if use_aggregates and ctx.state is None:
         measures.warn_slow(aggregates.slow_path_reason(None, now))
     prevs = {p.label: previous(p) for p in plist}
@@ -278,8 +281,8 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
     prank = {p.label: i for i, p in enumerate(plist)}
     idx = sorted((i for i in range(n) if V["period"][i] in labels), key=lambda i: (rank[V["kpi"][i]], prank[V["period"][i]], i))
     if not idx:
-        return empty
-    out = {c: [V[c][i] for i in idx] if c in V else [None] * len(idx) for c in empty.columns}
+        return pd.DataFrame(columns=columns)
+    out = {c: [V[c][i] for i in idx] if c in V else [None] * len(idx) for c in columns}
     for c in ("value", "numerator", "denominator"):
         out[c] = numbers(out[c])
     for c in extra:  # a NULL dimension value (no applicant type, unknown sector) is None
@@ -306,7 +309,7 @@ def query(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = Non
         out[c] = numbers(out[c])
     out["revised"] = [None if x is None or x != x else bool(x) for x in out["revised"]]
     # object columns keep None for N/A (a float column would turn it into NaN)
-    return pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in empty.columns})
+    return pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in columns})
 
 
 def rows(con: duckdb.DuckDBPyConnection, kpis: str | Sequence[str] | None = None, grain: str | None = "month",
@@ -412,23 +415,23 @@ def standing(con: duckdb.DuckDBPyConnection, kpis: Sequence[str], unit: str | No
     now = now or local_now()
     last, cur = last_complete(now), period_at(now.date(), Grain.MONTH)
     year = last.start.year
+    state = aggregates.read_state(con, reg)  # one read for the whole standing: the same snapshot throughout
     bases = {c: basis_of(c, unit, year) for c in kpis}
     rows: dict[str, dict] = {}
     ytd = [c for c in kpis if bases[c] == targets.Basis.YEAR_TO_DATE and reg.kpi(c).type != KpiType.INDICATOR]
     month = [c for c in kpis if bases[c] == targets.Basis.LAST_COMPLETE_MONTH and reg.kpi(c).type != KpiType.INDICATOR]
     if ytd:
         rows.update({r["kpi"]: r for r in query(con, ytd, grain=None, periods=[year_to_date(now)], units=unit,
-                                                 scope=scope, now=now).to_dict("records")})
+                                                 scope=scope, now=now, state=state).to_dict("records")})
     plain = [c for c in kpis if reg.kpi(c).type != KpiType.INDICATOR]
     beside = query(con, plain, grain="month", periods=[last.label, cur.label], units=unit, scope=scope,
-                   now=now).to_dict("records") if plain else []
+                   now=now, state=state).to_dict("records") if plain else []
     by_month = {(r["kpi"], r["period"]): r for r in beside}
     for c in month:
         if (c, last.label) in by_month:
             rows[c] = dict(by_month[(c, last.label)])
-    for c in kpis:
-        if reg.kpi(c).type == KpiType.INDICATOR:
-            rows[c] = _latest_publication(con, c, unit, scope, now)
+    rows.update(_latest_publications(con, [c for c in kpis if reg.kpi(c).type == KpiType.INDICATOR], unit, scope,
+                                     now, state))
     out = []
     for c in kpis:
         row = dict(rows.get(c) or {"kpi": c, "unit_code": unit or config.CITY_CODE, "status": "no_data",
@@ -444,7 +447,9 @@ def standing(con: duckdb.DuckDBPyConnection, kpis: Sequence[str], unit: str | No
     return out
 
 
-def _latest_publication(con, kpi: str, unit, scope, now: datetime) -> dict | None:
+def _latest_period(con, kpi: str, unit, scope, now: datetime) -> str | None:
+    """The period of the indicator's latest publication begun by now (for the unit, or any unit when the
+    KPI is weighted over every unit and the city is asked), or None when none is."""
     k = get_registry().kpi(kpi)
     sel = selection(unit, scope)
     code = sel.label if sel is not None and sel.label != "*" else config.CITY_CODE
@@ -452,6 +457,21 @@ def _latest_publication(con, kpi: str, unit, scope, now: datetime) -> dict | Non
     row = con.execute("SELECT period FROM indicators WHERE indicator_code = ? AND (? OR unit_code = ?) "
                       "AND period_start <= ? ORDER BY period_end DESC, period_start DESC LIMIT 1",
                       [k.indicator, any_unit, code, now.date()]).fetchone()
-    df = query(con, [kpi], grain=None if row else "month", periods=[row[0]] if row else None, units=unit,
-               scope=scope, now=now)
-    return None if df.empty else df.iloc[-1].to_dict()
+    return row[0] if row else None
+
+
+def _latest_publications(con, kpis: Sequence[str], unit, scope, now: datetime,
+                         state: aggregates.AggState | None = None) -> dict[str, dict | None]:
+    """Each indicator KPI's row for its latest publication (the current month when it has none): one query
+    per distinct period, not one per KPI (the overview's seven indicators mostly share a year)."""
+    by_period: dict[str | None, list[str]] = {}
+    for c in kpis:
+        by_period.setdefault(_latest_period(con, c, unit, scope, now), []).append(c)
+    out: dict[str, dict | None] = {}
+    for period, codes in by_period.items():
+        df = query(con, codes, grain=None if period else "month", periods=[period] if period else None, units=unit,
+                   scope=scope, now=now, state=state)
+        for c in codes:
+            mine = df[df["kpi"] == c]
+            out[c] = None if mine.empty else mine.iloc[-1].to_dict()
+    return out
