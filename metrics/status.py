@@ -86,18 +86,9 @@ def _ratio(observed: float, required: float, d: int) -> float:
     return d * observed / abs(required)
 
 
-def assess(current: float | None, t1: float, target: float | None, deadline: float,
-           comparison: str = ">=", direction: str = "higher", base: float | None = None,
-           t0: float | None = None, bounds: tuple[float | None, float | None] = (None, None)) -> Progress:
-    """Status, R and the projection at the deadline for one value; times are fractional years."""
-    current, target, base = as_number(current), as_number(target), as_number(base)
-    if current is None or target is None:
-        return Progress(Status.NO_DATA)
-    if meets(current, target, comparison):
-        return Progress(Status.ACHIEVED, None, current, None)
-    if base is None or t0 is None or t1 <= t0 or deadline <= t0:
-        return Progress(Status.NO_DATA)
-    d = 1 if direction == "higher" else -1
+def _judged(current: float, t1: float, target: float, deadline: float, d: int, base: float, t0: float,
+            lo: float | None, hi: float | None) -> Progress:
+    """R, class and projection for a value that misses its target and has a base to measure from (numbers)."""
     if base > 0 and current > 0 and target > 0:
         method = "cagr"
         observed = cagr(current, base, t1, t0)
@@ -109,7 +100,6 @@ def assess(current: float | None, t1: float, target: float | None, deadline: flo
         required = (target - base) / (deadline - t0)
         projected = current + observed * max(deadline - t1, 0.0)
     r = _ratio(observed, required, d)
-    lo, hi = bounds
     if lo is not None:
         projected = max(projected, lo)
     if hi is not None:
@@ -117,12 +107,26 @@ def assess(current: float | None, t1: float, target: float | None, deadline: flo
     return Progress(classify(r), r, projected, method)
 
 
+def assess(current: float | None, t1: float, target: float | None, deadline: float,
+           comparison: str = ">=", direction: str = "higher", base: float | None = None,
+           t0: float | None = None, bounds: tuple[float | None, float | None] = (None, None)) -> Progress:
+    """Status, R and the projection at the deadline for one value; times are fractional years."""
+    current, target, base = as_number(current), as_number(target), as_number(base)
+    if current is None or target is None:
+        return Progress(Status.NO_DATA)
+    if meets(current, target, comparison):
+        return Progress(Status.ACHIEVED, None, current, None)
+    if base is None or t0 is None or t1 <= t0 or deadline <= t0:
+        return Progress(Status.NO_DATA)
+    return _judged(current, t1, target, deadline, 1 if direction == "higher" else -1, base, t0, *bounds)
+
+
 def assess_many(current: Sequence[float | None], t1: Sequence[float], target: float | None, deadline: float,
                 comparison: str = ">=", direction: str = "higher", base: Sequence[float | None] | None = None,
                 t0: Sequence[float | None] | None = None,
                 bounds: tuple[float | None, float | None] = (None, None)) -> list[Progress]:
-    """`assess` for many values under one target (a KPI's rows of one period): the same arithmetic in the same
-    order, with the target, deadline, direction and bounds read once instead of once per value."""
+    """`assess` for many values under one target (a KPI's rows of one period): the same rules and arithmetic,
+    with the target, deadline, direction and bounds read once instead of once per value."""
     n = len(current)
     goal = as_number(target)
     if goal is None:
@@ -140,22 +144,7 @@ def assess_many(current: Sequence[float | None], t1: Sequence[float], target: fl
         elif b is None or s0 is None or s1 <= s0 or deadline <= s0:
             out.append(_NO_DATA)
         else:
-            if b > 0 and c > 0 and goal > 0:
-                method = "cagr"
-                observed = cagr(c, b, s1, s0)
-                required = cagr(goal, b, deadline, s0)
-                projected = c * (1 + observed) ** max(deadline - s1, 0.0)
-            else:
-                method = "linear"
-                observed = (c - b) / (s1 - s0)
-                required = (goal - b) / (deadline - s0)
-                projected = c + observed * max(deadline - s1, 0.0)
-            r = _ratio(observed, required, d)
-            if lo is not None:
-                projected = max(projected, lo)
-            if hi is not None:
-                projected = min(projected, hi)
-            out.append(Progress(classify(r), r, projected, method))
+            out.append(_judged(c, s1, goal, deadline, d, b, s0, lo, hi))
     return out
 
 
