@@ -258,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         res["ward_pandas"] = timed(lambda: pandas_overview(df, now, WARD), 3)[0]
         del df
         gc.collect()
+    limits = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
     con.close()
 
     def ms(x, width, digits=0):
@@ -276,7 +277,6 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"dossiers: {n:,}   (measured {clock.stamp():%Y-%m-%d %H:%M}, {now:%Y-%m-%d %H:%M} as the data's now)")
     print(f"metrics.query path: {path_ran}")
-    limits = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
     print(f"DuckDB (R57_DUCKDB_MEMORY / R57_DUCKDB_THREADS): memory_limit {limits[0]}, threads {limits[1]}")
     print(f"baseline: {baseline_sql.WHAT}; {equal} of {compared} overview values checked equal to "
           f"metrics.query's ({len(baseline_sql.KPIS)} KPIs; {notes[-1] if notes else 'all KPIs'})")
