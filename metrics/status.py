@@ -133,13 +133,13 @@ def assess_many(current: Sequence[float | None], t1: Sequence[float], target: fl
         return [_NO_DATA] * n
     base = numbers(base) if base is not None else [None] * n
     t0 = list(t0) if t0 is not None else [None] * n
-    ge, d = comparison == ">=", 1 if direction == "higher" else -1
+    d = 1 if direction == "higher" else -1
     lo, hi = bounds
     out: list[Progress] = []
     for c, s1, b, s0 in zip(numbers(current), t1, base, t0, strict=True):
         if c is None:
             out.append(_NO_DATA)
-        elif (c >= goal) if ge else (c <= goal):
+        elif meets(c, goal, comparison):
             out.append(Progress(Status.ACHIEVED, None, c, None))
         elif b is None or s0 is None or s1 <= s0 or deadline <= s0:
             out.append(_NO_DATA)
