@@ -46,7 +46,7 @@ lint: install-test
 ## production layout: one writer (ingest scheduler) + several read-only gunicorn workers
 serve-prod: install
 	$(BIN)/python app.py scheduler --demo & \
-	$(BIN)/gunicorn --workers 4 --threads 8 --bind $(HOST):$(PORT) 'app:create_server()'
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) 'app:create_server()'  # gunicorn.conf.py: 4 gthread workers, 8 + R57_LIVE_STREAMS threads
 
 docs: install
 	$(BIN)/python app.py metrics-doc --out docs/metrics.md

@@ -264,7 +264,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else:  # a production WSGI server, threads for the browser's parallel requests
             from waitress import serve
 
-            serve(app.server, host=host, port=port, threads=args.threads, ident="r57",
+            # each open page's event stream (dashboard.live) holds a thread: that many more than for requests
+            serve(app.server, host=host, port=port, threads=args.threads + settings.live_streams, ident="r57",
                   channel_timeout=120, connection_limit=200)
     finally:
         if writer is not None:

@@ -3,7 +3,7 @@
     python bench/bench_freshness.py --warehouse data/warehouse.duckdb [--reps 10] [--pollers 50] [--seconds 60]
 
 Copies the warehouse into a scratch folder and starts the real server there (`python app.py serve`: waitress,
-the scheduler with its inbox watcher, default intervals: 30 s tick, 2 s page poll, 2 s least time between
+the scheduler with its inbox watcher, default intervals: 30 s tick, server push (2 s poll as its fallback), 2 s least time between
 two publications; with --production the Makefile's layout instead: `app.py scheduler` and gunicorn
 workers reading snapshots), sign-in off (with sign-in the version endpoint's 304s take the same fast path
 once a session has been seen). Then:
@@ -15,9 +15,13 @@ once a session has been seen). Then:
 - push: 25 records POSTed to /api/v1/dossiers (the bench's token); the clock starts when the answer
         arrives and stops when the open page shows them (a gunicorn worker queues them: 202);
 - load: with --load-users N, N users replay overview visits (bench_load.user) during the figures above;
-- cost: the web server's CPU (psutil, user + system, all its threads and worker processes) while
-        `--pollers` idle pages ask /_r57/version every poll interval with their ETag on kept-alive
-        connections (304s), against the same time with no page open; reported as % of one core.
+- cost: the web server's CPU (psutil, user + system, all its threads and worker processes) with no page
+        open, then while `--pollers` idle pages ask /_r57/version every poll interval with their ETag on
+        kept-alive connections (304s: the fallback when push is off or refused), then while as many idle
+        pages hold the event stream /_r57/live open (the default, server push); reported as % of one core.
+
+Pages learn of a new snapshot by server push (dashboard/live.py, Server-Sent Events) unless R57_LIVE_STREAMS=0;
+the 2 s version poll asks nothing while a page's stream is open.
 
 Prints median, p95 and min–max per figure, and per page rep where the time went (Resource Timing and long
 tasks in the browser). Targets (issue 15): api p95 ≤ 2 s idle / 3 s under load, page p95 ≤ 3 s idle / 5 s
@@ -252,10 +256,17 @@ def _browser_steps(driver, epoch0: float, seen: float) -> dict[str, float]:
         "return performance.getEntriesByType('resource').map(e => [e.name, performance.timeOrigin + e.startTime, "
         "performance.timeOrigin + e.responseEnd, e.responseStatus || 0])")
     out: dict[str, float] = {}
+    learnt = None
+    pushed = driver.execute_script("return window.r57live ? window.r57live.changed_at : null")
+    if pushed and pushed / 1000 >= epoch0:  # the event stream told the page (dashboard.live)
+        learnt = pushed
+        out["pushed"] = pushed / 1000 - epoch0
     polls = [e for e in entries if "/_r57/version" in e[0] and e[3] == 200 and e[1] / 1000 >= epoch0]
-    if polls:
+    if polls and learnt is None:
+        learnt = polls[0][2]
         out["poll 200 answered"] = polls[0][2] / 1000 - epoch0
-        after = [e for e in entries if "/_dash-update-component" in e[0] and e[1] >= polls[0][2]]
+    if learnt is not None:
+        after = [e for e in entries if "/_dash-update-component" in e[0] and e[1] >= learnt]
         if after:
             out["callbacks asked"] = min(e[1] for e in after) / 1000 - epoch0
             out["last answered"] = max(e[2] for e in after) / 1000 - epoch0
@@ -268,8 +279,7 @@ def _browser_steps(driver, epoch0: float, seen: float) -> dict[str, float]:
     return out
 
 
-def poll_cost(base: str, pid: int, pollers: int, seconds: float, every: float = 2.0) -> tuple[float, float, int]:
-    """(% of one core idle, % with `pollers` pages polling, requests made)."""
+def _cpu_of(pid: int):
     import psutil
 
     proc = psutil.Process(pid)
@@ -284,7 +294,54 @@ def poll_cost(base: str, pid: int, pollers: int, seconds: float, every: float = 
                 continue
             total += t.user + t.system
         return total
+    return cpu
 
+
+def stream_cost(base: str, pid: int, pages: int, seconds: float) -> tuple[float, int, int]:
+    """(% of one core with `pages` idle pages holding the event stream open, streams admitted, refused): each
+    page reads /_r57/live on its own connection, as a browser's EventSource does."""
+    cpu = _cpu_of(pid)
+    host, port = base.removeprefix("http://").split(":")
+    stop, admitted, refused = threading.Event(), [0], [0]
+    conns = []
+
+    def page() -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=seconds + 30)
+        conns.append(conn)
+        conn.request("GET", "/_r57/live", headers={"Accept": "text/event-stream"})
+        r = conn.getresponse()
+        if r.status != 200:
+            refused[0] += 1
+            return
+        admitted[0] += 1
+        try:
+            while not stop.is_set() and r.readline():
+                pass
+        except (OSError, ValueError):
+            pass
+
+    threads = [threading.Thread(target=page, daemon=True) for _ in range(pages)]
+    for th in threads:
+        th.start()
+        time.sleep(0.02)
+    time.sleep(2)
+    c0 = cpu()
+    time.sleep(seconds)
+    busy = (cpu() - c0) / seconds * 100
+    stop.set()
+    for conn in conns:
+        try:
+            conn.sock and conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        conn.close()
+    return busy, admitted[0], refused[0]
+
+
+def poll_cost(base: str, pid: int, pollers: int, seconds: float, every: float = 2.0) -> tuple[float, float, int]:
+    """(% of one core idle, % with `pollers` pages polling, requests made)."""
+
+    cpu = _cpu_of(pid)
     c0 = cpu()
     time.sleep(seconds)
     idle = (cpu() - c0) / seconds * 100
@@ -355,7 +412,8 @@ def main() -> int:
     if args.production:  # the Makefile's layout: one writer process, read-only gunicorn workers
         writer = subprocess.Popen([sys.executable, "app.py", "scheduler"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=log_file, text=True)
-        cmd = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(args.workers), "--threads", "8",
+        # threads: gunicorn.conf.py's (8 for requests + R57_LIVE_STREAMS for the pages' event streams)
+        cmd = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(args.workers),
                "--bind", f"127.0.0.1:{port}", "app:create_server()"]
     else:
         cmd = [sys.executable, "app.py", "serve", "--port", str(port)]
@@ -388,7 +446,10 @@ def main() -> int:
         idle, busy, made = poll_cost(base, server.pid, args.pollers, args.seconds, every=every)
         print(f"server CPU, no page open          {idle:5.1f} % of one core")
         print(f"server CPU, {args.pollers} idle pages polling every {every:g} s {busy:5.1f} % of one core  "
-              f"(+{busy - idle:.1f} %; {made} version requests in {args.seconds:.0f} s)")
+              f"(+{busy - idle:.1f} %; {made} version requests in {args.seconds:.0f} s; the fallback when push is off)")
+        pushed, admitted, refused = stream_cost(base, server.pid, args.pollers, args.seconds)
+        print(f"server CPU, {args.pollers} idle pages holding the event stream {pushed:5.1f} % of one core  "
+              f"(+{pushed - idle:.1f} %; {admitted} streams open, {refused} refused: the default, push)")
     finally:
         for proc in (server, writer):
             if proc is None:

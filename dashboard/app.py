@@ -19,7 +19,7 @@ from access import web as access_web
 from config import Settings, load_settings
 from presentation.words import localised_column
 
-from . import data, downloads, fmt, ids, timing, version
+from . import data, downloads, fmt, ids, live, timing, version
 from .i18n import COOKIE, DEFAULT_LANG, LANGS, request_lang, t
 from .version import POLL_JS, VERSION_URL  # noqa: F401  (VERSION_URL: imported from here by tests)
 
@@ -233,6 +233,9 @@ def _layout(ctx: data.Context):
             html.Main(dash.page_container, id=ids.MAIN, className="shell-main", tabIndex="-1"),
             dcc.Store(id=ids.LANG, storage_type="local", data=lang),
             dcc.Store(id=ids.VERSION, data=data.current_version(ctx.reader, data.local_now())),
+            # server push of new versions (dashboard.live); the poll below asks only while it is not open
+            dcc.Store(id=ids.LIVE, data=live.LIVE_URL if ctx.settings.live_streams > 0 else None),
+            dcc.Store(id=ids.LIVE_SINK),
             dcc.Store(id=ids.URL_SINK),
             dcc.Store(id="shell-html-lang"),
             dcc.Store(id=ids.IMAGE_SINK),
@@ -295,6 +298,8 @@ def _register_shell_callbacks(app: dash.Dash, ctx: data.Context) -> None:
 
     app.clientside_callback(POLL_JS, Output(ids.VERSION, "data", allow_duplicate=True),
                             Input(ids.POLL, "n_intervals"), State(ids.VERSION, "data"), prevent_initial_call=True)
+    # opens the page's event stream once; its events write the version store themselves (set_props)
+    app.clientside_callback(live.LIVE_JS, Output(ids.LIVE_SINK, "data"), Input(ids.LIVE, "data"), State(ids.VERSION, "data"))
 
     @app.callback(Output(ids.FRESHNESS, "children"), Output(ids.BANNERS, "children"),
                   Input(ids.TICK, "n_intervals"), Input(ids.VERSION, "data"), Input(ids.LANG, "data"))
@@ -407,6 +412,7 @@ def create_app(settings: Settings | None = None, refresh_s: float | None = None)
     _register_shell_callbacks(app, ctx)
     _register_report_files(app.server, settings)  # a Flask route: before warm_up (no set-up after the first request)
     version.register(app, ctx)  # the version endpoint and its 304 fast path in front of Flask (issue 15)
+    live.register(app, ctx)  # server push of new versions to open pages (issue 15)
     return app
 
 

@@ -5,6 +5,8 @@ LANG = "shell-lang"                  # dcc.Store(storage_type='local'): 'vi' | '
 LANG_SWITCH = "shell-lang-switch"
 TICK = "shell-tick"                  # the shared dcc.Interval
 POLL = "shell-poll"                  # dcc.Interval asking /_r57/version (a 304 when nothing changed)
+LIVE = "shell-live"                  # dcc.Store: the event stream's address (dashboard.live), or None
+LIVE_SINK = "shell-live-sink"        # its clientside callback's unused output
 VERSION = "shell-version"            # dcc.Store: snapshot name (+ hour); pages refresh when it changes
 FRESHNESS = "shell-freshness"
 BANNERS = "shell-banners"

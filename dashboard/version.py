@@ -33,9 +33,11 @@ from . import data
 VERSION_URL = "/_r57/version"
 TTL_S = 60
 
-# the page's poll: ask for the version with the last ETag; a 304 (nothing new) or any failure changes nothing
+# the page's poll: ask for the version with the last ETag; a 304 (nothing new) or any failure changes nothing;
+# nothing is asked while the page's event stream (dashboard.live) is open
 POLL_JS = """async function(_n, old) {
   const st = window.r57poll = window.r57poll || {etag: null};
+  if (window.r57live && window.r57live.open) { return window.dash_clientside.no_update; }  // pushed instead
   try {
     const resp = await fetch("__VERSION_URL__", {credentials: "same-origin", cache: "no-store",
                                     headers: st.etag ? {"If-None-Match": st.etag} : {}});

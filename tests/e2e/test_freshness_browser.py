@@ -1,6 +1,7 @@
 """Instant freshness (issue 15) in a real browser: a file renamed into the inbox changes the number on an
 already-open page by itself, with the page's refresh interval at ten minutes, so it is the watcher and the
-version poll that carry it (how fast is measured in bench/bench_freshness.py, not asserted here)."""
+server push (the event stream, with the version poll off) that carry it, or, with push off, the version
+poll (how fast is measured in bench/bench_freshness.py, not asserted here)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,35 @@ import os
 import time
 from dataclasses import replace
 
+import pytest
+
 from .browser import errors, new_dossiers, open_page, seed
 
 
-def test_a_file_dropped_in_the_inbox_reaches_an_open_page_without_the_tick(dash_duo, tmp_path) -> None:
+@pytest.mark.parametrize("how", ["push", "poll"])
+def test_a_file_dropped_in_the_inbox_reaches_an_open_page_without_the_tick(dash_duo, tmp_path, how) -> None:
     from dashboard.app import create_app
     from service.scheduler import start_scheduler
     from service.writer import Writer
 
+    # push: the event stream only (no poll); poll: push off (R57_LIVE_STREAMS=0), the 2 s version poll
     settings = replace(seed(tmp_path, days=20, per_day=200), dossier_interval_s=3600, publish_min_interval_s=0,
-                       poll_s=2, watch_inbox=True)
+                       poll_s=0 if how == "push" else 2, live_streams=64 if how == "push" else 0, watch_inbox=True)
     dash_duo.start_server(create_app(settings, refresh_s=600))
     writer = Writer(settings)
     sched, lock = start_scheduler(writer, reports=False)
     try:
         assert sched is not None and sched.r57_watcher is not None
         open_page(dash_duo, "/", "#ov-today")
+        def stream_open():
+            return dash_duo.driver.execute_script("return window.r57live ? window.r57live.open : null")
+
+        if how == "push":  # the page's event stream opened
+            dash_duo.wait_for_element("#ov-today")
+            t0 = time.time()
+            while stream_open() is not True and time.time() - t0 < 10:
+                time.sleep(0.1)
+        assert stream_open() is (True if how == "push" else None)  # (with push off it is never opened)
         before = int(dash_duo.find_element("#ov-today").text.replace(".", ""))
         settings.dossier_inbox.mkdir(parents=True, exist_ok=True)
         tmp = new_dossiers(settings.dossier_inbox / ".live.csv.tmp", 25)

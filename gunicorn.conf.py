@@ -1,0 +1,12 @@
+"""gunicorn's settings for the web workers (read from the working folder: `gunicorn 'app:create_server()'`).
+
+Threaded workers (gthread): a browser asks several callbacks at once, and each open page's event stream
+(dashboard/live.py) holds one thread for as long as the page is open, so every worker gets
+R57_LIVE_STREAMS threads more than the 8 it needs for requests. Options given on the command line win.
+"""
+
+import os
+
+workers = int(os.environ.get("R57_WEB_WORKERS") or 4)
+worker_class = "gthread"
+threads = 8 + max(0, int(os.environ.get("R57_LIVE_STREAMS") or 64))
