@@ -37,6 +37,9 @@ MAX_AGE_S = 300.0      # then the stream ends; EventSource reconnects after RETR
 RETRY_MS = 2000
 FALLBACK_S = 1.0       # a look at CURRENT besides inotify (one stat(); the hour turning)
 CONTEXT_KEY = "R57_LIVE"
+# the watchdog events that can change CURRENT (publish renames a new one in); not "opened" nor
+# "closed_no_write", which every read of it causes
+CHANGES = frozenset({"moved", "created", "modified", "closed", "deleted"})
 
 # The page's side: one EventSource per page load (the shell's store LIVE fires this once). A version event
 # that differs from the last one known is written into the version store (set_props triggers the callbacks
@@ -82,6 +85,7 @@ class Announcer:
         self._stop = threading.Event()
         self._observer = None
         self.announced = 0  # versions announced (tests, the freshness bench)
+        self.checks = 0     # looks at CURRENT (tests: no busy loop)
 
     # --- the watcher -------------------------------------------------------------------------------
 
@@ -109,6 +113,8 @@ class Announcer:
 
             class _OnCurrent(FileSystemEventHandler):
                 def on_any_event(self, event) -> None:
+                    if event.event_type not in CHANGES:  # reading CURRENT (ours too) opens and closes it
+                        return
                     dest = getattr(event, "dest_path", "") or ""
                     if str(event.src_path).endswith("CURRENT") or str(dest).endswith("CURRENT"):
                         wake.set()
@@ -142,6 +148,7 @@ class Announcer:
 
     def check(self) -> str | None:
         """Look for a new version now (switching the reader to a new snapshot); wake the streams if it changed."""
+        self.checks += 1
         v = data.published_version(self.ctx.reader, data.local_now())
         with self._cond:
             if v != self._version:
