@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import config
@@ -245,6 +246,9 @@ def _print_demo_accounts(settings: Settings) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    threads = args.threads or settings.web_threads
+    if args.threads:  # the request bound (dashboard.live.RequestSlots) follows the threads asked for
+        settings = replace(settings, web_threads=args.threads)
     if args.debug:  # before the writer starts: the reloader's watcher process must not take it
         config.mark_reloader_debug()
     writer = None
@@ -265,7 +269,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             from waitress import serve
 
             # each open page's event stream (dashboard.live) holds a thread: that many more than for requests
-            serve(app.server, host=host, port=port, threads=args.threads + settings.live_streams, ident="r57",
+            serve(app.server, host=host, port=port, threads=threads + settings.live_streams, ident="r57",
                   channel_timeout=120, connection_limit=200)
     finally:
         if writer is not None:
@@ -358,7 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--live", action="store_true", help="demo live mode: drop a dossier batch every few seconds")
     sp.add_argument("--no-scheduler", action="store_true", help="web only: read snapshots, never write")
     sp.add_argument("--debug", action="store_true", help="development: Werkzeug's reloader instead of waitress")
-    sp.add_argument("--threads", type=int, default=8, help="waitress worker threads (default 8)")
+    sp.add_argument("--threads", type=int, default=None,
+                    help="waitress threads for requests (default R57_WEB_THREADS, 8; plus R57_LIVE_STREAMS for streams)")
     sp.set_defaults(func=cmd_serve)
 
     sp = sub.add_parser("scheduler", help="run the ingest scheduler alone (the one writer process)")

@@ -99,6 +99,8 @@ class Settings:
     # server push (dashboard/live.py): open pages' event streams per web process, each holding a server thread
     # (`serve` adds that many threads; give gunicorn's --threads as many more); 0: off, pages poll
     live_streams: int = field(default_factory=lambda: _env_int("R57_LIVE_STREAMS", 64))
+    # requests (other than event streams) a web process runs at once: its threads for requests
+    web_threads: int = field(default_factory=lambda: _env_int("R57_WEB_THREADS", 8))
     watch_inbox: bool = field(default_factory=lambda: os.environ.get("R57_WATCH", "1").lower() not in ("0", "false", "no"))
     # web: a request slower than this is logged with its path (and a callback's outputs); 0 logs every one
     slow_request_ms: float = field(default_factory=lambda: _env_float("R57_SLOW_REQUEST_MS", 2000))

@@ -2,11 +2,12 @@
 
 Threaded workers (gthread): a browser asks several callbacks at once, and each open page's event stream
 (dashboard/live.py) holds one thread for as long as the page is open, so every worker gets
-R57_LIVE_STREAMS threads more than the 8 it needs for requests. Options given on the command line win.
+R57_LIVE_STREAMS threads more than the R57_WEB_THREADS (8) it runs requests on; the app keeps requests
+other than streams to R57_WEB_THREADS at once (dashboard.live.RequestSlots). Options given on the command line win.
 """
 
 import os
 
 workers = int(os.environ.get("R57_WEB_WORKERS") or 4)
 worker_class = "gthread"
-threads = 8 + max(0, int(os.environ.get("R57_LIVE_STREAMS") or 64))
+threads = int(os.environ.get("R57_WEB_THREADS") or 8) + max(0, int(os.environ.get("R57_LIVE_STREAMS") or 64))

@@ -317,7 +317,7 @@ def stream_cost(base: str, pid: int, pages: int, seconds: float) -> tuple[float,
         try:
             while not stop.is_set() and r.readline():
                 pass
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):  # the socket shut at the end (http.client then has no fp)
             pass
 
     threads = [threading.Thread(target=page, daemon=True) for _ in range(pages)]

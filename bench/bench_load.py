@@ -1,13 +1,23 @@
 """Load benchmark: N concurrent users against the production layout (gunicorn workers reading snapshots).
 
-    python bench/bench_load.py --warehouse data/warehouse.duckdb [--users 50] [--seconds 60] [--workers 4] [--auth]
+    python bench/bench_load.py --warehouse data/warehouse.duckdb [--users 50] [--seconds 60] [--workers 4]
+                               [--think 5] [--auth] [--visit recorded|discovered]
 
-Starts `gunicorn --workers W 'app:create_server()'` (read-only web processes) on a published
-warehouse, then runs `--users` threads for `--seconds`. Each user repeatedly opens the overview the
-way a browser does: the page, Dash's layout and dependencies, then every callback the overview fires
-on load (discovered from /_dash-dependencies, inputs the language and data version), plus one API
-call (/api/v1/values for the overview's KPIs). Prints p50/p95/max per request kind and per full page
-visit, requests per second and errors. Bounded in time; talks only to 127.0.0.1.
+Starts `gunicorn --workers W 'app:create_server()'` (read-only web processes; threads from gunicorn.conf.py)
+on a published warehouse, then runs `--users` users for `--seconds`.
+
+--visit recorded (the default): the overview and the ward page are opened once in headless Chromium and
+every request each made is recorded (bench/visit.py: the page, every script, style sheet, font and image,
+Dash's layout and dependencies, every callback POST with the browser's own payload); each user then
+replays page views, overview and ward page in turn, as the browser sent them (six at once, each request
+after those that had answered before it started), with a fresh cache every view (every static asset is
+fetched again: a first visit, the dearest kind). Reported per page view: first request to last answer.
+
+--visit discovered (the earlier bench): the page, the layout, the overview callbacks found in
+/_dash-dependencies (inputs the language and data version) and one API call, one after another.
+
+Prints p50/p95/max per page view (or request kind), requests per second and errors (any answer ≥ 400, or
+none). Bounded in time; talks only to 127.0.0.1.
 
 --auth: sign-in on (issue 10): one account per user in a fresh application database (SQLite), each user
 signs in through /login first and sends its session cookie; the rate limit is the default unless
@@ -162,6 +172,8 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8077)
     ap.add_argument("--think", type=float, default=0.0, help="mean seconds a user reads before the next visit")
     ap.add_argument("--auth", action="store_true", help="sign-in on: every user signs in first (issue 10)")
+    ap.add_argument("--visit", choices=("recorded", "discovered"), default="recorded")
+    ap.add_argument("--save-visit", type=Path, help="keep the recorded page views here (JSON)")
     args = ap.parse_args()
     env = dict(os.environ, R57_WAREHOUSE=str(Path(args.warehouse).resolve()), PYTHONPATH=str(ROOT))
     accounts: list[tuple[str, str] | None] = [None] * args.users
@@ -183,7 +195,7 @@ def main() -> None:
         env["R57_AUTH"] = "off"
         env.setdefault("R57_RATE_LIMIT", "1000000 per minute")
     base = f"http://127.0.0.1:{args.port}"
-    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", "4",
+    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers),  # threads: gunicorn.conf.py
                 "--bind", f"127.0.0.1:{args.port}", "--timeout", "120", "app:create_server()"]
     proc = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -194,6 +206,9 @@ def main() -> None:
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(1)
+        if args.visit == "recorded":
+            recorded_load(base, args, accounts)
+            return
         if args.auth:
             sign_in(base, *accounts[0])
         payloads = overview_callbacks(base)
@@ -216,7 +231,7 @@ def main() -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     total = sum(len(v) for k, v in lat.items() if k != "visit")
-    print(f"\n{args.users} {'signed-in ' if args.auth else ''}users (think {args.think:g} s), {args.seconds:.0f} s, gunicorn {args.workers} workers × 4 threads; "
+    print(f"\n{args.users} {'signed-in ' if args.auth else ''}users (think {args.think:g} s), {args.seconds:.0f} s, gunicorn {args.workers} workers (threads: gunicorn.conf.py); "
           f"{len(payloads)} overview callbacks per visit; {total:,} requests ({total / wall:.1f}/s); "
           f"errors: {len(errors)}")
     print("\n| request | count | p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|")
@@ -224,6 +239,83 @@ def main() -> None:
         xs = lat.get(kind, [])
         print(f"| {kind} | {len(xs):,} | {statistics.median(xs) * 1000 if xs else float('nan'):.0f} | "
               f"{pct(xs, 0.95) * 1000:.0f} | {max(xs, default=float('nan')) * 1000:.0f} |")
+    for e in errors[:5]:
+        print("error:", e)
+
+
+PAGES = [("overview", "/", "#ov-today"), ("ward", "/ward?unit=00073", "#wu-kpis table")]
+
+
+def recorded_load(base: str, args, accounts: list) -> None:
+    """Record the overview and the ward page in Chromium, then `args.users` users replay them in turn."""
+    import http.cookiejar
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import visit
+
+    views = visit.record(base, PAGES, account=accounts[0])
+    for v in views:
+        print("recorded", v.describe())
+    if args.save_visit:
+        visit.save(views, args.save_visit)
+    lat: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+    requests = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + args.seconds
+
+    def one_user(k: int, account) -> None:
+        import random
+
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        if account is not None:
+            _local.opener = opener
+            sign_in(base, *account)
+        player = visit.Replayer(base, opener)
+        rnd = random.Random(k)
+        time.sleep(rnd.uniform(0, args.think or 1))
+        n = k
+        try:
+            while time.monotonic() < stop:
+                v = views[n % len(views)]
+                n += 1
+                took, answers = player.view(v)
+                bad = [(r.path, st) for r, _, st in answers if st == 0 or st >= 400]
+                with lock:
+                    requests[0] += len(answers)
+                    if bad:
+                        errors.extend(f"{v.name}: {p} -> {st or 'no answer'}" for p, st in bad)
+                    else:
+                        lat[v.name].append(took)
+                if args.think:
+                    time.sleep(rnd.uniform(0.5 * args.think, 1.5 * args.think))
+        finally:
+            player.close()
+
+    # one warm-up view of each page, as a user who arrived first (the workers' memo)
+    warm = visit.Replayer(base)
+    for v in views:
+        warm.view(v)
+    warm.close()
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=one_user, args=(k, a)) for k, a in enumerate(accounts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    print(f"\n{args.users} {'signed-in ' if args.auth else ''}users (think {args.think:g} s), {args.seconds:.0f} s, "
+          f"gunicorn {args.workers} workers; recorded page views replayed; {requests[0]:,} requests "
+          f"({requests[0] / wall:.1f}/s); errors: {len(errors)}")
+    print("\n| page view | count | p50 s | p95 s | min–max s |\n|---|---:|---:|---:|---:|")
+    for v in views:
+        xs = lat.get(v.name, [])
+        print(f"| {v.name} ({len(v.requests)} requests) | {len(xs):,} | "
+              f"{statistics.median(xs) if xs else float('nan'):.2f} | {pct(xs, 0.95):.2f} | "
+              f"{min(xs, default=float('nan')):.2f}–{max(xs, default=float('nan')):.2f} |")
+    both = lat.get("overview", []) + lat.get("ward", [])
+    print(f"| all page views | {len(both):,} | {statistics.median(both) if both else float('nan'):.2f} | "
+          f"{pct(both, 0.95):.2f} | {min(both, default=float('nan')):.2f}–{max(both, default=float('nan')):.2f} |")
     for e in errors[:5]:
         print("error:", e)
 

@@ -13,8 +13,9 @@ an unsupported file system, the hour turning). It switches the process's reader 
 then wakes every stream: a page's callbacks find it open.
 
 Bounds: each open stream holds one server thread, so a process serves at most `Settings.live_streams`
-streams (`R57_LIVE_STREAMS`; the server is given that many threads more, see `app.py serve` and the
-Makefile); beyond that, on a server without threads (gunicorn's sync worker) or with `R57_LIVE_STREAMS=0`
+streams (`R57_LIVE_STREAMS`; the server is given that many threads more than the `R57_WEB_THREADS` it has
+for requests, see `app.py serve` and gunicorn.conf.py, and `RequestSlots` keeps other requests to
+`R57_WEB_THREADS` at once, so the added threads never compute); beyond that, on a server without threads (gunicorn's sync worker) or with `R57_LIVE_STREAMS=0`
 the answer is 204 No Content, which tells EventSource not to reconnect, and the page polls. A stream ends
 after `MAX_AGE_S` (the browser reconnects after `RETRY_MS`, through the sign-in guard and the rate limit
 again). A stream carries version names only, never data.
@@ -37,6 +38,7 @@ MAX_AGE_S = 300.0      # then the stream ends; EventSource reconnects after RETR
 RETRY_MS = 2000
 FALLBACK_S = 1.0       # a look at CURRENT besides inotify (one stat(); the hour turning)
 CONTEXT_KEY = "R57_LIVE"
+UNBOUNDED = (LIVE_URL, "/_r57/version")  # not counted by RequestSlots
 # the watchdog events that can change CURRENT (publish renames a new one in); not "opened" nor
 # "closed_no_write", which every read of it causes
 CHANGES = frozenset({"moved", "created", "modified", "closed", "deleted"})
@@ -203,6 +205,49 @@ class Announcer:
                 yield b": keep-alive\n\n"
 
 
+class _Released:
+    """A WSGI body that gives its request slot back once, when the server closes it."""
+
+    def __init__(self, body, release) -> None:
+        self.body, self._release = body, release
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class RequestSlots:
+    """WSGI wrapper: at most `n` requests other than event streams run at once in this process.
+
+    A server gets `web_threads` + `live_streams` threads (so that open pages' streams never take the threads
+    requests need), but without this bound all of them could compute at once: in `serve`, 70 threads sharing
+    one GIL with the writer made an inbox file wait 21 s to reach the API under 50 users (8 threads: ~1 s).
+    A request beyond the bound waits for a slot, as it would have waited for a thread."""
+
+    def __init__(self, wsgi_app, n: int) -> None:
+        self.next = wsgi_app
+        self.slots = threading.BoundedSemaphore(max(1, n))
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") in UNBOUNDED:  # a stream; a version poll (a file read, no query)
+            return self.next(environ, start_response)
+        self.slots.acquire()
+        try:
+            body = self.next(environ, start_response)
+        except BaseException:
+            self.slots.release()
+            raise
+        return _Released(body, self.slots.release)
+
+
 def register(app, ctx: data.Context) -> Announcer:
     """The stream's Flask route, signed in like every page and rate-limited like the version poll."""
     import flask
@@ -224,4 +269,6 @@ def register(app, ctx: data.Context) -> Announcer:
         live_view = limiter.limit(ctx.settings.poll_rate_limit)(live_view)
     server.add_url_rule(LIVE_URL, "r57_live", live_view, methods=["GET"])
     server.config[CONTEXT_KEY] = announcer
+    if ctx.settings.live_streams > 0:  # the threads added for streams must not all compute
+        server.wsgi_app = RequestSlots(server.wsgi_app, ctx.settings.web_threads)
     return announcer

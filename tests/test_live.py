@@ -173,3 +173,46 @@ def test_the_stream_needs_a_sign_in(views_warehouse, tmp_path) -> None:
                       app_db=f"sqlite:///{tmp_path / 'app.db'}")
     resp = create_app(s, refresh_s=600).server.test_client().get(live.LIVE_URL)
     assert resp.status_code == 401 and resp.is_json
+
+
+def test_requests_other_than_streams_run_at_most_n_at_once() -> None:
+    """The threads added for streams never all compute: a third request waits for a slot; a stream and a
+    version poll do not; a slot comes back when the body is closed, or at once when the app raises."""
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/boom":
+            raise RuntimeError("boom")
+        bounded = environ["PATH_INFO"] != live.LIVE_URL
+        with lock:
+            running[0] += bounded
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= bounded
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    slots = live.RequestSlots(app, 2)
+
+    def call(path: str) -> None:
+        body = slots({"PATH_INFO": path}, lambda *a: None)
+        list(body)
+        if hasattr(body, "close"):
+            body.close()
+            body.close()  # a second close gives nothing back twice
+
+    threads = [threading.Thread(target=call, args=("/_dash-update-component",)) for _ in range(5)]
+    for th in threads:
+        th.start()
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    call(live.LIVE_URL)  # while the two slots are taken
+    assert time.monotonic() - t0 < 0.35
+    for th in threads:
+        th.join()
+    assert most[0] == 2  # never more than two bounded requests at once (five asked)
+    with pytest.raises(RuntimeError):
+        slots({"PATH_INFO": "/boom"}, lambda *a: None)
+    assert slots.slots.acquire(timeout=0.01) and slots.slots.acquire(timeout=0.01)  # both came back
