@@ -1,9 +1,9 @@
 """A browser's page view, recorded once in headless Chromium and replayed by many simulated users (issue 13).
 
-`record(base, paths)` opens each page in Debian's headless Chromium (/usr/bin/chromium, /usr/bin/chromedriver;
-a fresh profile, so every static asset is fetched) and keeps every request it made until the network was
-quiet: method, path, body (Dash's callback POSTs with the values the browser sent), and when each started and
-finished. The page's event stream (/_r57/live) and version polls are left out: they are the freshness
+`record(base, paths)` opens each page in Debian's headless Chromium (/usr/bin/chromium, /usr/bin/chromedriver)
+twice, first with an empty cache (every static asset fetched) and then again (what the browser's cache does
+not answer), and keeps every request that reached the server until the network was quiet: method, path,
+body (Dash's callback POSTs with the values the browser sent), and when each started and finished. The page's event stream (/_r57/live) and version polls are left out: they are the freshness
 mechanism, measured by bench_freshness.py, not part of a view.
 
 `replay(view, ...)` sends the same requests the way the browser did: up to six at once (a browser's
@@ -89,41 +89,63 @@ def _network(driver) -> dict[str, dict]:
                          "has_body": r.get("hasPostData", False)}
         elif msg["method"] in ("Network.loadingFinished", "Network.loadingFailed") and rid in reqs:
             reqs[rid]["end"] = p["timestamp"]
+        elif msg["method"] == "Network.requestServedFromCache" and rid in reqs:
+            reqs[rid]["cached"] = True
+        elif msg["method"] == "Network.responseReceived" and rid in reqs:
+            resp = p.get("response", {})
+            if resp.get("fromDiskCache") or resp.get("fromPrefetchCache") or resp.get("fromServiceWorker"):
+                reqs[rid]["cached"] = True
     return reqs
+
+
+def _counts(r: dict) -> bool:
+    """A request of the page view: not the freshness mechanism's (stream, polls), not answered by the cache."""
+    return not urlsplit(r["url"]).path.startswith(SKIP) and not r.get("cached")
 
 
 def record(base: str, pages: list[tuple[str, str, str]], account: tuple[str, str] | None = None,
            quiet_s: float = 2.0, timeout: float = 120) -> list[View]:
-    """One View per (name, path, selector that shows the page is there)."""
+    """Two Views per (name, path, selector that shows the page is there): "<name> first", opened with an
+    empty cache (every static asset fetched), and "<name> again", the same page opened once more, when
+    the browser's cache answers what it may (Dash's fingerprinted scripts) and only the rest reaches the
+    server."""
     driver = _driver()
     views = []
     try:
         if account is not None:
             _sign_in(driver, base, *account)
+        driver.execute_cdp_cmd("Network.enable", {})
         for name, path, ready in pages:
-            driver.get_log("performance")  # drop what came before
-            driver.execute_cdp_cmd("Network.enable", {})
-            driver.execute_cdp_cmd("Network.clearBrowserCache", {})
-            driver.get(base + path)
-            end = time.monotonic() + timeout
-            while not driver.find_elements("css selector", ready) and time.monotonic() < end:
-                time.sleep(0.1)
-            seen: dict[str, dict] = {}
-            last_change = time.monotonic()
-            while time.monotonic() < end:  # until no request started or finished for quiet_s
-                time.sleep(0.25)
-                for rid, r in _network(driver).items():
-                    if rid not in seen or (r["end"] and not seen[rid]["end"]):
-                        last_change = time.monotonic()
-                    if rid in seen and r["end"] is None:
-                        r["end"] = seen[rid]["end"]
-                    seen[rid] = {**seen.get(rid, {}), **{k: v for k, v in r.items() if v is not None}}
-                if time.monotonic() - last_change >= quiet_s:
-                    break
-            views.append(_view(name, path, base, seen))
+            for kind in ("first", "again"):
+                driver.get("about:blank")
+                if kind == "first":
+                    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+                driver.get_log("performance")  # drop what came before
+                driver.get(base + path)
+                views.append(_view(f"{name} {kind}", path, base, _until_quiet(driver, ready, quiet_s, timeout)))
     finally:
         driver.quit()
     return views
+
+
+def _until_quiet(driver, ready: str, quiet_s: float, timeout: float) -> dict[str, dict]:
+    """The page's requests once `ready` shows and no request of the view started or finished for quiet_s
+    (the 2 s version poll and the event stream do not count: they never stop)."""
+    end = time.monotonic() + timeout
+    while not driver.find_elements("css selector", ready) and time.monotonic() < end:
+        time.sleep(0.1)
+    seen: dict[str, dict] = {}
+    last_change = time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.25)
+        for rid, r in _network(driver).items():
+            merged = {**seen.get(rid, {}), **{k: v for k, v in r.items() if v is not None}}
+            if _counts(merged) and (rid not in seen or (merged.get("end") and not seen[rid].get("end"))):
+                last_change = time.monotonic()
+            seen[rid] = merged
+        if time.monotonic() - last_change >= quiet_s:
+            return seen
+    raise RuntimeError(f"the page's network was never quiet for {quiet_s} s within {timeout:.0f} s")
 
 
 def _view(name: str, path: str, base: str, seen: dict[str, dict]) -> View:
@@ -131,7 +153,7 @@ def _view(name: str, path: str, base: str, seen: dict[str, dict]) -> View:
     rows = []
     for r in seen.values():
         u = urlsplit(r["url"])
-        if u.netloc != host or u.path.startswith(SKIP) or r.get("end") is None:
+        if u.netloc != host or not _counts(r) or r.get("end") is None:
             continue
         if r["method"] == "POST" and r.get("has_body") and not r.get("body"):
             raise RuntimeError(f"Chromium did not log the body of POST {u.path}")
