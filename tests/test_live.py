@@ -197,7 +197,7 @@ def test_requests_other_than_streams_run_at_most_n_at_once() -> None:
     slots = live.RequestSlots(app, 2)
 
     def call(path: str) -> None:
-        body = slots({"PATH_INFO": path}, lambda *a: None)
+        body = slots({"PATH_INFO": path, "wsgi.multithread": True}, lambda *a: None)
         list(body)
         if hasattr(body, "close"):
             body.close()
@@ -214,5 +214,5 @@ def test_requests_other_than_streams_run_at_most_n_at_once() -> None:
         th.join()
     assert most[0] == 2  # never more than two bounded requests at once (five asked)
     with pytest.raises(RuntimeError):
-        slots({"PATH_INFO": "/boom"}, lambda *a: None)
+        slots({"PATH_INFO": "/boom", "wsgi.multithread": True}, lambda *a: None)
     assert slots.slots.acquire(timeout=0.01) and slots.slots.acquire(timeout=0.01)  # both came back
