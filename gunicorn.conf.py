@@ -10,4 +10,4 @@ import os
 
 workers = int(os.environ.get("R57_WEB_WORKERS") or 4)
 worker_class = "gthread"
-threads = int(os.environ.get("R57_WEB_THREADS") or 8) + max(0, int(os.environ.get("R57_LIVE_STREAMS") or 64))
+threads = int(os.environ.get("R57_WEB_THREADS") or 8) + max(0, int(os.environ.get("R57_LIVE_STREAMS") or 0))

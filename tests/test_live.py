@@ -76,6 +76,7 @@ def served(views_warehouse, tmp_path, monkeypatch):
     monkeypatch.setattr(live, "FALLBACK_S", 3600.0)
 
     def start(**changes):
+        changes.setdefault("live_streams", 64)  # push is off by default (config.py)
         s = replace(views_warehouse, data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb", **changes)
         shutil.copy(views_warehouse.warehouse, s.warehouse)
         con = open_writer(s)
@@ -145,7 +146,7 @@ def test_push_off_or_a_server_without_threads_answers_204(served, views_warehous
     off.close()
     # Flask's test client says wsgi.multithread = False, as gunicorn's sync worker: a stream would hold
     # the worker's only thread, so it is refused
-    client = create_app(views_warehouse, refresh_s=600).server.test_client()
+    client = create_app(replace(views_warehouse, live_streams=64), refresh_s=600).server.test_client()
     assert client.get(live.LIVE_URL).status_code == 204
 
 
