@@ -86,7 +86,6 @@ class Announcer:
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
         self._observer = None
-        self.announced = 0  # versions announced (tests, the freshness bench)
         self.checks = 0     # looks at CURRENT (tests: no busy loop)
 
     # --- the watcher -------------------------------------------------------------------------------
@@ -155,7 +154,6 @@ class Announcer:
         with self._cond:
             if v != self._version:
                 self._version = v
-                self.announced += 1
                 self._cond.notify_all()
         return v
 
