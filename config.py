@@ -19,6 +19,9 @@ REFERENCE_DIR = ROOT / "data" / "reference"
 DEFAULT_RATE_LIMIT = "100 per minute"  # per signed-in user or token, else per address (R57_RATE_LIMIT)
 
 
+LIVE_STREAMS = 64  # server push's default streams per web process (gunicorn.conf.py reads it too)
+
+
 def _env_path(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
@@ -97,9 +100,8 @@ class Settings:
     # the version endpoint's own limit per signed-in user (per address when sign-in is off), in place of the default
     poll_rate_limit: str = field(default_factory=lambda: os.environ.get("R57_POLL_RATE_LIMIT") or "240 per minute")
     # server push (dashboard/live.py): open pages' event streams per web process, each holding a server thread
-    # (`serve` adds that many threads; gunicorn.conf.py too); 0: off, pages poll. OFF BY DEFAULT for now: with
-    # it on, two multi-page browser tests (test_access_browser, test_workload_browser) fail, cause not found
-    live_streams: int = field(default_factory=lambda: _env_int("R57_LIVE_STREAMS", 0))
+    # (`serve` adds that many threads; gunicorn.conf.py too); 0: off, pages poll every `poll_s`
+    live_streams: int = field(default_factory=lambda: _env_int("R57_LIVE_STREAMS", LIVE_STREAMS))
     # requests (other than event streams) a web process runs at once: its threads for requests
     web_threads: int = field(default_factory=lambda: _env_int("R57_WEB_THREADS", 8))
     watch_inbox: bool = field(default_factory=lambda: os.environ.get("R57_WATCH", "1").lower() not in ("0", "false", "no"))

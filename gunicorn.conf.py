@@ -8,6 +8,8 @@ other than streams to R57_WEB_THREADS at once (dashboard.live.RequestSlots). Opt
 
 import os
 
+from config import LIVE_STREAMS
+
 workers = int(os.environ.get("R57_WEB_WORKERS") or 4)
 worker_class = "gthread"
-threads = int(os.environ.get("R57_WEB_THREADS") or 8) + max(0, int(os.environ.get("R57_LIVE_STREAMS") or 0))
+threads = int(os.environ.get("R57_WEB_THREADS") or 8) + max(0, int(os.environ.get("R57_LIVE_STREAMS") or LIVE_STREAMS))

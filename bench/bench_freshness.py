@@ -405,7 +405,6 @@ def main() -> int:
     env = {**os.environ, "R57_AUTH": "off", "R57_API_TOKEN": PUSH_TOKEN, "R57_DATA_DIR": str(tmp), "R57_RATE_LIMIT": "100000 per minute",
            "R57_POLL_RATE_LIMIT": "100000 per minute"}  # every simulated page shares this one address
     env.pop("R57_NOW", None)
-    env.setdefault("R57_LIVE_STREAMS", "64")  # server push on (the README's runs; not yet the product's default)
     if args.poll is not None:
         env["R57_POLL_S"] = str(args.poll)
     log_file = (args.server_log or tmp / "server.log").open("w", encoding="utf-8")

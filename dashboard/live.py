@@ -43,16 +43,18 @@ UNBOUNDED = (LIVE_URL, "/_r57/version")  # not counted by RequestSlots
 # "closed_no_write", which every read of it causes
 CHANGES = frozenset({"moved", "created", "modified", "closed", "deleted"})
 
-# The page's side: one EventSource per page load (the shell's store LIVE fires this once). A version event
-# that differs from the last one known is written into the version store (set_props triggers the callbacks
-# that read it). window.r57live.open tells POLL_JS to skip its request while the stream is open.
+# The page's side: at most one EventSource per page, open only while the page is visible (the shell's store
+# LIVE fires this once). A browser keeps at most 6 HTTP/1.1 connections to a host for all its tabs: a stream
+# left open by a page in the back/forward cache or by a background tab takes one for good, and after a few
+# navigations the next page's callbacks waited for ever (found by the multi-page browser tests). So the
+# stream closes when the page is hidden or left (visibilitychange, pagehide) and opens again when it is shown;
+# its first event then says whether the data changed meanwhile. A version event that differs from the last
+# one known is written into the version store (set_props triggers the callbacks that read it).
+# window.r57live.open tells POLL_JS to skip its request while the stream is open.
 LIVE_JS = """function(url, known) {
   if (!url || window.r57live || typeof EventSource === "undefined") { return window.dash_clientside.no_update; }
-  const st = window.r57live = {open: false, version: known, events: 0};
-  const es = new EventSource(url, {withCredentials: true});
-  st.source = es;
-  es.onopen = function() { st.open = true; };
-  es.addEventListener("version", function(e) {
+  const st = window.r57live = {open: false, version: known, events: 0, source: null, opened: 0};
+  function onVersion(e) {
     st.open = true;
     st.events += 1;
     let v = null;
@@ -62,8 +64,31 @@ LIVE_JS = """function(url, known) {
       st.changed_at = Date.now();  // when the page learnt of it (the freshness bench's breakdown)
       window.dash_clientside.set_props("__VERSION_ID__", {data: v});
     }
+  }
+  function connect() {
+    if (st.source || document.visibilityState === "hidden") { return; }
+    const es = new EventSource(url, {withCredentials: true});
+    st.source = es;
+    st.opened += 1;
+    es.onopen = function() { st.open = true; };
+    es.addEventListener("version", onVersion);
+    es.onerror = function() {
+      st.open = es.readyState === EventSource.OPEN;
+      if (es.readyState === EventSource.CLOSED && st.source === es) { st.source = null; }  // refused: poll
+    };
+  }
+  function disconnect() {
+    if (st.source) { st.source.close(); st.source = null; }
+    st.open = false;
+  }
+  st.connect = connect;
+  st.disconnect = disconnect;
+  document.addEventListener("visibilitychange", function() {
+    if (document.visibilityState === "hidden") { disconnect(); } else { connect(); }
   });
-  es.onerror = function() { st.open = es.readyState === EventSource.OPEN; };
+  window.addEventListener("pagehide", disconnect);
+  window.addEventListener("pageshow", function(e) { if (e.persisted) { connect(); } });
+  connect();
   return window.dash_clientside.no_update;
 }""".replace("__VERSION_ID__", ids.VERSION)
 

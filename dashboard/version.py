@@ -34,17 +34,21 @@ VERSION_URL = "/_r57/version"
 TTL_S = 60
 
 # the page's poll: ask for the version with the last ETag; a 304 (nothing new) or any failure changes nothing;
-# nothing is asked while the page's event stream (dashboard.live) is open
+# nothing is asked while the page's event stream (dashboard.live) is open, nor while the page is hidden (its
+# stream, or this poll, catches up when it is shown again)
 POLL_JS = """async function(_n, old) {
   const st = window.r57poll = window.r57poll || {etag: null};
   if (window.r57live && window.r57live.open) { return window.dash_clientside.no_update; }  // pushed instead
+  if (document.visibilityState === "hidden") { return window.dash_clientside.no_update; }
   try {
     const resp = await fetch("__VERSION_URL__", {credentials: "same-origin", cache: "no-store",
                                     headers: st.etag ? {"If-None-Match": st.etag} : {}});
     if (resp.status !== 200) { return window.dash_clientside.no_update; }
     st.etag = resp.headers.get("ETag");
     const body = await resp.json();
-    return body.version && body.version !== old ? body.version : window.dash_clientside.no_update;
+    if (!body.version || body.version === old) { return window.dash_clientside.no_update; }
+    if (window.r57live) { window.r57live.version = body.version; }  // a stream opened later need not repeat it
+    return body.version;
   } catch (e) { return window.dash_clientside.no_update; }
 }""".replace("__VERSION_URL__", VERSION_URL)
 

@@ -62,3 +62,49 @@ def test_a_file_dropped_in_the_inbox_reaches_an_open_page_without_the_tick(dash_
         sched.shutdown(wait=True)
         lock.release()
         writer.close()
+
+
+HIDE_JS = """Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => arguments[0]});
+document.dispatchEvent(new Event('visibilitychange'));
+const st = window.r57live;
+return st ? {source: !!st.source, open: st.open, opened: st.opened} : null;"""
+
+
+def test_streams_never_hold_the_browsers_connections(dash_duo, tmp_path) -> None:
+    """A browser keeps at most 6 HTTP/1.1 connections to a host for all its tabs. A stream left open by a page
+    it navigated away from (kept in the back/forward cache) or by a background tab used to take one for good:
+    after five page loads the next page's callbacks waited for ever. Ten navigations and four background tabs
+    later a page still draws; a hidden page holds no stream, and opens one again when shown."""
+    from dashboard.app import create_app
+
+    settings = replace(seed(tmp_path, days=20, per_day=200), live_streams=64)
+    dash_duo.start_server(create_app(settings))
+    driver = dash_duo.driver
+    pages = [("/", "#ov-today"), ("/wards", "#wd-grid .ag-row"), ("/kpi?kpi=on_time_rate", "#kp-units .js-plotly-plot"),
+             ("/ward?unit=00073", "#wu-kpis table"), ("/quality", "#main-content")]
+    for i in range(10):
+        path, ready = pages[i % len(pages)]
+        open_page(dash_duo, path, ready, timeout=20)
+
+    def live():
+        return driver.execute_script("const st = window.r57live; return st ? {source: !!st.source, open: st.open, opened: st.opened} : null")
+
+    t0 = time.time()
+    while not (live() or {}).get("open") and time.time() - t0 < 10:
+        time.sleep(0.1)
+    assert live() == {"source": True, "open": True, "opened": 1}
+    # hidden: the stream is closed; shown again: a new one opens
+    assert driver.execute_script(HIDE_JS, "hidden") == {"source": False, "open": False, "opened": 1}
+    assert driver.execute_script(HIDE_JS, "visible")["opened"] == 2
+    t0 = time.time()
+    while not (live() or {}).get("open") and time.time() - t0 < 10:
+        time.sleep(0.1)
+    assert live()["open"] is True
+
+    # background tabs: the first page is hidden once another tab is in front, and every new tab still draws
+    first = driver.current_window_handle
+    for i in range(4):
+        driver.switch_to.new_window("tab")
+        open_page(dash_duo, pages[i][0], pages[i][1], timeout=20)
+    driver.switch_to.window(first)
+    assert errors(dash_duo) == []
