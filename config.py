@@ -150,6 +150,8 @@ class Settings:
     duckdb_threads: int = field(default_factory=lambda: _env_int("R57_DUCKDB_THREADS", default_duckdb_threads()))
     # finished /api/v1/values answers kept per web process (api/answers.py), in MB; 0 = off
     api_cache_mb: int = field(default_factory=lambda: _env_int("R57_API_CACHE_MB", 64))
+    # finished answers of the page parts declared in dashboard/kept.py, kept per web process, in MB; 0 = off
+    view_cache_mb: int = field(default_factory=lambda: _env_int("R57_VIEW_CACHE_MB", 64))
 
     def __post_init__(self) -> None:
         if self.duckdb_memory is None:

@@ -19,7 +19,7 @@ from access import web as access_web
 from config import Settings, load_settings
 from presentation.words import localised_column
 
-from . import data, downloads, fmt, ids, live, timing, version
+from . import data, downloads, fmt, ids, kept, live, timing, version
 from .i18n import COOKIE, DEFAULT_LANG, LANGS, request_lang, t
 from .version import POLL_JS, VERSION_URL  # noqa: F401  (VERSION_URL: imported from here by tests)
 
@@ -413,6 +413,7 @@ def create_app(settings: Settings | None = None, refresh_s: float | None = None)
     _register_report_files(app.server, settings)  # a Flask route: before warm_up (no set-up after the first request)
     version.register(app, ctx)  # the version endpoint and its 304 fast path in front of Flask (issue 15)
     live.register(app, ctx)  # server push of new versions to open pages (issue 15)
+    kept.install(app.server, settings.view_cache_mb * 2**20)  # page parts kept per snapshot (issue 13)
     return app
 
 

@@ -30,7 +30,19 @@ def render(lang: str, view: Callable, fallback: Callable[[object], object] = lam
             return view(con)
         except Exception as exc:  # shown to the user and logged; the other parts of the page keep working
             log.exception("dashboard view failed")
+            failed()
             return fallback(error_state(exc, lang))
+
+
+FAILED = "r57_view_failed"
+
+
+def failed() -> None:
+    """Mark this request's answer as an error shown in place: never kept (dashboard.kept)."""
+    import flask
+
+    if flask.has_request_context():
+        setattr(flask.g, FAILED, True)
 
 
 def fingerprint(outputs) -> str:

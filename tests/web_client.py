@@ -77,9 +77,8 @@ def callback_key(app, output: str) -> str:
     return keys[0]
 
 
-def call(client, app, output: str, values: dict, trigger: str | None = None):
-    """POST one callback as the renderer does: inputs and states from `values` {'id.prop': value}; the answer's
-    {'id.prop': value} (status 204: {})."""
+def post(client, app, output: str, values: dict, trigger: str | None = None):
+    """POST one callback as the renderer does: inputs and states from `values` {'id.prop': value}; the response."""
     key = callback_key(app, output)
     cb = app.callback_map[key]
 
@@ -93,7 +92,12 @@ def call(client, app, output: str, values: dict, trigger: str | None = None):
             if len(outs) > 1 else {"id": outs[0].component_id, "property": outs[0].component_property},
             "inputs": spec(inputs), "state": spec(cb.get("state", [])),
             "changedPropIds": [trigger or f"{inputs[0]['id']}.{inputs[0]['property']}"]}
-    r = client.post("/_dash-update-component", json=body)
+    return client.post("/_dash-update-component", json=body)
+
+
+def call(client, app, output: str, values: dict, trigger: str | None = None):
+    """post(), and the answer's {'id.prop': value} (status 204: {})."""
+    r = post(client, app, output, values, trigger)
     if r.status_code == 204:
         return {}
     assert r.status_code == 200, r.get_data(as_text=True)[:800]

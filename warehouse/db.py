@@ -314,6 +314,13 @@ class Reader:
             self._checked = self._retry_at = 0.0
             self._pointer = None
 
+    def current(self) -> Path | None:
+        """The snapshot a cursor taken now would read, after the usual look at CURRENT (a stat() at most every
+        CHECK_EVERY_S): for keys of answers given without a cursor (dashboard.kept)."""
+        with self._lock:
+            self._refresh()
+            return self._path
+
     def cursor(self) -> duckdb.DuckDBPyConnection | None:
         read = self.read()
         return read.cursor if read is not None else None

@@ -11,7 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from metrics.periods import Grain, last_complete, period_at
 
-from .. import data, downloads, ids
+from .. import data, downloads, ids, kept
 from ..callbacks import redraw, render
 from ..components import section
 from ..i18n import lang_of, request_lang, t
@@ -75,6 +75,7 @@ def _targets(con, now):
     return data.memo("overview.targets", lambda: view.target_rows(con, now=now))
 
 
+kept.keep(ids.OV_CARDS)  # a pure view of the snapshot, the minute and the viewer's scope
 @callback(Output(ids.OV_CARDS, "children"), Output(downloads.store_id(PAGE, "targets"), "data"),
           Output(ids.shown(ids.OV_CARDS), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), State(ids.shown(ids.OV_CARDS), "data"))
@@ -92,6 +93,7 @@ def cards(lang, _version, shown=None):
     return redraw(render(lang, build, lambda s: (s, None)), shown)
 
 
+kept.keep(ids.OV_CHANGES)  # a pure view of the snapshot, the minute and the viewer's scope
 @callback(Output(ids.OV_CHANGES, "children"), Output(ids.shown(ids.OV_CHANGES), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), State(ids.shown(ids.OV_CHANGES), "data"))
 def changes(lang, _version, shown=None):
@@ -108,6 +110,7 @@ def changes(lang, _version, shown=None):
     return redraw((render(lang, build, lambda state: None),), shown)
 
 
+kept.keep(ids.OV_RANK)  # a pure view of the snapshot, the minute and the viewer's scope
 @callback(Output(ids.OV_RANK_TITLE, "children"), Output(ids.OV_RANK, "children"),
           Output({"type": ids.URL_STATE, "page": "overview"}, "data"), Output(downloads.store_id(PAGE, "ranking"), "data"),
           Output(ids.shown(ids.OV_RANK), "data"),
@@ -138,6 +141,7 @@ def download(_clicks, lang, _stores):
     return downloads.respond(lang, lambda which: downloads.stored(which["table"]))
 
 
+kept.keep(ids.OV_WORKLOAD)  # a pure view of the snapshot, the minute and the viewer's scope
 @callback(Output(ids.OV_WORKLOAD, "children"), Output(ids.shown(ids.OV_WORKLOAD), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), State(ids.shown(ids.OV_WORKLOAD), "data"))
 def workload_line(lang, _version, shown=None):

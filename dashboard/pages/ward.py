@@ -14,7 +14,7 @@ from access import roles as access_roles
 from access import web as access_web
 from presentation import surfaces
 
-from .. import data, downloads, ids
+from .. import data, downloads, ids, kept
 from ..callbacks import redraw, render
 from ..components import (
     GRAPH_CONFIG,
@@ -117,6 +117,7 @@ def words(lang):
         t("wu_filter_clear", lang), t("wu_filter_hint", lang)]
 
 
+kept.keep(ids.WU_TITLE)  # a pure view (kept per snapshot); not the dossier lists: each view of them is audited
 @callback(Output(ids.WU_TITLE, "children"), Output("wu-pick", "children"), Output("wu-body", "style"),
           Output(ids.WU_INDEX, "figure"), Output("wu-index-table", "children"),
           Output("wu-index-total", "children"), Output(ids.WU_CHANNELS, "figure"), Output(ids.WU_PROCS, "rowData"),
@@ -258,6 +259,7 @@ def download(_clicks, lang, _stores, overdue_shown, overdue_rows, procs_shown, p
     return downloads.respond(lang, build)
 
 
+kept.keep(ids.WU_KPIS)  # a pure view (kept per snapshot); not the dossier lists: each view of them is audited
 @callback(Output(ids.WU_KPIS, "children"), Output(downloads.store_id(PAGE, "kpis"), "data"),
           Output(ids.shown(ids.WU_KPIS), "data"),
           Input(ids.LANG, "data"), Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"),
@@ -277,6 +279,7 @@ def kpis(lang, _version, unit, period, shown=None):
     return redraw(render(lang, build, lambda s: (s, None)), shown)
 
 
+kept.keep(ids.WU_TREND, "figure")  # a pure view (kept per snapshot); not the dossier lists: each view of them is audited
 @callback(Output(ids.WU_TREND, "figure"), Output(ids.shown(ids.WU_TREND), "data"), Input(ids.LANG, "data"),
           Input(ids.VERSION, "data"), Input(ids.WU_UNIT, "value"), Input(ids.WU_TREND_KPI, "value"),
           Input(ids.WU_PERIOD, "value"), State(ids.shown(ids.WU_TREND), "data"))

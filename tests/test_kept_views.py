@@ -1,0 +1,157 @@
+"""Page parts kept per snapshot (dashboard/kept.py): the same request on the same snapshot, minute and rights
+is answered with the same bytes, computed once; another viewer's scope, a new minute or a new snapshot is
+computed again; an audited part, an error and an undeclared callback are never kept."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import count
+
+import pytest
+
+from config import load_settings
+from dashboard import ids
+from warehouse.db import open_writer, publish_snapshot
+
+from .web_client import HOME, audit, post, signed_in, web_with_accounts
+
+NOW = datetime(2026, 3, 16, 12, 0)
+VI = {f"{ids.LANG}.data": "vi", f"{ids.VERSION}.data": "v1"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    from demo.seed import seed_demo
+
+    tmp = tmp_path_factory.mktemp("kept-views")
+    settings = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb", auth="on", rate_limit="100000 per minute")
+    con = open_writer(settings)
+    seed_demo(con, settings, days=45, per_day=120, now=NOW)
+    publish_snapshot(con, settings)
+    con.close()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def app(world):
+    return web_with_accounts(world)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    monkeypatch.setenv("R57_NOW", NOW.isoformat())
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """How many times the overview's cards and ranking were built."""
+    from dashboard.views import overview as view
+
+    calls = {"cards": 0, "ranking": 0}
+    for name in calls:
+        real = getattr(view, name)
+
+        def wrapped(*a, _real=real, _name=name, **kw):
+            calls[_name] += 1
+            return _real(*a, **kw)
+
+        monkeypatch.setattr(view, name, wrapped)
+    return calls
+
+
+def test_the_same_part_asked_again_is_the_same_bytes_computed_once(app, counted) -> None:
+    app.server.r57_views.clear()
+    leader = signed_in(app, "leader")
+    first = post(leader, app, f"{ids.OV_CARDS}.children", VI)
+    again = post(signed_in(app, "leader"), app, f"{ids.OV_CARDS}.children", VI)  # another session, same rights
+    assert first.status_code == again.status_code == 200
+    assert (first.headers["X-Cache"], again.headers["X-Cache"]) == ("MISS", "HIT")
+    assert again.get_data() == first.get_data() and counted["cards"] == 1
+    assert again.headers["Content-Type"] == first.headers["Content-Type"]
+    assert "Set-Cookie" not in again.headers or "r57_session" not in again.headers["Set-Cookie"]
+    # the page already shows it (its fingerprint in the request): a different request, answered by itself
+    shown = first.get_json()["response"][ids.shown(ids.OV_CARDS)]["data"]
+    same = post(leader, app, f"{ids.OV_CARDS}.children", {**VI, f"{ids.shown(ids.OV_CARDS)}.data": shown})
+    assert same.status_code == 204 or same.headers["X-Cache"] == "MISS"
+
+
+def test_a_scope_never_gets_another_scopes_part(app, counted) -> None:
+    app.server.r57_views.clear()
+    rank = f"{ids.OV_RANK}.children"
+    values = {**VI, f"{ids.OV_RANK_KPI}.value": None, f"{ids.OV_RANK_VIEW}.value": "rank"}
+    leader = post(signed_in(app, "leader"), app, rank, values)
+    chair = post(signed_in(app, "chair"), app, rank, values)
+    chair_again = post(signed_in(app, "chair"), app, rank, values)
+    assert (leader.headers["X-Cache"], chair.headers["X-Cache"], chair_again.headers["X-Cache"]) == ("MISS", "MISS", "HIT")
+    assert chair.get_data() != leader.get_data() and chair_again.get_data() == chair.get_data()
+    assert counted["ranking"] == 2
+    assert signed_in(app).post("/_dash-update-component", json={"output": rank}).status_code in (302, 401, 403)
+
+
+def test_a_new_minute_is_computed_again(app, counted, monkeypatch) -> None:
+    app.server.r57_views.clear()
+    leader = signed_in(app, "leader")
+    assert post(leader, app, f"{ids.OV_CARDS}.children", VI).headers["X-Cache"] == "MISS"
+    monkeypatch.setenv("R57_NOW", NOW.replace(minute=1).isoformat())
+    assert post(leader, app, f"{ids.OV_CARDS}.children", VI).headers["X-Cache"] == "MISS"
+    assert counted["cards"] == 2
+
+
+def test_an_audited_part_is_never_kept(app) -> None:
+    chair = signed_in(app, "chair")
+    values = {**VI, f"{ids.WU_UNIT}.value": HOME, f"{ids.WU_PROC_FILTER}.value": None}
+    before = len(audit(app, "overdue_view", "chair"))
+    for _ in range(2):
+        r = post(chair, app, f"{ids.WU_DUE_GRID}.rowData", values)
+        assert r.status_code == 200 and "X-Cache" not in r.headers
+    assert len(audit(app, "overdue_view", "chair")) == before + 2  # each view of the lists is on record
+
+
+def test_an_error_shown_in_place_is_not_kept(app, monkeypatch) -> None:
+    from dashboard.views import overview as view
+
+    app.server.r57_views.clear()
+    tries = count(1)
+
+    def broken(*a, **kw):
+        next(tries)
+        raise RuntimeError("the view failed")
+
+    monkeypatch.setattr(view, "cards", broken)
+    leader = signed_in(app, "leader")
+    for _ in range(2):
+        r = post(leader, app, f"{ids.OV_CARDS}.children", VI)
+        assert r.status_code == 200 and r.headers["X-Cache"] == "MISS"
+    assert next(tries) == 3 and len(app.server.r57_views) == 0
+
+
+def test_a_new_snapshot_is_computed_again_and_off_means_off(tmp_path, monkeypatch) -> None:
+    from demo.seed import seed_demo
+
+    settings = load_settings(data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb", auth="off")
+    con = open_writer(settings)
+    seed_demo(con, settings, days=10, per_day=60, now=NOW)
+    first = publish_snapshot(con, settings)
+    web = web_with_accounts(settings)
+    c = web.server.test_client()
+    a = post(c, web, f"{ids.OV_CARDS}.children", VI)
+    assert a.headers["X-Cache"] == "MISS" and post(c, web, f"{ids.OV_CARDS}.children", VI).headers["X-Cache"] == "HIT"
+    second = publish_snapshot(con, settings)
+    con.close()
+    assert second != first
+    import time
+
+    deadline = time.time() + 5
+    while True:  # the reader switches to the new snapshot (it looks at CURRENT every 50 ms)
+        b = post(c, web, f"{ids.OV_CARDS}.children", VI)
+        if b.headers["X-Cache"] == "MISS" or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert b.headers["X-Cache"] == "MISS"
+
+    import app as application
+
+    off = application.build_web(load_settings(data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb", auth="off",
+                                              view_cache_mb=0))
+    r = post(off.server.test_client(), off, f"{ids.OV_CARDS}.children", VI)
+    assert r.status_code == 200 and "X-Cache" not in r.headers
