@@ -254,10 +254,12 @@ def _banners(con, now, lang: str) -> tuple[list, str]:
     from warehouse import health
 
     banners = []
-    if health.is_demo(con):
+    # the snapshot's facts, once per snapshot (every page asks at each tick); the ages from the clock, each time
+    demo, loads = data.memo("shell.loads", lambda: (health.is_demo(con), health.load_times(con)), per="%Y")
+    if demo:
         banners.append(html.Div([html.Span(className="status-icon icon-info", **{"aria-hidden": "true"}),
                                  t("demo_banner", lang)], className="banner banner-demo", role="note"))
-    fr = health.freshness(con, now)
+    fr = health.freshness(con, now, loads=loads)
     dossiers = fr[fr["source"] == "dossiers"].iloc[0] if (fr["source"] == "dossiers").any() else None
     if dossiers is not None and bool(dossiers["stale"]):
         text = (t("stale_never", lang) if fmt.is_na(dossiers["last_load"]) else

@@ -21,9 +21,19 @@ def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row) and row[0][0] == "true"
 
 
-def freshness(con: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFrame:
-    """Per source: last successful load, age in seconds, whether it is stale, newest record time."""
-    df = con.execute("""
+def freshness(con: duckdb.DuckDBPyConnection, now: datetime, loads: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per source: last successful load, age in seconds, whether it is stale, newest record time (`loads`:
+    load_times(con), when the caller kept it for this snapshot)."""
+    df = (load_times(con) if loads is None else loads).copy()
+    df["age_s"] = [(now - t).total_seconds() if pd.notna(t) else None for t in df["last_load"]]
+    df["stale"] = [age is None or age > STALE_AFTER_S[src] for src, age in zip(df["source"], df["age_s"], strict=True)]
+    return df
+
+
+def load_times(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per source: last successful load, last run and its status, newest record time (a snapshot's own facts:
+    they do not change with the clock)."""
+    return con.execute("""
         WITH runs AS (
             SELECT source, max(finished_at) FILTER (WHERE status IN ('ok', 'partial')) AS last_load,
                    max(finished_at) AS last_run,
@@ -38,9 +48,6 @@ def freshness(con: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFrame:
         LEFT JOIN runs r USING (source) LEFT JOIN latest l USING (source)
         ORDER BY s.source
     """).df()
-    df["age_s"] = [(now - t).total_seconds() if pd.notna(t) else None for t in df["last_load"]]
-    df["stale"] = [age is None or age > STALE_AFTER_S[src] for src, age in zip(df["source"], df["age_s"], strict=True)]
-    return df
 
 
 def ingest_runs(con: duckdb.DuckDBPyConnection, limit: int = 50, source: str | None = None) -> pd.DataFrame:

@@ -203,7 +203,8 @@ def actions(lang, _version, unit, procedure, shown=None):
     now = data.local_now()
 
     def build(con):
-        a = view.action_lists(con, unit, lang, procedure, now=now)
+        # computed once per snapshot and minute for everyone asking the same; each view still on record
+        a = data.memo("ward.actions", lambda: view.action_lists(con, unit, lang, procedure, now=now), unit, lang, procedure)
         access_web.audit("overdue_view", target=unit,
                          detail={"rows": a["n_overdue"], "due_soon": a["n_due"], "procedure": procedure})
         name = data.procedure_names(lang).get(procedure, procedure) if procedure else None
