@@ -155,3 +155,77 @@ def test_a_new_snapshot_is_computed_again_and_off_means_off(tmp_path, monkeypatc
                                               view_cache_mb=0))
     r = post(off.server.test_client(), off, f"{ids.OV_CARDS}.children", VI)
     assert r.status_code == 200 and "X-Cache" not in r.headers
+
+
+def test_while_a_new_minute_is_computed_others_get_the_last_minutes_part(app, monkeypatch) -> None:
+    """One request computes the new minute's part; meanwhile the same request from others is answered at once
+    with the previous minute's (same snapshot), never with an older snapshot's nor a part older than STALE_S."""
+    import threading
+
+    from dashboard import kept
+    from dashboard.views import overview as view
+
+    app.server.r57_views.clear()
+    leader = signed_in(app, "leader")
+    old = post(leader, app, f"{ids.OV_CARDS}.children", VI)
+    assert old.headers["X-Cache"] == "MISS"
+
+    real, entered, release = view.cards, threading.Event(), threading.Event()
+
+    def slow(*a, **kw):
+        entered.set()
+        release.wait(10)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(view, "cards", slow)
+    monkeypatch.setenv("R57_NOW", NOW.replace(minute=1).isoformat())
+    got = {}
+    computing = threading.Thread(target=lambda: got.setdefault("r", post(signed_in(app, "leader"), app,
+                                                                         f"{ids.OV_CARDS}.children", VI)))
+    computing.start()
+    assert entered.wait(10)
+    meanwhile = post(leader, app, f"{ids.OV_CARDS}.children", VI)
+    assert meanwhile.headers["X-Cache"] == "STALE" and meanwhile.get_data() == old.get_data()
+    release.set()
+    computing.join(10)
+    assert got["r"].headers["X-Cache"] == "MISS"
+    assert post(leader, app, f"{ids.OV_CARDS}.children", VI).headers["X-Cache"] == "HIT"
+
+    # a part older than STALE_S is never given: the request computes (it waits for nothing)
+    monkeypatch.setattr(view, "cards", real)
+    later = NOW.replace(minute=1 + kept.STALE_S // 60 + 1)
+    monkeypatch.setenv("R57_NOW", later.isoformat())
+    parts = app.server.r57_views
+    key = next(iter(parts._lru))
+    parts._refreshing[key] = threading.Event()  # as if someone were computing it (and never answering)
+    try:
+        assert parts.look(key, later.replace(second=0), wait_s=0.1)[0] == "MISS"
+    finally:
+        parts.done(key)
+
+
+def test_when_nothing_is_kept_yet_one_computes_and_the_others_wait(app, counted) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dashboard.views import overview as view
+
+    app.server.r57_views.clear()
+    real = view.cards
+
+    def slow(*a, **kw):
+        import time
+
+        time.sleep(0.5)  # long enough for all eight to ask while it computes
+        return real(*a, **kw)
+
+    view_cards = view.cards
+    try:
+        view.cards = slow
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: post(signed_in(app, "leader"), app, f"{ids.OV_CARDS}.children", VI),
+                                    range(8)))
+    finally:
+        view.cards = view_cards
+    how = sorted(a.headers["X-Cache"] for a in answers)
+    assert how.count("MISS") == 1 and how.count("WAIT") + how.count("HIT") == 7, how
+    assert len({a.get_data() for a in answers}) == 1 and counted["cards"] == 1
