@@ -165,6 +165,22 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
+def _stop(proc, log_file, log_path: Path) -> None:
+    """Stop gunicorn (once) and say what its log holds: tracebacks, the first one in full."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    if log_file.closed:
+        return
+    log_file.close()
+    text = log_path.read_text(errors="replace")
+    tracebacks = text.count("Traceback (most recent call last)")
+    print(f"\nserver log {log_path}: {len(text.splitlines()):,} lines, {tracebacks} tracebacks")
+    if tracebacks:
+        first = text.index("Traceback (most recent call last)")
+        print(text[max(0, text.rfind("\n", 0, first - 1) - 300):first + 3000])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--warehouse", required=True)
@@ -176,6 +192,7 @@ def main() -> None:
     ap.add_argument("--auth", action="store_true", help="sign-in on: every user signs in first (issue 10)")
     ap.add_argument("--visit", choices=("recorded", "discovered"), default="recorded")
     ap.add_argument("--save-visit", type=Path, help="keep the recorded page views here (JSON)")
+    ap.add_argument("--server-log", type=Path, help="gunicorn's log (default: a file in $TMPDIR)")
     args = ap.parse_args()
     env = dict(os.environ, R57_WAREHOUSE=str(Path(args.warehouse).resolve()), PYTHONPATH=str(ROOT))
     accounts: list[tuple[str, str] | None] = [None] * args.users
@@ -199,7 +216,11 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}"
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers),  # threads: gunicorn.conf.py
                 "--bind", f"127.0.0.1:{args.port}", "--timeout", "120", "app:create_server()"]
-    proc = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    # the server's log to a file (a pipe nobody reads fills up and blocks the workers' logging); its
+    # tracebacks are counted and the first one shown at the end
+    log_path = Path(args.server_log or Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-load-{os.getpid()}.log")
+    log_file = log_path.open("wb")
+    proc = subprocess.Popen(gunicorn, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_file,
                             start_new_session=True)
     try:
         for _ in range(120):
@@ -209,7 +230,10 @@ def main() -> None:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(1)
         if args.visit == "recorded":
-            recorded_load(base, args, accounts)
+            try:
+                recorded_load(base, args, accounts)
+            finally:
+                _stop(proc, log_file, log_path)
             return
         if args.auth:
             sign_in(base, *accounts[0])
@@ -230,8 +254,7 @@ def main() -> None:
             t.join()
         wall = time.perf_counter() - t0
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        _stop(proc, log_file, log_path)
     total = sum(len(v) for k, v in lat.items() if k != "visit")
     print(f"\n{args.users} {'signed-in ' if args.auth else ''}users (think {args.think:g} s), {args.seconds:.0f} s, gunicorn {args.workers} workers (threads: gunicorn.conf.py); "
           f"{len(payloads)} overview callbacks per visit; {total:,} requests ({total / wall:.1f}/s); "
