@@ -53,6 +53,13 @@ def keepable(output: str) -> bool:
     return any(p in KEPT for p in parts)
 
 
+def names_any(body: bytes) -> bool:
+    """Whether a callback body may name a declared part: a byte search for each "id.prop" before any parse.
+    A request that names one holds its bytes (Dash ids are plain text; an id JSON had to escape would only be
+    missed, never kept wrongly)."""
+    return any(name.encode() in body for name in KEPT)
+
+
 def _who() -> str:
     v = data.viewer()
     return "|".join((v.kind, v.role, ",".join(sorted(v.permissions)), "*" if v.all_units else ",".join(v.units)))
@@ -137,8 +144,10 @@ def install(server, max_bytes: int) -> Parts:
     def kept_view(*args, **kwargs):
         req = flask.request
         body = req.get_data(cache=True)
+        if not answers.max_bytes or not names_any(body):  # no declared part named: no parse, no reader lock
+            return view(*args, **kwargs)
         reader = data.context().reader
-        snap = reader.current() if answers.max_bytes else None
+        snap = reader.current()
         try:
             output = orjson.loads(body).get("output", "") if snap is not None else ""
         except (orjson.JSONDecodeError, AttributeError):
