@@ -82,12 +82,19 @@ def catalogue_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], periods: Per
                                       "value", "numerator", "denominator"])
 
 
-def indicator_sql(codes: list[str], units: list[str] | None, lo=None, hi=None) -> str:
+def indicator_sql(codes: list[str], units: list[str] | None, lo=None, hi=None,
+                  one_unit: tuple[list[str], str] | None = None) -> str:
     """The latest publication of each indicator, unit and period (as view indicator_latest), with the
-    number of publications and the first one; grouped rather than windowed so filters apply first."""
+    number of publications and the first one; grouped rather than windowed so filters apply first.
+
+    one_unit: (codes, unit) whose publications are wanted for that unit only (an aggregate's own value,
+    e.g. the city's, beside the per-unit rows a weighted mean needs)."""
     where = [f"indicator_code IN {code_list(codes)}"]
     if units is not None:
         where.append(f"unit_code IN {code_list(units)}")
+    if one_unit is not None and one_unit[0]:
+        where = [f"(({' AND '.join(where)}) OR (indicator_code IN {code_list(one_unit[0])} "
+                 f"AND unit_code IN {code_list([one_unit[1]])}))"]
     if lo is not None and hi is not None:  # periods that meet [lo, hi); population: every earlier year too
         where.append(f"period_start < DATE '{hi}' AND (period_end > DATE '{lo}' OR indicator_code = 'population')")
     return ("SELECT indicator_code, unit_code, period, grain, period_start, period_end, "
@@ -95,11 +102,28 @@ def indicator_sql(codes: list[str], units: list[str] | None, lo=None, hi=None) -
             f"min(published_at) AS first_published_at FROM indicators WHERE {' AND '.join(where)} GROUP BY ALL")
 
 
-def _pick(rows: list[dict], p: Period) -> dict | None:
+class _Series:
+    """One indicator's publications for one unit, indexed for _pick: the exact period in a dict."""
+
+    __slots__ = ("rows", "exact")
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.exact: dict[tuple, dict] = {}
+
+    def add(self, r: dict) -> None:
+        self.rows.append(r)
+        self.exact.setdefault((r["period_start"], r["period_end"]), r)
+
+
+def _pick(series: _Series | None, p: Period) -> dict | None:
     """The publication that answers period p (see the module docstring)."""
-    exact = [r for r in rows if r["period_start"] == p.start and r["period_end"] == p.end]
-    if exact:
-        return exact[0]
+    if series is None:
+        return None
+    exact = series.exact.get((p.start, p.end))
+    if exact is not None:
+        return exact
+    rows = series.rows
     containing = [r for r in rows if r["period_start"] <= p.start and r["period_end"] >= p.end]
     if containing:
         return min(containing, key=lambda r: r["period_end"] - r["period_start"])
@@ -107,9 +131,14 @@ def _pick(rows: list[dict], p: Period) -> dict | None:
     return max(inside, key=lambda r: r["period_end"]) if inside else None
 
 
-def _population(pop: dict[str, list[dict]], unit: str, year: int) -> float | None:
-    rows = [r for r in pop.get(unit, []) if r["period_start"].year <= year]
-    return None if not rows else float(max(rows, key=lambda r: r["period_start"])["value"])
+def _population(pop: dict[str, _Series], unit: str, year: int, memo: dict) -> float | None:
+    """The unit's population for the year: its latest publication starting in that year or before."""
+    key = (unit, year)
+    if key not in memo:
+        s = pop.get(unit)
+        rows = [r for r in s.rows if r["period_start"].year <= year] if s is not None else []
+        memo[key] = None if not rows else float(max(rows, key=lambda r: r["period_start"])["value"])
+    return memo[key]
 
 
 def indicator_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], periods: list[Period],
@@ -122,15 +151,27 @@ def indicator_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], periods: lis
     else:
         wanted = [label] if label != "*" else []
     codes = sorted({k.indicator for k in ks} | ({"population"} if weighted else set()))
-    rows: list[dict] = []
+    # a city row of an unweighted indicator needs the city's publications only, not every unit's
+    # (and a mixed selection, label '*', has none of its own: N/A)
+    alone = None
+    if weighted and not per_unit:
+        codes = sorted({k.indicator for k in ks if k.aggregation == "population_weighted"} | {"population"})
+        if label != "*":
+            alone = (sorted({k.indicator for k in ks if k.aggregation != "population_weighted"}), label)
+    by_code: dict[str, dict[str, _Series]] = {}
     if wanted != []:
-        rel = con.execute(indicator_sql(codes, wanted, min(p.start for p in periods), max(p.end for p in periods)))
+        rel = con.execute(indicator_sql(codes, wanted, min(p.start for p in periods), max(p.end for p in periods),
+                                        one_unit=alone))
         names = [d[0] for d in rel.description]
-        rows = [dict(zip(names, r, strict=True)) for r in rel.fetchall()]
-    by_code: dict[str, dict[str, list[dict]]] = {}
-    for r in rows:
-        by_code.setdefault(r["indicator_code"], {}).setdefault(r["unit_code"], []).append(r)
+        for t in rel.fetchall():
+            r = dict(zip(names, t, strict=True))
+            units_of = by_code.setdefault(r["indicator_code"], {})
+            s = units_of.get(r["unit_code"])
+            if s is None:
+                s = units_of[r["unit_code"]] = _Series()
+            s.add(r)
     pop = by_code.get("population", {})
+    pop_memo: dict = {}
     out = []
     for k in ks:
         ind = by_code.get(k.indicator, {})
@@ -141,9 +182,9 @@ def indicator_values(con: duckdb.DuckDBPyConnection, ks: list[Kpi], periods: lis
                     if r is not None:
                         out.append(_row(k.code, p, u, r, [r]))
             elif k.aggregation == "population_weighted":
-                out.append(_weighted(k.code, ind, pop, p, label))
+                out.append(_weighted(k.code, ind, pop, p, label, pop_memo))
             else:
-                r = _pick(ind.get(label, []), p)
+                r = _pick(ind.get(label), p)
                 out.append(_row(k.code, p, label, r, [r] if r else []))
     return pd.DataFrame(out, columns=["kpi", "period", "unit_code", "value", "numerator", "denominator",
                                       *INDICATOR_COLUMNS])
@@ -161,26 +202,27 @@ def _row(code: str, p: Period, unit: str, row: dict | None, used: list[dict], va
     }
 
 
-def _weighted(code: str, ind: dict[str, list[dict]], pop: dict[str, list[dict]], p: Period, label: str) -> dict:
+def _weighted(code: str, ind: dict[str, _Series], pop: dict[str, _Series], p: Period, label: str,
+              pop_memo: dict) -> dict:
     """Population-weighted mean over the units (one unit: its own value; the city row as a fallback)."""
     if label not in ("*", config.CITY_CODE):  # one unit: its own value, the weight only for num/den
-        r = _pick(ind.get(label, []), p)
+        r = _pick(ind.get(label), p)
         if r is None:
             return _row(code, p, label, None, [])
-        w = _population(pop, label, r["period_start"].year)
+        w = _population(pop, label, r["period_start"].year, pop_memo)
         return _row(code, p, label, r, [r], num=None if w is None else float(r["value"]) / 100 * w, den=w)
     num = den = 0.0
     used = []
     for u in sorted(ind):
         r = _pick(ind[u], p) if u != config.CITY_CODE else None
-        w = None if r is None else _population(pop, u, r["period_start"].year)
+        w = None if r is None else _population(pop, u, r["period_start"].year, pop_memo)
         if w is None:
             continue
         num += float(r["value"]) / 100 * w
         den += w
         used.append(r)
     if not used and label == config.CITY_CODE:
-        r = _pick(ind.get(config.CITY_CODE, []), p)
+        r = _pick(ind.get(config.CITY_CODE), p)
         return _row(code, p, label, r, [r] if r else [])
     if not den:
         return _row(code, p, label, None, [])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from metrics import explain, index766, list_kpis, overdue_list, progress, query
@@ -170,6 +171,24 @@ def test_indicator_latest_publication_and_revision(con):
     r = one(con, "digital_economy_share", "2025")
     assert r["value"] == 13.0 and r["source_period"] == "2025-Q4"
     assert one(con, "digital_economy_share", "2025", units="00073")["value"] is None
+
+
+def test_indicators_asked_together_answer_as_alone(con):
+    """The city overview asks every indicator KPI at once: the weighted mean reads every unit's rows, the
+    city's own series only the city's; each answers as when asked alone, and a mixed selection has no
+    series of its own (N/A) beside its weighted mean."""
+    both = ["coverage_5g", "digital_economy_share"]
+    for period in ("2025-Q3", "2026-03", "2025"):
+        together = query(con, both, grain=None, periods=period, now=NOW).set_index("kpi")
+        for code in both:
+            alone = query(con, [code], grain=None, periods=period, now=NOW).iloc[0]
+            for col in ("value", "numerator", "denominator", "source_period", "revised"):
+                assert together.loc[code, col] == alone[col] or (pd.isna(alone[col]) and pd.isna(together.loc[code, col]))
+    mixed = query(con, both, grain=None, periods="2026-Q1", scope=["00004", "00376"], now=NOW).set_index("kpi")
+    assert mixed.loc["digital_economy_share", "value"] is None
+    assert mixed.loc["coverage_5g", "value"] == query(con, ["coverage_5g"], grain=None, periods="2026-Q1",
+                                                      scope=["00004", "00376"], now=NOW).iloc[0]["value"]
+    assert mixed.loc["coverage_5g", "value"] is not None
 
 
 def test_targets_status_and_change(con):
