@@ -10,11 +10,10 @@ eighth of the bound is never kept.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date
 
-from cachetools import LRUCache
+from bytecache import ByteLRU
 
 KEPT_HEADERS = ("Content-Type", "Content-Disposition")
 
@@ -26,13 +25,11 @@ class Kept:
     headers: tuple[tuple[str, str], ...]
 
 
-class Answers:
-    """A byte-bounded LRU of answers; thread-safe (gunicorn threads share one)."""
+class Answers(ByteLRU):
+    """A byte-bounded LRU of answers (bytecache.ByteLRU); thread-safe (gunicorn threads share one)."""
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max(0, int(max_bytes))
-        self._lru: LRUCache = LRUCache(maxsize=max(1, self.max_bytes), getsizeof=lambda k: len(k.body))
-        self._lock = threading.Lock()
+        super().__init__(max_bytes)
         self.hits = self.misses = 0
 
     def get(self, etag: str, day: date) -> Kept | None:
@@ -48,22 +45,9 @@ class Answers:
 
     def put(self, etag: str, day: date, body: bytes, status: int, headers) -> bool:
         """Keep an answer; False when off or too large to keep."""
-        if not self.max_bytes or len(body) > self.max_bytes // 8:
+        if not self.fits(body):
             return False
         kept = Kept(body, status, tuple((h, headers[h]) for h in KEPT_HEADERS if h in headers))
         with self._lock:
             self._lru[(etag, day)] = kept
         return True
-
-    def clear(self) -> None:
-        with self._lock:
-            self._lru.clear()
-
-    @property
-    def size(self) -> int:
-        with self._lock:
-            return int(self._lru.currsize)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._lru)

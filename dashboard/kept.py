@@ -30,7 +30,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from cachetools import LRUCache
+from bytecache import ByteLRU
 
 from . import data
 from .callbacks import FAILED
@@ -40,11 +40,14 @@ STALE_S = 120  # the oldest answer given while the current minute's is computed
 WAIT_S = 20     # how long a request waits for the same part computed by another, when none is kept yet
 KEPT_HEADERS = ("Content-Type",)
 KEPT: set[str] = set()  # output properties ("id.prop") whose callbacks may be kept
+_KEPT_BYTES: tuple[bytes, ...] = ()  # the same, encoded once for names_any
 
 
 def keep(output_id: str, prop: str = "children") -> None:
     """Declare that the callback drawing `output_id`.`prop` is a pure view (see the module docstring)."""
+    global _KEPT_BYTES
     KEPT.add(f"{output_id}.{prop}")
+    _KEPT_BYTES = tuple(sorted(name.encode() for name in KEPT))
 
 
 def keepable(output: str) -> bool:
@@ -57,7 +60,7 @@ def names_any(body: bytes) -> bool:
     """Whether a callback body may name a declared part: a byte search for each "id.prop" before any parse.
     A request that names one holds its bytes (Dash ids are plain text; an id JSON had to escape would only be
     missed, never kept wrongly)."""
-    return any(name.encode() in body for name in KEPT)
+    return any(name in body for name in _KEPT_BYTES)
 
 
 def _who() -> str:
@@ -72,13 +75,12 @@ class Part:
     headers: tuple[tuple[str, str], ...]
 
 
-class Parts:
-    """Kept answers by key, bounded by bytes (LRU); which keys are being computed again. Thread-safe."""
+class Parts(ByteLRU):
+    """Kept answers by key, bounded by bytes (bytecache.ByteLRU); which keys are being computed again.
+    Thread-safe."""
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max(0, int(max_bytes))
-        self._lru: LRUCache = LRUCache(maxsize=max(1, self.max_bytes), getsizeof=lambda p: len(p.body))
-        self._lock = threading.Lock()
+        super().__init__(max_bytes)
         self._refreshing: dict[str, threading.Event] = {}
         self.hits = self.stale = self.misses = self.waited = 0
 
@@ -111,7 +113,7 @@ class Parts:
             return "MISS", None  # the first failed, could not keep it, or is too slow: compute here
 
     def put(self, key: str, minute: datetime, body: bytes, headers) -> None:
-        if len(body) <= self.max_bytes // 8:
+        if self.fits(body):
             part = Part(minute, body, tuple((h, headers[h]) for h in KEPT_HEADERS if h in headers))
             with self._lock:
                 self._lru[key] = part
@@ -122,14 +124,6 @@ class Parts:
             flight = self._refreshing.pop(key, None)
         if flight is not None:
             flight.set()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._lru.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._lru)
 
 
 def install(server, max_bytes: int) -> Parts:

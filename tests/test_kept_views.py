@@ -250,3 +250,25 @@ def test_when_nothing_is_kept_yet_one_computes_and_the_others_wait(app, counted)
     how = sorted(a.headers["X-Cache"] for a in answers)
     assert how.count("MISS") == 1 and how.count("WAIT") + how.count("HIT") == 7, how
     assert len({a.get_data() for a in answers}) == 1 and counted["cards"] == 1
+
+
+def test_the_parts_store_is_bounded_by_bytes_and_off_keeps_nothing() -> None:
+    """The same byte-bounded LRU as the API's answers (bytecache.ByteLRU): an eighth of the bound at most
+    per part, least recently used out first; a bound of 0 keeps not even an empty answer."""
+    from dashboard.kept import Parts
+
+    minute = datetime(2026, 3, 16, 9, 30)
+    off = Parts(0)
+    off.put("k", minute, b"", {})
+    assert len(off) == 0 and off.look("k", minute, wait_s=0) == ("MISS", None)
+    small = Parts(8_000)
+    small.put("big", minute, b"x" * 1_001, {})
+    assert small.look("big", minute, wait_s=0) == ("MISS", None)  # over an eighth: computed each time
+    small.done("big")
+    for i in range(20):
+        assert small.look(f"k{i}", minute, wait_s=0) == ("MISS", None)
+        small.put(f"k{i}", minute, b"x" * 1_000, {"Content-Type": "application/json", "Set-Cookie": "s"})
+    assert small.size <= 8_000 and len(small) == 8
+    how, part = small.look("k19", minute, wait_s=0)
+    assert how == "HIT" and part.body == b"x" * 1_000 and part.headers == (("Content-Type", "application/json"),)
+    assert small.look("k0", minute, wait_s=0) == ("MISS", None)
