@@ -14,10 +14,18 @@ from datetime import datetime
 import pytest
 
 import config
-from config import load_settings
-from warehouse.db import open_writer, publish_snapshot
 
-from .web_client import HOME, PASSWORDS, UNITS, audit, csrf, sign_in, signed_in, web_with_accounts
+from .web_client import (
+    HOME,
+    PASSWORDS,
+    UNITS,
+    audit,
+    csrf,
+    seeded_world,
+    sign_in,
+    signed_in,
+    web_with_accounts,
+)
 
 NOW = datetime(2026, 3, 16, 12, 0)
 OTHER = "00070"                         # Phường Hoàn Kiếm (HOME: Phường Cửa Nam)
@@ -26,16 +34,8 @@ FOREIGN_CODES = [c for c in UNITS if c not in (HOME, config.CITY_CODE)]
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from demo.seed import seed_demo
-
-    tmp = tmp_path_factory.mktemp("access-web")
     # the callback tests make hundreds of requests a minute: the rate limit has its own app (limited_app)
-    settings = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb", auth="on", rate_limit="100000 per minute")
-    con = open_writer(settings)
-    seed_demo(con, settings, days=45, per_day=250, now=NOW)
-    publish_snapshot(con, settings)
-    con.close()
-    return settings
+    return seeded_world(tmp_path_factory.mktemp("access-web"), NOW, per_day=250)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from config import load_settings
 from dashboard import ids
 from warehouse.db import open_writer, publish_snapshot
 
-from .web_client import HOME, audit, post, signed_in, web_with_accounts
+from .web_client import HOME, audit, post, seeded_world, signed_in, web_with_accounts
 
 NOW = datetime(2026, 3, 16, 12, 0)
 VI = {f"{ids.LANG}.data": "vi", f"{ids.VERSION}.data": "v1"}
@@ -21,15 +21,7 @@ VI = {f"{ids.LANG}.data": "vi", f"{ids.VERSION}.data": "v1"}
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from demo.seed import seed_demo
-
-    tmp = tmp_path_factory.mktemp("kept-views")
-    settings = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb", auth="on", rate_limit="100000 per minute")
-    con = open_writer(settings)
-    seed_demo(con, settings, days=45, per_day=120, now=NOW)
-    publish_snapshot(con, settings)
-    con.close()
-    return settings
+    return seeded_world(tmp_path_factory.mktemp("kept-views"), NOW, per_day=120)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,23 @@ def _units() -> dict[str, tuple[str, str]]:
 UNITS = _units()  # unit code -> (Vietnamese name, English name), from the reference data
 
 
+def seeded_world(tmp, now, per_day: int, days: int = 45):
+    """Settings of a demo warehouse in `tmp` (sign-in on, a rate limit the callback tests never reach),
+    seeded with `days` of demo data ending at `now` and published as a serving snapshot."""
+    from config import load_settings
+    from demo.seed import seed_demo
+    from warehouse.db import open_writer, publish_snapshot
+
+    settings = load_settings(data_dir=tmp, warehouse=tmp / "wh.duckdb", auth="on", rate_limit="100000 per minute")
+    con = open_writer(settings)
+    try:
+        seed_demo(con, settings, days=days, per_day=per_day, now=now)
+        publish_snapshot(con, settings)
+    finally:
+        con.close()
+    return settings
+
+
 def web_with_accounts(settings):
     """app.build_web(settings) with its application database as `.db` and three accounts: `chair` (ward chair of
     HOME), `leader` and `admin`, their passwords in PASSWORDS."""
