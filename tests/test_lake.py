@@ -298,3 +298,32 @@ def test_readers_during_exports_always_see_one_whole_generation(wh, tmp_path):
     # each generation shows its own rating of D13, never a mix: 1 = none, 2..4 = the corrections
     assert seen and seen <= {(1, None), (2, 1), (3, 2), (4, 3)}
     assert lake.read_manifest(root)["generation"] == 4 and lake.verify(root) == []
+
+
+def test_compare_cells_null_nan_tolerance_and_duplicate_keys():
+    """The check's rules on hand-made tables: a NULL key matches a NULL key; NULL and NaN are the same
+    missing number; numbers within 1e-9 (relative past 1) are equal, 1e-6 apart are not; text NULL only
+    equals NULL; a key twice on one side is a mismatch."""
+    import pyarrow as pa
+
+    from metrics.aggregates_sql import KEYS, TABLES
+
+    def tables(v, t, extra=()):
+        out = {}
+        for name in TABLES:
+            keys = KEYS[name]
+            rows = [{**{k: f"{k}-1" for k in keys}, "v": v[0], "t": t[0]},
+                    {**{k: None for k in keys}, "v": v[1], "t": t[1]}, *extra]
+            out[name] = pa.Table.from_pylist(rows, schema=pa.schema(
+                [(k, pa.string()) for k in keys] + [("v", pa.float64()), ("t", pa.string())]))
+        return out
+
+    same = compare(tables([1e6, None], ["x", None]), tables([1e6 + 1e-4, float("nan")], ["x", None]))
+    assert same["equal"], same
+    assert same["tables"]["metrics_day"]["cells"] == 2 * (len(KEYS["metrics_day"]) + 2)
+    off = compare(tables([1.0, None], ["x", None]), tables([1.0 + 1e-6, 2.0], ["x", ""]))
+    assert {t: r["mismatches"] for t, r in off["tables"].items()} == {t: 3 for t in TABLES}
+    assert any(e.startswith("v at ") for e in off["tables"]["metrics_open"]["examples"])
+    dup = {k: {**{c: f"{c}-1" for c in KEYS[k]}, "v": 1.0, "t": "x"} for k in TABLES}
+    twice = compare(tables([1.0, None], ["x", None]), {k: tables([1.0, None], ["x", None], [dup[k]])[k] for k in TABLES})
+    assert {t: r["mismatches"] for t, r in twice["tables"].items()} == {t: 1 for t in TABLES}
