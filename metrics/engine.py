@@ -233,7 +233,7 @@ def _codes(reg: Registry, kpis: str | Sequence[str] | None) -> list[str]:
 
 
 def _by(by: str | Sequence[str]) -> tuple[str, ...]:
-    by = (by,) if isinstance(by, str) else tuple(by or ())
+    by = (by,) if isinstance(by, str) else tuple(dict.fromkeys(by or ()))  # a dimension named twice is one
     bad = [b for b in by if b not in DOSSIER_DIMENSIONS]
     if bad:
         raise QueryError(f"unknown dimension {bad}; expected some of {list(DOSSIER_DIMENSIONS)}")

@@ -71,6 +71,16 @@ def test_values_equal_the_metrics_query(client, world):
     assert body["total"] == 2 and body["items"][0]["numerator"] is not None
 
 
+def test_a_dimension_named_twice_is_one(client):
+    """Found by the schemathesis test: by=sector,sector,channel was a 500 (two 'sector' columns)."""
+    twice = client.get("/api/v1/values?kpi=received&period=2026-10&by=sector,sector,channel")
+    once = client.get("/api/v1/values?kpi=received&period=2026-10&by=sector,channel")
+    assert twice.status_code == once.status_code == 200, twice.get_data(as_text=True)
+    assert twice.get_json()["items"] == once.get_json()["items"] and once.get_json()["total"] > 0
+    empty = client.get("/api/v1/values?by=sector,sector,channel&unit=0")  # the falsifying example: no rows
+    assert empty.status_code in (200, 400) and isinstance(empty.get_json(), dict), empty.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("query,needle", [
     ("grain=fortnight", "grain"),
     ("period=2026-13", "2026-13"),
