@@ -1,0 +1,148 @@
+"""National benchmark (a script, not a test): the aggregate build by DuckDB and Spark over a national lake,
+every cell compared, and the overview on the national serving snapshot.
+
+    python app.py demo --warehouse W --provinces 34 --days 365 --per-day 10300   # ~99 M dossiers
+    python bench/bench_national.py --warehouse W [--reps 15] [--no-spark] [--no-baseline]
+
+The warehouse must have been published (the demo does it: its lake is <W>.lake, its serving snapshot in
+<W>.snapshots). Read-only: the lake and the warehouse are not changed; the builds write under --out.
+Figures, each with its baseline named:
+  aggregates build, DuckDB and Spark local[*], same run, both --out (Parquet): seconds each, rows per
+    table; then every cell compared (metrics.aggregates_build.compare) - the baseline of each is the other
+  city overview (every non-auxiliary KPI, 13 months) on the serving snapshot: warm (memo of past months
+    full) and memo of past months empty, 15 interleaved rounds, beside the competent bare SQL
+    (bench/baseline_sql.py, checked equal first) over the same snapshot's dossiers (the lake's files)
+DuckDB limits: the builds take R57_DUCKDB_THREADS / R57_DUCKDB_MEMORY (set them for the machine: the
+Spark side gets every core, PYSPARK_SUBMIT_ARGS="--driver-memory 8g pyspark-shell" for its memory); the
+overview runs as a web worker does (this process's defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _fig(xs: list[float]) -> str:
+    return f"{statistics.median(xs):,.1f} (min {min(xs):,.1f}, max {max(xs):,.1f}, n={len(xs)})"
+
+
+def builds(lake_dir: Path, out: Path, spark: bool) -> dict:
+    import pyarrow.parquet as pq
+
+    from metrics.aggregates_build import build_duckdb, build_spark, compare, spark_session
+    from metrics.aggregates_sql import TABLES
+
+    res: dict = {}
+    t = time.perf_counter()
+    build_duckdb(lake_dir, out=out)
+    res["duckdb_s"] = round(time.perf_counter() - t, 1)
+    if not spark:
+        return res
+    t = time.perf_counter()
+    session = spark_session("local[*]", shuffle_partitions=os.cpu_count() or 2)
+    session.sparkContext.setLogLevel("ERROR")
+    res["spark_session_start_s"] = round(time.perf_counter() - t, 1)
+    t = time.perf_counter()
+    try:
+        build_spark(lake_dir, out=out, spark=session)
+    finally:
+        session.stop()
+    res["spark_s"] = round(time.perf_counter() - t, 1)
+    t = time.perf_counter()
+    a = {tb: pq.read_table(out / "duckdb" / tb) for tb in TABLES}
+    b = {tb: pq.read_table(out / "spark" / tb) for tb in TABLES}
+    check = compare(a, b)
+    res["compare_s"] = round(time.perf_counter() - t, 1)
+    res["rows"] = {tb: r["rows"] for tb, r in check["tables"].items()}
+    res["check"] = {"equal": check["equal"], "cells": sum(r["cells"] for r in check["tables"].values()),
+                    "mismatches": sum(r["mismatches"] for r in check["tables"].values()),
+                    "examples": [e for r in check["tables"].values() for e in r["examples"]][:6]}
+    return res
+
+
+def overview(warehouse: Path, reps: int, baseline: bool) -> dict:
+    import metrics.engine
+    from bench import baseline_sql
+    from bench.bench_metrics import first_month, overview_metrics
+    from config import load_settings
+    from warehouse.db import connect, current_snapshot
+
+    settings = load_settings(warehouse=warehouse)
+    snap = current_snapshot(settings)
+    if snap is None:
+        sys.exit(f"{warehouse} has no serving snapshot: publish it first (the demo does)")
+    con = connect(snap, settings, read_only=True)
+    res: dict = {"snapshot_bytes": Path(snap).stat().st_size,
+                 "duckdb": con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchall()[0]}
+    res["dossiers"], res["units"] = con.execute("SELECT count(*), count(DISTINCT unit_code) FROM dossiers").fetchall()[0]
+    now = con.execute("SELECT max(greatest(received_at, coalesce(completed_at, received_at))) FROM dossiers"
+                      ).fetchall()[0][0] + timedelta(minutes=5)
+    res["now"] = str(now)
+
+    def run(cold: bool) -> float:
+        if cold:
+            metrics.engine._PAST.items.clear()
+        t = time.perf_counter()
+        overview_metrics(con, now)
+        return (time.perf_counter() - t) * 1000
+
+    res["first_ms"] = round(run(True), 1)
+    warm, cold = [], []
+    for _ in range(reps):
+        cold.append(run(True))
+        warm.append(run(False))
+    res["warm_ms"], res["memo_empty_ms"] = _fig(warm), _fig(cold)
+    if baseline:
+        compared, equal, notes = baseline_sql.check(con, overview_metrics(con, now), first_month(now), now)
+        res["baseline_checked"] = f"{equal} of {compared} values equal"
+        if compared and equal == compared:
+            xs = []
+            for _ in range(3):
+                t = time.perf_counter()
+                baseline_sql.overview(con, first_month(now), now)
+                xs.append((time.perf_counter() - t) * 1000)
+            res["baseline_ms"] = _fig(xs)
+            res["memo_empty_x"] = round(statistics.median(xs) / statistics.median(cold), 1)
+        else:
+            res["baseline_notes"] = notes[:5]
+    con.close()
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--warehouse", required=True, type=Path)
+    ap.add_argument("--lake", type=Path, default=None, help="default the warehouse's own (R57_LAKE or <warehouse>.lake)")
+    ap.add_argument("--out", type=Path, default=None, help="where the builds write (default a temporary folder)")
+    ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--no-spark", action="store_true")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--no-baseline", action="store_true")
+    args = ap.parse_args()
+    from config import load_settings
+
+    lake_dir = args.lake or load_settings(warehouse=args.warehouse).lake_dir
+    report: dict = {"lake": str(lake_dir)}
+    if not args.no_build:
+        out = args.out or Path(tempfile.mkdtemp(prefix="bench-national-"))
+        report["build"] = builds(lake_dir, out, spark=not args.no_spark)
+    report["overview"] = overview(args.warehouse, args.reps, baseline=not args.no_baseline)
+    print(json.dumps(report, indent=1, default=str))
+    print("baselines: the Spark build against the DuckDB build (same SQL, same files, every cell compared); the "
+          "overview against bench/baseline_sql.py (3 hand-written queries over the raw dossiers, checked equal)")
+    return 0 if report.get("build", {}).get("check", {}).get("equal", True) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
