@@ -12,9 +12,9 @@ Figures, each with its baseline named:
   city overview (every non-auxiliary KPI, 13 months) on the serving snapshot: warm (memo of past months
     full) and memo of past months empty, 15 interleaved rounds, beside the competent bare SQL
     (bench/baseline_sql.py, checked equal first) over the same snapshot's dossiers (the lake's files)
-DuckDB limits: the builds take R57_DUCKDB_THREADS / R57_DUCKDB_MEMORY (set them for the machine: the
-Spark side gets every core, PYSPARK_SUBMIT_ARGS="--driver-memory 8g pyspark-shell" for its memory); the
-overview runs as a web worker does (this process's defaults).
+DuckDB limits: the DuckDB build gets every core (--build-threads), as Spark local[*] does, and
+R57_DUCKDB_MEMORY (give Spark the same: PYSPARK_SUBMIT_ARGS="--driver-memory 8g pyspark-shell"); the
+overview runs as a web worker does (R57_DUCKDB_THREADS, default half the cores).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _fig(xs: list[float]) -> str:
     return f"{statistics.median(xs):,.1f} (min {min(xs):,.1f}, max {max(xs):,.1f}, n={len(xs)})"
 
 
-def builds(lake_dir: Path, out: Path, spark: bool) -> dict:
+def builds(lake_dir: Path, out: Path, spark: bool, threads: int) -> dict:
     import pyarrow.parquet as pq
 
     from metrics.aggregates_build import build_duckdb, build_spark, compare, spark_session
@@ -45,7 +45,8 @@ def builds(lake_dir: Path, out: Path, spark: bool) -> dict:
 
     res: dict = {}
     t = time.perf_counter()
-    build_duckdb(lake_dir, out=out)
+    build_duckdb(lake_dir, out=out, threads=threads)
+    res["duckdb_threads"] = threads
     res["duckdb_s"] = round(time.perf_counter() - t, 1)
     if not spark:
         return res
@@ -126,6 +127,8 @@ def main() -> int:
     ap.add_argument("--lake", type=Path, default=None, help="default the warehouse's own (R57_LAKE or <warehouse>.lake)")
     ap.add_argument("--out", type=Path, default=None, help="where the builds write (default a temporary folder)")
     ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--build-threads", type=int, default=os.cpu_count() or 1,
+                    help="DuckDB threads for the build (default every core, as Spark local[*] gets)")
     ap.add_argument("--no-spark", action="store_true")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
@@ -136,7 +139,7 @@ def main() -> int:
     report: dict = {"lake": str(lake_dir)}
     if not args.no_build:
         out = args.out or Path(tempfile.mkdtemp(prefix="bench-national-"))
-        report["build"] = builds(lake_dir, out, spark=not args.no_spark)
+        report["build"] = builds(lake_dir, out, spark=not args.no_spark, threads=args.build_threads)
     report["overview"] = overview(args.warehouse, args.reps, baseline=not args.no_baseline)
     print(json.dumps(report, indent=1, default=str))
     print("baselines: the Spark build against the DuckDB build (same SQL, same files, every cell compared); the "
