@@ -309,19 +309,35 @@ def throttled(username: str) -> bool:
 # --- installing it on a server -----------------------------------------------------------------------
 
 def _secret_key(settings: Settings) -> str:
-    """R57_SECRET_KEY, or a random key kept in a 0600 file beside the warehouse, shared by every worker."""
+    """R57_SECRET_KEY, or a random key kept in a 0600 file beside the warehouse, shared by every worker.
+
+    The file appears whole or not at all: the key is written to a private temporary file first and
+    hard-linked into place (the link fails if another worker got there first, and then its key is read).
+    Workers starting together on a new warehouse used to see the file created but still empty, and ran
+    with no key (every sign-in form a 500)."""
     if settings.secret_key:
         return settings.secret_key
     assert settings.warehouse is not None
     path = Path(settings.warehouse).parent / (Path(settings.warehouse).stem + ".secret")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="ascii").strip()
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_urlsafe(48))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another worker's key is in place: use it
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text(encoding="ascii").strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it (a new key is made at the next start) or set R57_SECRET_KEY")
+    return key
 
 
 def _rate_key() -> str:

@@ -451,3 +451,37 @@ def test_each_action_leaves_one_audit_row(app):
     after = events(app.db, limit=None)
     new = [e["action"] for e in after[: len(after) - before]]
     assert sorted(new) == ["export", "login", "overdue_view"], new
+
+
+def test_workers_starting_together_share_one_whole_secret_key(tmp_path, monkeypatch):
+    """Four gunicorn workers on a new warehouse make the session key at once: each gets the same, never an
+    empty one (a key written slowly used to be read empty by the others: the sign-in form was a 500)."""
+    import secrets
+    import threading
+    import time
+
+    from access import web
+    from config import load_settings
+
+    real = secrets.token_urlsafe
+
+    def slow(n):
+        time.sleep(0.2)
+        return real(n)
+
+    monkeypatch.setattr(web.secrets, "token_urlsafe", slow)
+    settings = load_settings(data_dir=tmp_path, warehouse=tmp_path / "wh.duckdb", auth="on")
+    keys, start = [], threading.Barrier(8)
+
+    def worker():
+        start.wait()
+        keys.append(web._secret_key(settings))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) >= 48, keys
+    assert oct((tmp_path / "wh.secret").stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".wh.secret")] == []  # no temporary left
