@@ -5,6 +5,7 @@ Tables (owned by the metrics layer, derived only from `dossiers` and `procedures
   metrics_month  (month, unit_code, procedure_code, channel, applicant_type, measures...)  breakdowns
   metrics_hist   (day, unit_code, measure, value, n)              exact medians of integer measures
   metrics_open   the dossiers not finished (finished_date IS NULL): stocks judged "now"
+  metrics_open_counts  metrics_open folded into counts for those stocks (metrics/open_counts.py)
   metrics_state  (key, value)                                      what the tables were built from
 
 Indicator runs count as changes too. Each refresh logs the first day whose values it may have
@@ -29,6 +30,7 @@ import duckdb
 
 import clock
 
+from . import open_counts
 from .registry import Registry, get_registry
 from .sqlparts import event_day, flow_agg, source_sql, stock_events
 
@@ -52,6 +54,7 @@ class AggState:
     fresh: bool
     base: str | None = None        # new at every full rebuild
     dirty_log: tuple = ()          # ((refresh seq, first day it may have changed), ...), a staircase
+    open_counts: open_counts.Layout | None = None  # metrics_open_counts, when built with these tables
 
     def version_before(self, end: date) -> str | None:
         """An id that changes exactly when a refresh may have changed values of periods ending by `end`.
@@ -146,7 +149,8 @@ def read_state(con: duckdb.DuckDBPyConnection, reg: Registry | None = None) -> A
     last_id = int(last or 0)
     fresh = (version == definition_version(reg) and catalogue == current_catalogue and latest_change <= last_id)
     log_ = tuple(tuple(x) for x in json.loads(kv.get("dirty_log") or "[]"))
-    return AggState(version, last_id, datetime.fromisoformat(horizon) if horizon else None, fresh, base, log_)
+    return AggState(version, last_id, datetime.fromisoformat(horizon) if horizon else None, fresh, base, log_,
+                    open_counts.Layout.from_json(kv.get(open_counts.STATE_KEY)))
 
 
 def slow_path_reason(state: AggState | None, now: datetime) -> str | None:
@@ -358,6 +362,15 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
     rebuild = (full or state is None or state.version != definition_version(reg)
                or stored_catalogue is None or stored_catalogue[0] != catalogue)
     if not rebuild and state.fresh and state.last_run_id >= latest_run:
+        if state.open_counts is None:  # tables built before metrics_open_counts existed: fold once
+            con.execute("BEGIN TRANSACTION")
+            try:
+                _set_state(con, **{open_counts.STATE_KEY: open_counts.build(con, reg, state.horizon).to_json()})
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            return {"mode": "open_counts", "seconds": round(time.perf_counter() - started, 3), "last_run_id": latest_run}
         return {"mode": "noop", "seconds": round(time.perf_counter() - started, 3), "last_run_id": latest_run}
     con.execute("BEGIN TRANSACTION")
     try:
@@ -378,7 +391,9 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
         if result["dirty_from"] is not None:  # a staircase: later refreshes shadow those dirty from later days
             d = str(result["dirty_from"])[:10]
             log_ = [(x, y) for x, y in log_ if y < d] + [(seq, d)]
+        layout = open_counts.build(con, reg, result["horizon"])
         _set_state(con, version=definition_version(reg), last_run_id=latest_run, catalogue=catalogue,
+                   **{open_counts.STATE_KEY: layout.to_json()},
                    horizon=result["horizon"].isoformat() if result["horizon"] else None,
                    refreshed_at=clock.stamp().isoformat(timespec="seconds"),
                    base=uuid.uuid4().hex if rebuild else state.base, dirty_log=json.dumps(log_))

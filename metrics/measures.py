@@ -16,7 +16,7 @@ from datetime import date, datetime
 import duckdb
 import numpy as np
 
-from . import staffing
+from . import open_counts, staffing
 from .aggregates import AggState, slow_path_reason
 from .periods import RANGE, Period
 from .registry import Registry
@@ -148,10 +148,16 @@ def _flows_stocks(con, reg: Registry, flows: list[str], stocks: list[str], perio
 
 
 def _current_stocks(con, reg: Registry, names: list[str], period: Period, sel: Selection,
-                    by: tuple[str, ...], now: datetime) -> tuple[list[str], list[tuple]]:
-    """Stocks judged now, from metrics_open (the unfinished dossiers): exact once `now` is past the data."""
+                    by: tuple[str, ...], now: datetime, layout: open_counts.Layout | None) -> tuple[list[str], list[tuple]]:
+    """Stocks judged now, from the unfinished dossiers folded into counts (metrics_open_counts) when its
+    layout answers them, else from metrics_open itself: exact once `now` is past the data."""
     ms = [reg.measures[n] for n in names]
     dims = "".join(f"{DIM_SQL[b]} AS {b}, " for b in by)
+    if layout is not None and layout.answers(names, by, now):
+        aggs = ", ".join(f"{open_counts.stock_sum(m, ts_lit(now))} AS {m.name}" for m in ms)
+        where = sel.where("unit_code")
+        return _fetch(con, f"SELECT {lit(period.label)} AS period, {dims}{aggs} FROM {open_counts.TABLE}"
+                           f"{' WHERE ' + where if where else ''} GROUP BY ALL")
     aggs = ", ".join(f"{stock_agg(m, ts_lit(now))} AS {m.name}" for m in ms)
     return _fetch(con, f"SELECT {lit(period.label)} AS period, {dims}{aggs} "
                        f"FROM ({source_sql('metrics_open', sel.where('d.unit_code'))}) GROUP BY ALL")
@@ -232,7 +238,7 @@ def compute(con: duckdb.DuckDBPyConnection, reg: Registry, names: list[str], per
         if specials:  # officer-days and the city median: small (units x days), flows from metrics_day
             parts.append((*_fetch(con, special_sql(reg, specials, periods, sel, by, now)), False))
         if current and (stocks or currents):  # judged now, not at the period's end
-            parts.append((*_current_stocks(con, reg, stocks + currents, current[0], sel, by, now), True))
+            parts.append((*_current_stocks(con, reg, stocks + currents, current[0], sel, by, now, state.open_counts), True))
     return _align(parts, names, periods, by, [n for n in names if reg.measures[n].kind not in ("histogram", "unit_median")], universe)
 
 

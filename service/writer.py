@@ -49,7 +49,8 @@ def ensure_aggregates(con: duckdb.DuckDBPyConnection) -> dict | None:
         return None
     state = read_state(con)
     if state is not None and state.fresh:
-        return None
+        # tables built before metrics_open_counts existed: fold the open dossiers now, not at the next ingest
+        return refresh(con) if state.open_counts is None else None
     log.warning("metrics aggregates are %s at writer start (a refresh was interrupted?): rebuilding",
                 "missing" if state is None else "stale")
     return refresh(con, full=state is None)  # logs what it did
