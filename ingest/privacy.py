@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from sqltext import literal
 from warehouse.reasons import DIGITS_TOKEN, TEXT_TOKEN
 
 from .vocab import (
@@ -57,26 +58,22 @@ def _vocabulary() -> tuple[str, ...]:
     return tuple(sorted({unicodedata.normalize("NFC", w).strip().lower() for w in words}))
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _in(expr: str, values) -> str:
-    return f"list_contains([{', '.join(_lit(v) for v in values)}], {expr})"
+    return f"list_contains([{', '.join(literal(v) for v in values)}], {expr})"
 
 
 def _keeps(v: str, kind: str) -> str:
     """SQL condition: `v` has the shape a column of this kind allows."""
     if kind == "date":
-        return f"length({v}) <= 32 AND regexp_full_match({v}, {_lit(DATE_SHAPE)})"
+        return f"length({v}) <= 32 AND regexp_full_match({v}, {literal(DATE_SHAPE)})"
     if kind == "number":
-        return f"length({v}) <= 16 AND regexp_full_match({v}, {_lit(NUMBER_SHAPE)}, 'i')"
+        return f"length({v}) <= 16 AND regexp_full_match({v}, {literal(NUMBER_SHAPE)}, 'i')"
     if kind == "word":
         return f"length({v}) <= 40 AND {_in(f'lower(trim(nfc_normalize({v})))', _vocabulary())}"
     if kind == "unit":
-        return f"length({v}) <= 64 AND regexp_full_match(trim({v}), {_lit(UNIT_SHAPE)})"
+        return f"length({v}) <= 64 AND regexp_full_match(trim({v}), {literal(UNIT_SHAPE)})"
     if kind == "code":
-        return f"regexp_full_match({v}, {_lit(CODE_SHAPE)}) AND NOT regexp_full_match({v}, {_lit(PERSONAL_NUMBER)})"
+        return f"regexp_full_match({v}, {literal(CODE_SHAPE)}) AND NOT regexp_full_match({v}, {literal(PERSONAL_NUMBER)})"
     raise ValueError(kind)
 
 
@@ -99,7 +96,7 @@ def mask_sql(value: str, column: str) -> str:
         kind = KINDS.get(column)
         kept = f"WHEN {_keeps(v, kind)} THEN {v}" if kind else ""
     return f"""(CASE WHEN {v} IS NULL THEN NULL {kept}
-        WHEN regexp_full_match({v}, {_lit(DIGITS_ONLY)})
-             THEN {_lit(DIGITS_TOKEN.split('{n}')[0])} || length(regexp_replace({v}, '[^0-9]', '', 'g'))
-                  || {_lit(DIGITS_TOKEN.split('{n}')[1])}
-        ELSE {_lit(TEXT_TOKEN.split('{n}')[0])} || length({v}) || {_lit(TEXT_TOKEN.split('{n}')[1])} END)"""
+        WHEN regexp_full_match({v}, {literal(DIGITS_ONLY)})
+             THEN {literal(DIGITS_TOKEN.split('{n}')[0])} || length(regexp_replace({v}, '[^0-9]', '', 'g'))
+                  || {literal(DIGITS_TOKEN.split('{n}')[1])}
+        ELSE {literal(TEXT_TOKEN.split('{n}')[0])} || length({v}) || {literal(TEXT_TOKEN.split('{n}')[1])} END)"""

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from config import IngestLimits
+from sqltext import identifier, literal
 
 # Python's csv refuses fields over 131,072 characters; a header cell of 200 kB is a bad file to
 # report, not a crash (a record is bounded by DuckDB's max_line_size / the file size anyway).
@@ -216,13 +217,13 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[st
 def _csv_view(con, path, headers, wanted, name, delim) -> None:
     """Stage with DuckDB's parallel reader; a table's rowid keeps file order, so line = rowid + 2
     (a window function would number the rows too, but on one thread)."""
-    columns = "{" + ", ".join(f"{_lit(h)}: 'VARCHAR'" for h in headers) + "}"
+    columns = "{" + ", ".join(f"{literal(h)}: 'VARCHAR'" for h in headers) + "}"
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name}_rows AS
-        SELECT {", ".join(_q(w) for w in wanted)}
-        FROM read_csv({_lit(str(path))}, header = true, auto_detect = false, columns = {columns},
-                      delim = {_lit(delim)}, quote = '"', escape = '"', ignore_errors = true,
+        SELECT {", ".join(identifier(w) for w in wanted)}
+        FROM read_csv({literal(str(path))}, header = true, auto_detect = false, columns = {columns},
+                      delim = {literal(delim)}, quote = '"', escape = '"', ignore_errors = true,
                       store_rejects = true, strict_mode = true, max_line_size = 1048576)
     """)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT rowid + 2 AS _line, * FROM {name}_rows")
@@ -267,14 +268,6 @@ def _duckdb_reject(etype: str, message: str) -> str:
     words = etype.lower().replace("_", " ")
     counts = _COLUMN_COUNT.search(message or "")
     return f"{words}: {counts.group(0)}" if counts else words
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _count_lines(path: Path) -> int:
@@ -388,10 +381,10 @@ def _csv_slow(con, path, headers, wanted, table, delim) -> ReadResult:
 
 
 def _parquet(con, path, headers, wanted, table, limits) -> ReadResult:
-    cols = ", ".join(f"CAST({_q(w)} AS VARCHAR) AS {_q(w)}" for w in wanted)
+    cols = ", ".join(f"CAST({identifier(w)} AS VARCHAR) AS {identifier(w)}" for w in wanted)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT row_number() OVER () AS _line, {cols} FROM read_parquet({_lit(str(path))})
+        SELECT row_number() OVER () AS _line, {cols} FROM read_parquet({literal(str(path))})
     """)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return ReadResult(headers, rows)

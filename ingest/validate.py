@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from sqltext import identifier as ident
+from sqltext import literal as lit
+
 from .profiles import Profile
 from .vocab import (
     APPLICANT_TYPES,
@@ -31,14 +34,6 @@ MAX_IDENTIFIER = 64
 # whitespace, control and format characters (NUL, bidi overrides, zero-width space, BOM) and '@':
 # never part of a dossier or procedure code, often of a name, an address or an e-mail typed there
 BAD_IDENTIFIER_CHARS = r"[\s\p{Z}\p{Cc}\p{Cf}@]"
-
-
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _in(values) -> str:

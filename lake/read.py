@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqltext import literal
+
 from .store import MANIFEST, _sha256
 
 HIVE_TYPES = "{'province': VARCHAR, 'month': VARCHAR}"
@@ -82,13 +84,12 @@ def duckdb_views(con, root: Path, manifest: dict | None = None) -> dict:
     files = data_files(root, manifest)
     if not files:
         raise LakeError(f"the lake at {root} holds no dossiers")
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    listed = ", ".join(literal(f) for f in files)
     cols = ", ".join(_columns(manifest))
     con.execute(f"CREATE OR REPLACE TEMP VIEW dossiers AS SELECT {cols}, province FROM "
                 f"read_parquet([{listed}], hive_partitioning = true, hive_types = {HIVE_TYPES})")
     for table, ref in manifest.get("reference", {}).items():
-        path = str(root / ref["path"]).replace("'", "''")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM read_parquet('{path}')")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM read_parquet({literal(root / ref['path'])})")
     return manifest
 
 

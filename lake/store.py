@@ -27,6 +27,8 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from sqltext import literal
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 PARTITION_BY = ("province", "month")
@@ -53,10 +55,6 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
 def _hash_sql(cols: list[str], alias: str) -> str:
     h = f"hash({', '.join(f'{alias}.{c}' for c in cols)})"
     return f"printf('%016x-%x', bit_xor({h}), sum({h}::HUGEINT))"
-
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _fsync(path: Path) -> None:
@@ -95,7 +93,7 @@ def _partition_stats(con, cols: list[str], only: list[tuple[str, str]] | None = 
     if only is not None:
         if not only:
             return {}
-        keys = ", ".join("'" + f"{p}/{m}".replace("'", "''") + "'" for p, m in only)
+        keys = ", ".join(literal(f"{p}/{m}") for p, m in only)
         where = f" WHERE province || '/' || month IN ({keys})"
     rows = con.execute(f"""
         SELECT province, month, count(*), {_hash_sql(cols, 'd')}, max(d.ingest_run_id) FROM (
@@ -126,7 +124,7 @@ def _part_filter(parts: list[tuple[str, str]], since: dict[tuple[str, str], int]
     their rows loaded after the given run. Whole partitions are one IN list (a hash lookup per row): a national
     lake's first export names 442 partitions, and 442 OR terms per row made it hours, not minutes."""
     def key(p: str, m: str) -> str:
-        return "'" + f"{p}/{m}".replace("'", "''") + "'"
+        return literal(f"{p}/{m}")
 
     whole = [key(p, m) for p, m in parts if (p, m) not in since]
     terms = [f"(province || '/' || month IN ({', '.join(whole)}))"] if whole else []
@@ -159,9 +157,46 @@ def _combine_hash(old: str, xor: int, total: int) -> str:
 MAX_FILES = 8  # appends to a partition beyond this many files rewrite it whole (compaction)
 
 
+# Rows per partitioned COPY. DuckDB keeps a buffer for every partition one COPY has open: a national lake's
+# first export as one COPY (442 partitions, 99 M rows) spilled about 16 GB at the writer's 2.8 GiB. Batches of
+# whole months, each read through its receipt-date range (zone maps skip the other months' row groups).
+BATCH_ROWS = 8_000_000
+
+
+def _batches(parts: list[tuple[str, str]], rows: dict[tuple[str, str], int], limit: int) -> list[list[tuple[str, str]]]:
+    """`parts` in batches of whole, consecutive months holding at most `limit` rows (one month more than
+    `limit` alone is one batch: splitting it by province would read its rows once per province)."""
+    by_month: dict[str, list[tuple[str, str]]] = {}
+    for p in parts:
+        by_month.setdefault(p[1], []).append(p)
+    out: list[list[tuple[str, str]]] = []
+    n = 0
+    for month in sorted(by_month):
+        size = sum(rows.get(p, 0) for p in by_month[month])
+        if out and n + size <= limit:
+            out[-1] += by_month[month]
+            n += size
+        else:
+            out.append(list(by_month[month]))
+            n = size
+    return out
+
+
+def _months_range(parts: list[tuple[str, str]]) -> str:
+    """SQL over d.received_date: from the first month of `parts` to the end of the last one."""
+    from datetime import date
+
+    first, last = min(m for _, m in parts), max(m for _, m in parts)
+    y, mo = int(last[:4]), int(last[5:7])
+    end = date(y + (mo == 12), mo % 12 + 1, 1)
+    return f"d.received_date >= DATE '{first}-01' AND d.received_date < DATE '{end}'"
+
+
 def _write_partitions(con, root: Path, cols: list[str], parts: list[tuple[str, str]],
-                      since: dict[tuple[str, str], int] | None = None) -> dict:
-    """Write the listed partitions into a staging folder in one pass, then move them under new names.
+                      since: dict[tuple[str, str], int] | None = None,
+                      rows: dict[tuple[str, str], int] | None = None) -> dict:
+    """Write the listed partitions into a staging folder, a batch of months per pass (`_batches`; `rows`: the
+    rows each partition will get), then move them under new names.
 
     Partitions in `since` are appended to: only their rows loaded after the given run are written, as new
     files beside the partition's old ones (the caller adds them to the old list)."""
@@ -172,19 +207,22 @@ def _write_partitions(con, root: Path, cols: list[str], parts: list[tuple[str, s
     staging.mkdir()
     join, prov = province_sql(con)
     select = ", ".join(f"d.{c}" for c in cols)
-    con.execute(f"""
-        COPY (SELECT * FROM (SELECT {select}, {prov} AS province, strftime(d.received_date, '%Y-%m') AS month
-                             FROM dossiers d{join})
-              WHERE {_part_filter(parts, since)})
-        TO {_quote(staging)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (province, month))
-    """)
+    batches = _batches(parts, rows or {}, BATCH_ROWS)
+    for i, batch in enumerate(batches):
+        con.execute(f"""
+            COPY (SELECT * FROM (SELECT {select}, {prov} AS province, strftime(d.received_date, '%Y-%m') AS month
+                                 FROM dossiers d{join} WHERE {_months_range(batch)})
+                  WHERE {_part_filter(batch, since)})
+            TO {literal(staging / f"b{i}")} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (province, month))
+        """)
+    where = {p: staging / f"b{i}" for i, batch in enumerate(batches) for p in batch}
     tag = uuid.uuid4().hex[:12]
     out: dict[tuple[str, str], list[dict]] = {}
     for prov_code, month in parts:
         rel_dir = Path(f"province={prov_code}") / f"month={month}"
         (root / rel_dir).mkdir(parents=True, exist_ok=True)
         files = []
-        for i, src in enumerate(sorted((staging / rel_dir).glob("*.parquet"))):
+        for i, src in enumerate(sorted((where[(prov_code, month)] / rel_dir).glob("*.parquet"))):
             rel = rel_dir / f"part-{tag}-{i}.parquet"
             _fsync(src)
             os.replace(src, root / rel)
@@ -207,7 +245,7 @@ def _write_reference(con, root: Path, old: dict) -> tuple[dict, int]:
             out[table] = prev
             continue
         rel = Path("reference") / f"{table}-{uuid.uuid4().hex[:12]}.parquet"
-        con.execute(f"COPY (SELECT * FROM {table}) TO {_quote(root / rel)} (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY (SELECT * FROM {table}) TO {literal(root / rel)} (FORMAT parquet, COMPRESSION zstd)")
         _fsync(root / rel)
         size = (root / rel).stat().st_size
         written += size
@@ -269,7 +307,7 @@ def _export_aggregates(con, root: Path, old: dict | None) -> tuple[dict | None, 
         staging.mkdir()
         order = col if table != "metrics_open" else "received_at"
         con.execute(f"""COPY (SELECT *, {month_sql} AS month_key FROM {table}{where} ORDER BY {order})
-                        TO {_quote(staging)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month_key))""")
+                        TO {literal(staging)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (month_key))""")
         tag = uuid.uuid4().hex[:12]
         for m, n in sorted(counts.items()):
             rel_dir = Path("aggregates") / table / f"month={m}"
@@ -371,7 +409,8 @@ def export(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None
                 stats = _partition_stats(con, cols)
                 changed = sorted(k for k, (n, h, _r) in stats.items()
                                  if k not in before or before[k]["rows"] != n or before[k]["hash"] != h)
-            files = _write_partitions(con, root, cols, changed, since)
+            files = _write_partitions(con, root, cols, changed, since,
+                                      rows={k: stats[k][0] - (before[k]["rows"] if k in since else 0) for k in changed})
             reference, ref_bytes = _write_reference(con, root, old.get("reference", {}) if compatible else {})
             agg_section, agg_bytes, agg_files = (old or {}).get("aggregates"), 0, 0
             if aggregates:

@@ -15,6 +15,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sqltext import identifier
+
 from .aggregates_sql import KEYS, TABLES, build_sql
 from .registry import Registry, get_registry
 
@@ -91,20 +93,16 @@ def _is_number(t: pa.DataType) -> bool:
     return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _bad_sql(c: str, numeric: bool) -> str:
     """1 where the two sides' cell differs: numbers within TOLERANCE (relative past 1; NULL and NaN alike),
     anything else as text, NULL only with NULL."""
     a, b = f"a_{c}", f"b_{c}"
     if numeric:
-        a, b = f"CAST({_q(a)} AS DOUBLE)", f"CAST({_q(b)} AS DOUBLE)"
+        a, b = f"CAST({identifier(a)} AS DOUBLE)", f"CAST({identifier(b)} AS DOUBLE)"
         na, nb = f"({a} IS NULL OR isnan({a}))", f"({b} IS NULL OR isnan({b}))"
         return (f"CASE WHEN {na} AND {nb} THEN 0 WHEN {na} OR {nb} THEN 1 "
                 f"WHEN abs({a} - {b}) <= {TOLERANCE!r} * greatest(1.0, abs({a})) THEN 0 ELSE 1 END")
-    return f"CASE WHEN CAST({_q(a)} AS VARCHAR) IS DISTINCT FROM CAST({_q(b)} AS VARCHAR) THEN 1 ELSE 0 END"
+    return f"CASE WHEN CAST({identifier(a)} AS VARCHAR) IS DISTINCT FROM CAST({identifier(b)} AS VARCHAR) THEN 1 ELSE 0 END"
 
 
 def compare(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> dict:
@@ -129,19 +127,19 @@ def compare(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> dict:
             con.register("_x", x)
             con.register("_y", y)
             values = [c for c in x.column_names if c not in keys]
-            ktext = ", ".join(f"CAST({_q(k)} AS VARCHAR) AS {_q('k_' + k)}" for k in keys)
+            ktext = ", ".join(f"CAST({identifier(k)} AS VARCHAR) AS {identifier('k_' + k)}" for k in keys)
             for side, src in (("a", "_x"), ("b", "_y")):
-                cols = ", ".join(f"{_q(c)} AS {_q(side + '_' + c)}" for c in values)
+                cols = ", ".join(f"{identifier(c)} AS {identifier(side + '_' + c)}" for c in values)
                 con.execute(f"CREATE OR REPLACE TEMP VIEW _{side} AS SELECT {ktext}, {cols + ', ' if cols else ''}"
-                            f"true AS {_q(side + '__present')} FROM {src}")
+                            f"true AS {identifier(side + '__present')} FROM {src}")
                 res["mismatches"] += con.execute(
-                    f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT {', '.join(_q('k_' + k) for k in keys)} "
+                    f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT {', '.join(identifier('k_' + k) for k in keys)} "
                     f"FROM _{side})) FROM _{side}").fetchall()[0][0]
-            on = " AND ".join(f"_a.{_q('k_' + k)} IS NOT DISTINCT FROM _b.{_q('k_' + k)}" for k in keys)
-            kout = ", ".join(f"coalesce(_a.{_q('k_' + k)}, _b.{_q('k_' + k)}) AS {_q('k_' + k)}" for k in keys)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW _j AS SELECT {kout}, _a.* EXCLUDE ({', '.join(_q('k_' + k) for k in keys)}), "
-                        f"_b.* EXCLUDE ({', '.join(_q('k_' + k) for k in keys)}) FROM _a FULL OUTER JOIN _b ON {on}")
-            kt = ", ".join(_q("k_" + k) for k in keys)
+            on = " AND ".join(f"_a.{identifier('k_' + k)} IS NOT DISTINCT FROM _b.{identifier('k_' + k)}" for k in keys)
+            kout = ", ".join(f"coalesce(_a.{identifier('k_' + k)}, _b.{identifier('k_' + k)}) AS {identifier('k_' + k)}" for k in keys)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _j AS SELECT {kout}, _a.* EXCLUDE ({', '.join(identifier('k_' + k) for k in keys)}), "
+                        f"_b.* EXCLUDE ({', '.join(identifier('k_' + k) for k in keys)}) FROM _a FULL OUTER JOIN _b ON {on}")
+            kt = ", ".join(identifier("k_" + k) for k in keys)
             numeric = {c: _is_number(x.schema.field(c).type) and _is_number(y.schema.field(c).type) for c in values}
             matched = '"a__present" AND "b__present"'
             sums = "".join(f", sum({_bad_sql(c, numeric[c])}) FILTER (WHERE {matched})" for c in values)
@@ -158,7 +156,7 @@ def compare(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> dict:
             for c, nbad in zip(values, bad, strict=True):
                 res["mismatches"] += nbad
                 if nbad:
-                    for r in con.execute(f"SELECT {kt}, {_q('a_' + c)}, {_q('b_' + c)} {both} AND "
+                    for r in con.execute(f"SELECT {kt}, {identifier('a_' + c)}, {identifier('b_' + c)} {both} AND "
                                          f"{_bad_sql(c, numeric[c])} = 1 ORDER BY ALL LIMIT 3").fetchall():
                         res["examples"].append(f"{c} at {tuple(r[:len(keys)])}: {r[-2]} vs {r[-1]}")
             con.unregister("_x")

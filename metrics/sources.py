@@ -29,7 +29,7 @@ import config
 
 from .periods import Period
 from .registry import Kpi
-from .sqlparts import code_list
+from .sqlparts import code_list, lit
 
 INDICATOR_COLUMNS = ["source_period", "revised", "first_published", "last_published"]
 
@@ -43,7 +43,7 @@ def catalogue_sql(ks: list[Kpi], by: tuple[str, ...], judged: Sequence[tuple[str
         times = "SELECT 'now' AS period, current_localtimestamp() AS t"
     else:
         times = "VALUES " + ", ".join(
-            "('" + label.replace("'", "''") + f"', TIMESTAMP '{t.isoformat(sep=' ')}')" for label, t in judged)
+            f"({lit(label)}, TIMESTAMP '{t.isoformat(sep=' ')}')" for label, t in judged)
     dims = "sector, " if "sector" in by else ""
     aggs = ", ".join(f"count(*) FILTER (WHERE {k.numerator_filter}) AS {k.code}__n, "
                      f"count(*) FILTER (WHERE {k.denominator_filter}) AS {k.code}__d" for k in ks)

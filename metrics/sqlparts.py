@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from sqltext import literal as lit
+
 from .registry import Measure
 
 # The catalogue columns measures may use, joined under prefixed names so they never clash with
@@ -22,10 +24,6 @@ DIM_SQL = {  # query dimension -> column of the dossier source
     "applicant_type": "applicant_type", "sector": "proc_sector",
 }
 _CODE = re.compile(r"^[0-9A-Za-z._-]{1,32}$")
-
-
-def lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def date_lit(d: date) -> str:

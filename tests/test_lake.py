@@ -63,6 +63,29 @@ def test_round_trip_every_dossier_row(wh, tmp_path):
     assert lake.verify(root) == []
 
 
+@pytest.mark.parametrize("batch_rows", [1, 9, 10**9])
+def test_batched_copies_write_the_same_lake(wh, tmp_path, monkeypatch, batch_rows):
+    """The partitions are written a batch of whole months per COPY (store.BATCH_ROWS rows): one month per
+    batch, months grouped, or everything at once give the same partitions, rows and content hashes."""
+    monkeypatch.setattr(store, "BATCH_ROWS", batch_rows)
+    root = tmp_path / f"lake{batch_rows}"
+    report = lake.export(wh, root)
+    m = _manifest(root)
+    assert report["partitions_written"] == 4 and report["rows_written"] == 14
+    assert [(f"{p['province']}/{p['month']}", p["rows"]) for p in m["partitions"]] == list(zip(PARTS, [1, 1, 8, 4]))
+    assert all(len(p["files"]) == 1 for p in m["partitions"])
+    reader = duckdb.connect()
+    lake.duckdb_views(reader, root)
+    cols = ", ".join(c for c, _ in m["columns"])
+    assert (sorted(reader.execute(f"SELECT {cols} FROM dossiers").fetchall(), key=str)
+            == sorted(wh.execute(f"SELECT {cols} FROM dossiers").fetchall(), key=str))
+    assert store._batches(sorted(tuple(k.split("/")) for k in PARTS), {("01", "2026-02"): 8, ("01", "2026-03"): 4,
+                                                                        ("01", "2024-10"): 1, ("01", "2025-03"): 1},
+                          batch_rows) == {1: [[("01", "2024-10")], [("01", "2025-03")], [("01", "2026-02")], [("01", "2026-03")]],
+                                          9: [[("01", "2024-10"), ("01", "2025-03")], [("01", "2026-02")], [("01", "2026-03")]],
+                                          10**9: [[("01", "2024-10"), ("01", "2025-03"), ("01", "2026-02"), ("01", "2026-03")]]}[batch_rows]
+
+
 def test_unchanged_warehouse_writes_nothing(wh, tmp_path):
     root = tmp_path / "lake"
     lake.export(wh, root)

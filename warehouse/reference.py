@@ -47,6 +47,7 @@ import duckdb
 
 import clock
 import config
+from sqltext import literal
 
 log = logging.getLogger(__name__)
 
@@ -305,10 +306,6 @@ def _sql_date(d: date | None) -> str:
     return "CAST(NULL AS DATE)" if d is None else f"DATE '{d.isoformat()}'"
 
 
-def _sql_text(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def procedure_levels_fill_sql(reference_dir: Path | str | None = None, today: date | None = None) -> str:
     """SQL filling procedure_levels on a warehouse that has procedures but no history (migration 4).
 
@@ -333,7 +330,7 @@ def procedure_levels_fill_sql(reference_dir: Path | str | None = None, today: da
     sql = ""
     if rows:
         values = ",\n            ".join(
-            f"({_sql_text(c)}, {_sql_text(lv)}, {str(a).upper()}, {_sql_date(f)}, {_sql_date(t)})" for c, lv, a, f, t in rows)
+            f"({literal(c)}, {literal(lv)}, {str(a).upper()}, {_sql_date(f)}, {_sql_date(t)})" for c, lv, a, f, t in rows)
         sql += f"""
         INSERT INTO procedure_levels
         WITH file_levels (procedure_code, online_level, active, valid_from, valid_to) AS (VALUES

@@ -25,15 +25,13 @@ from pathlib import Path
 
 import duckdb
 
+from sqltext import literal
+
 SIDE = ".lake.json"          # beside wh-<ns>.duckdb: the lake files that snapshot reads
 # read from the lake (a view over the files the manifest names), or the writer's own bookkeeping; the
 # aggregate tables too once the manifest holds them (aggregate_views)
 SKIP_TABLES = ("dossiers", "metrics_months_changed", "dossier_replaced")
 BLOCK_SIZE = 16384  # DuckDB's smallest: a table takes at least one block, and these tables are small
-
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def sidecar(snapshot: Path) -> Path:
@@ -73,7 +71,7 @@ def _view_sql(lake_root: Path, cols: list, rel_files: list[str]) -> str:
     if not files:  # no row yet: an empty relation of the same shape
         nulls = ", ".join(f'NULL AS "{c}"' for c, _ in cols)
         return f"SELECT {select} FROM (SELECT {nulls}) WHERE false"
-    listed = ", ".join(_q(f) for f in files)
+    listed = ", ".join(literal(f) for f in files)
     return f"SELECT {select} FROM read_parquet([{listed}], hive_partitioning = false)"
 
 
@@ -88,7 +86,7 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, target: Path, lake_root: Path
         "AND NOT internal AND NOT temporary ORDER BY view_oid").fetchall()
     lake_views = aggregate_views(lake_root, manifest)
     tables = [t for t in tables if t not in lake_views]  # a warehouse never refreshed keeps its (empty) tables
-    con.execute(f"ATTACH {_q(str(target))} AS r57_serving (BLOCK_SIZE {BLOCK_SIZE})")
+    con.execute(f"ATTACH {literal(str(target))} AS r57_serving (BLOCK_SIZE {BLOCK_SIZE})")
     try:
         for t in tables:
             con.execute(f'CREATE TABLE r57_serving.main."{t}" AS SELECT * FROM "{db}".main."{t}"')
