@@ -3,6 +3,7 @@ every cell compared, and the overview on the national serving snapshot.
 
     python app.py demo --warehouse W --provinces 34 --days 365 --per-day 10300   # ~99 M dossiers
     python bench/bench_national.py --warehouse W [--reps 15] [--no-spark] [--no-baseline]
+    python bench/bench_national.py --warehouse W --first-export NEW_DIR   # a first publication's lake export
 
 The warehouse must have been published (the demo does it: its lake is <W>.lake, its serving snapshot in
 <W>.snapshots). Read-only: the lake and the warehouse are not changed; the builds write under --out.
@@ -72,6 +73,37 @@ def builds(lake_dir: Path, out: Path, spark: bool, threads: int) -> dict:
     return res
 
 
+def first_export(warehouse: Path, out: Path) -> dict:
+    """What a first publication does to the lake, at the writer's settings: every partition and aggregate month
+    exported into the new folder `out` from the writer's connection (the warehouse must not be open elsewhere).
+    Reported: seconds, what the export says it wrote, what the process wrote (/proc/self/io, spill included)."""
+    import resource
+
+    from config import load_settings
+    from lake import store
+    from warehouse.db import open_writer
+
+    if out.exists() and any(out.iterdir()):
+        sys.exit(f"{out} is not empty: a first export needs a new folder")
+
+    def written() -> int:
+        with open("/proc/self/io") as fh:
+            return int(dict(line.split(": ") for line in fh.read().splitlines())["write_bytes"])
+
+    con = open_writer(load_settings(warehouse=warehouse))
+    try:
+        limits = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchall()[0]
+        w0, t = written(), time.perf_counter()
+        r = store.export(con, out, incremental=True, aggregates=True)
+        secs, w = time.perf_counter() - t, written() - w0
+    finally:
+        con.close()
+    return {"duckdb": limits, "batch_rows": store.BATCH_ROWS, "seconds": round(secs, 1),
+            "partitions": r["partitions_written"], "aggregate_files": r["aggregate_files_written"],
+            "lake_bytes_written": r["bytes_written"], "process_bytes_written": w,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
 def overview(warehouse: Path, reps: int, baseline: bool) -> dict:
     import metrics.engine
     from bench import baseline_sql
@@ -127,11 +159,18 @@ def main() -> int:
     ap.add_argument("--no-spark", action="store_true")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--first-export", type=Path, default=None, metavar="DIR",
+                    help="only this: a first publication's lake export into the new folder DIR, at the writer's settings")
     args = ap.parse_args()
     from config import load_settings
 
     lake_dir = args.lake or load_settings(warehouse=args.warehouse).lake_dir
     report: dict = {"lake": str(lake_dir)}
+    if args.first_export:
+        report["first_export"] = first_export(args.warehouse, args.first_export)
+        print(json.dumps(report, indent=1, default=str))
+        print("baseline: the same command on the previous code (git checkout), into another new folder")
+        return 0
     if not args.no_build:
         out = args.out or Path(tempfile.mkdtemp(prefix="bench-national-"))
         report["build"] = builds(lake_dir, out, spark=not args.no_spark, threads=args.build_threads)
