@@ -123,6 +123,8 @@ class Measure(_Frozen):
 
     @model_validator(mode="after")
     def _shape(self) -> Measure:
+        if not _PLAIN_CODE.fullmatch(self.name):  # it names SQL columns (aggregates, the fold's f__<name>)
+            raise ValueError("a measure's name is a plain code: a lower-case letter, then letters, digits, '_'")
         if self.kind == "staff_days" and not (self.indicator and _PLAIN_CODE.fullmatch(self.indicator)):
             raise ValueError("a staff_days measure needs `indicator`, a code from the indicator catalogue "
                              "(letters, digits, '_')")

@@ -53,6 +53,12 @@ def test_unknown_measure(defs):
         load_registry(defs)
 
 
+def test_measure_name_must_be_a_plain_code(defs):
+    edit(defs / "kpis.yaml", "  in_person:\n", "  in-person:\n")
+    with pytest.raises(RegistryError, match=r"in-person.*plain code"):
+        load_registry(defs)
+
+
 def test_ratio_without_denominator(defs):
     edit(defs / "kpis.yaml", "    numerator: [online_full]\n    denominator: [received]\n", "    numerator: [online_full]\n")
     with pytest.raises(RegistryError, match=r"KPI 'full_online_share': a ratio KPI needs denominator"):
