@@ -32,7 +32,7 @@ WORD_COLUMNS = ("channel", "status", "applicant_type", "cross_agency", "complain
 CODE_COLUMNS = ("dossier_id", "procedure_code", "record_id", "indicator_code", "period", "source")
 
 # dd/mm/yyyy [HH:MM[:SS]], yyyy-mm-dd[THH:MM[:SS[.f]]][offset]: digits and separators only
-DATE_SHAPE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}(:\d{1,2}){0,2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
+DATE_SHAPE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}(:\d{1,2}){0,2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
 # a count, a rating or an indicator value: at most 6 significant digits, so no phone or ID number
 NUMBER_SHAPE = r"[+-]?\d{0,6}([.,]\d{0,6})?([eE][+-]?\d{1,4})?|[+-]?(nan|inf|infinity)"
 # an identifier or code: no spaces, no '@', at most 64 characters ...

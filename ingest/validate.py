@@ -127,12 +127,17 @@ UNIT_FALLBACK_SQL = """
 """
 
 
+# A UTC offset after a time of day: 'Z', '+07', '+0700', '+07:00' (DuckDB and pandas write '+07').
+# It must follow a time: the '-2024' that ends '01-07-2024' is a year, not an offset.
+UTC_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$"
+
+
 def parse_ts(expr: str) -> str:
     """Text -> local TIMESTAMP: ISO with offset converted to Asia/Ho_Chi_Minh, else local formats."""
     fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS) + "]"
     return (
         f"(CASE WHEN {expr} IS NULL THEN NULL "
-        f"WHEN regexp_matches({expr}, '(Z|[+-]\\d\\d:?\\d\\d)$') "
+        f"WHEN regexp_matches({expr}, {lit(UTC_OFFSET)}) "
         f"THEN timezone('Asia/Ho_Chi_Minh', try_cast({expr} AS TIMESTAMPTZ)) "
         f"ELSE coalesce(try_cast({expr} AS TIMESTAMP), try_strptime({expr}, {fmts})) END)"
     )

@@ -134,6 +134,28 @@ def test_each_quarantine_rule(con, tmp_path, override, code, column):
     assert rows(con, "SELECT dossier_id FROM dossiers") == [("GOOD",)]
 
 
+RECEIPT_SPELLINGS = [
+    ("2026-03-02 09:00:00", datetime(2026, 3, 2, 9, 0)),
+    ("02/03/2026 09:00", datetime(2026, 3, 2, 9, 0)),
+    ("02-03-2026", datetime(2026, 3, 2, 0, 0)),            # a day-month-year: '-2026' is no UTC offset
+    ("02-03-2026 09:00", datetime(2026, 3, 2, 9, 0)),
+    ("2026-03-02T02:00:00Z", datetime(2026, 3, 2, 9, 0)),   # UTC, shown in Hanoi time
+    ("2026-03-02 02:00:00+00", datetime(2026, 3, 2, 9, 0)),  # the two-digit offset DuckDB and pandas write
+    ("2026-03-02 09:00:00+07", datetime(2026, 3, 2, 9, 0)),
+    ("2026-03-02 09:00:00+07:00", datetime(2026, 3, 2, 9, 0)),
+    ("2026-03-01 21:00:00-05", datetime(2026, 3, 2, 9, 0)),
+    ("2026-03-02 09:00+0700", datetime(2026, 3, 2, 9, 0)),
+]
+
+
+@pytest.mark.parametrize("text,expected", RECEIPT_SPELLINGS, ids=[t for t, _ in RECEIPT_SPELLINGS])
+def test_receipt_time_spellings_and_offsets(con, tmp_path, text, expected):
+    f = write_csv(tmp_path / "t.csv", [dossier(received_at=text, updated_at=text)])
+    r = ingest_file(con, f, "dossiers", now=NOW)
+    assert (r.status, r.inserted) == ("ok", 1), r.reasons
+    assert rows(con, "SELECT received_at FROM dossiers") == [(expected,)]
+
+
 def test_unknown_procedure_loads_flagged(con, tmp_path):
     f = write_csv(tmp_path / "p.csv", [dossier(procedure_code="XX-999")])
     r = ingest_file(con, f, "dossiers", now=NOW)
