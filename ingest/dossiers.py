@@ -24,8 +24,10 @@ from .validate import (
     TYPED_COLUMNS,
     UNIT_FALLBACK_SQL,
     UNIT_KEYS_SQL,
+    NATIVE_TYPES,
     lit,
     mapped_select,
+    native_columns,
     problems_expr,
     typed_select,
 )
@@ -45,6 +47,8 @@ class FileResult:
     archive_sql: str | None = None  # SELECT over the loader's temp tables: what the archive keeps
 
 
+# Parquet columns staged with their own type when it is one the checker reads natively
+NATIVE_SOURCE_TYPES = frozenset().union(*NATIVE_TYPES.values())
 REQUIRED_CANONICAL = ("dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "status")
 @dataclass
 class Prepared:
@@ -117,7 +121,8 @@ def prepare_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, n
     have = set(headers)
     wanted = sorted({s for col in profile.columns for s in profile.sources(col) if s in have})
     con.execute(f"CREATE OR REPLACE TEMP TABLE _unit_keys AS {UNIT_KEYS_SQL}")
-    read = stage(con, path, fmt, headers, wanted, "_src", lambda: _check(con, profile, have, now, limits), limits)
+    read = stage(con, path, fmt, headers, wanted, "_src", lambda: _check(con, profile, have, now, limits), limits,
+                 typed=NATIVE_SOURCE_TYPES)
     result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name,
                         warnings=list(read.warnings), archive_sql=ARCHIVE_SQL)
     _resolve_unit_spellings(con)
@@ -149,13 +154,17 @@ def _check(con: duckdb.DuckDBPyConnection, profile: Profile, have: set[str], now
     """
     list_cols = {c for c in TIMESTAMP_COLUMNS if sum(s in have for s in profile.sources(c)) > 1}
     problems = problems_expr(_ts(now), list_cols, limits.clock_skew_minutes, limits.due_horizon_days)
+    # source columns a typed file (Parquet) staged with their own type; CSV stages text only
+    types = {name: kind for name, kind in con.execute("SELECT column_name, column_type FROM (DESCRIBE _src)").fetchall()
+             if kind != "VARCHAR" and name != "_line"}
+    native = native_columns(profile, types)
     # a quarantined row's canonical text, masked by `_mask_quarantined` before anything is written
     # (a separate statement, so a clean file never pays for planning the masks)
-    text = ", ".join(f"{lit(c)}: {c}" for c in ARCHIVE_COLUMNS)
+    text = ", ".join(f"{lit(c)}: {f'CAST({c} AS VARCHAR)' if c in native else c}" for c in ARCHIVE_COLUMNS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _checked AS
-        WITH m AS ({mapped_select(profile, have, '_src')}),
-             t AS ({typed_select('m', list_cols, '_unit_keys')}),
+        WITH m AS ({mapped_select(profile, have, '_src', types)}),
+             t AS ({typed_select('m', list_cols, '_unit_keys', native)}),
              c AS (SELECT *, {problems} AS problems FROM t)
         SELECT _line, dossier_id, unit_code, procedure_code, channel, status, applicant_type, problems,
                {", ".join(f"{col}_t" for col in TYPED_COLUMNS)},

@@ -172,10 +172,15 @@ class _BadLine(ValueError):
 # --- materialise ----------------------------------------------------------------------------------
 
 def materialize(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str],
-                wanted: list[str], table: str, limits: IngestLimits | None = None) -> ReadResult:
-    """Create temp table `table` with `_line` and the `wanted` source columns as VARCHAR."""
+                wanted: list[str], table: str, limits: IngestLimits | None = None,
+                typed: frozenset[str] = frozenset()) -> ReadResult:
+    """Create temp table `table` with `_line` and the `wanted` source columns as VARCHAR; a Parquet
+    column whose type is in `typed` keeps its type (the checker then reads it without the text)."""
     # small files (indicators) take the line-by-line CSV reader; dossier CSVs go through `stage`
-    reader = {"csv": _csv_small, "parquet": _parquet, "jsonl": _jsonl, "xlsx": _xlsx}[fmt]
+    if fmt == "parquet":
+        reader = lambda *a: _parquet(*a, typed=typed)  # noqa: E731
+    else:
+        reader = {"csv": _csv_small, "jsonl": _jsonl, "xlsx": _xlsx}[fmt]
     try:
         return reader(con, path, headers, wanted, table, limits or IngestLimits())
     except UnreadableFile:
@@ -185,11 +190,13 @@ def materialize(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: l
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str], wanted: list[str],
-          name: str, check: Callable[[], None], limits: IngestLimits | None = None) -> ReadResult:
+          name: str, check: Callable[[], None], limits: IngestLimits | None = None,
+          typed: frozenset[str] = frozenset()) -> ReadResult:
     """Expose the file as relation `name` and run `check` over it (which builds `_checked`).
 
     CSV goes through a view on DuckDB's parallel reader, so the file is parsed once, in the same pass
     as the checks; when its line numbers cannot be trusted (see `_csv`) it is staged again the slow way.
+    Parquet columns of a type in `typed` are staged with that type, not as text.
     """
     if fmt == "csv":
         _, delim = _csv_dialect(path)
@@ -207,8 +214,18 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[st
         except duckdb.Error as exc:
             raise UnreadableFile("corrupt_file", f"cannot read the csv file ({type(exc).__name__})") from None
         read = _csv_slow(con, path, headers, wanted, name, delim)
+    elif fmt == "parquet":
+        # a view on the file: its line numbers are the reader's own, so the checks read it directly
+        try:
+            read = _parquet(con, path, headers, wanted, name, limits, typed, view=True)
+            check()
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+            return read
+        except duckdb.Error:  # e.g. a page unreadable half-way: staged as a table, which says why
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+        read = materialize(con, path, fmt, headers, wanted, name, limits, typed)
     else:
-        read = materialize(con, path, fmt, headers, wanted, name, limits)
+        read = materialize(con, path, fmt, headers, wanted, name, limits, typed)
     check()
     con.execute(f"DROP TABLE IF EXISTS {name}")
     return read
@@ -380,11 +397,17 @@ def _csv_slow(con, path, headers, wanted, table, delim) -> ReadResult:
     return ReadResult(headers, len(lines), rejected)
 
 
-def _parquet(con, path, headers, wanted, table, limits) -> ReadResult:
-    cols = ", ".join(f"CAST({identifier(w)} AS VARCHAR) AS {identifier(w)}" for w in wanted)
+def _parquet(con, path, headers, wanted, table, limits, typed: frozenset[str] = frozenset(),
+             view: bool = False) -> ReadResult:
+    """Line = the record's row in the file, from 1 (the reader's own row number: no window).
+    `view`: a view on the file instead of a table (read once, by the checks)."""
+    src = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {src})").fetchall())
+    cols = ", ".join(identifier(w) if types.get(w) in typed or types.get(w) == "VARCHAR"
+                     else f"CAST({identifier(w)} AS VARCHAR) AS {identifier(w)}" for w in wanted)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT row_number() OVER () AS _line, {cols} FROM read_parquet({literal(str(path))})
+        CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {table} AS
+        SELECT file_row_number + 1 AS _line, {cols} FROM {src}
     """)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return ReadResult(headers, rows)

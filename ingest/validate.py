@@ -68,11 +68,53 @@ def _clean_text(col: str) -> str:
             f"THEN nullif(trim({col}), '') ELSE {col} END)")
 
 
-def mapped_select(profile: Profile, headers: set[str], src: str) -> str:
-    """SELECT producing canonical text columns (NULL when the profile or the file lacks them)."""
+# Source types a typed file (Parquet) may keep for a canonical column of each kind, instead of the
+# text round trip (CAST to text, then parse back). TIMESTAMP_NS and the rest go through text.
+NATIVE_TYPES = {
+    "timestamp": {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "DATE", "TIMESTAMP WITH TIME ZONE"},
+    "boolean": {"BOOLEAN"},
+    "number": {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+               "FLOAT", "DOUBLE"},
+}
+
+
+def _kind(col: str) -> str | None:
+    if col in TIMESTAMP_COLUMNS:
+        return "timestamp"
+    if col in BOOL_COLUMNS:
+        return "boolean"
+    if col in INT_COLUMNS or col == "rating":
+        return "number"
+    return None
+
+
+def native_columns(profile: Profile, types: dict[str, str]) -> dict[str, str]:
+    """Canonical column -> source type, for the columns read as they are typed in the file: one
+    source, of a type that fits the column's kind, and no value mapping for it in the profile.
+    `types` holds the staged source columns' types; every other column goes through text."""
+    native = {}
+    for col in TIMESTAMP_COLUMNS + BOOL_COLUMNS + INT_COLUMNS + ("rating",):
+        sources = [s for s in profile.sources(col) if s in types]
+        if (len(sources) == 1 and types[sources[0]] in NATIVE_TYPES[_kind(col)]
+                and not profile.values.get(col)):
+            native[col] = types[sources[0]]
+    return native
+
+
+def mapped_select(profile: Profile, headers: set[str], src: str, types: dict[str, str] | None = None) -> str:
+    """SELECT producing canonical text columns (NULL when the profile or the file lacks them).
+
+    `types` names the source columns staged with a type other than text (Parquet): those of
+    `native_columns` pass as they are, the others are cast to text first, as if staged as text."""
+    types = types or {}
+    native = native_columns(profile, types)
     status_map = dict(STATUS_WORDS)
     status_map.update(profile.values.get("status", {}))
     out = ["_line"]
+
+    def text(source: str) -> str:
+        return f"CAST({ident(source)} AS VARCHAR)" if source in types else ident(source)
+
     for col in (
         "dossier_id", "unit_code", "procedure_code", "channel", "received_at", "due_at", "completed_at",
         "status", "cross_agency", "supplement_count", "supplement_days", "rating", "complaint",
@@ -81,18 +123,20 @@ def mapped_select(profile: Profile, headers: set[str], src: str) -> str:
         sources = [s for s in profile.sources(col) if s in headers]
         if not sources:
             expr = "NULL::VARCHAR"
+        elif col in native:
+            expr = ident(sources[0])
         elif len(sources) == 1 and col in IDENTIFIER_COLUMNS:  # one spelling per id: NFC, trimmed
-            expr = f"nullif(trim(nfc_normalize({ident(sources[0])})), '')"
+            expr = f"nullif(trim(nfc_normalize({text(sources[0])})), '')"
         elif len(sources) == 1:
-            expr = _clean_text(ident(sources[0]))
+            expr = _clean_text(text(sources[0]))
         elif col in TIMESTAMP_COLUMNS:
             # several date sources: the earliest counts (finish = first of completed / returned)
-            texts = [_clean_text(ident(s)) for s in sources]
+            texts = [_clean_text(text(s)) for s in sources]
             out.append(f"list_value({', '.join(texts)}) AS {col}__alts")
             expr = f"coalesce({', '.join(texts)})"
         else:  # several flag sources: true only when all are truthy (e.g. digitised in AND out)
             expr = "CASE WHEN " + " AND ".join(
-                f"(nullif(trim({ident(s)}), '') IS NOT NULL AND NOT {_isin(f'lower(trim({ident(s)}))', FALSE_WORDS)})"
+                f"(nullif(trim({text(s)}), '') IS NOT NULL AND NOT {_isin(f'lower(trim({text(s)}))', FALSE_WORDS)})"
                 for s in sources
             ) + " THEN 'true' ELSE 'false' END"
         mapping = status_map if col == "status" else profile.values.get(col, {})
@@ -147,10 +191,11 @@ def parse_ts(expr: str) -> str:
 MAX_INTEGER = 100_000
 
 
-def _parse_int(expr: str) -> str:
+def _parse_int(expr: str, numeric: bool = False) -> str:
     """Whole numbers 0..MAX_INTEGER; anything else (1e400, nan, inf, 99999999999, 2.5) -> NULL, which
-    the bad_integer/bad_rating rules quarantine row by row instead of failing the file on a CAST."""
-    d = f"try_cast(replace({expr}, ',', '.') AS DOUBLE)"
+    the bad_integer/bad_rating rules quarantine row by row instead of failing the file on a CAST.
+    `numeric`: the value is already a number (a typed file), the same rule without the text."""
+    d = f"CAST({expr} AS DOUBLE)" if numeric else f"try_cast(replace({expr}, ',', '.') AS DOUBLE)"
     return (f"(CASE WHEN isfinite({d}) AND {d} = floor({d}) AND {d} BETWEEN 0 AND {MAX_INTEGER} "
             f"THEN CAST({d} AS INTEGER) END)")
 
@@ -160,19 +205,30 @@ def _parse_bool(expr: str) -> str:
             f"WHEN {_isin(f'lower({expr})', FALSE_WORDS)} THEN FALSE END)")
 
 
-def typed_select(src: str, list_columns: set[str], unit_lookup: str) -> str:
-    """Parse the canonical text columns; keep the text too, for quarantine messages."""
+def _native_ts(expr: str, source_type: str) -> str:
+    """A typed file's time as local TIMESTAMP: an instant (WITH TIME ZONE) shown in Hanoi time, a
+    date at midnight, a wall time as it is (what the text round trip gives, without the text)."""
+    if source_type == "TIMESTAMP WITH TIME ZONE":
+        return f"timezone('Asia/Ho_Chi_Minh', {expr})"
+    return f"CAST({expr} AS TIMESTAMP)"
+
+
+def typed_select(src: str, list_columns: set[str], unit_lookup: str, native: dict[str, str] | None = None) -> str:
+    """Parse the canonical text columns; keep the text too, for quarantine messages. Columns of
+    `native` (canonical column -> source type) are typed already and only converted."""
+    native = native or {}
     parts = ["m.*"]
     for col in TIMESTAMP_COLUMNS:
-        if col in list_columns:  # the earliest of several sources
+        if col in native:
+            parts.append(f"{_native_ts('m.' + col, native[col])} AS {col}_t")
+        elif col in list_columns:  # the earliest of several sources
             parts.append(f"list_min(list_transform(m.{col}__alts, lambda x: {parse_ts('x')})) AS {col}_t")
         else:
             parts.append(f"{parse_ts('m.' + col)} AS {col}_t")
     for col in BOOL_COLUMNS:
-        parts.append(f"{_parse_bool('m.' + col)} AS {col}_t")
-    for col in INT_COLUMNS:
-        parts.append(f"{_parse_int('m.' + col)} AS {col}_t")
-    parts.append(f"{_parse_int('m.rating')} AS rating_t")
+        parts.append(f"m.{col} AS {col}_t" if col in native else f"{_parse_bool('m.' + col)} AS {col}_t")
+    for col in INT_COLUMNS + ("rating",):
+        parts.append(f"{_parse_int('m.' + col, numeric=col in native)} AS {col}_t")
     parts.append("ul.unit_code AS unit_t")
     parts.append("p.procedure_code IS NOT NULL AS procedure_known")
     parts.append("p.online_level AS p_online_level, p.cross_agency AS p_cross_agency")
