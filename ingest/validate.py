@@ -63,8 +63,8 @@ def _value_map(expr: str, mapping: dict[str, str], canonical: tuple[str, ...] = 
 
 def _clean_text(col: str) -> str:
     """Empty or blank -> NULL; surrounding spaces trimmed. Most cells have none, and checking the
-    first and last character is much cheaper than trimming a million strings."""
-    return (f"(CASE WHEN {col} = '' THEN NULL WHEN {col}[1] = ' ' OR {col}[-1] = ' ' "
+    first and last byte is much cheaper than trimming a million strings."""
+    return (f"(CASE WHEN {col} = '' THEN NULL WHEN prefix({col}, ' ') OR suffix({col}, ' ') "
             f"THEN nullif(trim({col}), '') ELSE {col} END)")
 
 
