@@ -176,12 +176,19 @@ UNIT_FALLBACK_SQL = """
 UTC_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$"
 
 
+def _has_offset(expr: str) -> str:
+    """`expr` ends in a UTC_OFFSET. The regular expression runs only on text that can hold one (a
+    'Z' at the end, a '+', or a '-' after a ':'), not on every plain 'yyyy-mm-dd hh:mm:ss'."""
+    return (f"(CASE WHEN suffix({expr}, 'Z') OR contains({expr}, '+') OR {expr} LIKE '%:%-%' "
+            f"THEN regexp_matches({expr}, {lit(UTC_OFFSET)}) ELSE false END)")
+
+
 def parse_ts(expr: str) -> str:
     """Text -> local TIMESTAMP: ISO with offset converted to Asia/Ho_Chi_Minh, else local formats."""
     fmts = "[" + ", ".join(lit(f) for f in DATE_FORMATS) + "]"
     return (
         f"(CASE WHEN {expr} IS NULL THEN NULL "
-        f"WHEN regexp_matches({expr}, {lit(UTC_OFFSET)}) "
+        f"WHEN {_has_offset(expr)} "
         f"THEN timezone('Asia/Ho_Chi_Minh', try_cast({expr} AS TIMESTAMPTZ)) "
         f"ELSE coalesce(try_cast({expr} AS TIMESTAMP), try_strptime({expr}, {fmts})) END)"
     )
