@@ -7,7 +7,9 @@ figures are medians over --repeat runs. The baseline ("the limit") is DuckDB's o
 `CREATE TABLE AS SELECT * FROM read_csv/read_parquet` of the same file into a table, in the same run, with
 the writer's DuckDB threads and memory_limit (--threads sets both sides).
 Targets (issue 2): 1,000,000 CSV records validated and upserted in ≤ 15 s and within 2× of the bare
-load; Parquet ≤ 6 s; peak memory ≤ 1.5 GB.
+load; Parquet ≤ 6 s; peak memory ≤ 1.5 GB. Issue 13: CSV and Parquet each within 2× of its bare load.
+The last row ("write floor") times only the insert of the pipeline's own final rows from memory: the
+share of the pipeline that is storage, not checking.
 """
 
 from __future__ import annotations
@@ -87,6 +89,33 @@ def _pipeline(path: str, db: str, preload: str | None, q) -> None:
     q.put((elapsed, _peak_mb(), r.inserted + r.updated))
 
 
+def _write_floor(path: str, db: str, q) -> None:
+    """What the pipeline cannot go below: its final rows (26 columns, derived ones included), already
+    computed and in memory, inserted into `dossiers` and committed. Loaded first by the pipeline into a
+    scratch warehouse; only the insert and commit are timed."""
+    from config import load_settings
+    from ingest.runner import ingest_file
+    from warehouse.db import open_writer
+
+    scratch = db + ".scratch.duckdb"
+    con = open_writer(load_settings(warehouse=scratch))
+    ingest_file(con, Path(path), "dossiers", now=NOW)
+    con.close()
+    con = open_writer(load_settings(warehouse=db))
+    con.execute(f"ATTACH '{scratch}' AS s (READ_ONLY)")
+    con.execute("CREATE TEMP TABLE rows_ready AS SELECT * FROM s.dossiers")
+    con.execute("DETACH s")
+    t0 = time.perf_counter()
+    con.execute("BEGIN")
+    n = con.execute("INSERT INTO dossiers SELECT * FROM rows_ready").fetchall()[0][0]
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    elapsed = time.perf_counter() - t0
+    for f in Path(scratch).parent.glob(Path(scratch).name + "*"):
+        f.unlink()
+    q.put((elapsed, _peak_mb(), n))
+
+
 def run_case(target, *args) -> tuple[float, float, int]:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -126,6 +155,7 @@ def main() -> None:
             ("CSV pipeline: upsert of all rows, later versions", _pipeline, str(upd_path), str(csv_path)),
             ("Parquet bare DuckDB read_parquet → table (limit)", _bare, str(pq_path), None),
             ("Parquet pipeline: validate + upsert (empty warehouse)", _pipeline, str(pq_path), None),
+            ("write floor: the pipeline's final rows inserted from memory, commit", _write_floor, str(pq_path), None),
         ]
         results = {}
         for name, fn, path, preload in cases:
@@ -137,18 +167,21 @@ def main() -> None:
                 for f in tmpd.glob(f"w-{len(results)}-{i}.duckdb*"):
                     f.unlink()
             results[name] = runs
-        print(f"\n| case ({args.rows:,} rows, median of {args.repeat}) | seconds | rows/s | peak RSS MB | × bare |")
+        print(f"\n| case ({args.rows:,} rows, {args.repeat} runs) | median s (min–max) | rows/s | peak RSS MB | × bare |")
         print("|---|---:|---:|---:|---:|")
         base = {}
         for name, runs in results.items():
-            sec = statistics.median(r[0] for r in runs)
+            secs = [r[0] for r in runs]
+            sec = statistics.median(secs)
             peak = max(r[1] for r in runs)
             rows = runs[0][2]
             kind = name.split()[0]
             if "bare" in name:
                 base[kind] = sec
-            ratio = sec / base[kind] if kind in base else float("nan")
-            print(f"| {name} | {sec:.2f} | {rows / sec:,.0f} | {peak:,.0f} | {ratio:.2f} |")
+            ratio = f"{sec / base[kind]:.2f}" if kind in base else "—"
+            print(f"| {name} | {sec:.2f} ({min(secs):.2f}–{max(secs):.2f}) | {rows / sec:,.0f} | {peak:,.0f} | {ratio} |")
+        print("\nThe write floor is not a baseline: it is the part of the pipeline no check can remove (the same "
+              "rows DuckDB must store), beside the bare loads of the 18 source columns.")
 
 
 if __name__ == "__main__":
