@@ -401,13 +401,16 @@ def _parquet(con, path, headers, wanted, table, limits, typed: frozenset[str] = 
              view: bool = False) -> ReadResult:
     """Line = the record's row in the file, from 1 (the reader's own row number: no window).
     `view`: a view on the file instead of a table (read once, by the checks)."""
-    src = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    if "file_row_number" in headers:  # the file has a column of that name: number the rows by a window
+        src, line = f"read_parquet({literal(str(path))})", "row_number() OVER ()"
+    else:
+        src, line = f"read_parquet({literal(str(path))}, file_row_number = true)", "file_row_number + 1"
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {src})").fetchall())
     cols = ", ".join(identifier(w) if types.get(w) in typed or types.get(w) == "VARCHAR"
                      else f"CAST({identifier(w)} AS VARCHAR) AS {identifier(w)}" for w in wanted)
     con.execute(f"""
         CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {table} AS
-        SELECT file_row_number + 1 AS _line, {cols} FROM {src}
+        SELECT {line} AS _line, {cols} FROM {src}
     """)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return ReadResult(headers, rows)

@@ -130,3 +130,21 @@ def test_an_instant_is_shown_in_hanoi_time_and_a_bad_number_quarantined(con, tmp
         ("U1", datetime(2026, 3, 2, 9, 0), datetime(2026, 3, 5, 0, 0))]
     assert con.execute("SELECT line, reason_code, bad_value FROM quarantine").fetchall() == [
         (2, "bad_integer", "<digits, 10>")]  # masked: ten digits may be a phone
+
+
+def test_line_numbers_across_row_groups_and_beside_a_column_named_like_the_readers(con, tmp_path):
+    """Lines are the rows of the file from 1, over many row groups; a file with its own column
+    `file_row_number` (the reader's name for its row number) still loads, numbered the old way."""
+    n = 3000
+    base = {"dossier_id": [f"M{i}" for i in range(n)], "unit_code": ["00073"] * n, "procedure_code": ["HN-HT-001"] * n,
+            "channel": ["online_full"] * n, "received_at": ["2026-03-02 09:00:00"] * n,
+            "due_at": ["2026-03-04 17:00:00", "not a date"] * (n // 2), "status": ["processing"] * n}
+    for name, extra in (("groups.parquet", {}), ("own.parquet", {"file_row_number": list(range(100, 100 + n))})):
+        path = tmp_path / name
+        pq.write_table(pa.table({**{k: [f"{v}" if k == "dossier_id" else v for v in vals] for k, vals in base.items()},
+                                 **extra}), path, row_group_size=250)
+        r = ingest_file(con, path, "dossiers", now=NOW)
+        assert (r.status, r.rows_read, r.quarantined) == ("partial", n, n // 2), r.error
+        assert con.execute("SELECT count(*) FROM quarantine WHERE run_id = ? AND record_id <> 'M' || (line - 1)",
+                           [r.run_id]).fetchall() == [(0,)]
+        con.execute("DELETE FROM dossiers")
