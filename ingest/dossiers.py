@@ -123,7 +123,7 @@ def prepare_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, n
     wanted = sorted({s for col in profile.columns for s in profile.sources(col) if s in have})
     con.execute(f"CREATE OR REPLACE TEMP TABLE _unit_keys AS {UNIT_KEYS_SQL}")
     read = stage(con, path, fmt, headers, wanted, "_src", lambda: _check(con, profile, have, now, limits), limits,
-                 typed=NATIVE_SOURCE_TYPES)
+                 typed=NATIVE_SOURCE_TYPES, line_tables=("_masked",))
     result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name,
                         warnings=list(read.warnings), archive_sql=ARCHIVE_SQL)
     _resolve_unit_spellings(con)

@@ -191,8 +191,9 @@ def materialize(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: l
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str], wanted: list[str],
           name: str, check: Callable[[], None], limits: IngestLimits | None = None,
-          typed: frozenset[str] = frozenset()) -> ReadResult:
-    """Expose the file as relation `name` and run `check` over it (which builds `_checked`).
+          typed: frozenset[str] = frozenset(), line_tables: tuple[str, ...] = ()) -> ReadResult:
+    """Expose the file as relation `name` and run `check` over it (which builds `_checked`, and the
+    tables `line_tables`, whose `_line` is renumbered with `_checked`'s).
 
     CSV goes through a view on DuckDB's parallel reader, so the file is parsed once, in the same pass
     as the checks; when its line numbers cannot be trusted (see `_csv`) it is staged again the slow way.
@@ -205,7 +206,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[st
         try:
             _csv_view(con, path, headers, wanted, name, delim)
             check()
-            read = _csv_view_finish(con, path, headers, "_checked")
+            read = _csv_view_finish(con, path, headers, "_checked", also=line_tables)
             _drop_csv_view(con, name)
             if read is not None:
                 return read
@@ -251,8 +252,9 @@ def _drop_csv_view(con, name: str) -> None:
     con.execute(f"DROP TABLE IF EXISTS {name}_rows")
 
 
-def _csv_view_finish(con, path, headers, table) -> ReadResult | None:
-    """Collect rejected lines; renumber `table`'s lines around them; None if numbering is unsafe."""
+def _csv_view_finish(con, path, headers, table, also: tuple[str, ...] = ()) -> ReadResult | None:
+    """Collect rejected lines; renumber the lines of `table` (and of the tables `also`, keyed by the
+    same lines) around them; None if numbering is unsafe."""
     rejected = [
         Rejected(int(line), "malformed_line", _duckdb_reject(etype, msg))
         for line, etype, msg in con.execute(
@@ -268,7 +270,8 @@ def _csv_view_finish(con, path, headers, table) -> ReadResult | None:
         skip = set(bad)
         keep = [ln for ln in range(2, rows + len(bad) + 2) if ln not in skip]
         con.register("_line_map", pa.table({"_row": list(range(2, len(keep) + 2)), "_new": keep}))
-        con.execute(f"UPDATE {table} SET _line = m._new FROM _line_map m WHERE {table}._line = m._row")
+        for t in (table, *also):
+            con.execute(f"UPDATE {t} SET _line = m._new FROM _line_map m WHERE {t}._line = m._row")
         con.unregister("_line_map")
     first = {}
     for r in rejected:

@@ -271,6 +271,25 @@ def test_archive_holds_canonical_columns_of_every_line(con, tmp_path):
     assert not f.exists()
 
 
+def test_archive_masks_quarantined_rows_after_a_malformed_line(con, tmp_path):
+    """A line DuckDB's reader rejects renumbers the lines after it; the quarantined row's masked text
+    must follow its line, or the archive would keep it as loaded, unmasked."""
+    import duckdb
+
+    f = write_csv(tmp_path / "a.csv", [dossier(dossier_id="A1"),
+                                        dossier(dossier_id=hostile.PERSON["Số điện thoại"], status="done"),
+                                        dossier(dossier_id="A3")])
+    lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(1, "only,three,fields\n")  # line 2: the wrong number of fields
+    f.write_text("".join(lines), encoding="utf-8")
+    (r,) = ingest_files(con, [f], "dossiers", channel="inbox", archive_root=tmp_path / "data", now=NOW)
+    assert (r.inserted, r.quarantined) == (2, 2)
+    (archived,) = list((tmp_path / "data" / "processed").rglob("*.parquet"))
+    got = duckdb.sql(f"SELECT line, outcome, dossier_id FROM '{archived}' ORDER BY line").fetchall()
+    assert got == [(3, "loaded", "A1"), (4, "quarantined", "<digits, 10>"), (5, "loaded", "A3")]
+    assert hostile.find_personal_data(hostile.scan_data_dir(tmp_path / "data")) == []
+
+
 def test_duplicate_delivery_keeps_no_second_copy(con, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
