@@ -158,7 +158,7 @@ def _check(con: duckdb.DuckDBPyConnection, profile: Profile, have: set[str], now
     # source columns a typed file (Parquet) staged with their own type; CSV stages text only
     types = {name: kind for name, kind in con.execute("SELECT column_name, column_type FROM (DESCRIBE _src)").fetchall()
              if kind != "VARCHAR" and name != "_line"}
-    native = native_columns(profile, types)
+    native = native_columns(profile, have, types)
     # a quarantined row's canonical text (`_masked`), masked by `_mask_quarantined` before anything
     # is written (a separate statement, so a clean file never pays for planning the masks)
     text = ", ".join(f"{lit(c)}: {f'CAST({c} AS VARCHAR)' if c in native else c}" for c in ARCHIVE_COLUMNS)

@@ -31,8 +31,11 @@ WORD_COLUMNS = ("channel", "status", "applicant_type", "cross_agency", "complain
                 "digitized", "data_reused")
 CODE_COLUMNS = ("dossier_id", "procedure_code", "record_id", "indicator_code", "period", "source")
 
-# dd/mm/yyyy [HH:MM[:SS]], yyyy-mm-dd[THH:MM[:SS[.f]]][offset]: digits and separators only
-DATE_SHAPE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}(:\d{1,2}){0,2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
+# dd/mm/yyyy [HH:MM[:SS]], yyyy-mm-dd[THH:MM[:SS[.f]]][offset]: digits and separators only, a year of
+# four digits first or last, an offset only after a time (so 0912-34-5678 or 0912-34-56-78, a phone
+# number, or 0012-34-5678-90, an ID number, has no date's shape)
+DATE_SHAPE = (r"(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})"
+              r"([ T]\d{1,2}(:\d{1,2}){0,2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?)?")
 # a count, a rating or an indicator value: at most 6 significant digits, so no phone or ID number
 NUMBER_SHAPE = r"[+-]?\d{0,6}([.,]\d{0,6})?([eE][+-]?\d{1,4})?|[+-]?(nan|inf|infinity)"
 # an identifier or code: no spaces, no '@', at most 64 characters ...

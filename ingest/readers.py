@@ -404,7 +404,7 @@ def _parquet(con, path, headers, wanted, table, limits, typed: frozenset[str] = 
              view: bool = False) -> ReadResult:
     """Line = the record's row in the file, from 1 (the reader's own row number: no window).
     `view`: a view on the file instead of a table (read once, by the checks)."""
-    if "file_row_number" in headers:  # the file has a column of that name: number the rows by a window
+    if "file_row_number" in {h.lower() for h in headers}:  # a column of that name, in any case: a window
         src, line = f"read_parquet({literal(str(path))})", "row_number() OVER ()"
     else:
         src, line = f"read_parquet({literal(str(path))}, file_row_number = true)", "file_row_number + 1"

@@ -88,14 +88,15 @@ def _kind(col: str) -> str | None:
     return None
 
 
-def native_columns(profile: Profile, types: dict[str, str]) -> dict[str, str]:
+def native_columns(profile: Profile, headers: set[str], types: dict[str, str]) -> dict[str, str]:
     """Canonical column -> source type, for the columns read as they are typed in the file: one
-    source, of a type that fits the column's kind, and no value mapping for it in the profile.
-    `types` holds the staged source columns' types; every other column goes through text."""
+    source among the file's `headers` (several are combined as text), of a type that fits the
+    column's kind, and no value mapping for it in the profile. `types` holds the staged source
+    columns' types (text columns absent); every other column goes through text."""
     native = {}
     for col in TIMESTAMP_COLUMNS + BOOL_COLUMNS + INT_COLUMNS + ("rating",):
-        sources = [s for s in profile.sources(col) if s in types]
-        if (len(sources) == 1 and types[sources[0]] in NATIVE_TYPES[_kind(col)]
+        sources = [s for s in profile.sources(col) if s in headers]
+        if (len(sources) == 1 and types.get(sources[0]) in NATIVE_TYPES[_kind(col)]
                 and not profile.values.get(col)):
             native[col] = types[sources[0]]
     return native
@@ -107,7 +108,7 @@ def mapped_select(profile: Profile, headers: set[str], src: str, types: dict[str
     `types` names the source columns staged with a type other than text (Parquet): those of
     `native_columns` pass as they are, the others are cast to text first, as if staged as text."""
     types = types or {}
-    native = native_columns(profile, types)
+    native = native_columns(profile, headers, types)
     status_map = dict(STATUS_WORDS)
     status_map.update(profile.values.get("status", {}))
     out = ["_line"]
@@ -215,9 +216,10 @@ def _parse_bool(expr: str) -> str:
 def _native_ts(expr: str, source_type: str) -> str:
     """A typed file's time as local TIMESTAMP: an instant (WITH TIME ZONE) shown in Hanoi time, a
     date at midnight, a wall time as it is (what the text round trip gives, without the text)."""
-    if source_type == "TIMESTAMP WITH TIME ZONE":
-        return f"timezone('Asia/Ho_Chi_Minh', {expr})"
-    return f"CAST({expr} AS TIMESTAMP)"
+    if source_type == "TIMESTAMP WITH TIME ZONE":  # an instant no TIMESTAMP can hold -> NULL: bad_date
+        return (f"(CASE WHEN {expr} BETWEEN TIMESTAMPTZ '1000-01-01 00:00:00+00' AND TIMESTAMPTZ '9000-01-01 00:00:00+00' "
+                f"THEN timezone('Asia/Ho_Chi_Minh', {expr}) END)")
+    return f"try_cast({expr} AS TIMESTAMP)"  # a date past TIMESTAMP's range -> NULL: bad_date, as its text
 
 
 def typed_select(src: str, list_columns: set[str], unit_lookup: str, native: dict[str, str] | None = None) -> str:

@@ -290,6 +290,17 @@ def test_archive_masks_quarantined_rows_after_a_malformed_line(con, tmp_path):
     assert hostile.find_personal_data(hostile.scan_data_dir(tmp_path / "data")) == []
 
 
+def test_phone_and_id_numbers_typed_as_dates_are_masked(con, tmp_path):
+    """A phone number or a CCCD with dashes has digits and separators like a date: not a date's shape."""
+    f = write_csv(tmp_path / "d.csv", [dossier(dossier_id="P1", received_at="0912-34-56-78"),
+                                        dossier(dossier_id="P2", due_at="0012-34-5678-90"),
+                                        dossier(dossier_id="P3", received_at="091-234-5678")])
+    r = ingest_file(con, f, "dossiers", now=NOW)
+    assert r.quarantined == 3
+    kept = [v for (v,) in con.execute("SELECT bad_value FROM quarantine").fetchall()]
+    assert kept and not any(v and sum(ch.isdigit() for ch in v) >= 9 for v in kept), kept
+
+
 def test_duplicate_delivery_keeps_no_second_copy(con, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

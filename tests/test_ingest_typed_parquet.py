@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,7 +112,9 @@ def test_typed_columns_are_read_natively_and_the_rest_as_text(tmp_path):
     canonical = next(p for p in load_profiles() if p.name == "canonical")
     types = {"received_at": "TIMESTAMP", "due_at": "TIMESTAMP_NS", "completed_at": "BIGINT",
              "digitized": "BOOLEAN", "complaint": "VARCHAR", "rating": "DOUBLE", "supplement_count": "DATE"}
-    assert native_columns(canonical, types) == {"received_at": "TIMESTAMP", "digitized": "BOOLEAN", "rating": "DOUBLE"}
+    headers = set(types) | {"dossier_id"}
+    assert native_columns(canonical, headers, types) == {"received_at": "TIMESTAMP", "digitized": "BOOLEAN",
+                                                         "rating": "DOUBLE"}
 
 
 def test_an_instant_is_shown_in_hanoi_time_and_a_bad_number_quarantined(con, tmp_path):
@@ -148,3 +151,49 @@ def test_line_numbers_across_row_groups_and_beside_a_column_named_like_the_reade
         assert con.execute("SELECT count(*) FROM quarantine WHERE run_id = ? AND record_id <> 'M' || (line - 1)",
                            [r.run_id]).fetchall() == [(0,)]
         con.execute("DELETE FROM dossiers")
+
+
+def _opencps(completed_alt) -> pa.Table:
+    return pa.table({
+        "Mã hồ sơ": ["O1"], "Cơ quan thụ lý": ["00073"], "Mã thủ tục": ["HN-HT-001"], "Trực tuyến": ["Trực tiếp"],
+        "Ngày tiếp nhận": pa.array([datetime(2026, 3, 2, 9)], pa.timestamp("us")),
+        "Ngày hẹn trả": pa.array([datetime(2026, 3, 4, 17)], pa.timestamp("us")),
+        "Ngày hoàn thành": pa.array([datetime(2026, 3, 3, 10)], pa.timestamp("us")),
+        "Ngày trả": completed_alt, "Trạng thái": ["completed"],
+    })
+
+
+TYPED_EDGE_FILES = {
+    # two sources for one column, one of them typed: combined as text, as before (not the typed one alone)
+    "national_sync two flags": pa.table({
+        "MaHoSo": ["N1", "N2"], "MaDonVi": ["00073"] * 2, "MaTTHC": ["HN-HT-001"] * 2, "KenhThucHien": ["1"] * 2,
+        "NgayTiepNhan": pa.array([datetime(2026, 3, 2, 9)] * 2, pa.timestamp("us")),
+        "NgayHenTra": pa.array([datetime(2026, 3, 4, 17)] * 2, pa.timestamp("us")),
+        "NgayKetThucXuLy": pa.array([None] * 2, pa.timestamp("us")), "TrangThaiHoSo": ["processing"] * 2,
+        "HoSoCoThanhPhanSoHoa": pa.array([True, True]), "DuongDanTepTinKetQua": ["", "/ket-qua/N2.pdf"],
+        "LoaiDoiTuong": ["1"] * 2, "NgayCapNhat": pa.array([datetime(2026, 3, 2, 9)] * 2, pa.timestamp("us"))}),
+    "opencps two finish dates, one text": _opencps(pa.array(["03/03/2026 09:00"])),
+    "opencps two finish dates, one all-null": _opencps(pa.array([None], pa.null())),
+    # a date no TIMESTAMP can hold: that row's bad_date, not the file's failure
+    "date past TIMESTAMP's range": pa.table({
+        "dossier_id": ["R1", "R2"], "unit_code": ["00073"] * 2, "procedure_code": ["HN-HT-001"] * 2,
+        "channel": ["online_full"] * 2, "status": ["processing"] * 2,
+        "received_at": pa.array([datetime(2026, 3, 2, 9)] * 2, pa.timestamp("us")),
+        "due_at": pa.array([date(2026, 3, 4), 2_000_000_000], pa.date32())}),
+    # the reader's row-number name in another case
+    "a column File_Row_Number": pa.table({
+        "dossier_id": ["F1"], "unit_code": ["00073"], "procedure_code": ["HN-HT-001"], "channel": ["online_full"],
+        "status": ["processing"], "received_at": ["2026-03-02 09:00:00"], "due_at": ["2026-03-04 17:00:00"],
+        "File_Row_Number": [42]}),
+}
+
+
+@pytest.mark.parametrize("case", list(TYPED_EDGE_FILES))
+def test_typed_edge_files_equal_their_text(tmp_path, case):
+    """Found in review: each of these loaded differently from its text, or failed the whole file."""
+    typed = tmp_path / "typed.parquet"
+    pq.write_table(TYPED_EDGE_FILES[case], typed)
+    text = _as_text(typed, tmp_path / "text.parquet")
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    assert _outcome(a, typed) == _outcome(b, text)
