@@ -10,6 +10,7 @@
     python app.py users|tokens ... accounts and API tokens of the dashboard; `audit`: the audit log
     python app.py lake export      write the changed partitions of the dossier lake (Parquet)
     python app.py aggregates build the aggregate tables from the lake (--engine duckdb|spark, --check)
+    python app.py aggregates load  take a committed build (--from DIR) as the warehouse's aggregates, publish
 
 Production: `python app.py scheduler` once, plus `gunicorn -w 4 'app:create_server()'` for the web
 (README "Production layout").
@@ -426,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan_arguments(sub, wh, cmd_plan)  # plan import|list|update|owners
     from lake.cli import add_arguments as lake_arguments
 
-    lake_arguments(sub, wh, cmd_lake)  # lake export|verify, aggregates build
+    lake_arguments(sub, wh, cmd_lake)  # lake export|verify, aggregates build|load
     return p
 
 

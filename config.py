@@ -122,6 +122,10 @@ class Settings:
     # from the Parquet lake, of which only changed partitions are rewritten) or "copy" (the whole warehouse)
     publish: str = field(default_factory=lambda: (os.environ.get("R57_PUBLISH") or "serving").lower())
     lake: Path | None = field(default_factory=lambda: _env_path("R57_LAKE", None) if os.environ.get("R57_LAKE") else None)
+    # an aggregate build folder (`aggregates build --out DIR` -> DIR/<engine>): a full rebuild of the metrics
+    # aggregates loads it when it is of this warehouse's data (metrics.aggregates_load), else rebuilds here
+    aggregates_build: Path | None = field(default_factory=lambda: _env_path("R57_AGGREGATES_BUILD", None)
+                                          if os.environ.get("R57_AGGREGATES_BUILD") else None)
     # retention (Decree 13/2023): archived files and quarantine rows; failed files keep original bytes
     retention_days: float = field(default_factory=lambda: _env_float("R57_RETENTION_DAYS", 30))
     failed_retention_days: float = field(default_factory=lambda: _env_float("R57_FAILED_RETENTION_DAYS", 7))

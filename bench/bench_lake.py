@@ -9,6 +9,9 @@ The warehouse is modified (one dossier corrected): pass a copy. Figures, each wi
   aggregates build DuckDB / Spark local[*] from the lake, every cell compared between them
                              baseline: metrics.aggregates.refresh(full=True) inside the warehouse (DuckDB,
                              the tables the dashboard serves today), same run
+  the warehouse loads the build (refresh(full=True, build=...): the tables replaced by the committed
+                             build's files, checked equal cell for cell to the local full rebuild)
+                             baseline: the same local full rebuild, same run
 Medians with min–max over --repeat runs; the machine may be loaded (say so with the figures).
 """
 
@@ -30,6 +33,32 @@ sys.path.insert(0, str(ROOT))
 
 def _fig(xs: list[float]) -> str:
     return f"{statistics.median(xs):.2f} s (min {min(xs):.2f}, max {max(xs):.2f}, n={len(xs)})"
+
+
+def _load(warehouse: Path, folder: Path, repeat: int) -> dict:
+    """The warehouse takes the committed build as its aggregates (what the writer does on a full rebuild with
+    R57_AGGREGATES_BUILD set, and `aggregates load`), timed; then every cell compared with a local rebuild."""
+    import duckdb
+
+    from metrics.aggregates import refresh
+    from metrics.aggregates_build import compare
+    from metrics.aggregates_sql import TABLES
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        times, result = [], {}
+        for _ in range(repeat):
+            t = time.perf_counter()
+            result = refresh(con, full=True, build=folder, require_build=True)
+            times.append(time.perf_counter() - t)
+        loaded = {t: con.sql(f"SELECT * FROM {t}").to_arrow_table() for t in TABLES}
+        refresh(con, full=True)
+        check = compare(loaded, {t: con.sql(f"SELECT * FROM {t}").to_arrow_table() for t in TABLES})
+    finally:
+        con.close()
+    return {"seconds": _fig(times), "mode": result.get("mode"), "runs_after_build": result.get("runs_after_build"),
+            "equal_to_local_rebuild": check["equal"],
+            "mismatches": sum(r["mismatches"] for r in check["tables"].values())}
 
 
 def main() -> int:
@@ -76,12 +105,14 @@ def main() -> int:
     con.close()
 
     times = []
+    agg = work / "agg"
     for _ in range(args.repeat):
         t = time.perf_counter()
-        duck = build_duckdb(root)
+        duck = build_duckdb(root, out=agg)  # written and committed (BUILD.json), as a cluster's job does
         times.append(time.perf_counter() - t)
     out["build_duckdb"] = _fig(times)
     out["rows"] = {t: v.num_rows for t, v in duck.items()}
+    out["load_duckdb_build"] = _load(args.warehouse, agg / "duckdb", args.repeat)
     if not args.no_spark:
         t = time.perf_counter()
         spark = spark_session("local[*]", shuffle_partitions=os.cpu_count() or 2)
@@ -90,7 +121,7 @@ def main() -> int:
         times = []
         for _ in range(args.spark_repeat):
             t = time.perf_counter()
-            sp = build_spark(root, spark=spark)
+            sp = build_spark(root, spark=spark, out=agg)
             times.append(time.perf_counter() - t)
         spark.stop()
         out["build_spark_local"] = _fig(times)
@@ -98,6 +129,7 @@ def main() -> int:
         out["check"] = {"equal": check["equal"],
                         "cells": sum(r["cells"] for r in check["tables"].values()),
                         "mismatches": sum(r["mismatches"] for r in check["tables"].values())}
+        out["load_spark_build"] = _load(args.warehouse, agg / "spark", 1)
     shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(out, indent=1))
     return 0

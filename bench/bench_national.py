@@ -39,10 +39,7 @@ def _fig(xs: list[float]) -> str:
 
 
 def builds(lake_dir: Path, out: Path, spark: bool, threads: int) -> dict:
-    import pyarrow.parquet as pq
-
-    from metrics.aggregates_build import build_duckdb, build_spark, compare, spark_session
-    from metrics.aggregates_sql import TABLES
+    from metrics.aggregates_build import build_duckdb, build_spark, compare, read_build, spark_session
 
     res: dict = {}
     t = time.perf_counter()
@@ -62,8 +59,7 @@ def builds(lake_dir: Path, out: Path, spark: bool, threads: int) -> dict:
         session.stop()
     res["spark_s"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
-    a = {tb: pq.read_table(out / "duckdb" / tb) for tb in TABLES}
-    b = {tb: pq.read_table(out / "spark" / tb) for tb in TABLES}
+    a, b = read_build(out / "duckdb"), read_build(out / "spark")  # the files each BUILD.json names
     check = compare(a, b)
     res["compare_s"] = round(time.perf_counter() - t, 1)
     res["rows"] = {tb: r["rows"] for tb, r in check["tables"].items()}

@@ -21,11 +21,11 @@ from .privacy import mask_sql
 from .profiles import Profile, ProfileError, detect_profile, load_profiles
 from .readers import ReadResult, Rejected, UnreadableFile, read_headers, stage
 from .validate import (
+    NATIVE_TYPES,
     TIMESTAMP_COLUMNS,
     TYPED_COLUMNS,
     UNIT_FALLBACK_SQL,
     UNIT_KEYS_SQL,
-    NATIVE_TYPES,
     lit,
     mapped_select,
     native_columns,

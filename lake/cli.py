@@ -27,6 +27,12 @@ def add_arguments(sub, wh, cmd) -> None:
     sp.add_argument("--out", default=None, metavar="DIR", help="write the tables as Parquet under DIR/<engine>/")
     sp.add_argument("--master", default="local[*]", help="Spark master (default local[*]; e.g. spark://host:7077)")
     sp.set_defaults(func=cmd)
+    sp = asub.add_parser("load", help="take a committed build (--out DIR/<engine>) as the warehouse's aggregates, "
+                                      "then publish; refused with its reason unless it is of this warehouse's data")
+    wh(sp)
+    sp.add_argument("--from", dest="build", required=True, metavar="DIR",
+                    help="the build folder: the --out of `aggregates build` and the engine, e.g. /shared/agg/spark")
+    sp.set_defaults(func=cmd)
 
 
 def _lake_dir(settings, given: str | None) -> Path:
@@ -34,6 +40,8 @@ def _lake_dir(settings, given: str | None) -> Path:
 
 
 def run(settings, args) -> int:
+    if args.command == "aggregates" and args.aggregates_command == "load":
+        return _load(settings, Path(args.build))
     if args.command == "aggregates":
         from metrics.aggregates_build import run as build
         from metrics.aggregates_build import spark_session
@@ -81,4 +89,42 @@ def run(settings, args) -> int:
     finally:
         con.close()
     print(json.dumps(report, indent=1, ensure_ascii=False))
+    return 0
+
+
+def _load(settings, folder: Path) -> int:
+    """`aggregates load`: in the writer (this process must be able to open the warehouse read-write)."""
+    import dataclasses
+    import time
+
+    import duckdb
+
+    from metrics.aggregates import refresh
+    from metrics.aggregates_load import BuildUnusable, read
+    from service.writer import Writer
+
+    try:
+        read(folder)  # its shape and files, before the warehouse is opened
+    except BuildUnusable as exc:
+        sys.exit(f"The build at {folder} cannot be used: {exc}")
+    if settings.warehouse is None or not Path(settings.warehouse).exists():
+        sys.exit(f"No warehouse at {settings.warehouse}: run `python app.py demo` or ingest files first.")
+    # the writer's start-up repair must not rebuild the aggregates by itself first: it may take the build too
+    writer = Writer(dataclasses.replace(settings, aggregates_build=folder))
+    try:
+        try:
+            with writer.session() as con:
+                result = refresh(con, full=True, build=folder, require_build=True)
+        except duckdb.IOException as exc:
+            sys.exit(f"The warehouse is open in another process (the scheduler?): {exc}. Stop it, or set "
+                     f"R57_AGGREGATES_BUILD={folder} for it: its next full rebuild takes the build.")
+        except BuildUnusable as exc:
+            sys.exit(f"The build at {folder} cannot be used: {exc}")
+        started = time.perf_counter()
+        writer.publish()  # the first of this process: made now
+        result["publish_seconds"] = round(time.perf_counter() - started, 3)
+        result["publish_bytes"] = writer.publish_bytes
+    finally:
+        writer.close()
+    print(json.dumps(result, indent=1, ensure_ascii=False, default=str))
     return 0

@@ -48,6 +48,15 @@ def province_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     return "", f"'{HANOI}'"
 
 
+def _warehouse_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The warehouse's identity (meta `warehouse_id`, schema migration 7); None in an older one."""
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'warehouse_id'").fetchall()
+    except duckdb.CatalogException:
+        return None
+    return row[0][0] if row else None
+
+
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {table}").fetchall()]
 
@@ -417,6 +426,7 @@ def export(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None
                 agg_section, agg_bytes, agg_files = _export_aggregates(con, root, agg_section)
             last_change = con.execute("SELECT coalesce(max(run_id), 0) FROM ingest_runs "
                                       "WHERE inserted > 0 OR updated > 0").fetchone()[0]
+            warehouse_id = _warehouse_id(con)
         finally:
             con.execute("COMMIT")
         partitions = []
@@ -435,7 +445,7 @@ def export(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "source": source,
             "data_version": {"last_change_run_id": int(last_change), "dossiers": sum(v[0] for v in stats.values()),
-                             "fingerprint": fingerprint},
+                             "fingerprint": fingerprint, "warehouse": warehouse_id},
             "partition_by": list(PARTITION_BY),
             "columns": [list(c) for c in columns],
             "partitions": partitions,

@@ -263,6 +263,20 @@ def _incremental(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_h
     return {"mode": "incremental", "partitions": int(n_parts), "horizon": horizon, "dirty_from": dirty}
 
 
+def _from_build(con: duckdb.DuckDBPyConnection, reg: Registry, build, latest_run: int) -> dict:
+    """A full rebuild taken from `build` (checked by the caller): its tables, then the runs after the lake
+    it read applied as an incremental refresh (the partitions they touch recomputed here)."""
+    from . import aggregates_load
+
+    rows = aggregates_load.replace_tables(con, build, reg)
+    horizon = con.execute(
+        "SELECT max(greatest(received_at, coalesce(completed_at, received_at))) FROM dossiers").fetchone()[0]
+    after = _incremental(con, reg, build.run, horizon, latest_run)
+    return {"mode": "build", "build": build.id, "engine": build.info.get("engine"), "rows": rows,
+            "runs_after_build": int(latest_run - build.run), "partitions": after["partitions"],
+            "horizon": after["horizon"], "dirty_from": None}
+
+
 _KEYS = {"metrics_day": ("day", "unit_code"), "metrics_month": ("month", "unit_code", *MONTH_DIMS),
          "metrics_hist": ("day", "unit_code", "measure", "value")}
 
@@ -346,11 +360,29 @@ def _delta(con: duckdb.DuckDBPyConnection, reg: Registry, last: int, old_horizon
     return {"mode": "incremental", "method": "delta", "partitions": len(months), "horizon": horizon, "dirty_from": dirty}
 
 
-def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | None = None) -> dict:
+def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | None = None,
+            build=None, require_build: bool = False) -> dict:
     """Bring the aggregate tables up to date with `dossiers`; incremental unless a full rebuild is needed.
 
     Runs in the writer, inside one transaction, before a snapshot is published. Returns what it did.
+    `build`: a build folder (`aggregates build --out`'s `<out>/<engine>`, R57_AGGREGATES_BUILD): a full
+    rebuild loads it instead when it is of this warehouse's data (metrics.aggregates_load), else rebuilds
+    here and logs why; `require_build` raises aggregates_load.BuildUnusable instead (`aggregates load`).
     """
+    from . import aggregates_load
+
+    if build is None:
+        return _refresh(con, full, reg, None)
+    try:
+        return _refresh(con, full, reg, build)
+    except aggregates_load.BuildUnusable as exc:  # raised before the transaction, or after its rollback
+        if require_build:
+            raise
+        log.warning("metrics aggregates: the build at %s cannot be used (%s): rebuilding here", build, exc)
+        return _refresh(con, full, reg, None)
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, full: bool, reg: Registry | None, build) -> dict:
     reg = reg or get_registry()
     started = time.perf_counter()
     con.execute("CREATE TABLE IF NOT EXISTS metrics_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
@@ -372,6 +404,12 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
                 raise
             return {"mode": "open_counts", "seconds": round(time.perf_counter() - started, 3), "last_run_id": latest_run}
         return {"mode": "noop", "seconds": round(time.perf_counter() - started, 3), "last_run_id": latest_run}
+    taken = None
+    if rebuild and build is not None:
+        from . import aggregates_load
+
+        taken = aggregates_load.read(build)
+        aggregates_load.check(con, taken, reg, definition_version(reg), catalogue)
     con.execute("BEGIN TRANSACTION")
     try:
         if rebuild:  # a new base: the publication rewrites every month anyway
@@ -379,6 +417,8 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
         result = None
         if not rebuild and _delta_ready(con, state.last_run_id):
             result = _delta(con, reg, state.last_run_id, state.horizon, latest_run)
+        if result is None and taken is not None:
+            result = _from_build(con, reg, taken, latest_run)
         if result is None:
             result = (_full(con, reg) if rebuild
                       else _incremental(con, reg, state.last_run_id, state.horizon, latest_run))
@@ -396,7 +436,9 @@ def refresh(con: duckdb.DuckDBPyConnection, full: bool = False, reg: Registry | 
                    **{open_counts.STATE_KEY: layout.to_json()},
                    horizon=result["horizon"].isoformat() if result["horizon"] else None,
                    refreshed_at=clock.stamp().isoformat(timespec="seconds"),
-                   base=uuid.uuid4().hex if rebuild else state.base, dirty_log=json.dumps(log_))
+                   base=uuid.uuid4().hex if rebuild else state.base, dirty_log=json.dumps(log_),
+                   **({"build": json.dumps(taken.describe())} if taken is not None
+                      else {"build": None} if rebuild else {}))
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -1,28 +1,45 @@
 """The aggregate build over the lake, by DuckDB or Apache Spark, and the cell-by-cell check between them.
 
-Both engines run the same SQL (metrics.aggregates_sql) over the same files (the lake manifest's); the
-results are Arrow tables, written as Parquet when an output folder is given: `<out>/<engine>/<table>/`
-(Spark writes a folder of part files, as it does on a cluster; DuckDB one file in such a folder).
+Both engines run the same SQL (metrics.aggregates_sql) over the same files (the lake manifest's, read once);
+the results are Arrow tables. Given an output folder, a build is written as Parquet and committed:
+
+    <out>/<engine>/build-<id>/<table>/part-*.parquet   Spark writes a folder of part files, as on a cluster;
+                                                       DuckDB one file in such a folder
+    <out>/<engine>/BUILD.json                          swapped in last (os.replace): the build's id, engine,
+                                                       the lake generation and data version it read, the
+                                                       measure definitions and procedure catalogue it used,
+                                                       and every file with its rows and bytes
+
+A reader (the writer taking a build as its aggregates, metrics.aggregates_load) opens BUILD.json and exactly
+the files it names; the current and the previous build stay, older ones are deleted after the swap.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock
 
 from sqltext import identifier
 
+from .aggregates import CATALOGUE_SQL, definition_version
 from .aggregates_sql import KEYS, TABLES, build_sql
 from .registry import Registry, get_registry
 
 ENGINES = ("duckdb", "spark")
 TOLERANCE = 1e-9
 JAVA_17 = Path("/usr/lib/jvm/java-17-openjdk-amd64")  # Debian's openjdk-17-jre-headless
+BUILD_FILE = "BUILD.json"
+BUILD_FORMAT = 1
 
 
 def spark_session(master: str = "local[*]", shuffle_partitions: int = 4):
@@ -41,52 +58,132 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 4):
             .getOrCreate())
 
 
-def build_duckdb(lake_dir: Path, reg: Registry | None = None, out: Path | None = None,
-                 threads: int | None = None) -> dict[str, pa.Table]:
-    from lake import duckdb_views
-    from warehouse.db import apply_limits
-
-    reg = reg or get_registry()
-    con = apply_limits(duckdb.connect())  # R57_DUCKDB_MEMORY / R57_DUCKDB_THREADS; `threads` overrides
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
-        cols = [c for c, _ in duckdb_views(con, lake_dir)["columns"]]
-        result = {}
-        for table in TABLES:
-            result[table] = con.sql(build_sql(reg, table, cols)).to_arrow_table()
-            if out is not None:
-                folder = Path(out) / "duckdb" / table
-                folder.mkdir(parents=True, exist_ok=True)
-                pq.write_table(result[table], folder / "part-0.parquet")
-        return result
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def catalogue_fingerprint(lake_dir: Path, manifest: dict) -> str:
+    """The procedure catalogue's fingerprint (metrics.aggregates.CATALOGUE_SQL) over the lake's reference file."""
+    from lake import duckdb_views
+
+    con = duckdb.connect()
+    try:
+        duckdb_views(con, lake_dir, manifest)
+        return con.execute(CATALOGUE_SQL).fetchall()[0][0]
     finally:
         con.close()
 
 
-def build_spark(lake_dir: Path, reg: Registry | None = None, out: Path | None = None,
-                spark=None) -> dict[str, pa.Table]:
-    from lake import spark_views
+def _commit(out: Path, engine: str, build_id: str, lake_dir: Path, manifest: dict, reg: Registry,
+            files: dict[str, list[Path]], rows: dict[str, int], seconds: float) -> dict:
+    """Swap in `<out>/<engine>/BUILD.json` naming this build's files; delete builds older than the previous."""
+    engine_dir = Path(out).resolve() / engine
+    info = {
+        "format": BUILD_FORMAT, "id": build_id, "engine": engine,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": round(seconds, 3),
+        "definition_version": definition_version(reg),
+        "catalogue": catalogue_fingerprint(lake_dir, manifest),
+        "lake": {"path": str(Path(lake_dir).resolve()), "generation": manifest.get("generation"),
+                 "data_version": manifest.get("data_version")},
+        "tables": {t: {"rows": int(rows[t]),
+                       "files": [{"path": f.relative_to(engine_dir).as_posix(), "bytes": f.stat().st_size}
+                                 for f in files[t]]} for t in TABLES},
+    }
+    for fs in files.values():
+        for f in fs:
+            _fsync(f)
+    with FileLock(str(engine_dir / ".lock")):
+        try:
+            previous = json.loads((engine_dir / BUILD_FILE).read_text(encoding="utf-8")).get("id")
+        except (FileNotFoundError, ValueError, AttributeError):
+            previous = None
+        tmp = engine_dir / f".{BUILD_FILE}.tmp-{os.getpid()}"
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps(info, indent=1))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, engine_dir / BUILD_FILE)
+        _fsync(engine_dir)
+        for old in engine_dir.glob("build-*"):
+            if old.name not in (build_id, previous):
+                shutil.rmtree(old, ignore_errors=True)
+    return info
+
+
+def build_duckdb(lake_dir: Path, reg: Registry | None = None, out: Path | None = None,
+                 threads: int | None = None, manifest: dict | None = None) -> dict[str, pa.Table]:
+    """The tables by DuckDB; with `out`, also written and committed under `<out>/duckdb/`."""
+    from lake import duckdb_views
+    from warehouse.db import apply_limits
 
     reg = reg or get_registry()
+    started = time.perf_counter()
+    con = apply_limits(duckdb.connect())  # R57_DUCKDB_MEMORY / R57_DUCKDB_THREADS; `threads` overrides
+    try:
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        manifest = duckdb_views(con, lake_dir, manifest)
+        cols = [c for c, _ in manifest["columns"]]
+        build_id = "build-" + uuid.uuid4().hex[:12]
+        result, files = {}, {}
+        for table in TABLES:
+            result[table] = con.sql(build_sql(reg, table, cols)).to_arrow_table()
+            if out is not None:
+                folder = Path(out).resolve() / "duckdb" / build_id / table
+                folder.mkdir(parents=True, exist_ok=True)
+                pq.write_table(result[table], folder / "part-0.parquet")
+                files[table] = [folder / "part-0.parquet"]
+    finally:
+        con.close()
+    if out is not None:
+        _commit(out, "duckdb", build_id, lake_dir, manifest, reg, files,
+                {t: r.num_rows for t, r in result.items()}, time.perf_counter() - started)
+    return result
+
+
+def build_spark(lake_dir: Path, reg: Registry | None = None, out: Path | None = None,
+                spark=None, manifest: dict | None = None) -> dict[str, pa.Table]:
+    """The tables by Spark; with `out`, written by Spark (as on a cluster) and committed under `<out>/spark/`."""
+    from lake import read_manifest, spark_views
+
+    reg = reg or get_registry()
+    started = time.perf_counter()
+    manifest = manifest or read_manifest(lake_dir)
     own = spark is None
     spark = spark or spark_session()
+    build_id = "build-" + uuid.uuid4().hex[:12]
     try:
-        cols = [c for c, _ in spark_views(spark, lake_dir)["columns"]]
-        result = {}
+        spark_views(spark, lake_dir, manifest)
+        cols = [c for c, _ in manifest["columns"]]
+        result, files = {}, {}
         for table in TABLES:
             df = spark.sql(build_sql(reg, table, cols))
             if out is None:
                 result[table] = df.toArrow()
                 continue
-            # written by Spark (as on a cluster), then read back from the files: the query runs once
-            folder = Path(out).resolve() / "spark" / table
-            df.write.mode("overwrite").parquet(str(folder))
-            result[table] = pq.read_table(folder)
-        return result
+            # written by Spark, then read back from the files: the query runs once
+            folder = Path(out).resolve() / "spark" / build_id / table
+            df.write.mode("errorifexists").parquet(str(folder))
+            files[table] = sorted(folder.glob("part-*.parquet"))
+            result[table] = pq.read_table(files[table]) if files[table] else df.limit(0).toArrow()
     finally:
         if own:
             spark.stop()
+    if out is not None:
+        _commit(out, "spark", build_id, lake_dir, manifest, reg, files,
+                {t: r.num_rows for t, r in result.items()}, time.perf_counter() - started)
+    return result
+
+
+def read_build(folder: Path) -> dict[str, pa.Table]:
+    """The tables of the build committed in `folder` (`<out>/<engine>`), from exactly the files BUILD.json names."""
+    folder = Path(folder)
+    info = json.loads((folder / BUILD_FILE).read_text(encoding="utf-8"))
+    return {t: pq.read_table([folder / f["path"] for f in section["files"]]) for t, section in info["tables"].items()}
 
 
 def _is_number(t: pa.DataType) -> bool:
@@ -170,24 +267,29 @@ def compare(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> dict:
 
 def run(engine: str, lake_dir: Path, check: bool = False, out: Path | None = None, spark=None) -> dict:
     """What `python app.py aggregates build` prints: rows per table, seconds per engine, the check."""
+    from lake import read_manifest
+
     lake_dir = Path(lake_dir)
+    manifest = read_manifest(lake_dir)  # once: both engines read the same generation
     engines = ENGINES if check else (engine,)
     results, seconds = {}, {}
     for e in engines:
         started = time.perf_counter()
         if e == "duckdb":
-            results[e] = build_duckdb(lake_dir, out=out)
+            results[e] = build_duckdb(lake_dir, out=out, manifest=manifest)
         else:
-            results[e] = build_spark(lake_dir, out=out, spark=spark)
+            results[e] = build_spark(lake_dir, out=out, spark=spark, manifest=manifest)
         seconds[e] = round(time.perf_counter() - started, 3)
     report = {
         "lake": str(lake_dir),
+        "generation": manifest.get("generation"),
         "engines": list(engines),
         "seconds": seconds,
         "tables": {e: {t: r[t].num_rows for t in TABLES} for e, r in results.items()},
     }
     if out is not None:
         report["out"] = str(out)
+        report["builds"] = {e: str(Path(out).resolve() / e / BUILD_FILE) for e in engines}
     if check:
         report["check"] = compare(results["duckdb"], results["spark"])
     return report

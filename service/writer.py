@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 RETRY_MAX_S = 60.0  # a failing deferred publication (disk full, ...) is retried, backing off to this
 
 
-def ensure_aggregates(con: duckdb.DuckDBPyConnection) -> dict | None:
+def ensure_aggregates(con: duckdb.DuckDBPyConnection, build: Path | None = None) -> dict | None:
     """Rebuild the metrics aggregates when they are missing or stale while there are dossiers.
 
     An aggregate refresh runs in one transaction, so a process killed during it leaves the tables
@@ -50,10 +50,10 @@ def ensure_aggregates(con: duckdb.DuckDBPyConnection) -> dict | None:
     state = read_state(con)
     if state is not None and state.fresh:
         # tables built before metrics_open_counts existed: fold the open dossiers now, not at the next ingest
-        return refresh(con) if state.open_counts is None else None
+        return refresh(con, build=build) if state.open_counts is None else None
     log.warning("metrics aggregates are %s at writer start (a refresh was interrupted?): rebuilding",
                 "missing" if state is None else "stale")
-    return refresh(con, full=state is None)  # logs what it did
+    return refresh(con, full=state is None, build=build)  # logs what it did; a full one may load `build`
 
 
 class PublishFailed(RuntimeError):
@@ -88,7 +88,7 @@ class Writer:
     def _open(self) -> duckdb.DuckDBPyConnection:
         con = open_writer(self.settings)
         try:
-            ensure_aggregates(con)
+            ensure_aggregates(con, self.settings.aggregates_build)
         except Exception:  # queries stay correct on the raw path; the next ingest refreshes again
             log.exception("could not rebuild the metrics aggregates at writer start; queries use raw rows")
         return con
@@ -106,7 +106,7 @@ class Writer:
             changed = any(r.changed for r in reports)
             if changed:
                 started = time.perf_counter()
-                refresh(con)
+                refresh(con, build=self.settings.aggregates_build)  # a full rebuild may load the build
                 self.refresh_seconds += time.perf_counter() - started
         if changed:
             try:

@@ -7,15 +7,15 @@ hand-worked fixture (tests/fixtures_metrics.py).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
-import pyarrow.parquet as pq
 import pytest
 
 import lake
 from metrics import aggregates_build
-from metrics.aggregates_build import build_duckdb, build_spark, compare
+from metrics.aggregates_build import build_duckdb, build_spark, compare, read_build
 
 from .fixtures_metrics import build, d, ingest_rows
 
@@ -69,9 +69,12 @@ def test_spark_build_equals_duckdb_and_the_hand_worked_values(spark, fixture_lak
     # what Spark wrote (a folder of part files per table, as on a cluster), read back with pyarrow.
     # Phường Cửa Nam, February 2026: 8 received (D01-D08), 5 finished in 17 working days; in flight:
     # 8 entered on their receipt days, 6 left in February (5 finishes and D06's withdrawal)
-    assert sorted(p.name for p in (folder / "agg" / "spark").iterdir()) == [
+    info = json.loads((folder / "agg" / "spark" / "BUILD.json").read_text())
+    assert info["engine"] == "spark" and sorted(info["tables"]) == [
         "metrics_day", "metrics_hist", "metrics_month", "metrics_open"]
-    month = pq.read_table(folder / "agg" / "spark" / "metrics_month")
+    assert all(f["path"].startswith(info["id"] + "/") and f["path"].endswith(".parquet")
+               for t in info["tables"].values() for f in t["files"])
+    month = read_build(folder / "agg" / "spark")["metrics_month"]
     assert _totals(month, "00073", "2026-02") == {
         "received": 8, "finished": 5, "wd_sum": 17, "in_flight__in": 8, "in_flight__out": 6}
 
@@ -86,3 +89,21 @@ def test_spark_follows_a_correction_of_an_old_month(spark, fixture_lake):
     assert compare(k, s)["equal"]
     oct_ = [r for r in s["metrics_month"].to_pylist() if str(r["month"]).startswith("2024-10")]
     assert sum(r["wd_sum"] for r in oct_) == 14  # finished on 21 Oct, not 11 Oct: 8 + 6 working days
+
+
+def test_the_writer_loads_the_spark_build(spark, fixture_lake, tmp_path):
+    """Spark's committed build taken as the warehouse's aggregates, with a run after it applied: every cell
+    equal to the warehouse's own full rebuild (the DuckDB side: tests/test_aggregates_load.py)."""
+    from metrics.aggregates import refresh
+    from metrics.aggregates_sql import TABLES
+
+    con, folder = fixture_lake
+    lake.export(con, folder / "lake")
+    build_spark(folder / "lake", spark=spark, out=tmp_path / "agg")
+    ingest_rows(con, folder, [d("D16", "00073", "DD-01", "online", "2026-03-13 10:00", "2026-03-27 17:00")], "new16.csv")
+    refresh(con, full=True)
+    expected = {t: con.sql(f"SELECT * FROM {t}").to_arrow_table() for t in TABLES}
+    result = refresh(con, full=True, build=tmp_path / "agg" / "spark", require_build=True)
+    assert (result["mode"], result["engine"], result["runs_after_build"]) == ("build", "spark", 1)
+    check = compare(expected, {t: con.sql(f"SELECT * FROM {t}").to_arrow_table() for t in TABLES})
+    assert check["equal"], check

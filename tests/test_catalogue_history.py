@@ -209,8 +209,8 @@ def test_migration_4_creates_and_fills_the_history_of_a_version_3_warehouse(monk
                 "false, false, 3, 'commune', true)")
     monkeypatch.undo()
     today = hanoi_today()
-    assert migrate(con) == [4, 5, 6]  # later migrations follow; this test is about 4
-    assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 6
+    assert migrate(con) == [4, 5, 6, 7]  # later migrations follow; this test is about 4
+    assert con.execute("SELECT max(version) FROM schema_version").fetchone()[0] == 7
     assert con.execute("SELECT count(DISTINCT procedure_code) FROM procedure_levels").fetchone()[0] == len(rows) + 1
     assert _levels(con, "HN-KD-003") == [("partial", True, date(2022, 8, 1), date(2024, 8, 15)),
                                          ("full", True, date(2024, 8, 15), None)]

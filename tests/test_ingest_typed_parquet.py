@@ -9,7 +9,7 @@ quarantine and the same run counts.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config import load_settings
+from ingest.profiles import load_profiles
 from ingest.runner import ingest_file
 from ingest.validate import native_columns
-from ingest.profiles import load_profiles
 from warehouse.db import open_writer
 
 NOW = datetime(2026, 3, 10, 12, 0)
@@ -121,7 +121,7 @@ def test_an_instant_is_shown_in_hanoi_time_and_a_bad_number_quarantined(con, tmp
     t = pa.table({
         "dossier_id": ["U1", "U2"], "unit_code": ["00073", "00073"], "procedure_code": ["HN-HT-001"] * 2,
         "channel": ["online_full"] * 2, "status": ["processing"] * 2,
-        "received_at": pa.array([datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)] * 2, pa.timestamp("us", tz="UTC")),
+        "received_at": pa.array([datetime(2026, 3, 2, 2, 0, tzinfo=UTC)] * 2, pa.timestamp("us", tz="UTC")),
         "due_at": pa.array([date(2026, 3, 5)] * 2, pa.date32()),
         "supplement_count": pa.array([0, 7_000_000_000], pa.int64()),
     })

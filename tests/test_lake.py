@@ -8,7 +8,6 @@ months, 2024-10 (D13), 2025-03 (D14), 2026-02 (D01-D08) and 2026-03 (D09-D12), a
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import duckdb
@@ -17,7 +16,7 @@ import pytest
 
 import lake
 from lake import store
-from metrics.aggregates_build import build_duckdb, compare
+from metrics.aggregates_build import build_duckdb, compare, read_build
 from metrics.aggregates_sql import TABLES
 
 from .fixtures_metrics import DOSSIERS, build, d, ingest_rows
@@ -72,7 +71,7 @@ def test_batched_copies_write_the_same_lake(wh, tmp_path, monkeypatch, batch_row
     report = lake.export(wh, root)
     m = _manifest(root)
     assert report["partitions_written"] == 4 and report["rows_written"] == 14
-    assert [(f"{p['province']}/{p['month']}", p["rows"]) for p in m["partitions"]] == list(zip(PARTS, [1, 1, 8, 4]))
+    assert [(f"{p['province']}/{p['month']}", p["rows"]) for p in m["partitions"]] == list(zip(PARTS, [1, 1, 8, 4], strict=True))
     assert all(len(p["files"]) == 1 for p in m["partitions"])
     reader = duckdb.connect()
     lake.duckdb_views(reader, root)
@@ -268,8 +267,20 @@ def test_cli_lake_export_and_duckdb_build(wh, tmp_path, capsys):
     n_open = wh.execute("SELECT count(*) FROM dossiers WHERE finished_date IS NULL").fetchone()[0]
     assert n_open > 0
     assert out["tables"]["duckdb"] == {"metrics_day": 29, "metrics_month": 13, "metrics_hist": 10, "metrics_open": n_open}
-    assert pq.read_table(tmp_path / "agg" / "duckdb" / "metrics_month").num_rows == 13
-    assert os.path.isdir(tmp_path / "agg" / "duckdb" / "metrics_day")
+    assert out["builds"] == {"duckdb": str((tmp_path / "agg" / "duckdb" / "BUILD.json").resolve())}
+    built = read_build(tmp_path / "agg" / "duckdb")  # exactly the files BUILD.json names
+    assert {t: built[t].num_rows for t in built} == out["tables"]["duckdb"]
+    info = json.loads((tmp_path / "agg" / "duckdb" / "BUILD.json").read_text())
+    assert info["lake"]["data_version"]["warehouse"] == wh.execute(
+        "SELECT value FROM meta WHERE key = 'warehouse_id'").fetchone()[0]
+    first = info["id"]
+    # a second build is committed beside the first; the one before the previous is pruned
+    for _ in range(2):
+        assert app.main(["aggregates", "build", "--engine", "duckdb", "--lake", str(root), "--out", str(tmp_path / "agg")]) == 0
+        capsys.readouterr()
+    kept = sorted(p.name for p in (tmp_path / "agg" / "duckdb").glob("build-*"))
+    assert len(kept) == 2 and first not in kept
+    assert json.loads((tmp_path / "agg" / "duckdb" / "BUILD.json").read_text())["id"] in kept
 
 
 def test_a_manifest_naming_files_outside_the_lake_is_refused(wh, tmp_path):

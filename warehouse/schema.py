@@ -199,6 +199,15 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[], str]]] = [
         UPDATE units SET province_code = '01';
         """,
     ),
+    (
+        7,
+        "a warehouse identity, recorded in the lake's data version",
+        """
+        -- A random id, made once: the lake manifest's data version names it, and an aggregate build over
+        -- that lake carries it, so the writer takes only builds of its own data (metrics.aggregates_load).
+        INSERT OR IGNORE INTO meta VALUES ('warehouse_id', CAST(uuid() AS VARCHAR));
+        """,
+    ),
 ]
 
 
