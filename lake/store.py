@@ -66,7 +66,8 @@ def _hash_sql(cols: list[str], alias: str) -> str:
     return f"printf('%016x-%x', bit_xor({h}), sum({h}::HUGEINT))"
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder (a folder: so a rename in it is durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -233,10 +234,10 @@ def _write_partitions(con, root: Path, cols: list[str], parts: list[tuple[str, s
         files = []
         for i, src in enumerate(sorted((where[(prov_code, month)] / rel_dir).glob("*.parquet"))):
             rel = rel_dir / f"part-{tag}-{i}.parquet"
-            _fsync(src)
+            fsync_path(src)
             os.replace(src, root / rel)
             files.append({"path": rel.as_posix(), "bytes": (root / rel).stat().st_size, "sha256": _sha256(root / rel)})
-        _fsync(root / rel_dir)
+        fsync_path(root / rel_dir)
         out[(prov_code, month)] = files
     shutil.rmtree(staging, ignore_errors=True)
     return out
@@ -255,11 +256,11 @@ def _write_reference(con, root: Path, old: dict) -> tuple[dict, int]:
             continue
         rel = Path("reference") / f"{table}-{uuid.uuid4().hex[:12]}.parquet"
         con.execute(f"COPY (SELECT * FROM {table}) TO {literal(root / rel)} (FORMAT parquet, COMPRESSION zstd)")
-        _fsync(root / rel)
+        fsync_path(root / rel)
         size = (root / rel).stat().st_size
         written += size
         out[table] = {"path": rel.as_posix(), "rows": int(n), "hash": h, "bytes": size, "sha256": _sha256(root / rel)}
-    _fsync(root / "reference")
+    fsync_path(root / "reference")
     return out, written
 
 
@@ -324,13 +325,13 @@ def _export_aggregates(con, root: Path, old: dict | None) -> tuple[dict | None, 
             files = []
             for i, src in enumerate(sorted((staging / f"month_key={m}").glob("*.parquet"))):
                 rel = rel_dir / f"part-{tag}-{i}.parquet"
-                _fsync(src)
+                fsync_path(src)
                 os.replace(src, root / rel)
                 size = (root / rel).stat().st_size
                 written += size
                 n_files += 1
                 files.append({"path": rel.as_posix(), "bytes": size})
-            _fsync(root / rel_dir)
+            fsync_path(root / rel_dir)
             tables[table][m] = {"rows": int(n), "files": files}
         shutil.rmtree(staging, ignore_errors=True)
     return {"base": base, "run": run, "columns": columns, "tables": tables}, written, n_files
@@ -468,7 +469,7 @@ def export(con: duckdb.DuckDBPyConnection, root: Path, source: str | None = None
             fh.flush()
             os.fsync(fh.fileno())
         _swap_manifest(tmp, root / MANIFEST)
-        _fsync(root)
+        fsync_path(root)
         deleted = collect_garbage(root, manifest, keep)
     written = sum(f["bytes"] for fs in files.values() for f in fs) + ref_bytes + agg_bytes + len(text.encode())
     return {

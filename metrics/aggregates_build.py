@@ -58,14 +58,6 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 4):
             .getOrCreate())
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def catalogue_fingerprint(lake_dir: Path, manifest: dict) -> str:
     """The procedure catalogue's fingerprint (metrics.aggregates.CATALOGUE_SQL) over the lake's reference file."""
     from lake import duckdb_views
@@ -81,6 +73,8 @@ def catalogue_fingerprint(lake_dir: Path, manifest: dict) -> str:
 def _commit(out: Path, engine: str, build_id: str, lake_dir: Path, manifest: dict, reg: Registry,
             files: dict[str, list[Path]], rows: dict[str, int], seconds: float) -> dict:
     """Swap in `<out>/<engine>/BUILD.json` naming this build's files; delete builds older than the previous."""
+    from lake.store import fsync_path
+
     engine_dir = Path(out).resolve() / engine
     info = {
         "format": BUILD_FORMAT, "id": build_id, "engine": engine,
@@ -95,7 +89,7 @@ def _commit(out: Path, engine: str, build_id: str, lake_dir: Path, manifest: dic
     }
     for fs in files.values():
         for f in fs:
-            _fsync(f)
+            fsync_path(f)
     with FileLock(str(engine_dir / ".lock")):
         try:
             previous = json.loads((engine_dir / BUILD_FILE).read_text(encoding="utf-8")).get("id")
@@ -107,7 +101,7 @@ def _commit(out: Path, engine: str, build_id: str, lake_dir: Path, manifest: dic
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, engine_dir / BUILD_FILE)
-        _fsync(engine_dir)
+        fsync_path(engine_dir)
         for old in engine_dir.glob("build-*"):
             if old.name not in (build_id, previous):
                 shutil.rmtree(old, ignore_errors=True)
