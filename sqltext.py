@@ -17,3 +17,10 @@ def literal(value: object) -> str:
 def identifier(name: str) -> str:
     """"name" with embedded double quotes doubled: any column name, however a file spells it."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def nfc(expr: str) -> str:
+    """nfc_normalize(expr), except a value holding a NUL stays as it is: DuckDB's nfc_normalize cuts a
+    non-ASCII string at its first NUL ('X\\0é-1' -> 'X'), which would make two ids one, or a code word of a
+    longer value; kept whole, the NUL is a control character the checks reject."""
+    return f"(CASE WHEN strpos({expr}, chr(0)) > 0 THEN {expr} ELSE nfc_normalize({expr}) END)"

@@ -138,8 +138,8 @@ def prepare_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, n
             "GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall():
             result.reasons[code] = n
-        if read.rejected:
-            result.reasons["malformed_line"] = result.reasons.get("malformed_line", 0) + len(read.rejected)
+        for r in read.rejected:  # one per line, by the reader's code (malformed_line, invalid_utf8)
+            result.reasons[r.code] = result.reasons.get(r.code, 0) + 1
         _upsert(con, run_id, result)
         return result
 
@@ -236,12 +236,13 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, run_id: int, file_label: st
 
 def insert_rejected(con: duckdb.DuckDBPyConnection, run_id: int, source: str, file_label: str,
                     rejected: list[Rejected]) -> None:
-    """Lines no reader could split into fields; `detail` is the reader's own words, never the line."""
+    """Lines no reader could split into fields, or whose text is not UTF-8; `detail` is the reader's own
+    words, never the line."""
     if rejected:
         con.executemany(
             "INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name, "
-            "bad_value, quarantined_at) VALUES (?, ?, ?, ?, NULL, ?, NULL, ?, current_localtimestamp())",
-            [[run_id, source, file_label, r.line, r.code, r.detail[:200]] for r in rejected],
+            "bad_value, quarantined_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, current_localtimestamp())",
+            [[run_id, source, file_label, r.line, r.code, r.column, r.detail[:200]] for r in rejected],
         )
 
 

@@ -106,8 +106,8 @@ def prepare_indicator_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str,
         result.reasons = dict(con.execute(
             "SELECT p.code, count(DISTINCT _line) FROM (SELECT _line, unnest(problems) AS p FROM _ind) GROUP BY 1"
         ).fetchall())
-        if read.rejected:
-            result.reasons["malformed_line"] = len(read.rejected)
+        for r in read.rejected:
+            result.reasons[r.code] = result.reasons.get(r.code, 0) + 1
 
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _ind_good AS

@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from sqltext import literal
+from sqltext import literal, nfc
 from warehouse.reasons import DIGITS_TOKEN, TEXT_TOKEN
 
 from .vocab import (
@@ -72,7 +72,7 @@ def _keeps(v: str, kind: str) -> str:
     if kind == "number":
         return f"length({v}) <= 16 AND regexp_full_match({v}, {literal(NUMBER_SHAPE)}, 'i')"
     if kind == "word":
-        return f"length({v}) <= 40 AND {_in(f'lower(trim(nfc_normalize({v})))', _vocabulary())}"
+        return f"length({v}) <= 40 AND {_in(f'lower(trim({nfc(v)}))', _vocabulary())}"
     if kind == "unit":
         return f"length({v}) <= 64 AND regexp_full_match(trim({v}), {literal(UNIT_SHAPE)})"
     if kind == "code":

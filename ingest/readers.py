@@ -44,6 +44,7 @@ class Rejected:
     line: int
     code: str
     detail: str
+    column: str | None = None
 
 
 @dataclass
@@ -146,10 +147,14 @@ def _read_headers(path: Path, fmt: str, limits: IngestLimits) -> list[str]:
     raise AssertionError(fmt)
 
 
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+
+
 def _why(exc: BaseException) -> str:
     """An exception in a few words, for a reason an officer reads: its type and the start of its
-    message, which for these libraries names a structural problem, never cell content."""
-    text = " ".join(str(exc).split())
+    message, which for these libraries names a structural problem. Quoted parts are dropped: a DuckDB
+    message may quote a cell ("value "Nguyễn…" is not valid UTF8") or a path, never needed to act."""
+    text = _QUOTED.sub("'…'", " ".join(str(exc).split()))
     return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
 
 
@@ -400,23 +405,89 @@ def _csv_slow(con, path, headers, wanted, table, delim) -> ReadResult:
     return ReadResult(headers, len(lines), rejected)
 
 
+PARQUET_BATCH_ROWS = 65_536
+_BYTES_TABLE, _BYTES_ROW = "_parquet_bytes", "__r57_row"
+
+
 def _parquet(con, path, headers, wanted, table, limits, typed: frozenset[str] = frozenset(),
              view: bool = False) -> ReadResult:
     """Line = the record's row in the file, from 1 (the reader's own row number: no window).
-    `view`: a view on the file instead of a table (read once, by the checks)."""
+    `view`: a view on the file instead of a table (read once, by the checks).
+
+    Text must be UTF-8, judged cell by cell: a BLOB column's cells are decoded, and a row with a cell that
+    is not UTF-8 is set aside (`invalid_utf8`, the column named, never the bytes). A file whose UTF-8
+    text columns hold bytes that are not UTF-8 (DuckDB refuses to read it) is read again with pyarrow,
+    those columns as bytes, and judged the same way: one bad cell no longer fails the whole file."""
     if "file_row_number" in {h.lower() for h in headers}:  # a column of that name, in any case: a window
         src, line = f"read_parquet({literal(str(path))})", "row_number() OVER ()"
     else:
         src, line = f"read_parquet({literal(str(path))}, file_row_number = true)", "file_row_number + 1"
+    try:
+        return _parquet_stage(con, src, line, headers, wanted, table, typed, view)
+    except duckdb.InvalidInputException as exc:
+        if view or "string encoding" not in str(exc).lower():
+            raise
+    try:
+        _parquet_as_bytes(con, path, wanted)
+        return _parquet_stage(con, _BYTES_TABLE, identifier(_BYTES_ROW), headers, wanted, table, typed, view=False)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_BYTES_TABLE}")
+
+
+def _parquet_stage(con, src, line, headers, wanted, table, typed, view) -> ReadResult:
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {src})").fetchall())
-    cols = ", ".join(identifier(w) if types.get(w) in typed or types.get(w) == "VARCHAR"
-                     else f"CAST({identifier(w)} AS VARCHAR) AS {identifier(w)}" for w in wanted)
+    blobs = [w for w in wanted if types.get(w) == "BLOB"]
+
+    def col(w: str) -> str:
+        if types.get(w) in typed or types.get(w) == "VARCHAR":
+            return identifier(w)
+        if w in blobs:
+            return f"try(decode({identifier(w)})) AS {identifier(w)}"
+        return f"CAST({identifier(w)} AS VARCHAR) AS {identifier(w)}"
+
+    raw = f"(SELECT {line} AS _line, {', '.join(identifier(w) for w in wanted)} FROM {src})"
+    bad = " OR ".join(f"({identifier(w)} IS NOT NULL AND try(decode({identifier(w)})) IS NULL)" for w in blobs)
     con.execute(f"""
         CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {table} AS
-        SELECT {line} AS _line, {cols} FROM {src}
+        SELECT _line, {', '.join(col(w) for w in wanted)} FROM {raw} {f'WHERE NOT ({bad})' if blobs else ''}
     """)
+    rejected = []
+    if blobs:
+        which = ", ".join(f"CASE WHEN {identifier(w)} IS NOT NULL AND try(decode({identifier(w)})) IS NULL "
+                          f"THEN {literal(w)} END" for w in blobs)
+        for n, cols in con.execute(f"SELECT _line, list_filter([{which}], lambda x: x IS NOT NULL) FROM {raw} "
+                                   f"WHERE {bad} ORDER BY _line").fetchall():
+            rejected.append(Rejected(int(n), "invalid_utf8", "not UTF-8 text", ", ".join(cols)))
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    return ReadResult(headers, rows)
+    return ReadResult(headers, rows, rejected)
+
+
+def _parquet_as_bytes(con, path: Path, wanted: list[str]) -> None:
+    """The file's `wanted` columns, read by pyarrow (which does not check UTF-8) batch by batch into a
+    temporary table, every text column as its bytes (BLOB), with the row number of each record."""
+    con.execute(f"DROP TABLE IF EXISTS {_BYTES_TABLE}")
+    pf = pq.ParquetFile(path)
+    start = 1
+    batches = pf.iter_batches(columns=wanted, batch_size=PARQUET_BATCH_ROWS)
+    for batch in batches if pf.metadata.num_rows else [pf.schema_arrow.empty_table().select(wanted)]:
+        arrays = {_BYTES_ROW: pa.array(range(start, start + batch.num_rows), pa.int64())}
+        for name, arr in zip(batch.schema.names, batch.columns, strict=True):
+            if isinstance(arr, pa.ChunkedArray):
+                arr = arr.combine_chunks()
+            if pa.types.is_string(arr.type):
+                arr = arr.view(pa.binary())
+            elif pa.types.is_large_string(arr.type):
+                arr = arr.view(pa.large_binary())
+            arrays[name] = arr
+        con.register("_parquet_batch", pa.table(arrays))
+        try:
+            if start == 1:
+                con.execute(f"CREATE TEMP TABLE {_BYTES_TABLE} AS SELECT * FROM _parquet_batch")
+            else:
+                con.execute(f"INSERT INTO {_BYTES_TABLE} SELECT * FROM _parquet_batch")
+        finally:
+            con.unregister("_parquet_batch")
+        start += batch.num_rows
 
 
 def _text(value) -> str | None:

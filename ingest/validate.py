@@ -10,6 +10,7 @@ import unicodedata
 
 from sqltext import identifier as ident
 from sqltext import literal as lit
+from sqltext import nfc
 
 from .profiles import Profile
 from .vocab import (
@@ -50,7 +51,7 @@ def _value_map(expr: str, mapping: dict[str, str], canonical: tuple[str, ...] = 
     """CASE mapping of source codes to canonical ones (case- and Unicode-form-insensitive);
     unmapped values pass through so the enum rules can name them. Values already canonical skip
     the normalisation, which keeps canonical files fast."""
-    key = f"lower(nfc_normalize(trim({expr})))"
+    key = f"lower({nfc(f'trim({expr})')})"
     whens = [f"WHEN {_isin(expr, canonical)} THEN {expr}"] if canonical else []
     if "" in mapping:
         whens.append(f"WHEN {expr} IS NULL OR trim({expr}) = '' THEN {lit(mapping[''])}")
@@ -127,7 +128,7 @@ def mapped_select(profile: Profile, headers: set[str], src: str, types: dict[str
         elif col in native:
             expr = ident(sources[0])
         elif len(sources) == 1 and col in IDENTIFIER_COLUMNS:  # one spelling per id: NFC, trimmed
-            expr = f"nullif(trim(nfc_normalize({text(sources[0])})), '')"
+            expr = f"nullif(trim({nfc(text(sources[0]))}), '')"
         elif len(sources) == 1:
             expr = _clean_text(text(sources[0]))
         elif col in TIMESTAMP_COLUMNS:
@@ -165,8 +166,8 @@ UNIT_KEYS_SQL = """
 UNIT_FALLBACK_SQL = """
     SELECT v.raw, min(u.unit_code) AS unit_t
     FROM (SELECT DISTINCT unit_code AS raw FROM _checked WHERE unit_t IS NULL AND unit_code IS NOT NULL) v
-    JOIN units u ON lower(nfc_normalize(u.name)) = lower(nfc_normalize(trim(
-        regexp_replace(v.raw, '^(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\\s+', '', 'i'))))
+    JOIN units u ON lower(nfc_normalize(u.name)) = lower(""" + nfc("""trim(
+        regexp_replace(v.raw, '^(UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\\s+', '', 'i'))""") + """)
                  OR (regexp_full_match(v.raw, '0*\\d{1,5}') AND u.unit_code = lpad(ltrim(v.raw, '0'), 5, '0'))
     GROUP BY v.raw
 """
