@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from config import IngestLimits
 
@@ -123,7 +124,8 @@ def prepare_dossier_file(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, n
     wanted = sorted({s for col in profile.columns for s in profile.sources(col) if s in have})
     con.execute(f"CREATE OR REPLACE TEMP TABLE _unit_keys AS {UNIT_KEYS_SQL}")
     read = stage(con, path, fmt, headers, wanted, "_src", lambda: _check(con, profile, have, now, limits), limits,
-                 typed=NATIVE_SOURCE_TYPES, line_tables=("_masked",))
+                 typed=NATIVE_SOURCE_TYPES, line_tables=("_masked",),
+                 record=tuple(s for s in profile.sources("dossier_id") if s in have))
     result = FileResult(rows_read=read.rows + len(read.rejected), profile=profile.name,
                         warnings=list(read.warnings), archive_sql=ARCHIVE_SQL)
     _resolve_unit_spellings(con)
@@ -237,13 +239,23 @@ def _quarantine_rows(con: duckdb.DuckDBPyConnection, run_id: int, file_label: st
 def insert_rejected(con: duckdb.DuckDBPyConnection, run_id: int, source: str, file_label: str,
                     rejected: list[Rejected]) -> None:
     """Lines no reader could split into fields, or whose text is not UTF-8; `detail` is the reader's own
-    words, never the line."""
+    words, never the line; a record id the reader could read is masked like any other (ingest.privacy)."""
     if rejected:
-        con.executemany(
-            "INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name, "
-            "bad_value, quarantined_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, current_localtimestamp())",
-            [[run_id, source, file_label, r.line, r.code, r.column, r.detail[:200]] for r in rejected],
-        )
+        con.register("_rejected_rows", pa.table({
+            "line": pa.array([r.line for r in rejected], pa.int64()),
+            "code": [r.code for r in rejected], "col": pa.array([r.column for r in rejected], pa.string()),
+            "detail": pa.array([None if r.detail is None else r.detail[:200] for r in rejected], pa.string()),
+            "record": pa.array([r.record for r in rejected], pa.string())}))
+        try:
+            con.execute(f"""
+                INSERT INTO quarantine (run_id, source, file_name, line, record_id, reason_code, column_name,
+                                        bad_value, quarantined_at)
+                SELECT {int(run_id)}, {lit(source)}, {lit(file_label)}, line, {mask_sql('record', 'dossier_id')},
+                       code, col, detail, current_localtimestamp()
+                FROM _rejected_rows ORDER BY line
+            """)
+        finally:
+            con.unregister("_rejected_rows")
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, run_id: int, result: FileResult) -> None:

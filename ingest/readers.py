@@ -43,8 +43,9 @@ class UnreadableFile(Exception):
 class Rejected:
     line: int
     code: str
-    detail: str
+    detail: str | None
     column: str | None = None
+    record: str | None = None  # the record's id as read, masked when stored (ingest.dossiers.insert_rejected)
 
 
 @dataclass
@@ -178,12 +179,12 @@ class _BadLine(ValueError):
 
 def materialize(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str],
                 wanted: list[str], table: str, limits: IngestLimits | None = None,
-                typed: frozenset[str] = frozenset()) -> ReadResult:
+                typed: frozenset[str] = frozenset(), record: tuple[str, ...] = ()) -> ReadResult:
     """Create temp table `table` with `_line` and the `wanted` source columns as VARCHAR; a Parquet
     column whose type is in `typed` keeps its type (the checker then reads it without the text)."""
     # small files (indicators) take the line-by-line CSV reader; dossier CSVs go through `stage`
     if fmt == "parquet":
-        reader = lambda *a: _parquet(*a, typed=typed)  # noqa: E731
+        reader = lambda *a: _parquet(*a, typed=typed, record=record)  # noqa: E731
     else:
         reader = {"csv": _csv_small, "jsonl": _jsonl, "xlsx": _xlsx}[fmt]
     try:
@@ -196,9 +197,11 @@ def materialize(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: l
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[str], wanted: list[str],
           name: str, check: Callable[[], None], limits: IngestLimits | None = None,
-          typed: frozenset[str] = frozenset(), line_tables: tuple[str, ...] = ()) -> ReadResult:
+          typed: frozenset[str] = frozenset(), line_tables: tuple[str, ...] = (),
+          record: tuple[str, ...] = ()) -> ReadResult:
     """Expose the file as relation `name` and run `check` over it (which builds `_checked`, and the
-    tables `line_tables`, whose `_line` is renumbered with `_checked`'s).
+    tables `line_tables`, whose `_line` is renumbered with `_checked`'s). `record`: the source columns
+    of the record's id, in order, read for a row a reader sets aside (Parquet text not UTF-8).
 
     CSV goes through a view on DuckDB's parallel reader, so the file is parsed once, in the same pass
     as the checks; when its line numbers cannot be trusted (see `_csv`) it is staged again the slow way.
@@ -223,13 +226,13 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, headers: list[st
     elif fmt == "parquet":
         # a view on the file: its line numbers are the reader's own, so the checks read it directly
         try:
-            read = _parquet(con, path, headers, wanted, name, limits, typed, view=True)
+            read = _parquet(con, path, headers, wanted, name, limits, typed, view=True, record=record)
             check()
             con.execute(f"DROP VIEW IF EXISTS {name}")
             return read
         except duckdb.Error:  # e.g. a page unreadable half-way: staged as a table, which says why
             con.execute(f"DROP VIEW IF EXISTS {name}")
-        read = materialize(con, path, fmt, headers, wanted, name, limits, typed)
+        read = materialize(con, path, fmt, headers, wanted, name, limits, typed, record)
     else:
         read = materialize(con, path, fmt, headers, wanted, name, limits, typed)
     check()
@@ -410,7 +413,7 @@ _BYTES_TABLE, _BYTES_ROW = "_parquet_bytes", "__r57_row"
 
 
 def _parquet(con, path, headers, wanted, table, limits, typed: frozenset[str] = frozenset(),
-             view: bool = False) -> ReadResult:
+             view: bool = False, record: tuple[str, ...] = ()) -> ReadResult:
     """Line = the record's row in the file, from 1 (the reader's own row number: no window).
     `view`: a view on the file instead of a table (read once, by the checks).
 
@@ -423,27 +426,30 @@ def _parquet(con, path, headers, wanted, table, limits, typed: frozenset[str] = 
     else:
         src, line = f"read_parquet({literal(str(path))}, file_row_number = true)", "file_row_number + 1"
     try:
-        return _parquet_stage(con, src, line, headers, wanted, table, typed, view)
+        return _parquet_stage(con, src, line, headers, wanted, table, typed, view, record)
     except duckdb.InvalidInputException as exc:
         if view or "string encoding" not in str(exc).lower():
             raise
     try:
         _parquet_as_bytes(con, path, wanted)
-        return _parquet_stage(con, _BYTES_TABLE, identifier(_BYTES_ROW), headers, wanted, table, typed, view=False)
+        return _parquet_stage(con, _BYTES_TABLE, identifier(_BYTES_ROW), headers, wanted, table, typed, False, record)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_BYTES_TABLE}")
 
 
-def _parquet_stage(con, src, line, headers, wanted, table, typed, view) -> ReadResult:
+def _parquet_stage(con, src, line, headers, wanted, table, typed, view, record=()) -> ReadResult:
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {src})").fetchall())
     blobs = [w for w in wanted if types.get(w) == "BLOB"]
 
-    def col(w: str) -> str:
+    def value(w: str) -> str:
         if types.get(w) in typed or types.get(w) == "VARCHAR":
             return identifier(w)
         if w in blobs:
-            return f"try(decode({identifier(w)})) AS {identifier(w)}"
-        return f"CAST({identifier(w)} AS VARCHAR) AS {identifier(w)}"
+            return f"try(decode({identifier(w)}))"
+        return f"CAST({identifier(w)} AS VARCHAR)"
+
+    def col(w: str) -> str:
+        return identifier(w) if value(w) == identifier(w) else f"{value(w)} AS {identifier(w)}"
 
     raw = f"(SELECT {line} AS _line, {', '.join(identifier(w) for w in wanted)} FROM {src})"
     bad = " OR ".join(f"({identifier(w)} IS NOT NULL AND try(decode({identifier(w)})) IS NULL)" for w in blobs)
@@ -455,9 +461,11 @@ def _parquet_stage(con, src, line, headers, wanted, table, typed, view) -> ReadR
     if blobs:
         which = ", ".join(f"CASE WHEN {identifier(w)} IS NOT NULL AND try(decode({identifier(w)})) IS NULL "
                           f"THEN {literal(w)} END" for w in blobs)
-        for n, cols in con.execute(f"SELECT _line, list_filter([{which}], lambda x: x IS NOT NULL) FROM {raw} "
-                                   f"WHERE {bad} ORDER BY _line").fetchall():
-            rejected.append(Rejected(int(n), "invalid_utf8", "not UTF-8 text", ", ".join(cols)))
+        ids = [value(w) for w in record if w in wanted]  # the id as text, NULL where it is not UTF-8
+        rid = f"coalesce({', '.join(f'CAST({i} AS VARCHAR)' for i in ids)})" if ids else "NULL"
+        for n, cols, rec in con.execute(f"SELECT _line, list_filter([{which}], lambda x: x IS NOT NULL), {rid} "
+                                        f"FROM {raw} WHERE {bad} ORDER BY _line").fetchall():
+            rejected.append(Rejected(int(n), "invalid_utf8", None, ", ".join(cols), rec))
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return ReadResult(headers, rows, rejected)
 
