@@ -5,6 +5,7 @@ Pure functions of their arguments (rows, frames, language) returning Dash compon
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 import dash_ag_grid as dag
@@ -266,12 +267,35 @@ def grid(grid_id: str, lang: str, height: str | None = "520px", page_size: int =
     # AG Grid reads its words once, when it is created: the box's id carries the language, and Dash keys a
     # component by its id, so a page drawn in the other language makes a new grid with that language's pager
     return html.Div(dag.AgGrid(
-        id=grid_id, rowData=kw.pop("rowData", []), columnDefs=kw.pop("columnDefs", []),
+        id=grid_id, rowData=kw.pop("rowData", []), columnDefs=[_fit_header(c) for c in kw.pop("columnDefs", [])],
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 80, "wrapHeaderText": True,
                        "autoHeaderHeight": True,
                        **kw.pop("defaultColDef", {})},
         dashGridOptions=options, style={"height": height, "width": "100%"} if height else {"width": "100%"}, **kw),
         id=f"{grid_id}--{lang_of(lang)}", className="grid-box")
+
+
+HEADER_CHAR_PX, HEADER_CHROME_PX = 8, 56  # a header letter at 14 px; padding, sort and filter icons
+
+
+def _fit_header(col: dict) -> dict:
+    """A column at least as wide as its header's longest word: headers wrap between words, never inside
+    one ('Quarantin/ed'; the grid's CSS keeps words whole). A group's columns each."""
+    if isinstance(col.get("children"), list):
+        return {**col, "children": [_fit_header(c) for c in col["children"]]}
+    header = col.get("headerName")
+    if not isinstance(header, str):
+        return col
+    longest = max((len(w) for w in header.split()), default=0)
+    return {**col, "minWidth": max(80, col.get("minWidth", 0), longest * HEADER_CHAR_PX + HEADER_CHROME_PX)}
+
+
+def fitted_headers(columns_of):
+    """For a function giving a grid's columnDefs (set by a callback, so not through `grid`): _fit_header each."""
+    @functools.wraps(columns_of)
+    def columns(*args, **kwargs) -> list[dict]:
+        return [_fit_header(c) for c in columns_of(*args, **kwargs)]
+    return columns
 
 
 def num_col(field: str, header: str, lang: str, decimals: int = 0, suffix: str = "", **kw) -> dict:

@@ -17,7 +17,7 @@ import metrics
 from warehouse import health
 
 from .. import data, fmt
-from ..components import num_col, status_badge
+from ..components import fitted_headers, num_col, status_badge
 from ..downloads import Column, Table
 from ..i18n import t
 
@@ -81,6 +81,7 @@ def runs(con: duckdb.DuckDBPyConnection, lang: str, limit: int = RUNS_LIMIT) -> 
             for r in df.to_dict("records")]
 
 
+@fitted_headers
 def run_columns(lang: str) -> list[dict]:
     return [
         num_col("run_id", t("col_run", lang), lang, 0, width=90, pinned="left"),
@@ -138,6 +139,7 @@ def quarantine(con: duckdb.DuckDBPyConnection, lang: str, limit: int = QUARANTIN
              "time": fmt.moment(r["quarantined_at"])} for i, r in enumerate(df.to_dict("records"))]
 
 
+@fitted_headers
 def quarantine_columns(lang: str) -> list[dict]:
     return [
         {"field": "file", "headerName": t("col_file", lang), "minWidth": 180, "flex": 1, "tooltipField": "file"},

@@ -22,7 +22,7 @@ import config
 from config import Settings
 
 from .. import data, fmt
-from ..components import num_col
+from ..components import fitted_headers, num_col
 from ..downloads import Column, Table
 from ..i18n import t
 
@@ -193,6 +193,7 @@ def rows(settings: Settings, lang: str, recs: list[dict] | None = None) -> list[
     return out
 
 
+@fitted_headers
 def columns(lang: str) -> list[dict]:
     by_sort = "(a, b, nodeA, nodeB) => (nodeA.data.{f} < nodeB.data.{f} ? -1 : nodeA.data.{f} > nodeB.data.{f} ? 1 : 0)"
     return [

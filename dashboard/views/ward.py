@@ -20,6 +20,7 @@ from ..components import (
     COMPARISON,
     counted,
     default_period,
+    fitted_headers,
     is_partial,
     kpi_col,
     n_text,
@@ -222,6 +223,7 @@ def procedures(con: duckdb.DuckDBPyConnection, unit: str, lang: str, period: str
     return sorted(out, key=lambda r: (-(r[codes[0]] or 0), r["code"]))
 
 
+@fitted_headers
 def procedure_columns(lang: str) -> list[dict]:
     return [
         {"field": "code", "headerName": t("col_code", lang), "width": 120},
@@ -363,6 +365,7 @@ def action_lists(con: duckdb.DuckDBPyConnection, unit: str, lang: str, procedure
             "due": due, "n_due": n_due, "n_due_all": len(due_df), "options": options}
 
 
+@fitted_headers
 def overdue_columns(lang: str, days_header: str | None = None) -> list[dict]:
     """The overdue grid's columns; the dossier id links to its detail page (UnitLink: data.href)."""
     date_sort = {"function": "(a, b, nodeA, nodeB) => (nodeA.data.{f} < nodeB.data.{f} ? -1 : "
@@ -381,6 +384,7 @@ def overdue_columns(lang: str, days_header: str | None = None) -> list[dict]:
     ]
 
 
+@fitted_headers
 def due_columns(lang: str) -> list[dict]:
     """The due-soon grid: as the overdue grid, with the working days left."""
     return overdue_columns(lang, t("col_days_left", lang))

@@ -15,7 +15,16 @@ from presentation.surfaces import SurfaceCodes
 from presentation.words import localised_column
 
 from .. import data, fmt
-from ..components import default_period, is_partial, kpi_col, n_word, num_col, partial_text, severity
+from ..components import (
+    default_period,
+    fitted_headers,
+    is_partial,
+    kpi_col,
+    n_word,
+    num_col,
+    partial_text,
+    severity,
+)
 from ..downloads import Column, Table
 from ..i18n import t
 from ..theme import row_status_label, status_label
@@ -119,6 +128,7 @@ def _blank_heading(col: dict) -> dict:
     return {**col, "valueFormatter": {"function": f"params.data && params.data.heading ? '' : {f}"}}
 
 
+@fitted_headers
 def column_defs(lang: str) -> list[dict]:
     """Columns with words and number formats in the language; status sorts by severity, filters by its label."""
     return [_blank_heading(c) if "valueFormatter" in c else c for c in _column_defs(lang)]
