@@ -21,7 +21,6 @@ import os
 import shutil
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -29,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock
 
+import clock
 from sqltext import identifier
 
 from .aggregates import CATALOGUE_SQL, definition_version
@@ -78,7 +78,7 @@ def _commit(out: Path, engine: str, build_id: str, lake_dir: Path, manifest: dic
     engine_dir = Path(out).resolve() / engine
     info = {
         "format": BUILD_FORMAT, "id": build_id, "engine": engine,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": round(seconds, 3),
+        "built_at": clock.utc().isoformat(timespec="seconds"), "seconds": round(seconds, 3),
         "definition_version": definition_version(reg),
         "catalogue": catalogue_fingerprint(lake_dir, manifest),
         "lake": {"path": str(Path(lake_dir).resolve()), "generation": manifest.get("generation"),
