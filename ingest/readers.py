@@ -451,16 +451,18 @@ def _parquet_stage(con, src, line, headers, wanted, table, typed, view, record=(
     def col(w: str) -> str:
         return identifier(w) if value(w) == identifier(w) else f"{value(w)} AS {identifier(w)}"
 
+    def undecodable(w: str) -> str:
+        return f"({identifier(w)} IS NOT NULL AND try(decode({identifier(w)})) IS NULL)"
+
     raw = f"(SELECT {line} AS _line, {', '.join(identifier(w) for w in wanted)} FROM {src})"
-    bad = " OR ".join(f"({identifier(w)} IS NOT NULL AND try(decode({identifier(w)})) IS NULL)" for w in blobs)
+    bad = " OR ".join(undecodable(w) for w in blobs)
     con.execute(f"""
         CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {table} AS
         SELECT _line, {', '.join(col(w) for w in wanted)} FROM {raw} {f'WHERE NOT ({bad})' if blobs else ''}
     """)
     rejected = []
     if blobs:
-        which = ", ".join(f"CASE WHEN {identifier(w)} IS NOT NULL AND try(decode({identifier(w)})) IS NULL "
-                          f"THEN {literal(w)} END" for w in blobs)
+        which = ", ".join(f"CASE WHEN {undecodable(w)} THEN {literal(w)} END" for w in blobs)
         ids = [value(w) for w in record if w in wanted]  # the id as text, NULL where it is not UTF-8
         rid = f"coalesce({', '.join(f'CAST({i} AS VARCHAR)' for i in ids)})" if ids else "NULL"
         for n, cols, rec in con.execute(f"SELECT _line, list_filter([{which}], lambda x: x IS NOT NULL), {rid} "

@@ -206,14 +206,19 @@ def _set_state(con: duckdb.DuckDBPyConnection, **values) -> None:
         con.execute("INSERT OR REPLACE INTO metrics_state VALUES (?, ?)", [k, None if v is None else str(v)])
 
 
+def _horizon(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The latest event (receipt or finish) of any dossier: how far the aggregates' data reaches."""
+    return con.execute(
+        "SELECT max(greatest(received_at, coalesce(completed_at, received_at))) FROM dossiers").fetchall()[0][0]
+
+
 def _full(con: duckdb.DuckDBPyConnection, reg: Registry) -> dict:
     src = source_sql()
     for table in ("metrics_day", "metrics_month", "metrics_hist"):
         order = "day, unit_code" if table != "metrics_month" else "unit_code, month"
         con.execute(f"CREATE OR REPLACE TABLE {table} AS {build_sql(reg, src, table)} ORDER BY {order}")
     con.execute("CREATE OR REPLACE TABLE metrics_open AS SELECT * FROM dossiers WHERE finished_date IS NULL")
-    horizon = con.execute(
-        "SELECT max(greatest(received_at, coalesce(completed_at, received_at))) FROM dossiers").fetchone()[0]
+    horizon = _horizon(con)
     return {"mode": "full", "horizon": horizon, "dirty_from": None}
 
 
@@ -269,8 +274,7 @@ def _from_build(con: duckdb.DuckDBPyConnection, reg: Registry, build, latest_run
     from . import aggregates_load
 
     rows = aggregates_load.replace_tables(con, build, reg)
-    horizon = con.execute(
-        "SELECT max(greatest(received_at, coalesce(completed_at, received_at))) FROM dossiers").fetchone()[0]
+    horizon = _horizon(con)
     after = _incremental(con, reg, build.run, horizon, latest_run)
     return {"mode": "build", "build": build.id, "engine": build.info.get("engine"), "rows": rows,
             "runs_after_build": int(latest_run - build.run), "partitions": after["partitions"],
